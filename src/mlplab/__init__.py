@@ -1,0 +1,63 @@
+"""mlplab: the multilayer perceptron from first principles.
+
+    import mlplab
+    net = mlplab.Sequential([mlplab.Dense(2, activation="logistic"),
+                             mlplab.Dense(1, activation="logistic")], n_inputs=2, seed=0)
+    hist = net.fit(X, y, loss="bce", optimizer="adam", learning_rate=0.05, epochs=500)
+    loss, grad = net.loss_and_grad(X, y, loss="bce")   # grad aligned with net.theta
+    mlplab.save(net, "xor.mlplab"); net2 = mlplab.load("xor.mlplab")
+
+Notation (code <-> lecture): z = x W + b is the lecture's weighted sum g(x) = w^T x
+(b is the weight of the bias input x0 = 1); a = f(z) a node's output; L the loss
+(the lecture's J_e). See docs/notation.md.
+"""
+
+from . import activations, datasets, initializers, losses, optimizers
+from .activations import ACTIVATIONS, get_activation
+from .callbacks import Callback, EarlyStopping
+from .clipping import clip_grad_norm_, clip_grad_value_
+from .initializers import INITIALIZERS, get_initializer
+from .io import IntegrityError, ModelFormatError, load, register_saveable, save
+from .layers import ActivationLayer, BatchNorm, Dense, PReLU
+from .losses import LOSSES, get_loss
+from .network import Sequential
+from .optimizers import OPTIMIZERS, get_optimizer
+from .training import History, TrainingDivergedError, TrainState, fit
+
+__version__ = "0.1.0"
+
+register_saveable(Sequential)
+
+__all__ = [
+    "ACTIVATIONS",
+    "ActivationLayer",
+    "BatchNorm",
+    "Callback",
+    "Dense",
+    "EarlyStopping",
+    "History",
+    "INITIALIZERS",
+    "IntegrityError",
+    "LOSSES",
+    "ModelFormatError",
+    "OPTIMIZERS",
+    "PReLU",
+    "Sequential",
+    "TrainState",
+    "TrainingDivergedError",
+    "activations",
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "datasets",
+    "fit",
+    "get_activation",
+    "get_initializer",
+    "get_loss",
+    "get_optimizer",
+    "initializers",
+    "load",
+    "losses",
+    "optimizers",
+    "register_saveable",
+    "save",
+]

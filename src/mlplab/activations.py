@@ -1,0 +1,414 @@
+"""Activation functions, each with its derivative right beside it.
+
+A node computes the weighted sum ``z = w^T x`` (the lecture writes ``g``) and
+outputs ``a = f(z)``. Backpropagation needs ``f'(z)``: ``derivative(z, a)``
+receives both ``z`` and ``a = f(z)`` so that each function can use the cheaper
+form (logistic: ``a (1 - a)``; tanh: ``1 - a**2``; GELU, SiLU, softplus and ELU
+need ``z``).
+
+Kinks. ReLU, leaky ReLU, PReLU and ELU are not differentiable at ``z = 0``
+(the lecture calls ReLU's derivative there undefined). mlplab uses the
+*left* derivative at 0: ReLU ``f'(0) = 0``, leaky ReLU/PReLU ``f'(0) = slope``,
+ELU ``f'(0) = alpha``. These are the values PyTorch and scikit-learn use, so
+gradients agree with both. The step function has ``f'(z) = 0`` for every
+``z != 0`` (undefined at 0): nothing can be learned through it, so training
+through a step activation raises an error that says why.
+
+Every function is numerically stable for any finite input: no overflow,
+no ``inf - inf``, no ``0 * inf`` (underflow to 0 is allowed and harmless).
+
+``ACTIVATIONS`` is the single table of names; the CLI, the estimators and the
+tests read it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy import special
+
+from ._checks import check_float, format_choices
+
+__all__ = [
+    "ACTIVATIONS",
+    "Activation",
+    "ELU",
+    "GELU",
+    "Identity",
+    "LeakyReLU",
+    "Logistic",
+    "PReLU",
+    "ReLU",
+    "SiLU",
+    "Softmax",
+    "Softplus",
+    "Step",
+    "Tanh",
+    "get_activation",
+    "NotDifferentiableError",
+]
+
+
+class NotDifferentiableError(ValueError):
+    """Raised when training would need the derivative of the step function."""
+
+
+@dataclass(frozen=True)
+class Activation:
+    """Elementwise ``a = f(z)`` with ``f'(z)`` beside it. Subclasses set ``name``."""
+
+    name: ClassVar[str] = ""
+    #: False for softmax, whose Jacobian is not diagonal.
+    elementwise: ClassVar[bool] = True
+    #: True for PReLU, whose slope is a trained parameter of the layer using it.
+    learnable: ClassVar[bool] = False
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        """Return ``a = f(z)``."""
+        raise NotImplementedError
+
+    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """Return ``f'(z)``; ``a = f(z)`` is given too, for the cheap forms."""
+        raise NotImplementedError
+
+    def backward(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+        """Chain rule through the activation: ``dL/dz = dL/da * f'(z)``."""
+        return da * self.derivative(z, a)
+
+    def config(self) -> dict[str, Any]:
+        """Return the JSON-able spec that ``get_activation`` turns back into this object."""
+        params = {k: v for k, v in self.__dict__.items()}
+        return {"name": self.name, **params}
+
+    def __str__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
+        return f"{self.name}({params})" if params else self.name
+
+
+@dataclass(frozen=True)
+class Identity(Activation):
+    """f(z) = z;  f'(z) = 1. The usual output of a regression network."""
+
+    name: ClassVar[str] = "identity"
+
+    def forward(self, z):
+        return z
+
+    def derivative(self, z, a):
+        return np.ones_like(z)
+
+    def backward(self, z, a, da):
+        return da  # f'(z) = 1: the gradient passes through unchanged
+
+
+@dataclass(frozen=True)
+class Step(Activation):
+    """f(z) = 1 if z >= 0 else 0 (Heaviside, with f(0) = 1).
+
+    f'(z) = 0 for every z != 0 and is undefined at 0, so gradient descent gets
+    no signal through it: it is for demonstration (the perceptron) only.
+    ``derivative`` returns zeros (for plots); ``backward`` raises.
+    """
+
+    name: ClassVar[str] = "step"
+
+    def forward(self, z):
+        return (z >= 0).astype(z.dtype)
+
+    def derivative(self, z, a):
+        return np.zeros_like(z)
+
+    def backward(self, z, a, da):
+        raise NotDifferentiableError(
+            "Cannot train through the 'step' activation: its derivative is 0 "
+            "everywhere except at 0 (where it is undefined), so every gradient "
+            "through it is 0 and gradient descent cannot learn. Use 'logistic' "
+            "(its smooth version) or 'relu'."
+        )
+
+
+@dataclass(frozen=True)
+class Logistic(Activation):
+    """f(z) = 1 / (1 + e^-z);  f'(z) = f(z) (1 - f(z)) = a (1 - a), at most 0.25 (z = 0).
+
+    Saturates: a -> 1 and f'(z) -> 0 as z -> inf (a -> 0 as z -> -inf).
+    float64 uses ``scipy.special.expit`` (exact for any finite z); float32 uses
+    the identity f(z) = 0.5 tanh(z / 2) + 0.5, several times faster and within
+    float32 rounding.
+    """
+
+    name: ClassVar[str] = "logistic"
+
+    def forward(self, z):
+        if z.dtype == np.float32:
+            a = np.multiply(z, 0.5)
+            np.tanh(a, out=a)
+            a *= 0.5
+            a += 0.5
+            return a
+        return special.expit(z)
+
+    def derivative(self, z, a):
+        return a * (1.0 - a)
+
+    def backward(self, z, a, da):
+        return da * a * (1.0 - a)  # dL/dz = dL/da * a (1 - a)
+
+
+@dataclass(frozen=True)
+class Tanh(Activation):
+    """f(z) = tanh(z);  f'(z) = 1 - tanh(z)^2 = 1 - a^2, at most 1 (z = 0)."""
+
+    name: ClassVar[str] = "tanh"
+
+    def forward(self, z):
+        return np.tanh(z)
+
+    def derivative(self, z, a):
+        return 1.0 - a * a
+
+    def backward(self, z, a, da):
+        return da * (1.0 - a * a)  # dL/dz = dL/da * (1 - a^2)
+
+
+@dataclass(frozen=True)
+class ReLU(Activation):
+    """f(z) = max(0, z);  f'(z) = 1 for z > 0, 0 for z <= 0 (f'(0) = 0 chosen)."""
+
+    name: ClassVar[str] = "relu"
+
+    def forward(self, z):
+        return np.maximum(z, 0)
+
+    def derivative(self, z, a):
+        return (z > 0).astype(z.dtype)
+
+    def backward(self, z, a, da):
+        return da * (z > 0)  # dL/dz = dL/da where the unit is active, else 0
+
+
+@dataclass(frozen=True)
+class LeakyReLU(Activation):
+    """f(z) = z for z > 0, slope * z otherwise;  f'(z) = 1 or slope (f'(0) = slope)."""
+
+    name: ClassVar[str] = "leaky_relu"
+    slope: float = 0.01
+
+    def __post_init__(self):
+        check_float("slope", self.slope)
+
+    def forward(self, z):
+        return np.where(z > 0, z, z * self.slope)
+
+    def derivative(self, z, a):
+        return np.where(z > 0, 1.0, self.slope).astype(z.dtype)
+
+    def backward(self, z, a, da):
+        return np.where(z > 0, da, da * self.slope)
+
+
+@dataclass(frozen=True)
+class PReLU(Activation):
+    """Parametric ReLU: f(z) = z for z > 0, alpha * z otherwise, alpha learned per node.
+
+    As a plain function it uses the fixed ``alpha`` given here (its initial
+    value, 0.25 as in He et al. 2015). Inside ``Dense(..., activation="prelu")``
+    or the ``PReLU`` layer, alpha is a trained parameter with
+    dL/dalpha = sum over samples of dL/da * min(z, 0). f'(0) = alpha.
+    """
+
+    name: ClassVar[str] = "prelu"
+    learnable: ClassVar[bool] = True
+    alpha: float = 0.25
+
+    def __post_init__(self):
+        check_float("alpha", self.alpha)
+
+    def forward(self, z):
+        return prelu_forward(z, self.alpha)
+
+    def derivative(self, z, a):
+        return np.where(z > 0, 1.0, self.alpha).astype(z.dtype)
+
+    def backward(self, z, a, da):
+        return np.where(z > 0, da, da * self.alpha)
+
+
+def prelu_forward(z: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
+    """a = z for z > 0, alpha * z otherwise (alpha broadcast per node)."""
+    return np.where(z > 0, z, z * alpha)
+
+
+def prelu_backward(
+    z: np.ndarray, alpha: np.ndarray, da: np.ndarray, dalpha: np.ndarray
+) -> np.ndarray:
+    """Return dL/dz and write dL/dalpha = sum_n dL/da * min(z, 0) into ``dalpha``."""
+    neg = np.minimum(z, 0)
+    np.sum(da * neg, axis=0, out=dalpha)  # da/dalpha = z where z <= 0, else 0
+    return np.where(z > 0, da, da * alpha)  # da/dz = 1 or alpha
+
+
+@dataclass(frozen=True)
+class GELU(Activation):
+    """Gaussian error linear unit (Hendrycks & Gimpel 2016).
+
+    Exact: f(z) = z Phi(z), Phi the standard normal CDF;
+    f'(z) = Phi(z) + z phi(z), phi the standard normal density.
+    ``approximate=True`` uses 0.5 z (1 + tanh(u)), u = sqrt(2/pi) (z + 0.044715 z^3),
+    with f'(z) = 0.5 (1 + tanh(u)) + 0.5 z (1 - tanh(u)^2) du/dz.
+    """
+
+    name: ClassVar[str] = "gelu"
+    approximate: bool = False
+
+    _C: ClassVar[float] = math.sqrt(2.0 / math.pi)
+    _K: ClassVar[float] = 0.044715
+
+    def _tanh_u(self, z):
+        # tanh(u) is +-1 to machine precision beyond |z| = 10; clipping keeps
+        # z^3 from overflowing for huge |z| without changing the result.
+        zc = np.clip(z, -10.0, 10.0)
+        return zc, np.tanh(self._C * (zc + self._K * zc**3))
+
+    def forward(self, z):
+        if self.approximate:
+            _, t = self._tanh_u(z)
+            return 0.5 * z * (1.0 + t)
+        return z * special.ndtr(z)
+
+    def derivative(self, z, a):
+        if self.approximate:
+            zc, t = self._tanh_u(z)
+            du = self._C * (1.0 + 3.0 * self._K * zc * zc)
+            return 0.5 * (1.0 + t) + 0.5 * zc * (1.0 - t * t) * du
+        # phi(z) = exp(-z^2/2)/sqrt(2 pi); z*phi(z) underflows to 0 for large |z|.
+        zc = np.clip(z, -40.0, 40.0)  # phi(40) = 0 in float64; avoids z*z overflow
+        pdf = np.exp(-0.5 * zc * zc) / math.sqrt(2.0 * math.pi)
+        return special.ndtr(z) + zc * pdf
+
+
+@dataclass(frozen=True)
+class SiLU(Activation):
+    """Sigmoid linear unit (swish): f(z) = z sigma(z);
+    f'(z) = sigma(z) (1 + z (1 - sigma(z)))."""
+
+    name: ClassVar[str] = "silu"
+
+    def forward(self, z):
+        return z * special.expit(z)
+
+    def derivative(self, z, a):
+        s = special.expit(z)
+        return s * (1.0 + z * (1.0 - s))
+
+
+@dataclass(frozen=True)
+class Softplus(Activation):
+    """f(z) = log(1 + e^z) (a smooth ReLU);  f'(z) = sigma(z), the logistic function."""
+
+    name: ClassVar[str] = "softplus"
+
+    def forward(self, z):
+        return np.logaddexp(0.0, z).astype(z.dtype, copy=False)  # no overflow for large z
+
+    def derivative(self, z, a):
+        return special.expit(z)
+
+
+@dataclass(frozen=True)
+class ELU(Activation):
+    """f(z) = z for z > 0, alpha (e^z - 1) otherwise;
+    f'(z) = 1 for z > 0, alpha e^z = a + alpha otherwise (f'(0) = alpha)."""
+
+    name: ClassVar[str] = "elu"
+    alpha: float = 1.0
+
+    def __post_init__(self):
+        check_float("alpha", self.alpha)
+
+    def forward(self, z):
+        # expm1 on min(z, 0): no overflow for large positive z, exact near 0.
+        return np.where(z > 0, z, self.alpha * np.expm1(np.minimum(z, 0)))
+
+    def derivative(self, z, a):
+        return np.where(z > 0, 1.0, a + self.alpha).astype(z.dtype)
+
+
+@dataclass(frozen=True)
+class Softmax(Activation):
+    """Row-wise softmax for class probabilities: a_k = e^{z_k} / sum_j e^{z_j}.
+
+    Not elementwise: da_k/dz_j = a_k (delta_kj - a_j), so
+    dL/dz = a * (dL/da - sum_k dL/da_k a_k). ``derivative`` returns the
+    Jacobian's diagonal a (1 - a) (for plots). As the last layer with the
+    ``cce`` loss, the fused gradient softmax(z) - y is used instead.
+    """
+
+    name: ClassVar[str] = "softmax"
+    elementwise: ClassVar[bool] = False
+
+    def forward(self, z):
+        return special.softmax(z, axis=-1)  # subtracts the row max: no overflow
+
+    def derivative(self, z, a):
+        return a * (1.0 - a)
+
+    def backward(self, z, a, da):
+        return a * (da - np.sum(da * a, axis=-1, keepdims=True))
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    cls.name: cls
+    for cls in (
+        Identity,
+        Step,
+        Logistic,
+        Tanh,
+        ReLU,
+        LeakyReLU,
+        PReLU,
+        GELU,
+        SiLU,
+        Softplus,
+        ELU,
+        Softmax,
+    )
+}
+
+#: Other spellings users bring from scikit-learn, Keras and PyTorch.
+ALIASES: dict[str, str] = {
+    "linear": "identity",
+    "sigmoid": "logistic",
+    "swish": "silu",
+    "heaviside": "step",
+}
+
+
+def get_activation(spec: str | dict[str, Any] | Activation) -> Activation:
+    """Return an Activation from a name (``"gelu"``), a config dict or an instance.
+
+    Examples: ``get_activation("leaky_relu")``,
+    ``get_activation({"name": "elu", "alpha": 0.5})``.
+    """
+    if isinstance(spec, Activation):
+        return spec
+    params: dict[str, Any] = {}
+    if isinstance(spec, dict):
+        params = dict(spec)
+        name = params.pop("name", None)
+    else:
+        name = spec
+    if isinstance(name, str):
+        name = ALIASES.get(name, name)
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        raise ValueError(
+            f"Unknown activation {name!r}. Expected one of: "
+            f"{format_choices(ACTIVATIONS)} (or an Activation instance)."
+        )
+    try:
+        return ACTIVATIONS[name](**params)
+    except TypeError as exc:
+        raise ValueError(f"Invalid parameters for activation {name!r}: {exc}") from None

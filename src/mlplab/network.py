@@ -1,0 +1,353 @@
+"""The feed-forward network: layers in sequence over one flat parameter vector.
+
+A feed-forward net is a function y = f(x; W) with no internal state: data flows
+input -> hidden layers -> output, no cycles. With one hidden layer of 2 nodes,
+y = f(w^T f(W^T x)).
+
+Every parameter lives in one flat vector ``net.theta`` (each layer's W, b are
+views into it) and every gradient in ``net.grad``, aligned with it, so every
+optimizer, L-BFGS, clipping and the diagnostics read the same memory.
+Backpropagation is the chain rule applied layer by layer, from the output to
+the input, on the values cached by the forward pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._checks import check_dtype, check_int, check_lengths, check_sample_weight, check_X, check_float
+from .activations import Identity
+from .initializers import Initializer, get_initializer
+from .layers import Layer, layer_from_config
+from .losses import Loss, get_loss
+
+__all__ = ["Sequential"]
+
+
+class Sequential:
+    """A stack of layers applied in order, with all parameters in ``theta``.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+        E.g. ``[Dense(2, activation="logistic"), Dense(1)]``.
+    n_inputs : int
+        Number of input features.
+    init : str, dict or Initializer, default "glorot_uniform"
+        Initialiser for every weight matrix whose layer does not set its own.
+    seed : int or None
+        Seed of the initialisation (and the default seed of ``fit``'s shuffling).
+        The same seed gives bit-identical weights.
+    dtype : "float64" or "float32"
+        Precision of parameters, activations and gradients, end to end.
+
+    Examples
+    --------
+    >>> import mlplab, numpy as np
+    >>> net = mlplab.Sequential([mlplab.Dense(2, activation="logistic"),
+    ...                          mlplab.Dense(1)], n_inputs=2, seed=0)
+    >>> net.theta.shape  # 2*2 + 2 + 2*1 + 1
+    (9,)
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[Layer],
+        n_inputs: int,
+        *,
+        init: str | dict[str, Any] | Initializer = "glorot_uniform",
+        seed: int | None = None,
+        dtype: Any = "float64",
+    ) -> None:
+        self.n_inputs = check_int("n_inputs", n_inputs, minimum=1)
+        self.dtype = check_dtype(dtype)
+        self.init = get_initializer(init)
+        if seed is not None:
+            seed = check_int("seed", seed, minimum=0)
+        self.seed = seed
+        layers = list(layers)
+        if not layers:
+            raise ValueError("`layers` is empty: a network needs at least one layer.")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(
+                    f"layers[{i}] must be an mlplab layer (Dense, BatchNorm, PReLU, "
+                    f"ActivationLayer). Received: {type(layer).__name__}."
+                )
+            if any(layer is other for other in layers[:i]):
+                raise ValueError(f"layers[{i}] appears twice; create a new layer object for each position.")
+        self.layers = layers
+        self.optimizer = None  # the optimizer of the last fit (saved with the model)
+        self._build()
+
+    # ------------------------------------------------------------------ build
+    def _build(self) -> None:
+        n = self.n_inputs
+        specs = []
+        for i, layer in enumerate(self.layers):
+            n = layer.build(n, self.dtype)
+            specs.append([(i, name, shape, init) for name, shape, init in layer.param_specs()])
+        self.n_outputs = n
+        sizes = [int(np.prod(shape)) for layer_specs in specs for _, _, shape, _ in layer_specs]
+        self.theta = np.zeros(sum(sizes), dtype=self.dtype)
+        self.grad = np.zeros_like(self.theta)
+        self._names: list[str] = []
+        self._views: list[np.ndarray] = []
+        self._grad_views: list[np.ndarray] = []
+        decay: list[tuple[int, int]] = []
+        rng = np.random.default_rng(self.seed)
+        start = 0
+        for layer, layer_specs in zip(self.layers, specs):
+            values, grads = {}, {}
+            for i, name, shape, init in layer_specs:
+                stop = start + int(np.prod(shape))
+                view = self.theta[start:stop].reshape(shape)  # a view: never rebind it
+                view[...] = (init or self.init)(shape, rng, self.dtype)
+                values[name] = view
+                grads[name] = self.grad[start:stop].reshape(shape)
+                self._names.append(f"{i}.{name}")
+                self._views.append(view)
+                self._grad_views.append(grads[name])
+                if name == "W":
+                    decay.append((start, stop))  # L2 applies to weights, not biases
+                start = stop
+            layer.bind(values, grads)
+        self._decay = decay
+
+    # ---------------------------------------------------------------- access
+    def named_parameters(self) -> list[tuple[str, np.ndarray]]:
+        """[(name, view into theta), ...] in theta order, e.g. "0.W", "0.b"."""
+        return list(zip(self._names, self._views))
+
+    def named_gradients(self) -> list[tuple[str, np.ndarray]]:
+        """[(name, view into grad), ...] aligned with ``named_parameters``."""
+        return list(zip(self._names, self._grad_views))
+
+    @property
+    def n_params(self) -> int:
+        return int(self.theta.size)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter and buffer, by qualified name ("0.W", "1.running_mean")."""
+        out = {name: v.copy() for name, v in self.named_parameters()}
+        for i, layer in enumerate(self.layers):
+            for name, buf in layer.buffers().items():
+                out[f"{i}.{name}"] = buf.copy()
+        return out
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Copy parameters and buffers in place (views stay valid); names and shapes must match."""
+        expected = self.state_dict()
+        missing = sorted(set(expected) - set(state))
+        extra = sorted(set(state) - set(expected))
+        if missing or extra:
+            raise ValueError(f"state does not match the network: missing {missing}, unexpected {extra}.")
+        targets = dict(self.named_parameters())
+        for i, layer in enumerate(self.layers):
+            targets.update({f"{i}.{k}": v for k, v in layer.buffers().items()})
+        for name, target in targets.items():
+            value = np.asarray(state[name])
+            if value.shape != target.shape:
+                raise ValueError(
+                    f"state[{name!r}] has shape {value.shape}; the network expects {target.shape}."
+                )
+            target[...] = value
+
+    # --------------------------------------------------------------- forward
+    def _forward(self, X: np.ndarray, training: bool) -> np.ndarray:
+        for layer in self.layers:
+            X = layer.forward(X, training)
+        return X
+
+    def forward(self, X: Any, training: bool = False) -> np.ndarray:
+        """Return the network's output for X (n, n_inputs) -> (n, n_outputs).
+
+        ``training=True`` uses batch statistics in BatchNorm layers (and updates
+        their running averages); the default uses the running averages.
+        """
+        return self._forward(check_X(X, self.n_inputs, self.dtype), training)
+
+    predict = forward
+
+    def __call__(self, X: Any) -> np.ndarray:
+        return self.forward(X)
+
+    # -------------------------------------------------------------- backward
+    def _output_fusion(self, loss: Loss) -> bool:
+        """True if the last layer's activation is the loss's link (fused gradient)."""
+        if loss.link is None:
+            return False
+        act = self.layers[-1].activation
+        if act is not None and act.name == loss.link:
+            return True
+        if act is None or isinstance(act, Identity):
+            return False
+        raise ValueError(
+            f"The {loss.name!r} loss expects logits or {loss.link!r} outputs, but the last "
+            f"layer's activation is {act.name!r}. End the network with activation="
+            f"'identity' (logits) or {loss.link!r}."
+        )
+
+    def backward(self, d_out: np.ndarray, *, from_z: bool = False) -> None:
+        """Backpropagate dL/d(output) through every layer, filling ``self.grad``.
+
+        The chain rule, output to input: each layer turns dL/d(its output) into
+        the gradients of its parameters and dL/d(its input), which is
+        dL/d(output) of the layer before. The first layer skips dL/dx (no one
+        needs the gradient with respect to the data). ``from_z=True``: d_out
+        is dL/dz of the last layer (the fused cross-entropy gradient).
+        """
+        layers = self.layers
+        last = len(layers) - 1
+        d = d_out
+        for i in range(last, -1, -1):
+            layer = layers[i]
+            need_dx = i > 0
+            if from_z and i == last:
+                d = layer.backward_from_z(d, need_dx)
+            else:
+                d = layer.backward(d, need_dx)
+
+    def _loss_and_grad(
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        loss: Loss,
+        sample_weight: np.ndarray | None = None,
+        l2: float = 0.0,
+        fused: bool | None = None,
+    ) -> float:
+        """Unchecked core of ``loss_and_grad``: returns L, leaves dL/dtheta in ``self.grad``."""
+        if fused is None:
+            fused = self._output_fusion(loss)
+        out = self._forward(X, True)
+        if fused:
+            logits = self.layers[-1].z  # the loss reads z; dL/dz = link(z) - y
+            value = loss.value(logits, Y, sample_weight)
+            self.backward(loss.gradient(logits, Y, sample_weight), from_z=True)
+        else:
+            value = loss.value(out, Y, sample_weight)
+            self.backward(loss.gradient(out, Y, sample_weight))
+        if l2:
+            theta, grad = self.theta, self.grad
+            for start, stop in self._decay:
+                w = theta[start:stop]
+                value += 0.5 * l2 * float(np.dot(w, w))  # (l2/2) ||W||^2
+                grad[start:stop] += l2 * w  # d/dW (l2/2)||W||^2 = l2 W
+        return value
+
+    def loss_and_grad(
+        self,
+        X: Any,
+        y: Any,
+        loss: str | dict[str, Any] | Loss = "mse",
+        *,
+        sample_weight: Any = None,
+        l2: float = 0.0,
+    ) -> tuple[float, np.ndarray]:
+        """Return (L, dL/dtheta) at the current parameters, without updating them.
+
+        The gradient is ``self.grad`` itself (1-D, aligned with ``theta``);
+        the next call overwrites it, so copy it to keep it. Runs in training
+        mode (BatchNorm uses batch statistics). ``l2`` adds (l2/2) * sum ||W||^2
+        over weight matrices (not biases).
+        """
+        X, Y, loss_obj, sw = self._prepare(X, y, loss, sample_weight)
+        l2 = check_float("l2", l2, minimum=0.0)
+        value = self._loss_and_grad(X, Y, loss_obj, sw, l2)
+        return value, self.grad
+
+    def _prepare(self, X, y, loss, sample_weight):
+        loss_obj = get_loss(loss)
+        X = check_X(X, self.n_inputs, self.dtype)
+        Y = loss_obj.prepare_targets(y, self.n_outputs, self.dtype)
+        check_lengths(X, Y)
+        sw = check_sample_weight(sample_weight, X.shape[0], self.dtype)
+        self._output_fusion(loss_obj)  # reject a loss/last-activation mismatch early
+        return X, Y, loss_obj, sw
+
+    def loss(self, X: Any, y: Any, loss: str | dict[str, Any] | Loss = "mse", *, l2: float = 0.0) -> float:
+        """Return L on (X, y) in inference mode, without touching gradients."""
+        X, Y, loss_obj, _ = self._prepare(X, y, loss, None)
+        return self._eval_loss(X, Y, loss_obj, None, l2)
+
+    def _eval_loss(self, X, Y, loss_obj, sw, l2=0.0) -> float:
+        out = self._forward(X, False)
+        if self._output_fusion(loss_obj):
+            out = self.layers[-1].z
+        value = loss_obj.value(out, Y, sw)
+        for start, stop in self._decay if l2 else ():
+            w = self.theta[start:stop]
+            value += 0.5 * l2 * float(np.dot(w, w))
+        return value
+
+    # ----------------------------------------------------------------- train
+    def fit(self, X: Any, y: Any, **kwargs: Any):
+        """Train the network; see :func:`mlplab.training.fit` for every option.
+
+        Returns a ``History`` (loss and metrics per epoch).
+        """
+        from .training import fit
+
+        return fit(self, X, y, **kwargs)
+
+    # ----------------------------------------------------------- persistence
+    def get_config(self) -> dict[str, Any]:
+        """A JSON-able description of the architecture (no weights)."""
+        return {
+            "n_inputs": self.n_inputs,
+            "dtype": self.dtype.name,
+            "init": self.init.config(),
+            "seed": self.seed,
+            "layers": [layer.config() for layer in self.layers],
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Sequential:
+        """Build a network from ``get_config()`` (freshly initialised weights)."""
+        layers = [layer_from_config(c) for c in config["layers"]]
+        return cls(
+            layers,
+            n_inputs=config["n_inputs"],
+            init=config.get("init", "glorot_uniform"),
+            seed=config.get("seed"),
+            dtype=config.get("dtype", "float64"),
+        )
+
+    def __mlplab_state__(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        config = {"network": self.get_config()}
+        arrays = self.state_dict()
+        if self.optimizer is not None:
+            config["optimizer"] = self.optimizer.config()
+            for k, v in self.optimizer.state_dict().items():
+                arrays[f"optimizer.{k}"] = v
+        return config, arrays
+
+    @classmethod
+    def __mlplab_restore__(cls, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> Sequential:
+        from .optimizers import get_optimizer
+
+        net = cls.from_config(config["network"])
+        net.load_state_dict({k: v for k, v in arrays.items() if not k.startswith("optimizer.")})
+        if "optimizer" in config:
+            net.optimizer = get_optimizer(config["optimizer"])
+            net.optimizer.load_state_dict(
+                {k[len("optimizer."):]: v for k, v in arrays.items() if k.startswith("optimizer.")}
+            )
+        return net
+
+    def summary(self) -> str:
+        """A table of layers, output sizes and parameter counts."""
+        lines = [f"Sequential(n_inputs={self.n_inputs}, dtype={self.dtype.name})"]
+        for i, layer in enumerate(self.layers):
+            n = sum(v.size for name, v in self.named_parameters() if name.startswith(f"{i}."))
+            lines.append(f"  {i}: {layer!r:60s} -> {layer.n_out:5d} outputs, {n} params")
+        lines.append(f"  total parameters: {self.n_params}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(layer) for layer in self.layers)
+        return f"Sequential([{inner}], n_inputs={self.n_inputs})"

@@ -1,0 +1,335 @@
+"""Gradient-descent optimizers acting in place on the flat parameter vector.
+
+Every optimizer has ``step(theta, grad)``: a handful of numpy operations on
+two 1-D arrays, whatever the depth of the network. State (velocity, moments,
+step count) is allocated on the first step and can be saved and restored
+(``state_dict`` / ``load_state_dict``). The update rule is in each docstring.
+
+Learning-rate schedules map the epoch number to a learning rate; the training
+loop sets ``optimizer.learning_rate`` from them at the start of every epoch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ._checks import check_float, check_int, format_choices
+
+__all__ = [
+    "AdaGrad",
+    "Adam",
+    "OPTIMIZERS",
+    "Optimizer",
+    "RMSProp",
+    "SGD",
+    "SCHEDULES",
+    "get_optimizer",
+    "get_schedule",
+]
+
+
+class Optimizer:
+    """Base class. Subclasses define ``_slots`` (state arrays) and ``step``."""
+
+    name: ClassVar[str] = ""
+    _slots: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, learning_rate: float) -> None:
+        self.learning_rate = check_float("learning_rate", learning_rate, minimum=0.0, strict_min=True)
+        self.t = 0  # number of steps taken
+        self.state: dict[str, np.ndarray] = {}
+
+    def _ensure_state(self, theta: np.ndarray) -> None:
+        first = next(iter(self.state.values()), None)
+        if first is None or first.shape != theta.shape or first.dtype != theta.dtype:
+            self.state = {s: np.zeros_like(theta) for s in self._slots}
+            self.t = 0
+
+    def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
+        """Update ``theta`` in place from ``grad``."""
+        raise NotImplementedError
+
+    def hyperparameters(self) -> dict[str, Any]:
+        return {"learning_rate": self.learning_rate}
+
+    def config(self) -> dict[str, Any]:
+        return {"name": self.name, **self.hyperparameters()}
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Arrays that resume this optimizer exactly (the step count as a 0-d int64 array)."""
+        out = {k: v for k, v in self.state.items()}
+        out["t"] = np.asarray(self.t, dtype=np.int64)
+        return out
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.t = int(state.get("t", 0))
+        self.state = {s: np.array(state[s]) for s in self._slots if s in state}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Gradient descent, optionally with momentum (and Nesterov's look-ahead).
+
+    Plain:     theta <- theta - lr * g          (the lecture's w <- w - alpha dJ/dw)
+    Momentum:  v <- mu v - lr g;  theta <- theta + v
+    Nesterov:  v <- mu v - lr g;  theta <- theta + mu v - lr g
+    (scikit-learn's formulation, so results agree with its ``solver="sgd"``.)
+    Full batch or mini-batch is the training loop's ``batch_size``.
+    """
+
+    name: ClassVar[str] = "sgd"
+
+    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False) -> None:
+        super().__init__(learning_rate)
+        self.momentum = check_float("momentum", momentum, minimum=0.0, maximum=1.0)
+        self.nesterov = bool(nesterov)
+        if self.nesterov and self.momentum == 0:
+            raise ValueError("`nesterov=True` needs a momentum > 0. Received: momentum=0.")
+        self._slots = ("velocity",) if self.momentum > 0 else ()
+
+    def step(self, theta, grad):
+        self.t += 1
+        lr = self.learning_rate
+        if self.momentum == 0:
+            theta -= lr * grad
+            return
+        self._ensure_state(theta)
+        v = self.state["velocity"]
+        v *= self.momentum
+        v -= lr * grad
+        if self.nesterov:
+            theta += self.momentum * v - lr * grad
+        else:
+            theta += v
+
+    def hyperparameters(self):
+        return {"learning_rate": self.learning_rate, "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class AdaGrad(Optimizer):
+    """G <- G + g^2;  theta <- theta - lr g / (sqrt(G) + eps)  (Duchi et al. 2011)."""
+
+    name: ClassVar[str] = "adagrad"
+    _slots: ClassVar[tuple[str, ...]] = ("sum_sq",)
+
+    def __init__(self, learning_rate: float = 0.01, epsilon: float = 1e-10) -> None:
+        super().__init__(learning_rate)
+        self.epsilon = check_float("epsilon", epsilon, minimum=0.0, strict_min=True)
+
+    def step(self, theta, grad):
+        self._ensure_state(theta)
+        self.t += 1
+        G = self.state["sum_sq"]
+        G += grad * grad
+        theta -= self.learning_rate * grad / (np.sqrt(G) + self.epsilon)
+
+    def hyperparameters(self):
+        return {"learning_rate": self.learning_rate, "epsilon": self.epsilon}
+
+
+class RMSProp(Optimizer):
+    """v <- rho v + (1 - rho) g^2;  theta <- theta - lr g / (sqrt(v) + eps)  (Hinton 2012)."""
+
+    name: ClassVar[str] = "rmsprop"
+    _slots: ClassVar[tuple[str, ...]] = ("mean_sq",)
+
+    def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, epsilon: float = 1e-8) -> None:
+        super().__init__(learning_rate)
+        self.rho = check_float("rho", rho, minimum=0.0, maximum=1.0, strict_max=True)
+        self.epsilon = check_float("epsilon", epsilon, minimum=0.0, strict_min=True)
+
+    def step(self, theta, grad):
+        self._ensure_state(theta)
+        self.t += 1
+        v = self.state["mean_sq"]
+        v *= self.rho
+        v += (1.0 - self.rho) * grad * grad
+        theta -= self.learning_rate * grad / (np.sqrt(v) + self.epsilon)
+
+    def hyperparameters(self):
+        return {"learning_rate": self.learning_rate, "rho": self.rho, "epsilon": self.epsilon}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2014), in the paper's efficient form (as scikit-learn):
+
+    m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2
+    lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)
+    theta <- theta - lr_t m / (sqrt(v) + eps)
+    """
+
+    name: ClassVar[str] = "adam"
+    _slots: ClassVar[tuple[str, ...]] = ("m", "v")
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+    ) -> None:
+        super().__init__(learning_rate)
+        self.beta_1 = check_float("beta_1", beta_1, minimum=0.0, maximum=1.0, strict_max=True)
+        self.beta_2 = check_float("beta_2", beta_2, minimum=0.0, maximum=1.0, strict_max=True)
+        self.epsilon = check_float("epsilon", epsilon, minimum=0.0, strict_min=True)
+        self._tmp: np.ndarray | None = None
+
+    def step(self, theta, grad):
+        self._ensure_state(theta)
+        self.t += 1
+        b1, b2 = self.beta_1, self.beta_2
+        m, v = self.state["m"], self.state["v"]
+        tmp = self._tmp
+        if tmp is None or tmp.shape != theta.shape or tmp.dtype != theta.dtype:
+            tmp = self._tmp = np.empty_like(theta)
+        # In place on preallocated buffers: a few ufunc calls per step at any depth.
+        m *= b1
+        np.multiply(grad, 1.0 - b1, out=tmp)
+        m += tmp  # m = b1 m + (1 - b1) g
+        v *= b2
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1.0 - b2
+        v += tmp  # v = b2 v + (1 - b2) g^2
+        lr_t = self.learning_rate * math.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
+        np.sqrt(v, out=tmp)
+        tmp += self.epsilon
+        np.divide(m, tmp, out=tmp)
+        tmp *= lr_t
+        theta -= tmp
+
+    def hyperparameters(self):
+        return {
+            "learning_rate": self.learning_rate,
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+        }
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    cls.name: cls for cls in (SGD, AdaGrad, RMSProp, Adam)
+}
+#: Names accepted by ``fit`` besides the table: "gd" (SGD, full batch by convention),
+#: "momentum", "nesterov" (SGD presets) and "lbfgs" (a solver, see training.fit_lbfgs).
+SOLVER_NAMES = tuple(sorted([*OPTIMIZERS, "gd", "momentum", "nesterov", "lbfgs"]))
+
+
+def get_optimizer(spec: str | dict[str, Any] | Optimizer, learning_rate: float | None = None) -> Optimizer:
+    """Return an Optimizer from a name, a config dict or an instance.
+
+    ``learning_rate`` (if given) overrides the default of a name/dict spec.
+    """
+    if isinstance(spec, Optimizer):
+        return spec
+    params: dict[str, Any] = {}
+    if isinstance(spec, dict):
+        params = dict(spec)
+        name = params.pop("name", None)
+    else:
+        name = spec
+    if name == "gd":
+        name = "sgd"
+    elif name == "momentum":
+        name, params = "sgd", {"momentum": 0.9, **params}
+    elif name == "nesterov":
+        name, params = "sgd", {"momentum": 0.9, "nesterov": True, **params}
+    if not isinstance(name, str) or name not in OPTIMIZERS:
+        raise ValueError(
+            f"Unknown optimizer {name!r}. Expected one of: {format_choices(SOLVER_NAMES)}."
+        )
+    if learning_rate is not None:
+        params["learning_rate"] = learning_rate
+    try:
+        return OPTIMIZERS[name](**params)
+    except TypeError as exc:
+        raise ValueError(f"Invalid parameters for optimizer {name!r}: {exc}") from None
+
+
+# ---------------------------------------------------------------- schedules
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Learning rate as a function of the epoch (0-based) and the initial rate."""
+
+    name: ClassVar[str] = ""
+
+    def __call__(self, lr0: float, epoch: int) -> float:
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        return {"name": self.name, **self.__dict__}
+
+
+@dataclass(frozen=True)
+class Constant(Schedule):
+    """lr = lr0."""
+
+    name: ClassVar[str] = "constant"
+
+    def __call__(self, lr0, epoch):
+        return lr0
+
+
+@dataclass(frozen=True)
+class InverseScaling(Schedule):
+    """lr = lr0 / (epoch + 1)^power_t."""
+
+    name: ClassVar[str] = "invscaling"
+    power_t: float = 0.5
+
+    def __post_init__(self):
+        check_float("power_t", self.power_t, minimum=0.0)
+
+    def __call__(self, lr0, epoch):
+        return lr0 / (epoch + 1) ** self.power_t
+
+
+@dataclass(frozen=True)
+class StepDecay(Schedule):
+    """lr = lr0 * factor^(epoch // every)."""
+
+    name: ClassVar[str] = "step"
+    factor: float = 0.5
+    every: int = 10
+
+    def __post_init__(self):
+        check_float("factor", self.factor, minimum=0.0, maximum=1.0, strict_min=True)
+        check_int("every", self.every, minimum=1)
+
+    def __call__(self, lr0, epoch):
+        return lr0 * self.factor ** (epoch // self.every)
+
+
+SCHEDULES: dict[str, type[Schedule]] = {
+    cls.name: cls for cls in (Constant, InverseScaling, StepDecay)
+}
+
+
+def get_schedule(spec: str | dict[str, Any] | Schedule | None) -> Schedule:
+    """Return a learning-rate schedule from a name, a config dict or an instance."""
+    if spec is None:
+        return Constant()
+    if isinstance(spec, Schedule):
+        return spec
+    params: dict[str, Any] = {}
+    if isinstance(spec, dict):
+        params = dict(spec)
+        name = params.pop("name", None)
+    else:
+        name = spec
+    if not isinstance(name, str) or name not in SCHEDULES:
+        raise ValueError(
+            f"Unknown learning-rate schedule {name!r}. Expected one of: {format_choices(SCHEDULES)}."
+        )
+    try:
+        return SCHEDULES[name](**params)
+    except TypeError as exc:
+        raise ValueError(f"Invalid parameters for schedule {name!r}: {exc}") from None

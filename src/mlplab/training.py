@@ -1,0 +1,449 @@
+"""The training loop: gradient descent on the flat parameter vector.
+
+One epoch: shuffle -> for each mini-batch: forward, loss, backward (chain
+rule) -> guard against NaN/inf -> clip -> ``on_gradients`` callbacks ->
+optimizer step (w <- w - alpha dJ/dw for plain gradient descent). At the end
+of the epoch: validation loss and metrics, history, early stopping.
+
+``optimizer="lbfgs"`` runs scipy's L-BFGS-B on the full batch instead; each
+of its iterations counts as one epoch (``epochs`` is the iteration limit).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.optimize
+
+from ._checks import (
+    check_choice,
+    check_float,
+    check_int,
+    check_lengths,
+    check_sample_weight,
+    check_X,
+)
+from .callbacks import Callback, EarlyStopping
+from .clipping import clip_grad_norm_, clip_grad_value_, global_norm
+from .losses import Loss, get_loss
+from .optimizers import SOLVER_NAMES, Optimizer, get_optimizer, get_schedule
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .network import Sequential
+
+__all__ = ["History", "TrainState", "fit", "METRICS", "TrainingDivergedError"]
+
+METRICS = ("accuracy", "mae", "mse")
+
+
+class TrainingDivergedError(FloatingPointError):
+    """Training produced a non-finite loss or gradient (``on_nan="raise"``)."""
+
+
+@dataclass
+class TrainState:
+    """What the training loop knows; callbacks read it and may set ``stop``."""
+
+    epoch: int = 0
+    batch: int = 0
+    step: int = 0
+    epochs: int = 0
+    n_batches: int = 0
+    loss: float = math.nan  # the current batch's loss (the epoch mean in on_epoch_end)
+    grad_norm: float = math.nan  # global gradient norm before clipping
+    learning_rate: float = math.nan
+    stop: bool = False
+    stop_reason: str = ""
+    best_epoch: int | None = None
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+
+class History:
+    """Loss and metrics per epoch: ``hist["loss"]``, ``hist["val_loss"]``, ``hist.history``."""
+
+    def __init__(self, state: TrainState) -> None:
+        self.history = state.history
+        self.epochs = len(state.history.get("loss", []))
+        self.stop_reason = state.stop_reason
+        self.best_epoch = state.best_epoch
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.history
+
+    def __repr__(self) -> str:
+        last = {k: round(v[-1], 6) for k, v in self.history.items() if v}
+        return f"History(epochs={self.epochs}, last={last})"
+
+
+# ------------------------------------------------------------------ metrics
+def _scores(net: Sequential, X: np.ndarray, loss: Loss) -> np.ndarray:
+    """Network outputs in the loss's space (logits for the fused cross-entropies)."""
+    out = net._forward(X, False)
+    return net.layers[-1].z if net._output_fusion(loss) else out
+
+
+def _metric(name: str, scores: np.ndarray, Y: np.ndarray, loss: Loss, fused: bool) -> float:
+    if name == "accuracy":
+        if loss.name == "cce":
+            return float(np.mean(scores.argmax(axis=1) == Y.argmax(axis=1)))
+        # bce scores are logits (threshold 0); mse outputs are values (threshold 0.5)
+        threshold = 0.0 if loss.name == "bce" else 0.5
+        return float(np.mean((scores > threshold) == (Y > 0.5)))
+    r = scores - Y
+    if name == "mae":
+        return float(np.mean(np.abs(r)))
+    return float(np.mean(r * r))  # mse
+
+
+# --------------------------------------------------------------- the loop
+def _first_nonfinite(net: Sequential) -> str:
+    """Name the first layer whose forward output or gradient is non-finite."""
+    for i, layer in enumerate(net.layers):
+        a = getattr(layer, "a", None)
+        if isinstance(a, np.ndarray) and not np.isfinite(a).all():
+            return f"layer {i} ({type(layer).__name__}) outputs"
+    for name, g in net.named_gradients():
+        if not np.isfinite(g).all():
+            return f"gradient of {name}"
+    return "the loss itself"
+
+
+def _resolve_batch_size(batch_size: Any, n: int, solver: str) -> int:
+    if batch_size is None or solver in ("gd", "lbfgs"):
+        return n
+    if batch_size == "auto":
+        return min(32, n)
+    return min(check_int("batch_size", batch_size, minimum=1), n)
+
+
+def fit(
+    net: Sequential,
+    X: Any,
+    y: Any,
+    *,
+    loss: str | dict[str, Any] | Loss = "mse",
+    optimizer: str | dict[str, Any] | Optimizer = "adam",
+    learning_rate: float | None = None,
+    epochs: int = 100,
+    batch_size: int | str | None = "auto",
+    shuffle: bool = True,
+    l2: float = 0.0,
+    clip_norm: float | None = None,
+    clip_value: float | None = None,
+    lr_schedule: Any = None,
+    validation_data: tuple[Any, Any] | None = None,
+    validation_split: float = 0.0,
+    patience: int | None = None,
+    min_delta: float = 0.0,
+    metrics: Sequence[str] = (),
+    sample_weight: Any = None,
+    callbacks: Sequence[Callback] = (),
+    on_nan: str = "stop",
+    tol: float = 1e-5,
+    max_fun: int = 15000,
+    seed: int | None = None,
+    verbose: int = 0,
+) -> History:
+    """Train ``net`` on (X, y) and return the History.
+
+    Parameters
+    ----------
+    loss : "mse", "bce" or "cce" (or a Loss)
+    optimizer : "gd" (full-batch gradient descent), "sgd", "momentum", "nesterov",
+        "adagrad", "rmsprop", "adam", "lbfgs", or an Optimizer instance (its
+        state carries over, e.g. ``optimizer=net.optimizer`` to resume).
+    learning_rate : float, optional
+        Initial step size (default: the optimizer's own).
+    epochs : int
+        Passes over the data (for "lbfgs": the maximum number of iterations).
+    batch_size : int, None or "auto"
+        Mini-batch size; None = full batch; "auto" = min(32, n). "gd" and
+        "lbfgs" always use the full batch.
+    shuffle : bool
+        Reshuffle the samples every epoch (seeded by ``seed``, else the network's seed).
+    l2 : float
+        L2 penalty (l2/2) * sum ||W||^2 on weight matrices.
+    clip_norm, clip_value : float, optional
+        Gradient clipping by global norm / by value, before every update.
+    lr_schedule : "constant", "invscaling", "step", a dict or a Schedule
+        Learning rate per epoch.
+    validation_data : (X_val, y_val), optional
+    validation_split : float
+        Fraction of the samples held out (at random, seeded) for validation.
+    patience : int, optional
+        Early stopping: stop after ``patience`` epochs without an improvement
+        of ``min_delta`` in val_loss (loss without validation data); the best
+        weights are restored.
+    metrics : sequence of "accuracy", "mae", "mse"
+        Recorded per epoch on the training data (and validation data).
+    sample_weight : array (n,), optional
+    callbacks : sequence of Callback
+    on_nan : "stop" or "raise"
+        When a batch gives a non-finite loss or gradient: stop with a
+        RuntimeWarning, or raise TrainingDivergedError. Either way the weights
+        are those of the last finite step.
+    tol, max_fun : float, int
+        "lbfgs" only: gradient tolerance and the limit on loss evaluations.
+    seed : int, optional
+        Seed of shuffling and of the validation split.
+    verbose : int
+        0 silent; 1 a progress bar (only on a terminal); 2 one line per epoch.
+    """
+    solver_name = optimizer if isinstance(optimizer, str) else None
+    if solver_name is not None:
+        check_choice("optimizer", solver_name, SOLVER_NAMES)
+    loss_obj = get_loss(loss)
+    X = check_X(X, net.n_inputs, net.dtype)
+    Y = loss_obj.prepare_targets(y, net.n_outputs, net.dtype)
+    check_lengths(X, Y)
+    sw = check_sample_weight(sample_weight, X.shape[0], net.dtype)
+    fused = net._output_fusion(loss_obj)
+    epochs = check_int("epochs", epochs, minimum=1)
+    l2 = check_float("l2", l2, minimum=0.0)
+    if clip_norm is not None:
+        clip_norm = check_float("clip_norm", clip_norm, minimum=0.0, strict_min=True)
+    if clip_value is not None:
+        clip_value = check_float("clip_value", clip_value, minimum=0.0, strict_min=True)
+    if learning_rate is not None:
+        learning_rate = check_float("learning_rate", learning_rate, minimum=0.0, strict_min=True)
+    check_choice("on_nan", on_nan, ("stop", "raise"))
+    metrics = list(metrics)
+    for m in metrics:
+        check_choice("metric", m, METRICS)
+    validation_split = check_float("validation_split", validation_split, minimum=0.0, maximum=1.0, strict_max=True)
+    if seed is None:
+        seed = net.seed
+    rng = np.random.default_rng(seed)
+
+    # validation data
+    Xv = Yv = None
+    if validation_data is not None:
+        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+            raise ValueError("`validation_data` must be a pair (X_val, y_val).")
+        Xv = check_X(validation_data[0], net.n_inputs, net.dtype, name="validation_data[0]")
+        Yv = loss_obj.prepare_targets(validation_data[1], net.n_outputs, net.dtype)
+        check_lengths(Xv, Yv)
+    elif validation_split > 0:
+        n_val = int(round(validation_split * X.shape[0]))
+        if n_val < 1 or n_val >= X.shape[0]:
+            raise ValueError(
+                f"`validation_split`={validation_split} leaves {n_val} validation and "
+                f"{X.shape[0] - n_val} training samples; both need at least one."
+            )
+        perm = rng.permutation(X.shape[0])
+        val_idx, tr_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+        Xv, Yv = X[val_idx], Y[val_idx]
+        X, Y = X[tr_idx], Y[tr_idx]
+        sw = None if sw is None else sw[tr_idx]
+
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"callbacks must be mlplab Callback objects. Received: {type(cb).__name__}.")
+    if patience is not None:
+        callbacks.append(
+            EarlyStopping("val_loss" if Xv is not None else "loss", patience, min_delta)
+        )
+    state = TrainState(epochs=epochs)
+    state.history = {"loss": []}
+    if Xv is not None:
+        state.history["val_loss"] = []
+    for m in metrics:
+        state.history[m] = []
+        if Xv is not None:
+            state.history[f"val_{m}"] = []
+    state.history["grad_norm"] = []
+
+    if solver_name == "lbfgs":
+        _fit_lbfgs(net, X, Y, loss_obj, sw, l2, fused, epochs, tol, max_fun, state,
+                   callbacks, metrics, Xv, Yv, verbose)
+        return History(state)
+
+    opt = get_optimizer(optimizer, learning_rate)
+    if solver_name is None and learning_rate is not None:
+        opt.learning_rate = learning_rate
+    net.optimizer = opt
+    schedule = get_schedule(lr_schedule)
+    lr0 = opt.learning_rate
+    n = X.shape[0]
+    bs = _resolve_batch_size(batch_size, n, solver_name or "")
+    n_batches = -(-n // bs)
+    state.n_batches = n_batches
+    theta, grad = net.theta, net.grad
+    backup = np.empty_like(theta)  # the last finite parameters (for the NaN guard)
+    pbar = _progress(epochs, verbose)
+    has_cb = bool(callbacks)
+
+    for cb in callbacks:
+        cb.on_train_begin(state, net)
+    for epoch in range(epochs):
+        state.epoch = epoch
+        opt.learning_rate = state.learning_rate = schedule(lr0, epoch)
+        for cb in callbacks:
+            cb.on_epoch_begin(state, net)
+        order = rng.permutation(n) if shuffle and n_batches > 1 else None
+        total, norms = 0.0, 0.0
+        for b in range(n_batches):
+            start = b * bs
+            if order is None:
+                sl = slice(start, start + bs)
+                Xb, Yb = (X, Y) if n_batches == 1 else (X[sl], Y[sl])
+                swb = None if sw is None else sw[sl]
+            else:
+                idx = order[start:start + bs]
+                Xb, Yb = X[idx], Y[idx]
+                swb = None if sw is None else sw[idx]
+            state.batch = b
+            if has_cb:
+                for cb in callbacks:
+                    cb.on_batch_begin(state, net)
+            value = net._loss_and_grad(Xb, Yb, loss_obj, swb, l2, fused)
+            gnorm = (clip_grad_value_(grad, clip_value) if clip_value is not None
+                     else clip_grad_norm_(grad, clip_norm))
+            if not (math.isfinite(value) and math.isfinite(gnorm)):
+                if state.step > 0:
+                    theta[...] = backup  # back to the last parameters with a finite loss
+                where = _first_nonfinite(net)
+                msg = (
+                    f"Training diverged at epoch {epoch + 1}, batch {b + 1}: non-finite "
+                    f"{'loss' if not math.isfinite(value) else 'gradient'} (first non-finite: "
+                    f"{where}). The weights of the last finite step were kept. Try a lower "
+                    "learning_rate, clip_norm, scaled inputs or another initialisation."
+                )
+                state.history["loss"].append(value if not math.isfinite(value) else math.nan)
+                state.stop, state.stop_reason = True, msg
+                if on_nan == "raise":
+                    raise TrainingDivergedError(msg)
+                warnings.warn(msg, RuntimeWarning, stacklevel=2)
+                break
+            state.loss, state.grad_norm = value, gnorm
+            if has_cb:
+                for cb in callbacks:
+                    cb.on_gradients(state, net)
+            np.copyto(backup, theta)
+            opt.step(theta, grad)
+            state.step += 1
+            total += value * (Yb.shape[0] if swb is None else float(swb.sum()))
+            norms += gnorm
+            if has_cb:
+                for cb in callbacks:
+                    cb.on_batch_end(state, net)
+                if state.stop:
+                    break
+        if state.stop and state.stop_reason.startswith("Training diverged"):
+            break
+        weight_total = n if sw is None else float(sw.sum())
+        state.loss = total / weight_total  # mean of the batch losses, as scikit-learn/Keras report
+        _record_epoch(net, state, X, Y, loss_obj, metrics, Xv, Yv, fused, norms / n_batches)
+        for cb in callbacks:
+            cb.on_epoch_end(state, net)
+        _report(pbar, state, verbose)
+        if state.stop:
+            break
+    for cb in callbacks:
+        cb.on_train_end(state, net)
+    if pbar is not None:
+        pbar.close()
+    return History(state)
+
+
+def _record_epoch(net, state, X, Y, loss_obj, metrics, Xv, Yv, fused, grad_norm):
+    h = state.history
+    h["loss"].append(state.loss)
+    h["grad_norm"].append(grad_norm)
+    if metrics:
+        scores = _scores(net, X, loss_obj)
+        for m in metrics:
+            h[m].append(_metric(m, scores, Y, loss_obj, fused))
+    if Xv is not None:
+        scores = _scores(net, Xv, loss_obj)
+        h["val_loss"].append(loss_obj.value(scores, Yv))
+        for m in metrics:
+            h[f"val_{m}"].append(_metric(m, scores, Yv, loss_obj, fused))
+
+
+def _progress(epochs: int, verbose: int):
+    if verbose != 1 or not sys.stderr.isatty():
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=epochs, unit="epoch", leave=False)
+
+
+def _report(pbar, state: TrainState, verbose: int) -> None:
+    last = {k: v[-1] for k, v in state.history.items() if v and k != "grad_norm"}
+    if pbar is not None:
+        pbar.set_postfix({k: f"{v:.4g}" for k, v in last.items()}, refresh=False)
+        pbar.update(1)
+    elif verbose >= 2 or verbose == 1:
+        text = ", ".join(f"{k}={v:.6g}" for k, v in last.items())
+        print(f"epoch {state.epoch + 1}/{state.epochs}: {text}", file=sys.stderr)
+
+
+# ------------------------------------------------------------------ L-BFGS
+def _fit_lbfgs(net, X, Y, loss_obj, sw, l2, fused, max_iter, tol, max_fun, state,
+               callbacks, metrics, Xv, Yv, verbose) -> None:
+    """Full-batch L-BFGS-B (scipy) on theta; one iteration = one epoch of history."""
+    tol = check_float("tol", tol, minimum=0.0)
+    max_fun = check_int("max_fun", max_fun, minimum=1)
+    theta = net.theta
+    best = {"value": math.inf, "theta": theta.copy()}
+    last = {"value": math.nan, "norm": math.nan}
+
+    def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
+        theta[...] = x  # in place: every layer sees it through its view
+        value = net._loss_and_grad(X, Y, loss_obj, sw, l2, fused)
+        g = net.grad.astype(np.float64)  # a copy: scipy keeps references
+        last["value"], last["norm"] = value, global_norm(net.grad)
+        if math.isfinite(value) and np.isfinite(g).all():
+            if value < best["value"]:
+                best["value"], best["theta"] = value, x.copy()
+        else:
+            value = math.inf  # makes the line search back off
+            g = np.zeros_like(g)
+        return value, g
+
+    pbar = _progress(max_iter, verbose)
+    for cb in callbacks:
+        cb.on_train_begin(state, net)
+
+    def callback(intermediate_result: scipy.optimize.OptimizeResult) -> None:
+        theta[...] = intermediate_result.x
+        state.loss = float(intermediate_result.fun)
+        _record_epoch(net, state, X, Y, loss_obj, metrics, Xv, Yv, fused, last["norm"])
+        for cb in callbacks:
+            cb.on_epoch_end(state, net)
+        _report(pbar, state, verbose)
+        state.epoch += 1
+        state.step += 1
+        if state.stop:
+            raise StopIteration
+
+    result = scipy.optimize.minimize(
+        fun,
+        theta.astype(np.float64),
+        jac=True,
+        method="L-BFGS-B",
+        callback=callback,
+        options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
+    )
+    x = result.x if np.isfinite(result.fun) and np.isfinite(result.x).all() else best["theta"]
+    theta[...] = x
+    net._loss_and_grad(X, Y, loss_obj, sw, l2, fused)  # leave caches/grad at the result
+    if not state.stop_reason:
+        state.stop_reason = f"lbfgs: {result.message}"
+    state.n_iter = int(result.nit)  # type: ignore[attr-defined]
+    for cb in callbacks:
+        cb.on_train_end(state, net)
+    if pbar is not None:
+        pbar.close()
+    net.optimizer = None
