@@ -24,10 +24,41 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     """Return ``value`` if it is one of ``choices``, else raise a ValueError listing them."""
     choices = list(choices)
     if not isinstance(value, str) or value not in choices:
-        raise ValueError(
-            f"Unknown {name} {value!r}. Expected one of: {format_choices(choices)}."
-        )
+        raise ValueError(f"Unknown {name} {value!r}. Expected one of: {format_choices(choices)}.")
     return value
+
+
+def resolve_spec(
+    kind: str,
+    spec: Any,
+    table: dict[str, Any],
+    aliases: dict[str, str] | None = None,
+    extra_names: Iterable[str] = (),
+) -> tuple[str, dict[str, Any]]:
+    """Split a name or ``{"name": ..., **params}`` spec into (canonical name, params).
+
+    Raises a ValueError naming ``kind`` and listing the valid names.
+    """
+    params: dict[str, Any] = {}
+    if isinstance(spec, dict):
+        params = dict(spec)
+        name = params.pop("name", None)
+    else:
+        name = spec
+    if isinstance(name, str) and aliases:
+        name = aliases.get(name, name)
+    if not isinstance(name, str) or name not in table:
+        valid = format_choices([*table, *(aliases or {}), *extra_names])
+        raise ValueError(f"Unknown {kind} {name!r}. Expected one of: {valid}.")
+    return name, params
+
+
+def build_from_spec(kind: str, name: str, cls: Any, params: dict[str, Any]) -> Any:
+    """Instantiate ``cls(**params)``; a wrong parameter becomes a ValueError naming it."""
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise ValueError(f"Invalid parameters for {kind} {name!r}: {exc}") from None
 
 
 def check_dtype(dtype: Any) -> np.dtype:
@@ -37,9 +68,7 @@ def check_dtype(dtype: Any) -> np.dtype:
     except TypeError:
         dt = None
     if dt is None or dt.name not in FLOAT_DTYPES:
-        raise ValueError(
-            f"dtype must be 'float32' or 'float64'. Received: dtype={dtype!r}."
-        )
+        raise ValueError(f"dtype must be 'float32' or 'float64'. Received: dtype={dtype!r}.")
     return dt
 
 
@@ -84,16 +113,12 @@ def as_float_array(name: str, value: Any, dtype: np.dtype) -> np.ndarray:
         try:
             arr = np.asarray(value)
         except Exception as exc:  # ragged lists and the like
-            raise ValueError(
-                f"`{name}` could not be converted to a numeric array: {exc}"
-            ) from None
+            raise ValueError(f"`{name}` could not be converted to a numeric array: {exc}") from None
     kind = arr.dtype.kind
     if kind == "c":
         raise ValueError(f"`{name}` must be real-valued; received complex data.")
     if kind not in "biuf":
-        raise ValueError(
-            f"`{name}` must be numeric; received an array of dtype {arr.dtype}."
-        )
+        raise ValueError(f"`{name}` must be numeric; received an array of dtype {arr.dtype}.")
     if arr.size == 0:
         raise ValueError(f"`{name}` is empty (shape {arr.shape}); at least one sample is needed.")
     out = arr.astype(dtype, copy=False)
@@ -112,8 +137,7 @@ def check_X(X: Any, n_features: int, dtype: np.dtype, name: str = "X") -> np.nda
     if arr.ndim != 2:
         hint = " Use X.reshape(-1, 1) for a single feature." if arr.ndim == 1 else ""
         raise ValueError(
-            f"`{name}` must be 2-D (n_samples, n_features). "
-            f"Received shape {arr.shape}.{hint}"
+            f"`{name}` must be 2-D (n_samples, n_features). Received shape {arr.shape}.{hint}"
         )
     if arr.shape[1] != n_features:
         raise ValueError(

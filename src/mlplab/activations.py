@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import special
 
-from ._checks import check_float, format_choices
+from ._checks import build_from_spec, check_float, resolve_spec
 
 __all__ = [
     "ACTIVATIONS",
@@ -395,20 +395,5 @@ def get_activation(spec: str | dict[str, Any] | Activation) -> Activation:
     """
     if isinstance(spec, Activation):
         return spec
-    params: dict[str, Any] = {}
-    if isinstance(spec, dict):
-        params = dict(spec)
-        name = params.pop("name", None)
-    else:
-        name = spec
-    if isinstance(name, str):
-        name = ALIASES.get(name, name)
-    if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise ValueError(
-            f"Unknown activation {name!r}. Expected one of: "
-            f"{format_choices(ACTIVATIONS)} (or an Activation instance)."
-        )
-    try:
-        return ACTIVATIONS[name](**params)
-    except TypeError as exc:
-        raise ValueError(f"Invalid parameters for activation {name!r}: {exc}") from None
+    name, params = resolve_spec("activation", spec, ACTIVATIONS, ALIASES)
+    return build_from_spec("activation", name, ACTIVATIONS[name], params)

@@ -38,7 +38,7 @@ def clip_grad_norm_(grad: np.ndarray, max_norm: float | None) -> float:
 
 
 def clip_grad_value_(grad: np.ndarray, clip_value: float | None) -> float:
-    """Cap every component of ``grad`` to [-clip_value, clip_value] in place; return the pre-clip norm.
+    """Cap each entry of ``grad`` to [-clip_value, clip_value] in place; return the pre-clip norm.
 
     Unlike norm clipping, this can change the gradient's direction.
     """

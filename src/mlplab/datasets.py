@@ -38,7 +38,9 @@ def circles(
     """Two concentric circles (radius 1: class 0, radius ``factor``: class 1) plus noise."""
     n = check_int("n_samples", n_samples, minimum=2)
     noise = check_float("noise", noise, minimum=0.0)
-    factor = check_float("factor", factor, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
+    factor = check_float(
+        "factor", factor, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True
+    )
     rng = np.random.default_rng(seed)
     n_out = n // 2
     n_in = n - n_out

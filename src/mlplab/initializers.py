@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._checks import check_choice, check_float, format_choices
+from ._checks import build_from_spec, check_choice, check_float, resolve_spec
 
 __all__ = ["INITIALIZERS", "Initializer", "get_initializer", "VarianceScaling"]
 
@@ -196,23 +196,8 @@ def get_initializer(spec: str | dict[str, Any] | Initializer) -> Initializer:
     or an instance."""
     if isinstance(spec, Initializer):
         return spec
-    params: dict[str, Any] = {}
-    if isinstance(spec, dict):
-        params = dict(spec)
-        name = params.pop("name", None)
-    else:
-        name = spec
-    if isinstance(name, str):
-        name = ALIASES.get(name, name)
-    if not isinstance(name, str) or name not in INITIALIZERS:
-        raise ValueError(
-            f"Unknown initializer {name!r}. Expected one of: "
-            f"{format_choices(list(INITIALIZERS) + list(ALIASES))}."
-        )
+    name, params = resolve_spec("initializer", spec, INITIALIZERS, ALIASES)
     cls = INITIALIZERS[name]
     if cls.name != "variance_scaling" and issubclass(cls, VarianceScaling) and params:
         raise ValueError(f"Initializer {name!r} takes no parameters; received {params}.")
-    try:
-        return cls(**params)
-    except TypeError as exc:
-        raise ValueError(f"Invalid parameters for initializer {name!r}: {exc}") from None
+    return build_from_spec("initializer", name, cls, params)

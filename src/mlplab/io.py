@@ -157,9 +157,7 @@ def register_saveable(cls: _T) -> _T:
         raise TypeError(f"register_saveable expects a class, got {cls!r}")
     for method in ("__mlplab_state__", "__mlplab_restore__"):
         if not callable(getattr(cls, method, None)):
-            raise TypeError(
-                f"cannot register {cls.__qualname__}: it does not define {method}"
-            )
+            raise TypeError(f"cannot register {cls.__qualname__}: it does not define {method}")
     name = cls.__name__
     existing = _REGISTRY.get(name)
     if existing is not None and existing is not cls:
@@ -251,9 +249,7 @@ def _collect_state(obj: object) -> tuple[str, str, dict[str, np.ndarray]]:
     try:
         config_json = _canonical_json(dict(config))
     except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"the config of {qualified} is not JSON-serialisable: {exc}"
-        ) from exc
+        raise TypeError(f"the config of {qualified} is not JSON-serialisable: {exc}") from exc
 
     for key in arrays:
         if not isinstance(key, str) or not key or key == "__metadata__":
@@ -418,8 +414,7 @@ def _header_length(path: str, prefix: bytes, size: int) -> int:
     if declared is None:
         raise _fail(
             path,
-            f"the file is truncated: {size} bytes, fewer than the 8-byte "
-            "safetensors header length",
+            f"the file is truncated: {size} bytes, fewer than the 8-byte safetensors header length",
         )
     if declared > MAX_HEADER_BYTES:
         raise _fail(
@@ -457,9 +452,7 @@ def _parse_json(path: str, text: bytes | str, what: str) -> Any:
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        return json.loads(
-            text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant
-        )
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise _fail(path, f"invalid JSON in the {what}: {exc}") from None
 
@@ -480,9 +473,7 @@ def _check_tensors(
             raise _fail(path, f"header entry for array {name!r} is not an object")
         code = entry.get("dtype")
         if code not in _ALLOWED_DTYPES:
-            readable = (
-                _OTHER_DTYPE_NAMES.get(code, code) if isinstance(code, str) else code
-            )
+            readable = _OTHER_DTYPE_NAMES.get(code, code) if isinstance(code, str) else code
             raise _fail(
                 path,
                 f"array {name!r} has unsupported dtype {readable!r}; mlplab "
@@ -526,17 +517,13 @@ def _check_tensors(
 def _parse_document(path: str, header: dict[str, Any]) -> dict[str, Any]:
     """Extract and validate the mlplab JSON document from the header."""
     metadata = header.get("__metadata__")
-    if metadata is None or (
-        isinstance(metadata, dict) and _METADATA_KEY not in metadata
-    ):
+    if metadata is None or (isinstance(metadata, dict) and _METADATA_KEY not in metadata):
         raise _fail(
             path,
             "the safetensors metadata has no 'mlplab' entry; this is a "
             "safetensors file but not an mlplab model",
         )
-    if not isinstance(metadata, dict) or not all(
-        isinstance(v, str) for v in metadata.values()
-    ):
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise _fail(path, "the safetensors metadata is not a string-to-string map")
     doc = _parse_json(path, metadata[_METADATA_KEY], "'mlplab' metadata")
     if not isinstance(doc, dict):
@@ -603,8 +590,7 @@ def _check_manifest(
     if extra:
         raise _fail(
             path,
-            f"array(s) {', '.join(map(repr, extra))} in the file are not listed "
-            "in the manifest",
+            f"array(s) {', '.join(map(repr, extra))} in the file are not listed in the manifest",
         )
     for name in sorted(manifest):
         dtype, shape = tensors[name]
@@ -718,16 +704,13 @@ def load(path: str | os.PathLike[str]) -> Any:
         if not hmac.compare_digest(digest, manifest[name]["sha256"]):
             raise _fail(
                 path_str,
-                f"SHA-256 mismatch for array {name!r}; the file is corrupted or "
-                "was modified",
+                f"SHA-256 mismatch for array {name!r}; the file is corrupted or was modified",
                 IntegrityError,
             )
         if arr.dtype.kind == "f":
             bad = arr.size - int(np.count_nonzero(np.isfinite(arr)))
             if bad:
-                raise _fail(
-                    path_str, f"array {name!r} contains {bad} NaN or inf value(s)"
-                )
+                raise _fail(path_str, f"array {name!r} contains {bad} NaN or inf value(s)")
         arr = np.asarray(arr, dtype=arr.dtype.newbyteorder("="), order="C")
         if not arr.flags.writeable:
             arr = arr.copy()

@@ -125,7 +125,7 @@ class Dense(Layer):
 
     def forward(self, x, training=False):
         self.x = x
-        z = x @ self.W  # z_j = sum_i x_i w_ij ...
+        z = np.dot(x, self.W)  # z_j = sum_i x_i w_ij ...  (np.dot: least call overhead)
         z += self.b  # ... + w_0j * x0, with x0 = 1
         self.z = z
         if self._identity:
@@ -147,10 +147,10 @@ class Dense(Layer):
 
     def backward_from_z(self, dz: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         """Backward given dL/dz directly (used by the fused output-layer gradient)."""
-        np.matmul(self.x.T, dz, out=self.dW)  # dL/dw_ij = sum_n x_i dz_j  (dL/dW = x^T dz)
-        np.sum(dz, axis=0, out=self.db)  # dL/db_j = sum_n dz_j  (x0 = 1)
+        np.dot(self.x.T, dz, out=self.dW)  # dL/dw_ij = sum_n x_i dz_j  (dL/dW = x^T dz)
+        np.add.reduce(dz, axis=0, out=self.db)  # dL/db_j = sum_n dz_j  (x0 = 1)
         if need_dx:
-            return dz @ self.W.T  # dL/dx_i = sum_j dz_j w_ij  (dL/dx = dz W^T)
+            return np.dot(dz, self.W.T)  # dL/dx_i = sum_j dz_j w_ij  (dL/dx = dz W^T)
         return None
 
     def config(self):

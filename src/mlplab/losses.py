@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import special
 
-from ._checks import as_float_array, check_choice, format_choices
+from ._checks import as_float_array, build_from_spec, check_choice, resolve_spec
 
 __all__ = ["BCE", "CCE", "LOSSES", "Loss", "MSE", "get_loss"]
 
@@ -60,7 +60,9 @@ class Loss:
     def __post_init__(self):
         check_choice("reduction", self.reduction, ("mean", "sample"))
 
-    def value(self, out: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
+    def value(
+        self, out: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> float:
         raise NotImplementedError
 
     def gradient(
@@ -68,15 +70,22 @@ class Loss:
     ) -> np.ndarray:
         raise NotImplementedError
 
+    def value_and_gradient(
+        self, out: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
+        """Both at once (subclasses share the work between them)."""
+        return self.value(out, y, sample_weight), self.gradient(out, y, sample_weight)
+
     def prepare_targets(self, y: Any, n_outputs: int, dtype: np.dtype) -> np.ndarray:
-        """Return y as a 2-D (n, n_outputs) array of ``dtype``; raise a clear error if it cannot be."""
+        """Return y as a 2-D (n, n_outputs) array of ``dtype``, or raise a clear error."""
         arr = as_float_array("y", y, dtype)
         if arr.ndim == 1 and n_outputs == 1:
             arr = arr.reshape(-1, 1)
         if arr.ndim != 2 or arr.shape[1] != n_outputs:
             raise ValueError(
                 f"`y` must have shape (n_samples, {n_outputs}) to match the network's "
-                f"{n_outputs} output(s)" + (" (or (n_samples,))" if n_outputs == 1 else "")
+                f"{n_outputs} output(s)"
+                + (" (or (n_samples,))" if n_outputs == 1 else "")
                 + f". Received shape {arr.shape}."
             )
         return np.ascontiguousarray(arr)
@@ -103,13 +112,21 @@ class MSE(Loss):
         return float(c * np.sum(w * r * r) / denom)
 
     def gradient(self, out, y, sample_weight=None):
+        return self.value_and_gradient(out, y, sample_weight)[1]
+
+    def value_and_gradient(self, out, y, sample_weight=None):
         w, denom = _weights(sample_weight, out.shape[0], out.shape[1], self.reduction)
-        c = (1.0 if self.half else 2.0) / denom
-        g = out - y
-        g *= c  # in place on our own temporary
-        if sample_weight is not None:
-            g *= w
-        return g
+        r = out - y
+        if sample_weight is None:
+            rr = r.ravel()
+            value = float(np.dot(rr, rr)) / denom  # sum of squares, one BLAS call
+        else:
+            value = float(np.sum(w * r * r)) / denom
+            r *= w
+        if self.half:
+            value *= 0.5
+        r *= (1.0 if self.half else 2.0) / denom  # dJ/dy_hat, in place on our temporary
+        return value, r
 
 
 @dataclass(frozen=True)
@@ -197,6 +214,8 @@ class CCE(Loss):
 
 LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in (MSE, BCE, CCE)}
 
+_DEFAULTS: dict[str, Loss] = {name: cls() for name, cls in LOSSES.items()}
+
 ALIASES = {
     "squared_error": "mse",
     "binary_crossentropy": "bce",
@@ -210,19 +229,7 @@ def get_loss(spec: str | dict[str, Any] | Loss) -> Loss:
     """Return a Loss from a name (``"mse"``, ``"bce"``, ``"cce"``), a config dict or an instance."""
     if isinstance(spec, Loss):
         return spec
-    params: dict[str, Any] = {}
-    if isinstance(spec, dict):
-        params = dict(spec)
-        name = params.pop("name", None)
-    else:
-        name = spec
-    if isinstance(name, str):
-        name = ALIASES.get(name, name)
-    if not isinstance(name, str) or name not in LOSSES:
-        raise ValueError(
-            f"Unknown loss {name!r}. Expected one of: {format_choices(LOSSES)}."
-        )
-    try:
-        return LOSSES[name](**params)
-    except TypeError as exc:
-        raise ValueError(f"Invalid parameters for loss {name!r}: {exc}") from None
+    if isinstance(spec, str) and spec in _DEFAULTS:
+        return _DEFAULTS[spec]  # losses are immutable: share the default instances
+    name, params = resolve_spec("loss", spec, LOSSES, ALIASES)
+    return build_from_spec("loss", name, LOSSES[name], params)

@@ -18,7 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import check_dtype, check_int, check_lengths, check_sample_weight, check_X, check_float
+from ._checks import (
+    check_dtype,
+    check_float,
+    check_int,
+    check_lengths,
+    check_sample_weight,
+    check_X,
+)
 from .activations import Identity
 from .initializers import Initializer, get_initializer
 from .layers import Layer, layer_from_config
@@ -78,7 +85,9 @@ class Sequential:
                     f"ActivationLayer). Received: {type(layer).__name__}."
                 )
             if any(layer is other for other in layers[:i]):
-                raise ValueError(f"layers[{i}] appears twice; create a new layer object for each position.")
+                raise ValueError(
+                    f"layers[{i}] appears twice; create a new layer object for each position."
+                )
         self.layers = layers
         self.optimizer = None  # the optimizer of the last fit (saved with the model)
         self._build()
@@ -100,7 +109,7 @@ class Sequential:
         decay: list[tuple[int, int]] = []
         rng = np.random.default_rng(self.seed)
         start = 0
-        for layer, layer_specs in zip(self.layers, specs):
+        for layer, layer_specs in zip(self.layers, specs, strict=True):
             values, grads = {}, {}
             for i, name, shape, init in layer_specs:
                 stop = start + int(np.prod(shape))
@@ -120,11 +129,11 @@ class Sequential:
     # ---------------------------------------------------------------- access
     def named_parameters(self) -> list[tuple[str, np.ndarray]]:
         """[(name, view into theta), ...] in theta order, e.g. "0.W", "0.b"."""
-        return list(zip(self._names, self._views))
+        return list(zip(self._names, self._views, strict=True))
 
     def named_gradients(self) -> list[tuple[str, np.ndarray]]:
         """[(name, view into grad), ...] aligned with ``named_parameters``."""
-        return list(zip(self._names, self._grad_views))
+        return list(zip(self._names, self._grad_views, strict=True))
 
     @property
     def n_params(self) -> int:
@@ -144,7 +153,9 @@ class Sequential:
         missing = sorted(set(expected) - set(state))
         extra = sorted(set(state) - set(expected))
         if missing or extra:
-            raise ValueError(f"state does not match the network: missing {missing}, unexpected {extra}.")
+            raise ValueError(
+                f"state does not match the network: missing {missing}, unexpected {extra}."
+            )
         targets = dict(self.named_parameters())
         for i, layer in enumerate(self.layers):
             targets.update({f"{i}.{k}": v for k, v in layer.buffers().items()})
@@ -226,11 +237,11 @@ class Sequential:
         out = self._forward(X, True)
         if fused:
             logits = self.layers[-1].z  # the loss reads z; dL/dz = link(z) - y
-            value = loss.value(logits, Y, sample_weight)
-            self.backward(loss.gradient(logits, Y, sample_weight), from_z=True)
+            value, d = loss.value_and_gradient(logits, Y, sample_weight)
+            self.backward(d, from_z=True)
         else:
-            value = loss.value(out, Y, sample_weight)
-            self.backward(loss.gradient(out, Y, sample_weight))
+            value, d = loss.value_and_gradient(out, Y, sample_weight)
+            self.backward(d)
         if l2:
             theta, grad = self.theta, self.grad
             for start, stop in self._decay:
@@ -256,7 +267,8 @@ class Sequential:
         over weight matrices (not biases).
         """
         X, Y, loss_obj, sw = self._prepare(X, y, loss, sample_weight)
-        l2 = check_float("l2", l2, minimum=0.0)
+        if l2 != 0.0:
+            l2 = check_float("l2", l2, minimum=0.0)
         value = self._loss_and_grad(X, Y, loss_obj, sw, l2)
         return value, self.grad
 
@@ -269,7 +281,9 @@ class Sequential:
         self._output_fusion(loss_obj)  # reject a loss/last-activation mismatch early
         return X, Y, loss_obj, sw
 
-    def loss(self, X: Any, y: Any, loss: str | dict[str, Any] | Loss = "mse", *, l2: float = 0.0) -> float:
+    def loss(
+        self, X: Any, y: Any, loss: str | dict[str, Any] | Loss = "mse", *, l2: float = 0.0
+    ) -> float:
         """Return L on (X, y) in inference mode, without touching gradients."""
         X, Y, loss_obj, _ = self._prepare(X, y, loss, None)
         return self._eval_loss(X, Y, loss_obj, None, l2)
@@ -327,7 +341,9 @@ class Sequential:
         return config, arrays
 
     @classmethod
-    def __mlplab_restore__(cls, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> Sequential:
+    def __mlplab_restore__(
+        cls, config: dict[str, Any], arrays: dict[str, np.ndarray]
+    ) -> Sequential:
         from .optimizers import get_optimizer
 
         net = cls.from_config(config["network"])
@@ -335,7 +351,7 @@ class Sequential:
         if "optimizer" in config:
             net.optimizer = get_optimizer(config["optimizer"])
             net.optimizer.load_state_dict(
-                {k[len("optimizer."):]: v for k, v in arrays.items() if k.startswith("optimizer.")}
+                {k[len("optimizer.") :]: v for k, v in arrays.items() if k.startswith("optimizer.")}
             )
         return net
 

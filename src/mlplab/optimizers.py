@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._checks import check_float, check_int, format_choices
+from ._checks import build_from_spec, check_float, check_int, resolve_spec
 
 __all__ = [
     "AdaGrad",
@@ -39,7 +39,9 @@ class Optimizer:
     _slots: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, learning_rate: float) -> None:
-        self.learning_rate = check_float("learning_rate", learning_rate, minimum=0.0, strict_min=True)
+        self.learning_rate = check_float(
+            "learning_rate", learning_rate, minimum=0.0, strict_min=True
+        )
         self.t = 0  # number of steps taken
         self.state: dict[str, np.ndarray] = {}
 
@@ -86,7 +88,9 @@ class SGD(Optimizer):
 
     name: ClassVar[str] = "sgd"
 
-    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False) -> None:
+    def __init__(
+        self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False
+    ) -> None:
         super().__init__(learning_rate)
         self.momentum = check_float("momentum", momentum, minimum=0.0, maximum=1.0)
         self.nesterov = bool(nesterov)
@@ -110,7 +114,11 @@ class SGD(Optimizer):
             theta += v
 
     def hyperparameters(self):
-        return {"learning_rate": self.learning_rate, "momentum": self.momentum, "nesterov": self.nesterov}
+        return {
+            "learning_rate": self.learning_rate,
+            "momentum": self.momentum,
+            "nesterov": self.nesterov,
+        }
 
 
 class AdaGrad(Optimizer):
@@ -140,7 +148,9 @@ class RMSProp(Optimizer):
     name: ClassVar[str] = "rmsprop"
     _slots: ClassVar[tuple[str, ...]] = ("mean_sq",)
 
-    def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, epsilon: float = 1e-8) -> None:
+    def __init__(
+        self, learning_rate: float = 0.001, rho: float = 0.9, epsilon: float = 1e-8
+    ) -> None:
         super().__init__(learning_rate)
         self.rho = check_float("rho", rho, minimum=0.0, maximum=1.0, strict_max=True)
         self.epsilon = check_float("epsilon", epsilon, minimum=0.0, strict_min=True)
@@ -213,43 +223,32 @@ class Adam(Optimizer):
         }
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {
-    cls.name: cls for cls in (SGD, AdaGrad, RMSProp, Adam)
-}
+OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, AdaGrad, RMSProp, Adam)}
 #: Names accepted by ``fit`` besides the table: "gd" (SGD, full batch by convention),
 #: "momentum", "nesterov" (SGD presets) and "lbfgs" (a solver, see training.fit_lbfgs).
 SOLVER_NAMES = tuple(sorted([*OPTIMIZERS, "gd", "momentum", "nesterov", "lbfgs"]))
 
 
-def get_optimizer(spec: str | dict[str, Any] | Optimizer, learning_rate: float | None = None) -> Optimizer:
+def get_optimizer(
+    spec: str | dict[str, Any] | Optimizer, learning_rate: float | None = None
+) -> Optimizer:
     """Return an Optimizer from a name, a config dict or an instance.
 
     ``learning_rate`` (if given) overrides the default of a name/dict spec.
     """
     if isinstance(spec, Optimizer):
         return spec
-    params: dict[str, Any] = {}
-    if isinstance(spec, dict):
-        params = dict(spec)
-        name = params.pop("name", None)
-    else:
-        name = spec
-    if name == "gd":
-        name = "sgd"
-    elif name == "momentum":
-        name, params = "sgd", {"momentum": 0.9, **params}
-    elif name == "nesterov":
-        name, params = "sgd", {"momentum": 0.9, "nesterov": True, **params}
-    if not isinstance(name, str) or name not in OPTIMIZERS:
-        raise ValueError(
-            f"Unknown optimizer {name!r}. Expected one of: {format_choices(SOLVER_NAMES)}."
-        )
+    presets = {
+        "gd": {},
+        "momentum": {"momentum": 0.9},
+        "nesterov": {"momentum": 0.9, "nesterov": True},
+    }
+    table = {**OPTIMIZERS, **{k: SGD for k in presets}}
+    name, params = resolve_spec("optimizer", spec, table, extra_names=("lbfgs",))
+    params = {**presets.get(name, {}), **params}
     if learning_rate is not None:
         params["learning_rate"] = learning_rate
-    try:
-        return OPTIMIZERS[name](**params)
-    except TypeError as exc:
-        raise ValueError(f"Invalid parameters for optimizer {name!r}: {exc}") from None
+    return build_from_spec("optimizer", name, table[name], params)
 
 
 # ---------------------------------------------------------------- schedules
@@ -319,17 +318,5 @@ def get_schedule(spec: str | dict[str, Any] | Schedule | None) -> Schedule:
         return Constant()
     if isinstance(spec, Schedule):
         return spec
-    params: dict[str, Any] = {}
-    if isinstance(spec, dict):
-        params = dict(spec)
-        name = params.pop("name", None)
-    else:
-        name = spec
-    if not isinstance(name, str) or name not in SCHEDULES:
-        raise ValueError(
-            f"Unknown learning-rate schedule {name!r}. Expected one of: {format_choices(SCHEDULES)}."
-        )
-    try:
-        return SCHEDULES[name](**params)
-    except TypeError as exc:
-        raise ValueError(f"Invalid parameters for schedule {name!r}: {exc}") from None
+    name, params = resolve_spec("learning-rate schedule", spec, SCHEDULES)
+    return build_from_spec("learning-rate schedule", name, SCHEDULES[name], params)

@@ -219,7 +219,9 @@ def fit(
     metrics = list(metrics)
     for m in metrics:
         check_choice("metric", m, METRICS)
-    validation_split = check_float("validation_split", validation_split, minimum=0.0, maximum=1.0, strict_max=True)
+    validation_split = check_float(
+        "validation_split", validation_split, minimum=0.0, maximum=1.0, strict_max=True
+    )
     if seed is None:
         seed = net.seed
     rng = np.random.default_rng(seed)
@@ -248,7 +250,9 @@ def fit(
     callbacks = list(callbacks)
     for cb in callbacks:
         if not isinstance(cb, Callback):
-            raise TypeError(f"callbacks must be mlplab Callback objects. Received: {type(cb).__name__}.")
+            raise TypeError(
+                f"callbacks must be mlplab Callback objects. Received: {type(cb).__name__}."
+            )
     if patience is not None:
         callbacks.append(
             EarlyStopping("val_loss" if Xv is not None else "loss", patience, min_delta)
@@ -264,8 +268,24 @@ def fit(
     state.history["grad_norm"] = []
 
     if solver_name == "lbfgs":
-        _fit_lbfgs(net, X, Y, loss_obj, sw, l2, fused, epochs, tol, max_fun, state,
-                   callbacks, metrics, Xv, Yv, verbose)
+        _fit_lbfgs(
+            net,
+            X,
+            Y,
+            loss_obj,
+            sw,
+            l2,
+            fused,
+            epochs,
+            tol,
+            max_fun,
+            state,
+            callbacks,
+            metrics,
+            Xv,
+            Yv,
+            verbose,
+        )
         return History(state)
 
     opt = get_optimizer(optimizer, learning_rate)
@@ -299,7 +319,7 @@ def fit(
                 Xb, Yb = (X, Y) if n_batches == 1 else (X[sl], Y[sl])
                 swb = None if sw is None else sw[sl]
             else:
-                idx = order[start:start + bs]
+                idx = order[start : start + bs]
                 Xb, Yb = X[idx], Y[idx]
                 swb = None if sw is None else sw[idx]
             state.batch = b
@@ -307,8 +327,11 @@ def fit(
                 for cb in callbacks:
                     cb.on_batch_begin(state, net)
             value = net._loss_and_grad(Xb, Yb, loss_obj, swb, l2, fused)
-            gnorm = (clip_grad_value_(grad, clip_value) if clip_value is not None
-                     else clip_grad_norm_(grad, clip_norm))
+            gnorm = (
+                clip_grad_value_(grad, clip_value)
+                if clip_value is not None
+                else clip_grad_norm_(grad, clip_norm)
+            )
             if not (math.isfinite(value) and math.isfinite(gnorm)):
                 if state.step > 0:
                     theta[...] = backup  # back to the last parameters with a finite loss
@@ -390,8 +413,24 @@ def _report(pbar, state: TrainState, verbose: int) -> None:
 
 
 # ------------------------------------------------------------------ L-BFGS
-def _fit_lbfgs(net, X, Y, loss_obj, sw, l2, fused, max_iter, tol, max_fun, state,
-               callbacks, metrics, Xv, Yv, verbose) -> None:
+def _fit_lbfgs(
+    net,
+    X,
+    Y,
+    loss_obj,
+    sw,
+    l2,
+    fused,
+    max_iter,
+    tol,
+    max_fun,
+    state,
+    callbacks,
+    metrics,
+    Xv,
+    Yv,
+    verbose,
+) -> None:
     """Full-batch L-BFGS-B (scipy) on theta; one iteration = one epoch of history."""
     tol = check_float("tol", tol, minimum=0.0)
     max_fun = check_int("max_fun", max_fun, minimum=1)
