@@ -1,0 +1,73 @@
+"""The mlplab command: listing, running, the tour, and its error contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mlplab.cli import main
+from mlplab.experiments import EXPERIMENTS
+
+
+def test_list_names_every_experiment(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in EXPERIMENTS:
+        assert any(line.startswith(name + " ") for line in out.splitlines()), name
+
+
+def test_run_xor_writes_metrics_and_figure(tmp_path, capsys):
+    assert main(["run", "xor", "--quick", "--out", str(tmp_path)]) == 0
+    record = json.loads((tmp_path / "xor" / "metrics.json").read_text())
+    assert record["seed"] == 0 and record["experiment"] == "xor"
+    m = record["metrics"]
+    assert m["nodes"] == 3
+    assert m["accuracy"] >= 0.95  # two hidden nodes separate XOR
+    assert m["single_perceptron_accuracy"] < 0.9  # one node cannot
+    png = tmp_path / "xor" / "xor_region.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "xor_region.png" in record["figures"]
+    assert "[xor]" in capsys.readouterr().out
+
+
+def test_tour_runs_every_experiment(tmp_path):
+    assert main(["tour", "--quick", "--out", str(tmp_path)]) == 0
+    for name in EXPERIMENTS:
+        assert (tmp_path / name / "metrics.json").is_file(), name
+    and_metrics = json.loads((tmp_path / "and" / "metrics.json").read_text())["metrics"]
+    assert and_metrics["nodes"] == 1 and and_metrics["accuracy"] >= 0.97
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["run", "no-such-experiment"], ["frobnicate"], [], ["tour", "--seed", "x"]],
+)
+def test_usage_errors_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert "usage" in capsys.readouterr().err
+
+
+def test_negative_seed_exits_2(tmp_path, capsys):
+    assert main(["run", "xor", "--seed", "-1", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--seed" in err and "Traceback" not in err
+
+
+def test_failure_is_one_line_without_traceback(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlplab", "run", "and", "--quick", "--out", str(blocker)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert proc.stderr.startswith("mlplab: error:")
