@@ -56,15 +56,17 @@ FULL = dict(
     epoch_measured=7,  # timed epochs per variant (after 1 warm-up epoch)
     gemm_rounds=15,  # per-shape sgemm micro-benchmark: rounds x reps
     gemm_reps=50,
+    budget_s=None,  # no time budget: every round runs
 )
-QUICK = dict(
+QUICK = dict(  # a smoke test: the figures are indicative only
     tiny_blocks=5,
     tiny_steps=300,
     tiny_warmup=100,
-    epoch_n=20_000,
+    epoch_n=6_400,  # 50 batches
     epoch_measured=2,
-    gemm_rounds=3,
-    gemm_reps=20,
+    gemm_rounds=2,
+    gemm_reps=10,
+    budget_s=20.0,  # past this (from the start), remaining timed rounds are cut (>= 1 kept)
 )
 
 EPOCH_DIMS = (784, 256, 256, 10)
@@ -180,7 +182,9 @@ class Threads:
             self.torch.set_num_threads(torch_threads)
 
     def blas_now(self):
-        return sorted({lib["num_threads"] for lib in self.controller.info() if lib["user_api"] == "blas"})
+        return sorted(
+            {lib["num_threads"] for lib in self.controller.info() if lib["user_api"] == "blas"}
+        )
 
     def restore(self):
         for lib in self._orig:
@@ -197,8 +201,14 @@ class Variant:
         self.error: str | None = None
 
 
+DEADLINE: list[float | None] = [None]  # perf_counter() after which rounds are cut (--quick)
+
+
 def run_interleaved(variants, rounds, n_per_block, warmup, is_mlplab=lambda v: False):
-    """Round-robin timing; the order is rotated each round.  Per-unit ns are stored."""
+    """Round-robin timing; the order is rotated each round.  Per-unit ns are stored.
+
+    Past DEADLINE (set by --quick) no further round starts, but at least one is run.
+    """
     for v in variants:
         try:
             if v.enter:
@@ -212,6 +222,13 @@ def run_interleaved(variants, rounds, n_per_block, warmup, is_mlplab=lambda v: F
                 NOTES.append(f"{v.name} failed: {v.error}")
     live = [v for v in variants if v.error is None]
     for r in range(rounds):
+        if r >= 1 and DEADLINE[0] is not None and time.perf_counter() > DEADLINE[0]:
+            note = (
+                "--quick time budget reached: some tables have fewer timed rounds than configured"
+            )
+            if note not in NOTES:
+                NOTES.append(note)
+            break
         k = r % max(1, len(live))
         for v in live[k:] + live[:k]:
             if v.error is not None:
@@ -252,13 +269,25 @@ def machine_facts(mlplab, mlplab_err, torch, torch_err):
     except AttributeError:
         usable = os.cpu_count()
     blas = [
-        {k: lib.get(k) for k in ("internal_api", "prefix", "version", "architecture",
-                                 "threading_layer", "num_threads", "filepath")}
-        for lib in threadpool_info() if lib["user_api"] == "blas"
+        {
+            k: lib.get(k)
+            for k in (
+                "internal_api",
+                "prefix",
+                "version",
+                "architecture",
+                "threading_layer",
+                "num_threads",
+                "filepath",
+            )
+        }
+        for lib in threadpool_info()
+        if lib["user_api"] == "blas"
     ]
     openmp = [
         {k: lib.get(k) for k in ("prefix", "num_threads", "filepath")}
-        for lib in threadpool_info() if lib["user_api"] == "openmp"
+        for lib in threadpool_info()
+        if lib["user_api"] == "openmp"
     ]
     facts = {
         "cpu": cpu,
@@ -269,7 +298,9 @@ def machine_facts(mlplab, mlplab_err, torch, torch_err):
         "python": platform.python_version(),
         "numpy": np.__version__,
         "torch": torch.__version__ if torch else f"not installed ({torch_err})",
-        "mlplab": getattr(mlplab, "__version__", "?") if mlplab else f"not importable ({mlplab_err})",
+        "mlplab": getattr(mlplab, "__version__", "?")
+        if mlplab
+        else f"not importable ({mlplab_err})",
         "mlplab_path": getattr(mlplab, "__file__", None) if mlplab else None,
         "blas": blas,
         "openmp": openmp,
@@ -286,17 +317,28 @@ def machine_facts(mlplab, mlplab_err, torch, torch_err):
 def print_facts(f):
     print("## Machine")
     la = f["loadavg_at_start"]
-    print(f"- CPU: {f['cpu']}, {f['logical_cores']} logical cores ({f['usable_cores']} usable)"
-          + (f", load average at start {la[0]:.2f} / {la[1]:.2f} / {la[2]:.2f}" if la else ""))
+    print(
+        f"- CPU: {f['cpu']}, {f['logical_cores']} logical cores ({f['usable_cores']} usable)"
+        + (f", load average at start {la[0]:.2f} / {la[1]:.2f} / {la[2]:.2f}" if la else "")
+    )
     print(f"- {f['platform']}; Python {f['python']}, numpy {f['numpy']}, torch {f['torch']}")
     print(f"- mlplab {f['mlplab']}" + (f" from {f['mlplab_path']}" if f["mlplab_path"] else ""))
     for lib in f["blas"]:
-        where = "numpy" if "numpy" in (lib["filepath"] or "") else Path(lib["filepath"] or "?").parent.name
-        print(f"- BLAS (threadpoolctl): {lib['internal_api']} {lib['version']} "
-              f"[{lib['architecture']} kernels, {lib['threading_layer']}], "
-              f"{lib['num_threads']} threads by default, loaded by {where}")
+        where = (
+            "numpy"
+            if "numpy" in (lib["filepath"] or "")
+            else Path(lib["filepath"] or "?").parent.name
+        )
+        print(
+            f"- BLAS (threadpoolctl): {lib['internal_api']} {lib['version']} "
+            f"[{lib['architecture']} kernels, {lib['threading_layer']}], "
+            f"{lib['num_threads']} threads by default, loaded by {where}"
+        )
     if "torch_default_threads" in f:
-        print(f"- torch: {f.get('torch_blas', '?')}, {f['torch_default_threads']} intra-op threads by default")
+        print(
+            f"- torch: {f.get('torch_blas', '?')}, "
+            f"{f['torch_default_threads']} intra-op threads by default"
+        )
     print()
 
 
@@ -312,7 +354,10 @@ def xor_data():
 def mlplab_tiny_net(mlplab):
     return mlplab.Sequential(
         [mlplab.Dense(2, activation="logistic"), mlplab.Dense(1, activation="identity")],
-        n_inputs=2, init="glorot_uniform", seed=0, dtype="float64",
+        n_inputs=2,
+        init="glorot_uniform",
+        seed=0,
+        dtype="float64",
     )
 
 
@@ -342,15 +387,45 @@ def mlplab_tiny_variants(mlplab, opt_key):
     net2 = mlplab_tiny_net(mlplab)
     train_step = getattr(net2, "train_step", None)
     if train_step is None:
-        NOTES.append("mlplab Sequential has no train_step(): fused variant skipped")
+        note = "mlplab Sequential has no train_step(): the fused-step rows are skipped"
+        if note not in NOTES:
+            NOTES.append(note)
     else:
         opt2 = mlplab_optimizer(mlplab, cls_name, lr)
+        # the brief's convention first, then keyword spellings; the first that runs is timed
+        calls = [
+            ("train_step(X, y, 'mse', opt)", lambda: train_step(X, y, "mse", opt2)),
+            (
+                "train_step(X, y, loss='mse', optimizer=opt)",
+                lambda: train_step(X, y, loss="mse", optimizer=opt2),
+            ),
+            (
+                "train_step(X, y, loss='mse', opt=opt)",
+                lambda: train_step(X, y, loss="mse", opt=opt2),
+            ),
+        ]
+        failures = []
+        for how, call in calls:
+            try:
+                call()
+            except TypeError as exc:
+                failures.append(f"{how}: {exc}")
+                continue
 
-        def run_fused(n):
-            for _ in range(n):
-                train_step(X, y, "mse", opt2)
+            def run_fused(n, call=call):
+                for _ in range(n):
+                    call()
 
-        out.append(Variant("mlplab train_step", run_fused))
+            out.append(Variant("mlplab train_step", run_fused))
+            if how != calls[0][0]:
+                note = f"mlplab train_step called as {how}"
+                if note not in NOTES:
+                    NOTES.append(note)
+            break
+        else:
+            NOTES.append(
+                "mlplab train_step exists but no known signature worked: " + "; ".join(failures)
+            )
     return out
 
 
@@ -390,38 +465,50 @@ def tiny_equivalence(mlplab, torch):
     # orientation from the non-square last layer: (n_in, n_out) means x @ W
     in_out = params[w_names[-1]].shape == (2, 1)
     with torch.no_grad():
-        for layer, wn, bn in zip(lin, w_names, b_names):
+        for layer, wn, bn in zip(lin, w_names, b_names, strict=True):
             w = params[wn]
             layer.weight.copy_(torch.from_numpy(np.ascontiguousarray(w.T if in_out else w)))
             layer.bias.copy_(torch.from_numpy(np.asarray(params[bn]).reshape(-1)))
-    loss_t = nn.MSELoss()(model(torch.from_numpy(X)), torch.from_numpy(y))
-    loss_t.backward()
+    loss_tensor = nn.MSELoss()(model(torch.from_numpy(X)), torch.from_numpy(y))
+    loss_tensor.backward()
+    loss_t = loss_tensor.item()
     # map torch grads to mlplab's flat layout through named_parameters' offsets
     grad_t = np.zeros_like(grad_m)
     theta_addr = net.theta.__array_interface__["data"][0]
     item = net.theta.itemsize
-    for layer, wn, bn in zip(lin, w_names, b_names):
+    for layer, wn, bn in zip(lin, w_names, b_names, strict=True):
         for name, g in ((wn, layer.weight.grad.numpy()), (bn, layer.bias.grad.numpy())):
             p = params[name]
             off = (p.__array_interface__["data"][0] - theta_addr) // item
             g = g.T if (name == wn and in_out) else g
-            grad_t[off:off + p.size] = np.asarray(g).reshape(p.shape).ravel()
+            grad_t[off : off + p.size] = np.asarray(g).reshape(p.shape).ravel()
     scale = float(loss_m) / float(loss_t)
     gdiff = float(np.max(np.abs(grad_m - grad_t * scale)))
-    return {"mlplab_loss": float(loss_m), "torch_loss": float(loss_t), "loss_ratio": scale,
-            "max_abs_grad_diff_after_scaling": gdiff, "layout": "x @ W (n_in, n_out)" if in_out else "W @ x"}
+    return {
+        "mlplab_loss": float(loss_m),
+        "torch_loss": float(loss_t),
+        "loss_ratio": scale,
+        "max_abs_grad_diff_after_scaling": gdiff,
+        "layout": "x @ W (n_in, n_out)" if in_out else "W @ x",
+    }
 
 
 def bench_tiny(cfg, mlplab, torch, threads, results):
     print("## 1. Tiny step: 2-2-1 net on XOR, float64, one full training step")
     threads.set(blas=1, torch_threads=1)
-    print(f"Threads: numpy BLAS {threads.blas_now()} (threadpoolctl), torch "
-          f"{torch.get_num_threads() if torch else 'n/a'}. "
-          f"{cfg['tiny_blocks']} interleaved blocks x {cfg['tiny_steps']} steps per variant "
-          f"(+{cfg['tiny_warmup']} warm-up steps), gc disabled inside blocks; "
-          "median (p25-p75) of the per-block µs/step.\n")
-    out = {"blocks": cfg["tiny_blocks"], "steps_per_block": cfg["tiny_steps"],
-           "threads": {"numpy_blas": 1, "torch": 1}, "variants": {}}
+    print(
+        f"Threads: numpy BLAS {threads.blas_now()} (threadpoolctl), torch "
+        f"{torch.get_num_threads() if torch else 'n/a'}. "
+        f"{cfg['tiny_blocks']} interleaved blocks x {cfg['tiny_steps']} steps per variant "
+        f"(+{cfg['tiny_warmup']} warm-up steps), gc disabled inside blocks; "
+        "median (p25-p75) of the per-block µs/step.\n"
+    )
+    out = {
+        "blocks": cfg["tiny_blocks"],
+        "steps_per_block": cfg["tiny_steps"],
+        "threads": {"numpy_blas": 1, "torch": 1},
+        "variants": {},
+    }
     rows = []
     for key, (cls_name, lr) in TINY_OPTS.items():
         variants = []
@@ -432,8 +519,13 @@ def bench_tiny(cfg, mlplab, torch, threads, results):
                 record_error(f"tiny/{key}: building the mlplab net", exc)
         if torch is not None:
             variants.append(torch_tiny_variant(torch, key))
-        run_interleaved(variants, cfg["tiny_blocks"], cfg["tiny_steps"], cfg["tiny_warmup"],
-                        is_mlplab=lambda v: v.name.startswith("mlplab"))
+        run_interleaved(
+            variants,
+            cfg["tiny_blocks"],
+            cfg["tiny_steps"],
+            cfg["tiny_warmup"],
+            is_mlplab=lambda v: v.name.startswith("mlplab"),
+        )
         by_name = {v.name: v for v in variants}
         t_torch = by_name.get("PyTorch")
         torch_med = median(t_torch.times_ns) / 1e3 if t_torch and t_torch.times_ns else float("nan")
@@ -456,22 +548,48 @@ def bench_tiny(cfg, mlplab, torch, threads, results):
                 continue
             s = summary([t / 1e3 for t in v.times_ns])
             r = ratio(s["median"], torch_med) if name != "PyTorch" else float("nan")
-            target = (("met" if s["median"] <= TINY_TARGET_US else "MISSED") + f" (≤ {TINY_TARGET_US:g})"
-                      if name.startswith("mlplab") else f"earlier ≈ {TINY_TORCH_EARLIER_US:g}")
-            rows.append([label, name, fmt(s["median"]), f"{fmt(s['p25'])}–{fmt(s['p75'])}",
-                         fmt_ratio(r) if name != "PyTorch" else ("1.00x" if np.isfinite(torch_med) else ""),
-                         target])
+            target = (
+                ("met" if s["median"] <= TINY_TARGET_US else "MISSED") + f" (≤ {TINY_TARGET_US:g})"
+                if name.startswith("mlplab")
+                else f"earlier ≈ {TINY_TORCH_EARLIER_US:g}"
+            )
+            rows.append(
+                [
+                    label,
+                    name,
+                    fmt(s["median"]),
+                    f"{fmt(s['p25'])}–{fmt(s['p75'])}",
+                    fmt_ratio(r)
+                    if name != "PyTorch"
+                    else ("1.00x" if np.isfinite(torch_med) else ""),
+                    target,
+                ]
+            )
             res[name] = {"us_per_step": s, "ratio_to_torch": r}
         out["variants"][key] = res
-    print(md_table(["optimizer", "implementation", "median µs/step", "p25–p75 µs",
-                    "vs PyTorch", "target µs/step"], rows))
+    print(
+        md_table(
+            [
+                "optimizer",
+                "implementation",
+                "median µs/step",
+                "p25–p75 µs",
+                "vs PyTorch",
+                "target µs/step",
+            ],
+            rows,
+        )
+    )
     if mlplab is not None and torch is not None:
         try:
             eq = tiny_equivalence(mlplab, torch)
             out["equivalence"] = eq
-            msg = (f"\nSame-weights check: mlplab loss {eq['mlplab_loss']:.6g} vs torch MSELoss "
-                   f"{eq['torch_loss']:.6g} (ratio {eq['loss_ratio']:.3g}); max |grad diff| after "
-                   f"scaling {eq['max_abs_grad_diff_after_scaling']:.2e}; weight layout {eq['layout']}.")
+            msg = (
+                f"\nSame-weights check: mlplab loss {eq['mlplab_loss']:.6g} vs torch MSELoss "
+                f"{eq['torch_loss']:.6g} (ratio {eq['loss_ratio']:.3g}); max |grad diff| after "
+                f"scaling {eq['max_abs_grad_diff_after_scaling']:.2e}; "
+                f"weight layout {eq['layout']}."
+            )
             print(msg)
         except Exception as exc:  # noqa: BLE001
             out["equivalence"] = {"error": f"{type(exc).__name__}: {exc}"}
@@ -491,14 +609,15 @@ def epoch_data(n):
 
 
 def n_params(dims=EPOCH_DIMS):
-    return sum(a * b + b for a, b in zip(dims[:-1], dims[1:]))
+    return sum(a * b + b for a, b in zip(dims[:-1], dims[1:], strict=True))
 
 
 def mlplab_epoch_net(mlplab, seed=0):
     layers = [mlplab.Dense(d, activation="relu") for d in EPOCH_DIMS[1:-1]]
     layers.append(mlplab.Dense(EPOCH_DIMS[-1], activation="identity"))
-    return mlplab.Sequential(layers, n_inputs=EPOCH_DIMS[0], init="he_uniform", seed=seed,
-                             dtype="float32")
+    return mlplab.Sequential(
+        layers, n_inputs=EPOCH_DIMS[0], init="he_uniform", seed=seed, dtype="float32"
+    )
 
 
 def one_hot(y, k=EPOCH_DIMS[-1]):
@@ -508,8 +627,15 @@ def one_hot(y, k=EPOCH_DIMS[-1]):
 
 
 def mlplab_fit_kwargs():
-    return dict(loss="cce", optimizer="adam", learning_rate=EPOCH_LR, epochs=1,
-                batch_size=EPOCH_BATCH, shuffle=True, verbose=0)
+    return dict(
+        loss="cce",
+        optimizer="adam",
+        learning_rate=EPOCH_LR,
+        epochs=1,
+        batch_size=EPOCH_BATCH,
+        shuffle=True,
+        verbose=0,
+    )
 
 
 def mlplab_epoch_labels(mlplab, X, y):
@@ -522,8 +648,10 @@ def mlplab_epoch_labels(mlplab, X, y):
     except Exception as exc:  # noqa: BLE001
         yo = one_hot(y)
         net.fit(X[:256], yo[:256], **kw)
-        NOTES.append(f"mlplab fit(loss='cce') rejected integer labels ({type(exc).__name__}: {exc}); "
-                     "one-hot float32 used")
+        NOTES.append(
+            f"mlplab fit(loss='cce') rejected integer labels ({type(exc).__name__}: {exc}); "
+            "one-hot float32 used"
+        )
         return yo, "one-hot float32"
 
 
@@ -536,15 +664,18 @@ def mlplab_epoch_variant(mlplab, X, y, n_threads, threads):
         for _ in range(n):
             fit(X, y, **kw)
 
-    return Variant(f"mlplab fit, {n_threads} BLAS thread{'s' * (n_threads > 1)}", run,
-                   enter=lambda: threads.set(blas=n_threads))
+    return Variant(
+        f"mlplab fit, {n_threads} BLAS thread{'s' * (n_threads > 1)}",
+        run,
+        enter=lambda: threads.set(blas=n_threads),
+    )
 
 
 def torch_epoch_variant(torch, X, y, n_threads, threads):
     nn = torch.nn
     torch.manual_seed(0)
     layers = []
-    for a, b in zip(EPOCH_DIMS[:-2], EPOCH_DIMS[1:-1]):
+    for a, b in zip(EPOCH_DIMS[:-2], EPOCH_DIMS[1:-1], strict=True):
         layers += [nn.Linear(a, b), nn.ReLU()]
     layers.append(nn.Linear(EPOCH_DIMS[-2], EPOCH_DIMS[-1]))
     model = nn.Sequential(*layers)  # float32
@@ -559,15 +690,18 @@ def torch_epoch_variant(torch, X, y, n_threads, threads):
         for _ in range(k):
             perm = torch.randperm(n, generator=gen)
             for i in range(0, n, B):
-                idx = perm[i:i + B]
+                idx = perm[i : i + B]
                 xb, yb = Xt[idx], yt[idx]
                 zero_grad(set_to_none=True)
                 loss = crit(model(xb), yb)
                 loss.backward()
                 step()
 
-    return Variant(f"PyTorch, {n_threads} thread{'s' * (n_threads > 1)}", run,
-                   enter=lambda: threads.set(torch_threads=n_threads))
+    return Variant(
+        f"PyTorch, {n_threads} thread{'s' * (n_threads > 1)}",
+        run,
+        enter=lambda: threads.set(torch_threads=n_threads),
+    )
 
 
 class GemmMix:
@@ -585,7 +719,7 @@ class GemmMix:
         self.n, self.batch, self.dims = n, batch, dims
         self.n_full, self.rem = divmod(n, batch)
         self.bufs = {b: self._alloc(b, rng) for b in {batch, self.rem} if b}
-        self.flops = 6 * n * sum(a * b for a, b in zip(dims[:-1], dims[1:]))
+        self.flops = 6 * n * sum(a * b for a, b in zip(dims[:-1], dims[1:], strict=True))
 
     def _alloc(self, b, rng):
         d = self.dims
@@ -626,12 +760,27 @@ class GemmMix:
             a, W, dz = buf["a"][i], buf["W"][i], buf["dz"][i]
             z, dW, da = buf["z"][i], buf["dW"][i], buf["da"][i]
             fl = 2 * b * d[i] * d[i + 1]
-            out.append((f"L{i + 1} fwd   ({b}x{d[i]}) @ ({d[i]}x{d[i + 1]})",
-                        lambda a=a, W=W, z=z: np.matmul(a, W, out=z), fl))
-            out.append((f"L{i + 1} dW    ({d[i]}x{b})ᵀ @ ({b}x{d[i + 1]})",
-                        lambda a=a, dz=dz, dW=dW: np.matmul(a.T, dz, out=dW), fl))
-            out.append((f"L{i + 1} dx    ({b}x{d[i + 1]}) @ ({d[i + 1]}x{d[i]})ᵀ",
-                        lambda dz=dz, W=W, da=da: np.matmul(dz, W.T, out=da), fl))
+            out.append(
+                (
+                    f"L{i + 1} fwd   ({b}x{d[i]}) @ ({d[i]}x{d[i + 1]})",
+                    lambda a=a, W=W, z=z: np.matmul(a, W, out=z),
+                    fl,
+                )
+            )
+            out.append(
+                (
+                    f"L{i + 1} dW    ({d[i]}x{b})ᵀ @ ({b}x{d[i + 1]})",
+                    lambda a=a, dz=dz, dW=dW: np.matmul(a.T, dz, out=dW),
+                    fl,
+                )
+            )
+            out.append(
+                (
+                    f"L{i + 1} dx    ({b}x{d[i + 1]}) @ ({d[i + 1]}x{d[i]})ᵀ",
+                    lambda dz=dz, W=W, da=da: np.matmul(dz, W.T, out=da),
+                    fl,
+                )
+            )
         return out
 
 
@@ -641,9 +790,11 @@ def bench_gemm_shapes(cfg, mix, threads):
     meta = {}
     for label, fn, fl in mix.shapes():
         for t in EPOCH_THREADS:
+
             def run(n, fn=fn):
                 for _ in range(n):
                     fn()
+
             def enter(t=t, fn=fn):  # untimed: switch threads, then wake the BLAS pool up
                 threads.set(blas=t)
                 for _ in range(3):
@@ -663,35 +814,50 @@ def bench_gemm_shapes(cfg, mix, threads):
 
 def mlplab_memory_child(cfg_json):
     """Runs in a fresh interpreter: one mlplab epoch under tracemalloc; prints JSON."""
-    import resource
     import tracemalloc
 
+    def proc_status(key):  # kB -> bytes; VmHWM is reset by exec, unlike ru_maxrss
+        try:
+            with open("/proc/self/status") as fh:
+                for line in fh:
+                    if line.startswith(key + ":"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return None
+
     cfg = json.loads(cfg_json)
-    tracemalloc.start()
     mlplab, err = import_mlplab()
     if mlplab is None:
         print(json.dumps({"error": err}))
         return
     threads = Threads()
     threads.set(blas=cfg["threads"])
+    tracemalloc.start()  # after the imports: only the data and the epoch are traced
     X, y = epoch_data(cfg["n"])
     if cfg["labels"] == "one-hot float32":
         y = one_hot(y)
     data_bytes = X.nbytes + y.nbytes
     tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]  # data + whatever the import left
+    rss_before = proc_status("VmRSS")
     net = mlplab_epoch_net(mlplab)
     net.fit(X, y, **mlplab_fit_kwargs())
     cur, peak = tracemalloc.get_traced_memory()
-    print(json.dumps({
-        "data_bytes": data_bytes,
-        "baseline_bytes": base,
-        "peak_bytes": peak,
-        "peak_minus_data": peak - data_bytes,
-        "peak_above_baseline": peak - base,
-        "final_bytes": cur,
-        "ru_maxrss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-    }))
+    print(
+        json.dumps(
+            {
+                "data_bytes": data_bytes,
+                "baseline_bytes": base,
+                "peak_bytes": peak,
+                "peak_minus_data": peak - data_bytes,
+                "peak_above_baseline": peak - base,
+                "final_bytes": cur,
+                "rss_before_fit_bytes": rss_before,
+                "rss_peak_bytes": proc_status("VmHWM"),
+            }
+        )
+    )
 
 
 def bench_memory(cfg, labels_kind):
@@ -703,19 +869,55 @@ def bench_memory(cfg, labels_kind):
     acts = EPOCH_BATCH * (EPOCH_DIMS[0] + 2 * sum(EPOCH_DIMS[1:])) * 4
     budget = MEMORY_FACTOR * (data + params + acts)
     child_cfg = json.dumps({"n": n, "threads": EPOCH_THREADS[0], "labels": labels_kind})
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--_memory-child", child_cfg],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--_memory-child", child_cfg],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     try:
         m = json.loads(proc.stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
-        raise RuntimeError(f"memory child failed (rc {proc.returncode}): {proc.stderr[-2000:]}") from None
+        raise RuntimeError(
+            f"memory child failed (rc {proc.returncode}): {proc.stderr[-2000:]}"
+        ) from None
     if "error" in m:
         raise RuntimeError(f"memory child: {m['error']}")
-    m.update({"budget_bytes": budget, "budget_parts": {"data": data, "params": params,
-                                                       "one_batch_activations": acts}})
+    m.update(
+        {
+            "budget_bytes": budget,
+            "budget_parts": {"data": data, "params": params, "one_batch_activations": acts},
+        }
+    )
     m["ratio_peak_minus_data_to_budget"] = m["peak_minus_data"] / budget
     m["ratio_peak_to_budget"] = m["peak_bytes"] / budget
     return m
+
+
+def contention_warning(bounds, by):
+    """Say so when the 2-thread rows were run while another process held a core.
+
+    On a 2-core machine a busy neighbour makes multi-threaded BLAS (and torch) wait for a
+    descheduled thread at every synchronisation: 2-thread sgemm then runs slower than
+    1-thread, often by 10x or more, and those rows say nothing about the code under test.
+    """
+    f1 = bounds.get(1, {}).get("gemm_flops_per_s", float("nan"))
+    f2 = bounds.get(2, {}).get("gemm_flops_per_s", float("nan"))
+    g2 = by.get("GEMM-only epoch, 2 BLAS threads")
+    spread = max(g2.times_ns) / min(g2.times_ns) if g2 and g2.times_ns else float("nan")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    if np.isfinite(f1) and np.isfinite(f2) and f2 < 1.2 * f1:
+        return (
+            f"the 2-thread GEMM epoch ran at {f2 / 1e9:.1f} GFLOP/s vs {f1 / 1e9:.1f} with "
+            f"1 thread: another process was using a core (1-min load average {load:.2f}); "
+            "the 2-thread rows are not meaningful, rerun on a quiet machine"
+        )
+    if np.isfinite(spread) and spread > 1.5:
+        return (
+            f"the 2-thread GEMM epoch varied {spread:.1f}x between rounds (1-min load average "
+            f"{load:.2f}): the machine was busy for part of the run; check the min column"
+        )
+    return None
 
 
 def bench_epoch(cfg, mlplab, torch, threads, results):
@@ -724,12 +926,20 @@ def bench_epoch(cfg, mlplab, torch, threads, results):
     flops_6np = 6 * n * P
     flops_tight = flops_6np - 2 * n * EPOCH_DIMS[0] * EPOCH_DIMS[1]
     n_batches = -(-n // EPOCH_BATCH)
-    print(f"## 2. Epoch: {'-'.join(map(str, EPOCH_DIMS))} ReLU net, CCE on logits, "
-          f"Adam(lr={EPOCH_LR:g}), batch {EPOCH_BATCH}, N={n} random float32 samples "
-          f"({n_batches} batches), P={P} parameters")
+    print(
+        f"## 2. Epoch: {'-'.join(map(str, EPOCH_DIMS))} ReLU net, CCE on logits, "
+        f"Adam(lr={EPOCH_LR:g}), batch {EPOCH_BATCH}, N={n} random float32 samples "
+        f"({n_batches} batches), P={P} parameters"
+    )
     X, y = epoch_data(n)
-    out = {"n": n, "batch": EPOCH_BATCH, "params": P, "flops_6NP": flops_6np,
-           "flops_6NP_minus_first_dx": flops_tight, "variants": {}}
+    out = {
+        "n": n,
+        "batch": EPOCH_BATCH,
+        "params": P,
+        "flops_6NP": flops_6np,
+        "flops_6NP_minus_first_dx": flops_tight,
+        "variants": {},
+    }
 
     variants = []
     labels_kind = None
@@ -746,14 +956,22 @@ def bench_epoch(cfg, mlplab, torch, threads, results):
             variants.append(torch_epoch_variant(torch, X, y, t, threads))
     mix = GemmMix(n, EPOCH_BATCH)
     for t in EPOCH_THREADS:
-        variants.append(Variant(f"GEMM-only epoch, {t} BLAS thread{'s' * (t > 1)}", mix.run,
-                                enter=lambda t=t: threads.set(blas=t)))
-    print(f"Threads set explicitly per row: numpy BLAS via threadpoolctl threadpool limits, "
-          f"torch via torch.set_num_threads. Rows interleaved round robin: 1 warm-up epoch + "
-          f"{cfg['epoch_measured']} timed epochs each; median (min) s/epoch. mlplab labels: "
-          f"{labels_kind or 'n/a'}.\n")
-    run_interleaved(variants, cfg["epoch_measured"], 1, 1,
-                    is_mlplab=lambda v: v.name.startswith("mlplab"))
+        variants.append(
+            Variant(
+                f"GEMM-only epoch, {t} BLAS thread{'s' * (t > 1)}",
+                mix.run,
+                enter=lambda t=t: threads.set(blas=t),
+            )
+        )
+    print(
+        f"Threads set explicitly per row: numpy BLAS via threadpoolctl threadpool limits, "
+        f"torch via torch.set_num_threads. Rows interleaved round robin: 1 warm-up epoch + "
+        f"{cfg['epoch_measured']} timed epochs each; median (min) s/epoch. mlplab labels: "
+        f"{labels_kind or 'n/a'}.\n"
+    )
+    run_interleaved(
+        variants, cfg["epoch_measured"], 1, 1, is_mlplab=lambda v: v.name.startswith("mlplab")
+    )
     by = {v.name: v for v in variants}
 
     def med_s(name):
@@ -766,17 +984,24 @@ def bench_epoch(cfg, mlplab, torch, threads, results):
         s = "s" * (t > 1)
         g = med_s(f"GEMM-only epoch, {t} BLAS thread{s}")
         flops_per_s = mix.flops / g if g > 0 else float("nan")
-        bounds[t] = {"gemm_epoch_s": g, "gemm_flops_per_s": flops_per_s,
-                     "bound_6NP_s": flops_6np / flops_per_s,
-                     "bound_6NP_minus_first_dx_s": flops_tight / flops_per_s}
+        bounds[t] = {
+            "gemm_epoch_s": g,
+            "gemm_flops_per_s": flops_per_s,
+            "bound_6NP_s": flops_6np / flops_per_s,
+            "bound_6NP_minus_first_dx_s": flops_tight / flops_per_s,
+        }
     out["bounds"] = {f"{t}_threads": b for t, b in bounds.items()}
+    warning = contention_warning(bounds, by)
+    out["contention_warning"] = warning
 
     for t in EPOCH_THREADS:
         s = "s" * (t > 1)
         b = bounds[t]
         t_torch = med_s(f"PyTorch, {t} thread{s}")
         for impl in ("mlplab fit", "PyTorch"):
-            name = f"{impl}, {t} BLAS thread{s}" if impl == "mlplab fit" else f"{impl}, {t} thread{s}"
+            name = (
+                f"{impl}, {t} BLAS thread{s}" if impl == "mlplab fit" else f"{impl}, {t} thread{s}"
+            )
             v = by.get(name)
             if v is None or not v.times_ns:
                 if impl == "PyTorch" and torch is None:
@@ -789,24 +1014,76 @@ def bench_epoch(cfg, mlplab, torch, threads, results):
                 out["variants"][name] = {"status": why}
                 continue
             sm = summary([x / 1e9 for x in v.times_ns])
-            r6, rt = ratio(sm["median"], b["bound_6NP_s"]), ratio(sm["median"], b["bound_6NP_minus_first_dx_s"])
+            r6, rt = (
+                ratio(sm["median"], b["bound_6NP_s"]),
+                ratio(sm["median"], b["bound_6NP_minus_first_dx_s"]),
+            )
             rtorch = ratio(sm["median"], t_torch) if impl == "mlplab fit" else float("nan")
-            rows.append([name, f"{fmt(sm['median'], 3)} ({fmt(sm['min'], 3)})", fmt_ratio(r6), fmt_ratio(rt),
-                         fmt_ratio(rtorch) if impl == "mlplab fit" else
-                         ("1.00x" if np.isfinite(t_torch) else ""),
-                         (("met" if r6 <= EPOCH_TARGET_RATIO else "MISSED") + f" (≤ {EPOCH_TARGET_RATIO}x 6NP)")
-                         if impl == "mlplab fit" else ""])
-            out["variants"][name] = {"s_per_epoch": sm, "ratio_to_6NP_bound": r6,
-                                     "ratio_to_tight_bound": rt, "ratio_to_torch_same_threads": rtorch,
-                                     "threads": t}
-        rows.append([f"GEMM lower bound, {t} BLAS thread{s}: 6NP / {b['gemm_flops_per_s'] / 1e9:.1f} GFLOP/s",
-                     fmt(b["bound_6NP_s"], 3), "1.00x", "", "", ""])
-        rows.append([f"  same, without first layer's dx: (6NP − 2N·784·256) / FLOP/s",
-                     fmt(b["bound_6NP_minus_first_dx_s"], 3), "", "1.00x", "", ""])
-    print(md_table(["implementation", "median s/epoch (min)", "vs 6NP bound", "vs bound w/o dx₀",
-                    "vs PyTorch (same threads)", "target"], rows))
-    print("\nFLOP/s = measured rate of the GEMM-only epoch (every sgemm of one training epoch, "
-          "preallocated outputs, incl. the first layer's dx), run in the same interleaved rounds.")
+            rows.append(
+                [
+                    name,
+                    f"{fmt(sm['median'], 3)} ({fmt(sm['min'], 3)})",
+                    fmt_ratio(r6),
+                    fmt_ratio(rt),
+                    fmt_ratio(rtorch)
+                    if impl == "mlplab fit"
+                    else ("1.00x" if np.isfinite(t_torch) else ""),
+                    (
+                        ("met" if r6 <= EPOCH_TARGET_RATIO else "MISSED")
+                        + f" (≤ {EPOCH_TARGET_RATIO}x 6NP)"
+                    )
+                    if impl == "mlplab fit"
+                    else "",
+                ]
+            )
+            out["variants"][name] = {
+                "s_per_epoch": sm,
+                "ratio_to_6NP_bound": r6,
+                "ratio_to_tight_bound": rt,
+                "ratio_to_torch_same_threads": rtorch,
+                "threads": t,
+            }
+        rows.append(
+            [
+                f"GEMM lower bound, {t} BLAS thread{s}: "
+                f"6NP / {b['gemm_flops_per_s'] / 1e9:.1f} GFLOP/s",
+                fmt(b["bound_6NP_s"], 3),
+                "1.00x",
+                "",
+                "",
+                "",
+            ]
+        )
+        rows.append(
+            [
+                "  same, without first layer's dx: (6NP − 2N·784·256) / FLOP/s",
+                fmt(b["bound_6NP_minus_first_dx_s"], 3),
+                "",
+                "1.00x",
+                "",
+                "",
+            ]
+        )
+    print(
+        md_table(
+            [
+                "implementation",
+                "median s/epoch (min)",
+                "vs 6NP bound",
+                "vs bound w/o dx₀",
+                "vs PyTorch (same threads)",
+                "target",
+            ],
+            rows,
+        )
+    )
+    if warning:
+        print(f"\n**WARNING: {warning}**")
+        NOTES.append(warning)
+    print(
+        "\nFLOP/s = measured rate of the GEMM-only epoch (every sgemm of one training epoch, "
+        "preallocated outputs, incl. the first layer's dx), run in the same interleaved rounds."
+    )
 
     # per-shape sgemm rates
     try:
@@ -814,12 +1091,21 @@ def bench_epoch(cfg, mlplab, torch, threads, results):
         out["gemm_shapes"] = shapes
         srows = []
         for label, d in shapes.items():
-            srows.append([f"`{label}`"] + [f"{fmt(d[f'{t}_threads']['us'], 1)} µs = "
-                                          f"{fmt(d[f'{t}_threads']['gflops'], 1)} GFLOP/s"
-                                          for t in EPOCH_THREADS])
-        print(f"\nsgemm shapes of one batch (numpy {np.__version__}, median of "
-              f"{cfg['gemm_rounds']}x{cfg['gemm_reps']} calls):\n")
-        print(md_table(["GEMM"] + [f"{t} BLAS thread{'s' * (t > 1)}" for t in EPOCH_THREADS], srows))
+            srows.append(
+                [f"`{label}`"]
+                + [
+                    f"{fmt(d[f'{t}_threads']['us'], 1)} µs = "
+                    f"{fmt(d[f'{t}_threads']['gflops'], 1)} GFLOP/s"
+                    for t in EPOCH_THREADS
+                ]
+            )
+        print(
+            f"\nsgemm shapes of one batch (numpy {np.__version__}, median of "
+            f"{cfg['gemm_rounds']}x{cfg['gemm_reps']} calls):\n"
+        )
+        print(
+            md_table(["GEMM"] + [f"{t} BLAS thread{'s' * (t > 1)}" for t in EPOCH_THREADS], srows)
+        )
     except Exception as exc:  # noqa: BLE001
         NOTES.append(f"per-shape sgemm table failed: {type(exc).__name__}: {exc}")
 
@@ -829,19 +1115,42 @@ def bench_epoch(cfg, mlplab, torch, threads, results):
             m = bench_memory(cfg, labels_kind)
             out["memory"] = m
             bp = m["budget_parts"]
-            print(f"\nPeak memory of one mlplab epoch (fresh subprocess, tracemalloc, "
-                  f"{EPOCH_THREADS[0]} BLAS threads):\n")
-            print(md_table(
-                ["quantity", "bytes", "vs budget"],
-                [["data (X float32 + y)", fmt_bytes(m["data_bytes"]), ""],
-                 ["tracemalloc peak − data", fmt_bytes(m["peak_minus_data"]),
-                  fmt_ratio(m["ratio_peak_minus_data_to_budget"])],
-                 ["tracemalloc peak (incl. data)", fmt_bytes(m["peak_bytes"]),
-                  fmt_ratio(m["ratio_peak_to_budget"])],
-                 [f"budget {MEMORY_FACTOR} × (data {fmt_bytes(bp['data'])} + params "
-                  f"{fmt_bytes(bp['params'])} + one batch of activations {fmt_bytes(bp['one_batch_activations'])})",
-                  fmt_bytes(m["budget_bytes"]), "1.00x"],
-                 ["process max RSS (context: interpreter + libraries)", fmt_bytes(m["ru_maxrss_bytes"]), ""]]))
+            print(
+                f"\nPeak memory of one mlplab epoch (fresh subprocess, tracemalloc, "
+                f"{EPOCH_THREADS[0]} BLAS threads):\n"
+            )
+            print(
+                md_table(
+                    ["quantity", "bytes", "vs budget"],
+                    [
+                        ["data (X float32 + y)", fmt_bytes(m["data_bytes"]), ""],
+                        [
+                            "tracemalloc peak − data",
+                            fmt_bytes(m["peak_minus_data"]),
+                            fmt_ratio(m["ratio_peak_minus_data_to_budget"]),
+                        ],
+                        [
+                            "tracemalloc peak (incl. data)",
+                            fmt_bytes(m["peak_bytes"]),
+                            fmt_ratio(m["ratio_peak_to_budget"]),
+                        ],
+                        [
+                            f"budget {MEMORY_FACTOR} × (data {fmt_bytes(bp['data'])} + params "
+                            f"{fmt_bytes(bp['params'])} + one batch of activations "
+                            f"{fmt_bytes(bp['one_batch_activations'])})",
+                            fmt_bytes(m["budget_bytes"]),
+                            "1.00x",
+                        ],
+                        [
+                            "context: process RSS before fit → peak RSS (VmHWM; interpreter, "
+                            "numpy, scipy, BLAS buffers, data)",
+                            f"{fmt_bytes(m['rss_before_fit_bytes'] or 0)} → "
+                            f"{fmt_bytes(m['rss_peak_bytes'] or 0)}",
+                            "",
+                        ],
+                    ],
+                )
+            )
         except Exception as exc:  # noqa: BLE001
             record_error("epoch: memory measurement", exc)
     elif mlplab is None:
@@ -853,13 +1162,27 @@ def bench_epoch(cfg, mlplab, torch, threads, results):
 # ----------------------------------------------------------------------------------------
 # main
 # ----------------------------------------------------------------------------------------
+def json_safe(obj):
+    """Strict JSON: NaN/inf become null (json.dump would write the non-standard NaN)."""
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else None
+    if isinstance(obj, (np.floating, np.integer)):
+        return json_safe(obj.item())
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
 def write_json_atomic(path, obj):
+    obj = json_safe(obj)
     path = Path(path).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as fh:
-            json.dump(obj, fh, indent=2, default=float)
+            json.dump(obj, fh, indent=2, allow_nan=False, default=str)
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
@@ -885,12 +1208,19 @@ def main(argv=None):
 
     t_start = time.perf_counter()
     cfg = dict(QUICK if args.quick else FULL)
+    if cfg["budget_s"] is not None:
+        DEADLINE[0] = t_start + cfg["budget_s"]
     mlplab, mlplab_err = import_mlplab()
     torch, torch_err = import_torch()
     if mlplab is None:
         ERRORS.append(f"mlplab not importable: {mlplab_err}")
     threads = Threads(torch)
     facts = machine_facts(mlplab, mlplab_err, torch, torch_err)
+    # Move everything imported so far out of the collector's reach: a full gc.collect()
+    # with torch loaded costs ~75 ms, after freeze() a few µs (run_interleaved collects
+    # before every timed block).
+    gc.collect()
+    gc.freeze()
 
     print(f"# mlplab core benchmark{' (--quick)' if args.quick else ''}\n")
     print_facts(facts)
@@ -909,6 +1239,7 @@ def main(argv=None):
         threads.restore()
     results["notes"], results["errors"] = NOTES, ERRORS
     results["wall_s"] = time.perf_counter() - t_start
+    gc.unfreeze()
     if hasattr(os, "getloadavg"):
         results["machine"]["loadavg_at_end"] = list(os.getloadavg())
     if NOTES:

@@ -121,7 +121,8 @@ def as_float_array(name: str, value: Any, dtype: np.dtype) -> np.ndarray:
         raise ValueError(f"`{name}` must be numeric; received an array of dtype {arr.dtype}.")
     if arr.size == 0:
         raise ValueError(f"`{name}` is empty (shape {arr.shape}); at least one sample is needed.")
-    out = arr.astype(dtype, copy=False)
+    with np.errstate(over="ignore", invalid="ignore"):  # too large for dtype -> inf, reported below
+        out = arr.astype(dtype, copy=False)
     if not np.isfinite(out).all():
         bad = "NaN" if np.isnan(out).any() else "inf"
         raise ValueError(

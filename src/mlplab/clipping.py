@@ -15,7 +15,8 @@ __all__ = ["clip_grad_norm_", "clip_grad_value_", "global_norm"]
 
 def global_norm(grad: np.ndarray) -> float:
     """Return ||grad||_2 over every parameter (inf/nan if any entry is)."""
-    sq = float(np.dot(grad, grad))
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is handled below
+        sq = float(np.dot(grad, grad))
     if math.isfinite(sq) or grad.size == 0:
         return math.sqrt(sq)
     # The sum of squares overflowed (or an entry is inf/nan): rescale by the largest entry.

@@ -200,6 +200,7 @@ class CCE(Loss):
                     f"`y` integer class labels must lie in 0..{n_outputs - 1} for a network "
                     f"with {n_outputs} outputs. Received labels in [{arr.min()}, {arr.max()}]."
                 )
+            arr = arr.astype(np.int64)  # bool labels are 0/1 labels, not a mask
             onehot = np.zeros((arr.shape[0], n_outputs), dtype=dtype)
             onehot[np.arange(arr.shape[0]), arr] = 1
             return onehot

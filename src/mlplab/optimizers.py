@@ -42,6 +42,8 @@ class Optimizer:
         self.learning_rate = check_float(
             "learning_rate", learning_rate, minimum=0.0, strict_min=True
         )
+        #: the rate schedules start from (``learning_rate`` may have been decayed)
+        self.initial_learning_rate = self.learning_rate
         self.t = 0  # number of steps taken
         self.state: dict[str, np.ndarray] = {}
 
@@ -63,7 +65,7 @@ class Optimizer:
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Arrays that resume this optimizer exactly (the step count as a 0-d int64 array)."""
-        out = {k: v for k, v in self.state.items()}
+        out = {k: v.copy() for k, v in self.state.items()}  # a snapshot, not the live state
         out["t"] = np.asarray(self.t, dtype=np.int64)
         return out
 
@@ -99,12 +101,13 @@ class SGD(Optimizer):
         self._slots = ("velocity",) if self.momentum > 0 else ()
 
     def step(self, theta, grad):
-        self.t += 1
         lr = self.learning_rate
         if self.momentum == 0:
+            self.t += 1
             theta -= lr * grad
             return
         self._ensure_state(theta)
+        self.t += 1
         v = self.state["velocity"]
         v *= self.momentum
         v -= lr * grad
@@ -244,7 +247,12 @@ def get_optimizer(
         "nesterov": {"momentum": 0.9, "nesterov": True},
     }
     table = {**OPTIMIZERS, **{k: SGD for k in presets}}
-    name, params = resolve_spec("optimizer", spec, table, extra_names=("lbfgs",))
+    if spec == "lbfgs":
+        raise ValueError(
+            "'lbfgs' is a solver, not a step-by-step optimizer: use "
+            "net.fit(X, y, optimizer='lbfgs')."
+        )
+    name, params = resolve_spec("optimizer", spec, table)
     params = {**presets.get(name, {}), **params}
     if learning_rate is not None:
         params["learning_rate"] = learning_rate

@@ -288,14 +288,14 @@ def fit(
         )
         return History(state)
 
-    opt = get_optimizer(optimizer, learning_rate)
-    if solver_name is None and learning_rate is not None:
-        opt.learning_rate = learning_rate
-    net.optimizer = opt
-    schedule = get_schedule(lr_schedule)
-    lr0 = opt.learning_rate
     n = X.shape[0]
     bs = _resolve_batch_size(batch_size, n, solver_name or "")
+    schedule = get_schedule(lr_schedule)
+    opt = get_optimizer(optimizer, learning_rate)
+    if solver_name is None and learning_rate is not None:
+        opt.learning_rate = opt.initial_learning_rate = learning_rate
+    lr0 = opt.initial_learning_rate  # a resumed optimizer restarts its schedule from here
+    net.optimizer = opt  # every argument is valid: from here on this fit owns the optimizer
     n_batches = -(-n // bs)
     state.n_batches = n_batches
     theta, grad = net.theta, net.grad
@@ -303,75 +303,80 @@ def fit(
     pbar = _progress(epochs, verbose)
     has_cb = bool(callbacks)
 
-    for cb in callbacks:
-        cb.on_train_begin(state, net)
-    for epoch in range(epochs):
-        state.epoch = epoch
-        opt.learning_rate = state.learning_rate = schedule(lr0, epoch)
+    # Overflow and NaN are caught by the guard below, with a message that says
+    # where; numpy's own floating-point warnings would only be noise.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for cb in callbacks:
-            cb.on_epoch_begin(state, net)
-        order = rng.permutation(n) if shuffle and n_batches > 1 else None
-        total, norms = 0.0, 0.0
-        for b in range(n_batches):
-            start = b * bs
-            if order is None:
-                sl = slice(start, start + bs)
-                Xb, Yb = (X, Y) if n_batches == 1 else (X[sl], Y[sl])
-                swb = None if sw is None else sw[sl]
-            else:
-                idx = order[start : start + bs]
-                Xb, Yb = X[idx], Y[idx]
-                swb = None if sw is None else sw[idx]
-            state.batch = b
-            if has_cb:
-                for cb in callbacks:
-                    cb.on_batch_begin(state, net)
-            value = net._loss_and_grad(Xb, Yb, loss_obj, swb, l2, fused)
-            gnorm = (
-                clip_grad_value_(grad, clip_value)
-                if clip_value is not None
-                else clip_grad_norm_(grad, clip_norm)
-            )
-            if not (math.isfinite(value) and math.isfinite(gnorm)):
-                if state.step > 0:
-                    theta[...] = backup  # back to the last parameters with a finite loss
-                where = _first_nonfinite(net)
-                msg = (
-                    f"Training diverged at epoch {epoch + 1}, batch {b + 1}: non-finite "
-                    f"{'loss' if not math.isfinite(value) else 'gradient'} (first non-finite: "
-                    f"{where}). The weights of the last finite step were kept. Try a lower "
-                    "learning_rate, clip_norm, scaled inputs or another initialisation."
+            cb.on_train_begin(state, net)
+        for epoch in range(epochs):
+            state.epoch = epoch
+            opt.learning_rate = state.learning_rate = schedule(lr0, epoch)
+            for cb in callbacks:
+                cb.on_epoch_begin(state, net)
+            order = rng.permutation(n) if shuffle and n_batches > 1 else None
+            total, norms = 0.0, 0.0
+            for b in range(n_batches):
+                start = b * bs
+                if order is None:
+                    sl = slice(start, start + bs)
+                    Xb, Yb = (X, Y) if n_batches == 1 else (X[sl], Y[sl])
+                    swb = None if sw is None else sw[sl]
+                else:
+                    idx = order[start : start + bs]
+                    Xb, Yb = X[idx], Y[idx]
+                    swb = None if sw is None else sw[idx]
+                state.batch = b
+                if has_cb:
+                    for cb in callbacks:
+                        cb.on_batch_begin(state, net)
+                value = net._loss_and_grad(Xb, Yb, loss_obj, swb, l2, fused)
+                gnorm = (
+                    clip_grad_value_(grad, clip_value)
+                    if clip_value is not None
+                    else clip_grad_norm_(grad, clip_norm)
                 )
-                state.history["loss"].append(value if not math.isfinite(value) else math.nan)
-                state.stop, state.stop_reason = True, msg
-                if on_nan == "raise":
-                    raise TrainingDivergedError(msg)
-                warnings.warn(msg, RuntimeWarning, stacklevel=2)
-                break
-            state.loss, state.grad_norm = value, gnorm
-            if has_cb:
-                for cb in callbacks:
-                    cb.on_gradients(state, net)
-            np.copyto(backup, theta)
-            opt.step(theta, grad)
-            state.step += 1
-            total += value * (Yb.shape[0] if swb is None else float(swb.sum()))
-            norms += gnorm
-            if has_cb:
-                for cb in callbacks:
-                    cb.on_batch_end(state, net)
-                if state.stop:
+                if not (math.isfinite(value) and math.isfinite(gnorm)):
+                    if state.step > 0:
+                        theta[...] = backup  # back to the last parameters with a finite loss
+                    where = _first_nonfinite(net)
+                    msg = (
+                        f"Training diverged at epoch {epoch + 1}, batch {b + 1}: non-finite "
+                        f"{'loss' if not math.isfinite(value) else 'gradient'} (first non-finite: "
+                        f"{where}). The weights of the last finite step were kept. Try a lower "
+                        "learning_rate, clip_norm, scaled inputs or another initialisation."
+                    )
+                    state.history["loss"].append(value if not math.isfinite(value) else math.nan)
+                    state.stop, state.stop_reason = True, msg
+                    if on_nan == "raise":
+                        raise TrainingDivergedError(msg)
+                    warnings.warn(msg, RuntimeWarning, stacklevel=2)
                     break
-        if state.stop and state.stop_reason.startswith("Training diverged"):
-            break
-        weight_total = n if sw is None else float(sw.sum())
-        state.loss = total / weight_total  # mean of the batch losses, as scikit-learn/Keras report
-        _record_epoch(net, state, X, Y, loss_obj, metrics, Xv, Yv, fused, norms / n_batches)
-        for cb in callbacks:
-            cb.on_epoch_end(state, net)
-        _report(pbar, state, verbose)
-        if state.stop:
-            break
+                state.loss, state.grad_norm = value, gnorm
+                if has_cb:
+                    for cb in callbacks:
+                        cb.on_gradients(state, net)
+                np.copyto(backup, theta)
+                opt.step(theta, grad)
+                state.step += 1
+                total += value * (Yb.shape[0] if swb is None else float(swb.sum()))
+                norms += gnorm
+                if has_cb:
+                    for cb in callbacks:
+                        cb.on_batch_end(state, net)
+                    if state.stop:
+                        break
+            if state.stop and state.stop_reason.startswith("Training diverged"):
+                break
+            weight_total = n if sw is None else float(sw.sum())
+            state.loss = (
+                total / weight_total
+            )  # mean of the batch losses, as scikit-learn/Keras report
+            _record_epoch(net, state, X, Y, loss_obj, metrics, Xv, Yv, fused, norms / n_batches)
+            for cb in callbacks:
+                cb.on_epoch_end(state, net)
+            _report(pbar, state, verbose)
+            if state.stop:
+                break
     for cb in callbacks:
         cb.on_train_end(state, net)
     if pbar is not None:
@@ -440,7 +445,8 @@ def _fit_lbfgs(
 
     def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
         theta[...] = x  # in place: every layer sees it through its view
-        value = net._loss_and_grad(X, Y, loss_obj, sw, l2, fused)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            value = net._loss_and_grad(X, Y, loss_obj, sw, l2, fused)
         g = net.grad.astype(np.float64)  # a copy: scipy keeps references
         last["value"], last["norm"] = value, global_norm(net.grad)
         if math.isfinite(value) and np.isfinite(g).all():

@@ -1,0 +1,235 @@
+"""Property-based tests (hypothesis) over random small architectures and data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from mlplab import ACTIVATIONS, LOSSES, Dense, Sequential, get_activation, get_loss
+
+# step has no gradient and softmax is not elementwise: both are excluded from hidden layers
+HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"step", "softmax"})
+
+SETTINGS = settings(
+    max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+layer_specs = st.lists(
+    st.tuples(st.integers(1, 5), st.sampled_from(HIDDEN_ACTIVATIONS)), min_size=1, max_size=3
+)
+
+
+@st.composite
+def problems(draw, dtype="float64"):
+    """(net, X): a random 1-3 layer Dense network and a random batch of 1-20 samples."""
+    specs = draw(layer_specs)
+    n_inputs = draw(st.integers(1, 5))
+    n = draw(st.integers(1, 20))
+    seed = draw(st.integers(0, 2**32 - 1))
+    scale = draw(st.sampled_from([0.1, 1.0, 3.0]))
+    net = Sequential([Dense(u, a) for u, a in specs], n_inputs=n_inputs, seed=seed, dtype=dtype)
+    X = scale * np.random.default_rng(seed).standard_normal((n, n_inputs))
+    return net, X
+
+
+def _targets(net, n, seed):
+    return np.random.default_rng(seed + 1).standard_normal((n, net.n_outputs))
+
+
+@SETTINGS
+@given(problems())
+def test_forward_shape_and_dtype_float64(problem):
+    net, X = problem
+    out = net.forward(X)
+    assert out.shape == (X.shape[0], net.layers[-1].units)
+    assert out.dtype == np.float64
+    assert np.isfinite(out).all()
+    assert net.theta.dtype == net.grad.dtype == np.float64
+
+
+@SETTINGS
+@given(problems(dtype="float32"), st.sampled_from([np.float32, np.float64]))
+def test_float32_end_to_end(problem, x_dtype):
+    net, X = problem
+    X = X.astype(x_dtype)
+    out = net.forward(X)
+    assert out.shape == (X.shape[0], net.n_outputs)
+    assert out.dtype == np.float32
+    for layer in net.layers:  # every intermediate value too
+        assert layer.z.dtype == np.float32, layer
+        assert layer.a.dtype == np.float32, layer
+    Y = _targets(net, X.shape[0], 0).astype(x_dtype)
+    loss, g = net.loss_and_grad(X, Y)
+    assert np.isfinite(loss)
+    assert net.theta.dtype == np.float32
+    assert g.dtype == np.float32 and g.shape == net.theta.shape
+    assert np.isfinite(g).all()
+    # float32 forward agrees with a float64 copy of the same weights
+    ref = Sequential.from_config({**net.get_config(), "dtype": "float64"})
+    ref.theta[...] = net.theta
+    np.testing.assert_allclose(out, ref.forward(X.astype(np.float64)), rtol=1e-3, atol=1e-4)
+
+
+@SETTINGS
+@given(problems(), st.integers(0, 1000))
+def test_grad_has_theta_shape_dtype_and_is_finite(problem, seed):
+    net, X = problem
+    Y = _targets(net, X.shape[0], seed)
+    theta0 = net.theta.copy()
+    loss, g = net.loss_and_grad(X, Y)
+    assert g.shape == net.theta.shape and g.dtype == net.theta.dtype
+    assert g is net.grad
+    assert np.isfinite(g).all() and np.isfinite(loss) and loss >= 0
+    np.testing.assert_array_equal(net.theta, theta0)  # loss_and_grad does not update
+
+
+@SETTINGS
+@given(problems())
+def test_batch_invariance(problem):
+    net, X = problem
+    out = net.forward(X)
+    for i in range(X.shape[0]):
+        single = net.forward(X[i : i + 1])
+        assert single.shape == (1, net.n_outputs)
+        np.testing.assert_allclose(single[0], out[i], rtol=1e-12, atol=1e-12)
+
+
+@SETTINGS
+@given(problems(), st.randoms(use_true_random=False))
+def test_permutation_equivariance(problem, rnd):
+    net, X = problem
+    perm = list(range(X.shape[0]))
+    rnd.shuffle(perm)
+    perm = np.array(perm)
+    np.testing.assert_allclose(net.forward(X[perm]), net.forward(X)[perm], rtol=1e-12, atol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# activations
+# --------------------------------------------------------------------------
+
+logit_rows = hnp.arrays(
+    np.float64,
+    hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=8),
+    elements=st.floats(-700, 700, allow_nan=False),
+)
+
+
+@SETTINGS
+@given(logit_rows, st.floats(-1000, 1000))
+def test_softmax_rows_sum_to_one_and_shift_invariant(z, c):
+    softmax = get_activation("softmax")
+    p = softmax.forward(z)
+    assert p.shape == z.shape
+    assert np.all(p >= 0) and np.all(p <= 1)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    shifts = c * np.linspace(-1, 1, z.shape[0])[:, None]  # a different constant per row
+    np.testing.assert_allclose(softmax.forward(z + shifts), p, rtol=0, atol=1e-12)
+
+
+@SETTINGS
+@given(problems(), st.integers(2, 5))
+def test_softmax_output_layer_rows_sum_to_one(problem, k):
+    net, X = problem
+    specs = [layer.config() for layer in net.layers]
+    net = Sequential(
+        [Dense(c["units"], c["activation"]) for c in specs] + [Dense(k, "softmax")],
+        n_inputs=net.n_inputs,
+        seed=0,
+    )
+    out = net.forward(X)
+    assert out.shape == (X.shape[0], k)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+
+
+@SETTINGS
+@given(hnp.arrays(np.float64, st.integers(1, 50), elements=st.floats(-800, 800)))
+def test_sigmoid_symmetry(x):
+    for name in ("logistic", "sigmoid"):
+        f = get_activation(name)
+        np.testing.assert_allclose(f.forward(-x), 1.0 - f.forward(x), rtol=0, atol=1e-15)
+    s = get_activation("logistic").forward(x)
+    assert np.all((s >= 0) & (s <= 1))
+
+
+# --------------------------------------------------------------------------
+# losses
+# --------------------------------------------------------------------------
+
+
+@st.composite
+def loss_cases(draw):
+    name = draw(st.sampled_from(sorted(LOSSES)))
+    n = draw(st.integers(1, 10))
+    k = draw(st.integers(2, 4)) if name == "cce" else draw(st.integers(1, 3))
+    scale = draw(st.sampled_from([1e-3, 1.0, 30.0, 1e3]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    out = scale * rng.standard_normal((n, k))
+    if name == "mse":
+        y = rng.standard_normal((n, k))
+    elif name == "bce":
+        y = rng.choice([0.0, 1.0, rng.uniform()], size=(n, k))  # labels and probabilities
+    else:
+        y = rng.integers(0, k, n)  # integer labels
+    return name, out, y
+
+
+def test_loss_cases_cover_the_table():
+    assert set(LOSSES) == {"mse", "bce", "cce"}
+
+
+@SETTINGS
+@given(loss_cases())
+def test_losses_are_non_negative(case):
+    name, out, y = case
+    loss = get_loss(name)
+    Y = loss.prepare_targets(y, out.shape[1], np.dtype(np.float64))
+    value = loss.value(out, Y)
+    assert np.isfinite(value)
+    assert value >= 0
+    # the same through a network whose last layer outputs `out` (identity weights)
+    k = out.shape[1]
+    last = {"mse": "identity", "bce": "logistic", "cce": "softmax"}[name]
+    net = Sequential([Dense(k, last)], n_inputs=k, seed=0)
+    net.layers[0].W[...] = np.eye(k)
+    net.layers[0].b[...] = 0
+    net_value = net.loss(out, y, loss=name)
+    assert net_value >= 0
+    assert net_value == pytest.approx(value, rel=1e-12, abs=1e-300)
+
+
+@SETTINGS
+@given(st.floats(40, 1e6), st.sampled_from(["bce", "cce"]))
+def test_confident_wrong_logit_gives_finite_loss_equal_to_the_logit(m, name):
+    if name == "bce":
+        X, y = np.array([[1.0], [-1.0]]), np.array([0, 1])  # z = +m for label 0, -m for 1
+        net = Sequential([Dense(1, "logistic")], n_inputs=1, seed=0)
+        net.layers[0].W[...] = m
+    else:
+        X, y = np.array([[1.0]]), np.array([1])  # z = (m, 0), true class 1
+        net = Sequential([Dense(2, "softmax")], n_inputs=1, seed=0)
+        net.layers[0].W[...] = [[m, 0.0]]
+    net.layers[0].b[...] = 0
+    value = net.loss(X, y, loss=name)
+    assert np.isfinite(value)
+    assert value == pytest.approx(m, rel=1e-12)
+    loss, g = net.loss_and_grad(X, y, loss=name)
+    assert loss == pytest.approx(m, rel=1e-12)
+    assert np.isfinite(g).all()
+    # the gradient saturates at magnitude 1 per sample instead of vanishing or exploding
+    assert 0.5 < np.abs(g).max() <= 1.0 + 1e-12
+
+
+def test_logit_1e4_on_the_wrong_class():
+    for name, z, y in [
+        ("bce", [[1e4]], [[0.0]]),
+        ("bce", [[-1e4]], [[1.0]]),
+        ("cce", [[1e4, 0.0, 0.0]], [[0.0, 1.0, 0.0]]),
+    ]:
+        value = get_loss(name).value(np.array(z), np.array(y))
+        assert np.isfinite(value)
+        assert value == pytest.approx(1e4, rel=1e-12)
