@@ -321,7 +321,7 @@ class Softplus(Activation):
 @dataclass(frozen=True)
 class ELU(Activation):
     """f(z) = z for z > 0, alpha (e^z - 1) otherwise;
-    f'(z) = 1 for z > 0, alpha e^z = a + alpha otherwise (f'(0) = alpha)."""
+    f'(z) = 1 for z > 0, alpha e^z (= a + alpha) otherwise (f'(0) = alpha)."""
 
     name: ClassVar[str] = "elu"
     alpha: float = 1.0
@@ -334,7 +334,8 @@ class ELU(Activation):
         return np.where(z > 0, z, self.alpha * np.expm1(np.minimum(z, 0)))
 
     def derivative(self, z, a):
-        return np.where(z > 0, 1.0, a + self.alpha).astype(z.dtype)
+        # alpha e^z directly (a + alpha would cancel catastrophically for z << 0)
+        return np.where(z > 0, 1.0, self.alpha * np.exp(np.minimum(z, 0))).astype(z.dtype)
 
 
 @dataclass(frozen=True)
