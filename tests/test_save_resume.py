@@ -84,5 +84,5 @@ def test_random_architectures_round_trip(tmp_path, dtype, seed):
     assert np.array_equal(back.theta, net.theta)
     assert back.get_config() == net.get_config()
     assert np.array_equal(back.forward(X), net.forward(X))
-    for (n1, v1), (n2, v2) in zip(back.named_parameters(), net.named_parameters(), strict=True):
+    for (n1, v1), (n2, _) in zip(back.named_parameters(), net.named_parameters(), strict=True):
         assert n1 == n2 and np.shares_memory(v1, back.theta)
