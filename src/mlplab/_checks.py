@@ -123,7 +123,11 @@ def as_float_array(name: str, value: Any, dtype: np.dtype) -> np.ndarray:
         raise ValueError(f"`{name}` is empty (shape {arr.shape}); at least one sample is needed.")
     with np.errstate(over="ignore", invalid="ignore"):  # too large for dtype -> inf, reported below
         out = arr.astype(dtype, copy=False)
-    if not np.isfinite(out).all():
+    if out.size < 65536:
+        finite = bool(np.isfinite(out).all())
+    else:  # min and max propagate NaN and show inf: two passes, no large temporary
+        finite = bool(np.isfinite(out.min()) and np.isfinite(out.max()))
+    if not finite:
         bad = "NaN" if np.isnan(out).any() else "inf"
         raise ValueError(
             f"`{name}` contains {bad} values (or values too large for {np.dtype(dtype).name}); "

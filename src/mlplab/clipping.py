@@ -13,10 +13,9 @@ import numpy as np
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "global_norm"]
 
 
-def global_norm(grad: np.ndarray) -> float:
-    """Return ||grad||_2 over every parameter (inf/nan if any entry is)."""
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow is handled below
-        sq = float(np.dot(grad, grad))
+def _global_norm(grad: np.ndarray) -> float:
+    """||grad||_2; the caller silences numpy's overflow warnings (np.errstate)."""
+    sq = float(np.dot(grad, grad))
     if math.isfinite(sq) or grad.size == 0:
         return math.sqrt(sq)
     # The sum of squares overflowed (or an entry is inf/nan): rescale by the largest entry.
@@ -27,15 +26,29 @@ def global_norm(grad: np.ndarray) -> float:
     return m * math.sqrt(float(np.dot(g, g)))
 
 
+def _clip_(grad: np.ndarray, max_norm: float | None, clip_value: float | None) -> float:
+    """Clip in place by value and/or norm; return the pre-clip norm (no errstate: fast path)."""
+    norm = _global_norm(grad)
+    if clip_value is not None:
+        np.clip(grad, -clip_value, clip_value, out=grad)
+    if max_norm is not None and norm > max_norm and math.isfinite(norm):
+        grad *= max_norm / (norm if clip_value is None else _global_norm(grad))
+    return norm
+
+
+def global_norm(grad: np.ndarray) -> float:
+    """Return ||grad||_2 over every parameter (inf/nan if any entry is), without overflow."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _global_norm(grad)
+
+
 def clip_grad_norm_(grad: np.ndarray, max_norm: float | None) -> float:
     """Rescale ``grad`` in place so that ||grad|| <= max_norm; return the pre-clip norm.
 
     g <- g * max_norm / ||g||  when ||g|| > max_norm (the direction is kept).
     """
-    norm = global_norm(grad)
-    if max_norm is not None and norm > max_norm and math.isfinite(norm):
-        grad *= max_norm / norm
-    return norm
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _clip_(grad, max_norm, None)
 
 
 def clip_grad_value_(grad: np.ndarray, clip_value: float | None) -> float:
@@ -43,7 +56,5 @@ def clip_grad_value_(grad: np.ndarray, clip_value: float | None) -> float:
 
     Unlike norm clipping, this can change the gradient's direction.
     """
-    norm = global_norm(grad)
-    if clip_value is not None:
-        np.clip(grad, -clip_value, clip_value, out=grad)
-    return norm
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _clip_(grad, None, clip_value)

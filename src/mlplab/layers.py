@@ -106,6 +106,7 @@ class Dense(Layer):
         self.init = None if init is None else get_initializer(init)
         self.bias_init = get_initializer(bias_init)
         self._identity = isinstance(self.activation, Identity)
+        self._ones = np.ones(0)
         self.x = self.z = self.a = None
 
     def build(self, n_in, dtype):
@@ -122,33 +123,39 @@ class Dense(Layer):
         super().bind(values, grads)
         self.W, self.b = values["W"], values["b"]
         self.dW, self.db = grads["W"], grads["b"]
+        # The activation's forward/backward, resolved once (tiny nets pay per attribute).
+        act = self.activation
+        if self._identity:
+            self._f, self._df = None, None
+        elif act.learnable:  # PReLU: the slope is this layer's parameter "alpha"
+            alpha, dalpha = values["alpha"], grads["alpha"]
+            self._f = lambda z: prelu_forward(z, alpha)
+            self._df = lambda z, a, da: prelu_backward(z, alpha, da, dalpha)
+        else:
+            self._f, self._df = act.forward, act.backward
 
     def forward(self, x, training=False):
         self.x = x
         z = np.dot(x, self.W)  # z_j = sum_i x_i w_ij ...  (np.dot: least call overhead)
         z += self.b  # ... + w_0j * x0, with x0 = 1
         self.z = z
-        if self._identity:
-            self.a = z
-        elif self.activation.learnable:
-            self.a = prelu_forward(z, self.params["alpha"])
-        else:
-            self.a = self.activation.forward(z)
-        return self.a
+        f = self._f
+        a = self.a = z if f is None else f(z)  # a = f(z)
+        return a
 
     def backward(self, da, need_dx=True):
-        if self._identity:
-            dz = da  # f'(z) = 1
-        elif self.activation.learnable:
-            dz = prelu_backward(self.z, self.params["alpha"], da, self.grads["alpha"])
-        else:
-            dz = self.activation.backward(self.z, self.a, da)  # dL/dz = dL/da * f'(z)
+        df = self._df
+        # dL/dz = dL/da * f'(z)  (identity: f'(z) = 1, dz = da)
+        dz = da if df is None else df(self.z, self.a, da)
         return self.backward_from_z(dz, need_dx)
 
     def backward_from_z(self, dz: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         """Backward given dL/dz directly (used by the fused output-layer gradient)."""
         np.dot(self.x.T, dz, out=self.dW)  # dL/dw_ij = sum_n x_i dz_j  (dL/dW = x^T dz)
-        np.add.reduce(dz, axis=0, out=self.db)  # dL/db_j = sum_n dz_j  (x0 = 1)
+        ones = self._ones
+        if ones.shape[0] != dz.shape[0]:
+            ones = self._ones = np.ones(dz.shape[0], dtype=dz.dtype)
+        np.dot(ones, dz, out=self.db)  # dL/db_j = sum_n dz_j * x0, x0 = 1 (a GEMV: fastest sum)
         if need_dx:
             return np.dot(dz, self.W.T)  # dL/dx_i = sum_j dz_j w_ij  (dL/dx = dz W^T)
         return None

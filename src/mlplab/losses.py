@@ -169,26 +169,40 @@ class CCE(Loss):
 
     L = logsumexp(z) - sum_k y_k z_k, averaged over samples;
     dL/dz = softmax(z) - y. Targets: one-hot/probability rows, or integer labels 0..K-1.
+    Both come from one exponential pass over z - max(z) (no overflow for any finite z).
     """
 
     name: ClassVar[str] = "cce"
     link: ClassVar[str | None] = "softmax"
     reduction: str = "sample"
 
+    @staticmethod
+    def _exp_shifted(out):
+        m = out.max(axis=1, keepdims=True)  # subtract the row max: exp never overflows
+        e = np.exp(out - m)
+        s = e.sum(axis=1, keepdims=True)
+        return m, e, s
+
     def value(self, out, y, sample_weight=None):
-        w, denom = _weights(sample_weight, out.shape[0], 1, "sample")
-        lse = special.logsumexp(out, axis=1, keepdims=True)
-        per = lse - np.sum(y * out, axis=1, keepdims=True)
-        return float(np.sum(w * per) / denom)
+        return self.value_and_gradient(out, y, sample_weight, need_grad=False)[0]
 
     def gradient(self, out, y, sample_weight=None):
+        return self.value_and_gradient(out, y, sample_weight)[1]
+
+    def value_and_gradient(self, out, y, sample_weight=None, need_grad=True):
         w, denom = _weights(sample_weight, out.shape[0], 1, "sample")
-        g = special.softmax(out, axis=1)
-        g -= y
-        g *= 1.0 / denom
+        m, e, s = self._exp_shifted(out)
+        lse = m + np.log(s)  # logsumexp(z) per row
+        per = lse - np.sum(y * out, axis=1, keepdims=True)
+        value = float(np.sum(w * per) / denom)
+        if not need_grad:
+            return value, None
+        e /= s  # softmax(z)
+        e -= y
+        e *= 1.0 / denom
         if sample_weight is not None:
-            g *= w
-        return g.astype(out.dtype, copy=False)
+            e *= w
+        return value, e.astype(out.dtype, copy=False)
 
     def prepare_targets(self, y, n_outputs, dtype):
         arr = np.asarray(y) if not isinstance(y, np.ndarray) else y

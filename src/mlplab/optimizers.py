@@ -176,6 +176,12 @@ class Adam(Optimizer):
     m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2
     lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)
     theta <- theta - lr_t m / (sqrt(v) + eps)
+
+    For speed the moments are kept rescaled, m' = m / (1 - b1) and
+    v' = v / (1 - b2), so that m' <- b1 m' + g and v' <- b2 v' + g^2 take two
+    and three passes over memory; the constants go into the step:
+    theta <- theta - lr_t (1 - b1) / sqrt(1 - b2) * m' / (sqrt(v') + eps / sqrt(1 - b2)).
+    Equal to the formula above up to rounding; ``state_dict`` reports m and v.
     """
 
     name: ClassVar[str] = "adam"
@@ -198,24 +204,36 @@ class Adam(Optimizer):
         self._ensure_state(theta)
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        m, v = self.state["m"], self.state["v"]
+        m, v = self.state["m"], self.state["v"]  # rescaled: m', v' (see the docstring)
         tmp = self._tmp
         if tmp is None or tmp.shape != theta.shape or tmp.dtype != theta.dtype:
             tmp = self._tmp = np.empty_like(theta)
-        # In place on preallocated buffers: a few ufunc calls per step at any depth.
+        # In place on preallocated buffers: ten passes over memory at any depth.
         m *= b1
-        np.multiply(grad, 1.0 - b1, out=tmp)
-        m += tmp  # m = b1 m + (1 - b1) g
-        v *= b2
+        m += grad  # m' = b1 m' + g
         np.multiply(grad, grad, out=tmp)
-        tmp *= 1.0 - b2
-        v += tmp  # v = b2 v + (1 - b2) g^2
+        v *= b2
+        v += tmp  # v' = b2 v' + g^2
+        c2 = math.sqrt(1.0 - b2)
         lr_t = self.learning_rate * math.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
         np.sqrt(v, out=tmp)
-        tmp += self.epsilon
+        tmp += self.epsilon / c2
         np.divide(m, tmp, out=tmp)
-        tmp *= lr_t
+        tmp *= lr_t * (1.0 - b1) / c2
         theta -= tmp
+
+    def state_dict(self):
+        out = super().state_dict()  # report the textbook moments m and v
+        if "m" in out:
+            out["m"] *= 1.0 - self.beta_1
+            out["v"] *= 1.0 - self.beta_2
+        return out
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        if "m" in self.state:
+            self.state["m"] /= 1.0 - self.beta_1
+            self.state["v"] /= 1.0 - self.beta_2
 
     def hyperparameters(self):
         return {

@@ -30,7 +30,7 @@ from ._checks import (
     check_X,
 )
 from .callbacks import Callback, EarlyStopping
-from .clipping import clip_grad_norm_, clip_grad_value_, global_norm
+from .clipping import _clip_, global_norm
 from .losses import Loss, get_loss
 from .optimizers import SOLVER_NAMES, Optimizer, get_optimizer, get_schedule
 
@@ -330,11 +330,7 @@ def fit(
                     for cb in callbacks:
                         cb.on_batch_begin(state, net)
                 value = net._loss_and_grad(Xb, Yb, loss_obj, swb, l2, fused)
-                gnorm = (
-                    clip_grad_value_(grad, clip_value)
-                    if clip_value is not None
-                    else clip_grad_norm_(grad, clip_norm)
-                )
+                gnorm = _clip_(grad, clip_norm, clip_value)  # the pre-clip norm
                 if not (math.isfinite(value) and math.isfinite(gnorm)):
                     if state.step > 0:
                         theta[...] = backup  # back to the last parameters with a finite loss
@@ -408,6 +404,8 @@ def _progress(epochs: int, verbose: int):
 
 
 def _report(pbar, state: TrainState, verbose: int) -> None:
+    if not verbose:
+        return
     last = {k: v[-1] for k, v in state.history.items() if v and k != "grad_norm"}
     if pbar is not None:
         pbar.set_postfix({k: f"{v:.4g}" for k, v in last.items()}, refresh=False)
