@@ -387,49 +387,16 @@ def mlplab_tiny_variants(mlplab, opt_key):
 
     out.append(Variant("mlplab loss_and_grad + opt.step", run_manual))
 
-    # (b) the engine's fused step, if it has one
+    # (b) the training loop itself: fit() runs n steps (one full batch per epoch,
+    # no shuffling), so the per-step figure includes the loop's own bookkeeping
+    # (NaN guard, gradient norm, history) but validates the data once per call.
     net2 = mlplab_tiny_net(mlplab)
-    train_step = getattr(net2, "train_step", None)
-    if train_step is None:
-        note = "mlplab Sequential has no train_step(): the fused-step rows are skipped"
-        if note not in NOTES:
-            NOTES.append(note)
-    else:
-        opt2 = mlplab_optimizer(mlplab, cls_name, lr)
-        # the convention first, then keyword spellings; the first that runs is timed
-        calls = [
-            ("train_step(X, y, 'mse', opt)", lambda: train_step(X, y, "mse", opt2)),
-            (
-                "train_step(X, y, loss='mse', optimizer=opt)",
-                lambda: train_step(X, y, loss="mse", optimizer=opt2),
-            ),
-            (
-                "train_step(X, y, loss='mse', opt=opt)",
-                lambda: train_step(X, y, loss="mse", opt=opt2),
-            ),
-        ]
-        failures = []
-        for how, call in calls:
-            try:
-                call()
-            except TypeError as exc:
-                failures.append(f"{how}: {exc}")
-                continue
+    opt2 = mlplab_optimizer(mlplab, cls_name, lr)
 
-            def run_fused(n, call=call):
-                for _ in range(n):
-                    call()
+    def run_fit(n):
+        net2.fit(X, y, loss="mse", optimizer=opt2, epochs=n, batch_size=None, shuffle=False)
 
-            out.append(Variant("mlplab train_step", run_fused))
-            if how != calls[0][0]:
-                note = f"mlplab train_step called as {how}"
-                if note not in NOTES:
-                    NOTES.append(note)
-            break
-        else:
-            NOTES.append(
-                "mlplab train_step exists but no known signature worked: " + "; ".join(failures)
-            )
+    out.append(Variant("mlplab fit (per step)", run_fit))
     return out
 
 
@@ -534,7 +501,7 @@ def bench_tiny(cfg, mlplab, torch, threads, results):
         t_torch = by_name.get("PyTorch")
         torch_med = median(t_torch.times_ns) / 1e3 if t_torch and t_torch.times_ns else float("nan")
         res = {}
-        names = ["mlplab loss_and_grad + opt.step", "mlplab train_step", "PyTorch"]
+        names = ["mlplab loss_and_grad + opt.step", "mlplab fit (per step)", "PyTorch"]
         for name in names:
             v = by_name.get(name)
             label = f"{cls_name}(lr={lr})"
@@ -543,8 +510,6 @@ def bench_tiny(cfg, mlplab, torch, threads, results):
                     why = "torch not installed"
                 elif name.startswith("mlplab") and mlplab is None:
                     why = "mlplab not importable"
-                elif name == "mlplab train_step" and v is None:
-                    why = "not in the engine (skipped)"
                 else:
                     why = f"failed: {v.error}" if v is not None else "n/a"
                 rows.append([label, name, why, "", "", ""])

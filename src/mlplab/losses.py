@@ -115,12 +115,14 @@ class MSE(Loss):
         return self.value_and_gradient(out, y, sample_weight)[1]
 
     def value_and_gradient(self, out, y, sample_weight=None):
-        w, denom = _weights(sample_weight, out.shape[0], out.shape[1], self.reduction)
         r = out - y
         if sample_weight is None:
+            n, k = out.shape
+            denom = float(n * k if self.reduction == "mean" else n)
             rr = r.ravel()
             value = float(np.dot(rr, rr)) / denom  # sum of squares, one BLAS call
         else:
+            w, denom = _weights(sample_weight, out.shape[0], out.shape[1], self.reduction)
             value = float(np.sum(w * r * r)) / denom
             r *= w
         if self.half:

@@ -213,14 +213,10 @@ class Sequential:
         """
         layers = self.layers
         last = len(layers) - 1
-        d = d_out
-        for i in range(last, -1, -1):
-            layer = layers[i]
-            need_dx = i > 0
-            if from_z and i == last:
-                d = layer.backward_from_z(d, need_dx)
-            else:
-                d = layer.backward(d, need_dx)
+        top = layers[last]  # the output layer: from dL/da, or from dL/dz when fused
+        d = top.backward_from_z(d_out, last > 0) if from_z else top.backward(d_out, last > 0)
+        for i in range(last - 1, -1, -1):
+            d = layers[i].backward(d, i > 0)  # the first layer (i = 0) skips dL/dx
 
     def _loss_and_grad(
         self,
@@ -234,7 +230,9 @@ class Sequential:
         """Unchecked core of ``loss_and_grad``: returns L, leaves dL/dtheta in ``self.grad``."""
         if fused is None:
             fused = self._output_fusion(loss)
-        out = self._forward(X, True)
+        out = X
+        for layer in self.layers:  # forward pass, caching what backward needs
+            out = layer.forward(out, True)
         if fused:
             logits = self.layers[-1].z  # the loss reads z; dL/dz = link(z) - y
             value, d = loss.value_and_gradient(logits, Y, sample_weight)

@@ -268,26 +268,11 @@ def fit(
     state.history["grad_norm"] = []
 
     if solver_name == "lbfgs":
-        _fit_lbfgs(
-            net,
-            X,
-            Y,
-            loss_obj,
-            sw,
-            l2,
-            fused,
-            epochs,
-            tol,
-            max_fun,
-            state,
-            callbacks,
-            metrics,
-            Xv,
-            Yv,
-            verbose,
-        )
+        data = _Data(X, Y, sw, loss_obj, fused, l2, metrics, Xv, Yv)
+        _fit_lbfgs(net, data, epochs, tol, max_fun, state, callbacks, verbose)
         return History(state)
 
+    data = _Data(X, Y, sw, loss_obj, fused, l2, metrics, Xv, Yv)
     n = X.shape[0]
     bs = _resolve_batch_size(batch_size, n, solver_name or "")
     schedule = get_schedule(lr_schedule)
@@ -367,7 +352,7 @@ def fit(
             state.loss = (
                 total / weight_total
             )  # mean of the batch losses, as scikit-learn/Keras report
-            _record_epoch(net, state, X, Y, loss_obj, metrics, Xv, Yv, fused, norms / n_batches)
+            _record_epoch(net, state, data, norms / n_batches)
             for cb in callbacks:
                 cb.on_epoch_end(state, net)
             _report(pbar, state, verbose)
@@ -380,19 +365,34 @@ def fit(
     return History(state)
 
 
-def _record_epoch(net, state, X, Y, loss_obj, metrics, Xv, Yv, fused, grad_norm):
+@dataclass
+class _Data:
+    """What one fit trains and validates on (validated, in the network's dtype)."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    sw: np.ndarray | None
+    loss: Loss
+    fused: bool
+    l2: float
+    metrics: list[str]
+    Xv: np.ndarray | None
+    Yv: np.ndarray | None
+
+
+def _record_epoch(net: Sequential, state: TrainState, data: _Data, grad_norm: float) -> None:
     h = state.history
     h["loss"].append(state.loss)
     h["grad_norm"].append(grad_norm)
-    if metrics:
-        scores = _scores(net, X, loss_obj)
-        for m in metrics:
-            h[m].append(_metric(m, scores, Y, loss_obj, fused))
-    if Xv is not None:
-        scores = _scores(net, Xv, loss_obj)
-        h["val_loss"].append(loss_obj.value(scores, Yv))
-        for m in metrics:
-            h[f"val_{m}"].append(_metric(m, scores, Yv, loss_obj, fused))
+    if data.metrics:
+        scores = _scores(net, data.X, data.loss)
+        for m in data.metrics:
+            h[m].append(_metric(m, scores, data.Y, data.loss, data.fused))
+    if data.Xv is not None:
+        scores = _scores(net, data.Xv, data.loss)
+        h["val_loss"].append(data.loss.value(scores, data.Yv))
+        for m in data.metrics:
+            h[f"val_{m}"].append(_metric(m, scores, data.Yv, data.loss, data.fused))
 
 
 def _progress(epochs: int, verbose: int):
@@ -417,22 +417,14 @@ def _report(pbar, state: TrainState, verbose: int) -> None:
 
 # ------------------------------------------------------------------ L-BFGS
 def _fit_lbfgs(
-    net,
-    X,
-    Y,
-    loss_obj,
-    sw,
-    l2,
-    fused,
-    max_iter,
-    tol,
-    max_fun,
-    state,
-    callbacks,
-    metrics,
-    Xv,
-    Yv,
-    verbose,
+    net: Sequential,
+    data: _Data,
+    max_iter: int,
+    tol: float,
+    max_fun: int,
+    state: TrainState,
+    callbacks: list[Callback],
+    verbose: int,
 ) -> None:
     """Full-batch L-BFGS-B (scipy) on theta; one iteration = one epoch of history."""
     tol = check_float("tol", tol, minimum=0.0)
@@ -444,7 +436,7 @@ def _fit_lbfgs(
     def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
         theta[...] = x  # in place: every layer sees it through its view
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            value = net._loss_and_grad(X, Y, loss_obj, sw, l2, fused)
+            value = net._loss_and_grad(data.X, data.Y, data.loss, data.sw, data.l2, data.fused)
         g = net.grad.astype(np.float64)  # a copy: scipy keeps references
         last["value"], last["norm"] = value, global_norm(net.grad)
         if math.isfinite(value) and np.isfinite(g).all():
@@ -462,7 +454,7 @@ def _fit_lbfgs(
     def callback(intermediate_result: scipy.optimize.OptimizeResult) -> None:
         theta[...] = intermediate_result.x
         state.loss = float(intermediate_result.fun)
-        _record_epoch(net, state, X, Y, loss_obj, metrics, Xv, Yv, fused, last["norm"])
+        _record_epoch(net, state, data, last["norm"])
         for cb in callbacks:
             cb.on_epoch_end(state, net)
         _report(pbar, state, verbose)
@@ -481,7 +473,7 @@ def _fit_lbfgs(
     )
     x = result.x if np.isfinite(result.fun) and np.isfinite(result.x).all() else best["theta"]
     theta[...] = x
-    net._loss_and_grad(X, Y, loss_obj, sw, l2, fused)  # leave caches/grad at the result
+    net._loss_and_grad(data.X, data.Y, data.loss, data.sw, data.l2, data.fused)  # caches at x*
     if not state.stop_reason:
         state.stop_reason = f"lbfgs: {result.message}"
     state.n_iter = int(result.nit)  # type: ignore[attr-defined]
