@@ -16,6 +16,7 @@ from . import activations, datasets, initializers, losses, optimizers
 from .activations import ACTIVATIONS, get_activation
 from .callbacks import Callback, EarlyStopping
 from .clipping import clip_grad_norm_, clip_grad_value_
+from .estimators import MLPClassifier, MLPRegressor
 from .initializers import INITIALIZERS, get_initializer
 from .io import IntegrityError, ModelFormatError, load, register_saveable, save
 from .layers import ActivationLayer, BatchNorm, Dense, PReLU
@@ -39,6 +40,8 @@ __all__ = [
     "INITIALIZERS",
     "IntegrityError",
     "LOSSES",
+    "MLPClassifier",
+    "MLPRegressor",
     "ModelFormatError",
     "OPTIMIZERS",
     "PReLU",

@@ -231,8 +231,11 @@ class Sequential:
         if fused is None:
             fused = self._output_fusion(loss)
         out = X
-        for layer in self.layers:  # forward pass, caching what backward needs
+        layers = self.layers
+        for layer in layers[:-1]:  # forward pass, caching what backward needs
             out = layer.forward(out, True)
+        # a fused loss applies the output activation itself: only z is needed
+        out = layers[-1].forward_logits(out, True) if fused else layers[-1].forward(out, True)
         if fused:
             logits = self.layers[-1].z  # the loss reads z; dL/dz = link(z) - y
             value, d = loss.value_and_gradient(logits, Y, sample_weight)
@@ -353,6 +356,12 @@ class Sequential:
             )
         return net
 
+    def __reduce__(self):
+        # Pickle (scikit-learn's convention for estimators) through the same
+        # state as mlplab.save: the architecture and the arrays, not the caches.
+        config, arrays = self.__mlplab_state__()
+        return (_restore, (config, arrays))
+
     def summary(self) -> str:
         """A table of layers, output sizes and parameter counts."""
         lines = [f"Sequential(n_inputs={self.n_inputs}, dtype={self.dtype.name})"]
@@ -365,3 +374,8 @@ class Sequential:
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)
         return f"Sequential([{inner}], n_inputs={self.n_inputs})"
+
+
+def _restore(config: dict[str, Any], arrays: dict[str, np.ndarray]) -> Sequential:
+    """Unpickle a Sequential (see ``Sequential.__reduce__``)."""
+    return Sequential.__mlplab_restore__(config, arrays)

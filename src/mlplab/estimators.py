@@ -1,0 +1,1213 @@
+"""Drop-in scikit-learn estimators: ``MLPClassifier`` and ``MLPRegressor``.
+
+Change one import (``from mlplab import MLPClassifier``) and scikit-learn code
+runs on mlplab's engine: the same constructor parameters (names, meanings,
+defaults), the same fitted attributes, the same results. With the same
+``random_state`` the initial weights are scikit-learn's (its random draws,
+in its order), and SGD/Adam follow scikit-learn's updates, schedules, shuffling,
+early stopping and stopping rules step by step.
+
+Extras scikit-learn lacks (keyword arguments after scikit-learn's):
+
+* ``activation`` as a list, one per hidden layer, and every mlplab activation
+  (``mlplab.ACTIVATIONS``: gelu, elu, silu, leaky_relu, prelu, ...);
+* ``initializer`` (None: scikit-learn's scheme; else glorot_uniform, he_normal, ...);
+* ``batch_norm`` (BatchNorm after each hidden layer's weighted sum);
+* ``clip_norm`` / ``clip_value`` (gradient clipping);
+* ``loss`` for the classifier ("log_loss" as scikit-learn, or "bce"/"cce" explicitly);
+* ``early_stopping_monitor`` ("score" as scikit-learn, or "loss");
+* ``convergence_warning=False`` silences ConvergenceWarning, also inside
+  parallel grid searches (a parameter travels to the workers, a warnings
+  filter does not);
+* ``dtype`` (None: follow X, so float32 data trains in float32);
+* ``fit(..., validation_data=(X_val, y_val))``;
+* ``history_`` (loss and validation loss/score per epoch, with or without early
+  stopping), ``grad_norms_`` (per-layer gradient norms per epoch), ``net_``
+  (the underlying ``mlplab.Sequential``).
+
+scikit-learn quirks matched on purpose (so results agree), and what mlplab offers:
+
+* ``warm_start=True``: each ``fit`` runs up to ``max_iter`` *more* epochs with a
+  fresh optimizer (Adam moments and learning-rate schedule restart), ``n_iter_``
+  counts only that call's epochs while ``t_`` keeps accumulating. To continue
+  with the optimizer's state, use ``partial_fit`` (one epoch per call).
+* The output activation follows y's shape: 1-D y with two classes -> one
+  logistic output; more classes -> softmax; a 2-D indicator y -> multilabel
+  logistic outputs. ``loss="cce"`` forces a softmax output (also for two
+  classes), ``loss="bce"`` independent logistic outputs.
+* The early-stopping "validation score" is accuracy (classifier) or R²
+  (regressor), and an improvement must exceed ``tol``.
+  ``early_stopping_monitor="loss"`` monitors the validation loss instead.
+* For multi-output regression the reported ``loss_`` averages over outputs
+  but the gradient scikit-learn descends sums over them (a factor n_outputs);
+  mlplab reproduces both, so the trajectories agree.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+import scipy.optimize
+from scipy import sparse, special
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from ._checks import check_choice, check_dtype, check_float, check_int, format_choices
+from .activations import ACTIVATIONS, ALIASES
+from .clipping import _clip_
+from .initializers import get_initializer
+from .io import register_saveable
+from .layers import ActivationLayer, BatchNorm, Dense
+from .losses import Loss
+from .network import Sequential
+from .optimizers import SGD, Adam
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
+
+
+# scikit-learn's MLP losses, computed as scikit-learn computes them, operation
+# for operation, so that the same data and weights give the same bits. The
+# gradient returned is the *raw* output delta, the output activation minus y
+# (times the sample weight): _BaseMLP._loss_grad then adds alpha W and divides
+# every gradient by the sample count, in scikit-learn's order.
+
+
+class _SkSquaredError(Loss):
+    """Half the mean squared error; delta = y_hat - y (identity output)."""
+
+    name = "squared_error"
+
+    def value_and_gradient(self, out, y, sample_weight=None):
+        value = 0.5 * np.average((y - out) ** 2, weights=sample_weight, axis=0).mean()
+        return float(value), _raw_delta(out, y, sample_weight)
+
+
+class _SkBinaryLogLoss(Loss):
+    """Binary cross-entropy of logistic outputs (clipped to [eps, 1 - eps]);
+    delta = sigma(z) - y."""
+
+    name = "binary_log_loss"
+    link = "logistic"
+
+    def value_and_gradient(self, z, y, sample_weight=None):
+        prob = special.expit(z)
+        p = np.clip(prob, np.finfo(prob.dtype).eps, 1 - np.finfo(prob.dtype).eps)
+        # y is exactly 0 or 1 here, so xlogy(y, p) + xlogy(1 - y, 1 - p) is
+        # log(p) or log(1 - p) bit for bit: one logarithm per element, not two.
+        per = np.log(np.where(y != 0, p, 1 - p))
+        value = -np.average(per, weights=sample_weight, axis=0).sum()
+        return float(value), _raw_delta(prob, y, sample_weight)
+
+
+class _SkLogLoss(Loss):
+    """Categorical cross-entropy of softmax outputs; delta = softmax(z) - y."""
+
+    name = "log_loss"
+    link = "softmax"
+
+    def value_and_gradient(self, z, y, sample_weight=None):
+        prob = z - z.max(axis=1)[:, np.newaxis]
+        np.exp(prob, out=prob)
+        prob /= prob.sum(axis=1)[:, np.newaxis]
+        p = np.clip(prob, np.finfo(prob.dtype).eps, 1 - np.finfo(prob.dtype).eps)
+        value = -np.average(special.xlogy(y, p), weights=sample_weight, axis=0).sum()
+        return float(value), _raw_delta(prob, y, sample_weight)
+
+
+class _SkPoissonLoss(Loss):
+    """Half Poisson deviance with the exp output; delta = e^z - y."""
+
+    name = "poisson"
+    link = "exp"
+
+    def value_and_gradient(self, z, y, sample_weight=None):
+        mu = np.exp(z)
+        per = special.xlogy(y, y / mu) - y + mu
+        value = np.average(per, weights=sample_weight, axis=0).sum()
+        return float(value), _raw_delta(mu, y, sample_weight)
+
+
+def _raw_delta(pred, y, sample_weight):
+    delta = pred - y
+    if sample_weight is not None:
+        delta *= sample_weight.reshape(-1, 1)
+    return delta
+
+
+_STOCHASTIC = ("sgd", "adam")
+
+
+class _BaseMLP(BaseEstimator):
+    """Shared machinery of MLPClassifier and MLPRegressor."""
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        loss=None,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        initializer=None,
+        batch_norm=False,
+        clip_norm=None,
+        clip_value=None,
+        early_stopping_monitor="score",
+        convergence_warning=True,
+        dtype=None,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.loss = loss
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.initializer = initializer
+        self.batch_norm = batch_norm
+        self.clip_norm = clip_norm
+        self.clip_value = clip_value
+        self.early_stopping_monitor = early_stopping_monitor
+        self.convergence_warning = convergence_warning
+        self.dtype = dtype
+
+    # ------------------------------------------------------------ validation
+    def _hidden_sizes(self) -> list[int]:
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+            sizes = [sizes]
+        try:
+            sizes = list(sizes)
+        except TypeError:
+            raise TypeError(
+                "`hidden_layer_sizes` must be an int or a sequence of ints. "
+                f"Received: {self.hidden_layer_sizes!r}."
+            ) from None
+        for s in sizes:
+            if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s <= 0:
+                raise ValueError(
+                    "`hidden_layer_sizes` must contain positive integers (hidden_layer_sizes "
+                    f"must be > 0). Received: {self.hidden_layer_sizes!r}."
+                )
+        return [int(s) for s in sizes]
+
+    def _activations(self, n_hidden: int) -> list[str]:
+        acts = self.activation
+        names = acts if isinstance(acts, (list, tuple)) else [acts] * n_hidden
+        if isinstance(acts, (list, tuple)) and len(acts) != n_hidden:
+            raise ValueError(
+                f"`activation` has {len(acts)} entries but there are {n_hidden} hidden layers "
+                f"(hidden_layer_sizes={self.hidden_layer_sizes!r}); give one per hidden layer."
+            )
+        valid = [n for n in ACTIVATIONS if n not in ("softmax", "step")]
+        for name in names:
+            if not isinstance(name, str) or ALIASES.get(name, name) not in valid:
+                raise ValueError(
+                    f"Unknown activation {name!r} for a hidden layer. Expected one of: "
+                    f"{format_choices(valid)}."
+                )
+        return [ALIASES.get(n, n) for n in names]
+
+    def _validate_params(self) -> None:
+        self._hidden_sizes()
+        check_choice("solver", self.solver, ("lbfgs", "sgd", "adam"))
+        check_float("alpha", self.alpha, minimum=0.0)
+        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
+            check_int("batch_size", self.batch_size, minimum=1)
+        check_choice("learning_rate", self.learning_rate, ("constant", "invscaling", "adaptive"))
+        check_float("learning_rate_init", self.learning_rate_init, minimum=0.0, strict_min=True)
+        check_float("power_t", self.power_t, minimum=0.0)
+        check_int("max_iter", self.max_iter, minimum=1)
+        check_float("tol", self.tol, minimum=0.0)
+        check_float("momentum", self.momentum, minimum=0.0, maximum=1.0)
+        check_float(
+            "validation_fraction",
+            self.validation_fraction,
+            minimum=0.0,
+            maximum=1.0,
+            strict_max=True,
+        )
+        check_float("beta_1", self.beta_1, minimum=0.0, maximum=1.0, strict_max=True)
+        check_float("beta_2", self.beta_2, minimum=0.0, maximum=1.0, strict_max=True)
+        check_float("epsilon", self.epsilon, minimum=0.0, strict_min=True)
+        if self.n_iter_no_change != np.inf:
+            check_int("n_iter_no_change", self.n_iter_no_change, minimum=1)
+        check_int("max_fun", self.max_fun, minimum=1)
+        if self.initializer is not None:
+            get_initializer(self.initializer)
+        if self.clip_norm is not None:
+            check_float("clip_norm", self.clip_norm, minimum=0.0, strict_min=True)
+        if self.clip_value is not None:
+            check_float("clip_value", self.clip_value, minimum=0.0, strict_min=True)
+        check_choice("early_stopping_monitor", self.early_stopping_monitor, ("score", "loss"))
+        if self.dtype is not None:
+            check_dtype(self.dtype)
+        for name in (
+            "shuffle",
+            "warm_start",
+            "nesterovs_momentum",
+            "early_stopping",
+            "batch_norm",
+            "convergence_warning",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}.")
+        self._activations(len(self._hidden_sizes()))
+
+    def _warn(self, message: str) -> None:
+        if self.convergence_warning:
+            warnings.warn(message, ConvergenceWarning, stacklevel=3)
+
+    # ---------------------------------------------------------- the network
+    def _out_activation_and_loss(self) -> tuple[str, Loss]:
+        raise NotImplementedError
+
+    def _initialize(self, Y: np.ndarray, layer_units: list[int], dtype: np.dtype) -> None:
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = Y.shape[1]
+        self.n_layers_ = len(layer_units)
+        self.out_activation_, self._loss = self._out_activation_and_loss()
+        acts = self._activations(len(layer_units) - 2)
+        layers = []
+        for units, act in zip(layer_units[1:-1], acts, strict=True):
+            if self.batch_norm:
+                layers += [Dense(units), BatchNorm(), ActivationLayer(act)]
+            else:
+                layers.append(Dense(units, activation=act))
+        out_act = {"identity": "identity", "exp": "identity"}.get(
+            self.out_activation_, self.out_activation_
+        )
+        layers.append(Dense(layer_units[-1], activation=out_act))
+        rs = self._random_state
+        if self.initializer is None:
+            net = Sequential(layers, n_inputs=layer_units[0], seed=0, dtype=dtype)
+            # scikit-learn's scheme, drawn from the same RandomState in the same
+            # order: per layer W then b, uniform on +-sqrt(f / (fan_in + fan_out)),
+            # f = 2 for logistic, 6 otherwise.
+            for i, dense in enumerate(self._dense_layers(net)):
+                act = acts[min(i, len(acts) - 1)] if acts else self.activation
+                factor = 2.0 if act == "logistic" else 6.0
+                fan_in, fan_out = layer_units[i], layer_units[i + 1]
+                bound = np.sqrt(factor / (fan_in + fan_out))
+                dense.W[...] = rs.uniform(-bound, bound, (fan_in, fan_out)).astype(dtype)
+                dense.b[...] = rs.uniform(-bound, bound, fan_out).astype(dtype)
+        else:
+            seed = int(rs.randint(np.iinfo(np.int32).max))
+            net = Sequential(
+                layers, n_inputs=layer_units[0], init=self.initializer, seed=seed, dtype=dtype
+            )
+        self.net_ = net
+        self._link_parameters()
+        if self.solver in _STOCHASTIC:
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            if self.early_stopping:
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+                self.best_loss_ = None
+            else:
+                self.best_loss_ = np.inf
+                self.validation_scores_ = None
+                self.best_validation_score_ = None
+        self._best_theta = net.theta.copy()
+        self._best_val_loss = np.inf
+        self.history_ = {"loss": []}
+        self.grad_norms_ = np.zeros((0, self.n_layers_ - 1))
+
+    @staticmethod
+    def _dense_layers(net: Sequential) -> list[Dense]:
+        return [layer for layer in net.layers if isinstance(layer, Dense)]
+
+    def _link_parameters(self) -> None:
+        """coefs_[i] and intercepts_[i] are views of the network's weights."""
+        dense = self._dense_layers(self.net_)
+        self.coefs_ = [layer.W for layer in dense]
+        self.intercepts_ = [layer.b for layer in dense]
+        self._weight_slices = []
+        for name, view in self.net_.named_gradients():
+            if name.endswith(".W"):
+                self._weight_slices.append(view.reshape(-1))
+
+    def _sklearn_order(self) -> np.ndarray:
+        """Indices into theta: every W, then every b (scikit-learn's _pack), then the rest."""
+        offsets, start = {}, 0
+        for name, view in self.net_.named_parameters():
+            offsets[name] = np.arange(start, start + view.size)
+            start += view.size
+        w = [v for k, v in offsets.items() if k.endswith(".W")]
+        dense_b = {k[: -len(".W")] + ".b" for k in offsets if k.endswith(".W")}
+        b = [v for k, v in offsets.items() if k in dense_b]
+        rest = [v for k, v in offsets.items() if not k.endswith(".W") and k not in dense_b]
+        return np.concatenate(w + b + rest)
+
+    def _layer_grad_norms(self) -> np.ndarray:
+        return np.array([math.sqrt(float(np.dot(g, g))) for g in self._weight_slices])
+
+    # ------------------------------------------------------------------ fit
+    def _fit(self, X, y, sample_weight=None, incremental=False, validation_data=None):
+        self._validate_params()
+        hidden = self._hidden_sizes()
+        first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        X, Y = self._validate_input(X, y, incremental, reset=first_pass)
+        dtype = check_dtype(self.dtype) if self.dtype is not None else X.dtype
+        if not first_pass:
+            dtype = self.net_.dtype
+        X = X.astype(dtype, copy=False)
+        if Y.ndim == 1:
+            Y = Y.reshape((-1, 1))
+        Y = self._targets(Y, dtype)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype)
+        self.n_outputs_ = Y.shape[1]
+        layer_units = [X.shape[1], *hidden, self.n_outputs_]
+        self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(Y, layer_units, dtype)
+        elif self.net_.n_outputs != self.n_outputs_ or self.net_.n_inputs != X.shape[1]:
+            raise ValueError(
+                f"warm_start/partial_fit needs the same shapes as the first fit: the network has "
+                f"{self.net_.n_inputs} inputs and {self.net_.n_outputs} outputs; received "
+                f"{X.shape[1]} and {self.n_outputs_}."
+            )
+        val = None
+        if validation_data is not None:
+            Xv, yv = validation_data
+            Xv = validate_data(self, Xv, accept_sparse=["csr", "csc"], reset=False)
+            val = (Xv.astype(dtype, copy=False), np.asarray(yv), None)
+        if self.solver in _STOCHASTIC:
+            self._fit_stochastic(X, Y, sample_weight, incremental, val)
+        else:
+            self._fit_lbfgs(X, Y, sample_weight, val)
+        if not np.isfinite(self.net_.theta).all():
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may contain "
+                "large values and need to be preprocessed."
+            )
+        return self
+
+    def _loss_grad(self, X, Y, sw) -> float:
+        """L and dL/dtheta on one batch, in scikit-learn's order of operations:
+        backpropagate the raw output delta, add alpha W, divide by the sample count."""
+        net = self.net_
+        value = net._loss_and_grad(X, Y, self._loss, sw, 0.0, self._fused)
+        sw_sum = X.shape[0] if sw is None else sw.sum()
+        squares = 0
+        for w in self.coefs_:
+            w = w.ravel()
+            squares += np.dot(w, w)
+        value += (0.5 * self.alpha) * squares / sw_sum
+        for g, w in zip(self._weight_slices, self.coefs_, strict=True):
+            g += self.alpha * w.ravel()
+        net.grad /= sw_sum
+        return float(value)
+
+    @property
+    def _fused(self) -> bool:
+        return self._loss.link in ("logistic", "softmax")
+
+    def _fit_lbfgs(self, X, Y, sw, val) -> None:
+        net = self.net_
+        theta = net.theta
+        norms: list[np.ndarray] = []
+        last = {"norms": np.zeros(len(self._weight_slices))}
+        # scipy sees the parameters in scikit-learn's packing order (every W, then
+        # every b): the same vector, so L-BFGS takes the same steps.
+        order = self._sklearn_order()
+
+        def fun(x):
+            theta[order] = x
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                value = self._loss_grad(X, Y, sw)
+            last["norms"] = self._layer_grad_norms()
+            return value, net.grad[order].astype(np.float64)
+
+        def callback(intermediate_result):
+            self.history_["loss"].append(float(intermediate_result.fun))
+            norms.append(last["norms"])
+            if val is not None:
+                theta[order] = intermediate_result.x
+                self._record_validation(*val)
+
+        result = scipy.optimize.minimize(
+            fun,
+            theta[order].astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            callback=callback,
+            options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
+        )
+        self.n_iter_ = min(result.nit, self.max_iter)
+        if result.status != 0:
+            msg = (
+                f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
+                f"(status={result.status}):\n{result.message}\n"
+            )
+            if self.n_iter_ == self.max_iter:
+                msg += (
+                    "\nIncrease the number of iterations to improve the convergence "
+                    f"(max_iter={self.max_iter})."
+                )
+            self._warn(msg)
+        self.loss_ = float(result.fun)
+        theta[order] = result.x
+        if norms:
+            self.grad_norms_ = np.vstack([self.grad_norms_, np.array(norms)])
+
+    def _fit_stochastic(self, X, Y, sw, incremental, val) -> None:
+        net = self.net_
+        if not incremental or not hasattr(self, "_optimizer"):
+            if self.solver == "sgd":
+                self._optimizer = SGD(
+                    self.learning_rate_init,
+                    momentum=self.momentum,
+                    nesterov=bool(self.nesterovs_momentum) and self.momentum > 0,
+                )
+            else:
+                self._optimizer = Adam(
+                    self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
+                )
+        opt = self._optimizer
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        early_stopping = self.early_stopping
+        sw_val = None
+        if early_stopping:
+            stratify = Y if (is_classifier(self) and self.n_outputs_ == 1) else None
+            split = train_test_split(
+                X,
+                Y,
+                *(() if sw is None else (sw,)),
+                random_state=self._random_state,
+                test_size=self.validation_fraction,
+                stratify=stratify,
+            )
+            if sw is None:
+                X_train, X_val, Y_train, Y_val = split
+                sw_train = None
+            else:
+                X_train, X_val, Y_train, Y_val, sw_train, sw_val = split
+            if X_val.shape[0] < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase 'validation_fraction' or the "
+                    "size of your dataset."
+                )
+            val = (X_val, self._decode(Y_val), sw_val)
+        else:
+            X_train, Y_train, sw_train = X, Y, sw
+        n_samples = X_train.shape[0]
+        sample_idx = np.arange(n_samples, dtype=int)
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than sample size. It is going "
+                    "to be clipped",
+                    stacklevel=3,
+                )
+            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+        theta, grad = net.theta, net.grad
+        backup = np.empty_like(theta)
+        clip_norm, clip_value = self.clip_norm, self.clip_value
+        n_w = len(self._weight_slices)
+        rs = self._random_state
+        epoch_norms = []
+        try:
+            self.n_iter_ = 0
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                for _ in range(self.max_iter):
+                    if self.shuffle:
+                        # sklearn.utils.shuffle: permute the current order with rs.shuffle
+                        perm = np.arange(n_samples)
+                        rs.shuffle(perm)
+                        sample_idx = sample_idx[perm]
+                    accumulated = 0.0
+                    layer_norms = np.zeros(n_w)
+                    n_batches = 0
+                    for start in range(0, n_samples, batch_size):
+                        stop = min(start + batch_size, n_samples)
+                        idx = sample_idx[start:stop] if self.shuffle else slice(start, stop)
+                        Xb, Yb = X_train[idx], Y_train[idx]
+                        swb = None if sw_train is None else sw_train[idx]
+                        value = self._loss_grad(Xb, Yb, swb)
+                        layer_norms += self._layer_grad_norms()
+                        gnorm = _clip_(grad, clip_norm, clip_value)
+                        if not (math.isfinite(value) and math.isfinite(gnorm)):
+                            if n_batches or self.n_iter_:
+                                theta[...] = backup
+                            raise FloatingPointError(
+                                f"non-finite loss or gradient at epoch {self.n_iter_ + 1}, "
+                                f"batch {n_batches + 1}"
+                            )
+                        np.copyto(backup, theta)
+                        opt.step(theta, grad)
+                        accumulated += value * (stop - start)
+                        n_batches += 1
+                    self.n_iter_ += 1
+                    self.loss_ = accumulated / n_samples
+                    self.t_ += n_samples
+                    self.loss_curve_.append(self.loss_)
+                    self.history_["loss"].append(self.loss_)
+                    epoch_norms.append(layer_norms / max(n_batches, 1))
+                    if self.verbose:
+                        print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+                    self._update_no_improvement_count(early_stopping, val)
+                    if self.learning_rate == "invscaling" and self.solver == "sgd":
+                        opt.learning_rate = self.learning_rate_init / (self.t_ + 1) ** self.power_t
+                    if self._no_improvement_count > self.n_iter_no_change:
+                        what = "Validation score" if early_stopping else "Training loss"
+                        msg = (
+                            f"{what} did not improve more than tol={self.tol:f} for "
+                            f"{self.n_iter_no_change} consecutive epochs."
+                        )
+                        if self._trigger_stopping(msg):
+                            break
+                        self._no_improvement_count = 0
+                    if incremental:
+                        break
+                    if self.n_iter_ == self.max_iter:
+                        self._warn(
+                            f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                            "reached and the optimization hasn't converged yet."
+                        )
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.", stacklevel=3)
+        except FloatingPointError as exc:
+            raise ValueError(
+                f"Solver produced non-finite parameter weights ({exc}); the weights of the "
+                "last finite step were kept. The input data may contain large values and "
+                "need to be preprocessed; or lower learning_rate_init, or set clip_norm."
+            ) from None
+        finally:
+            if epoch_norms:
+                self.grad_norms_ = np.vstack([self.grad_norms_, np.array(epoch_norms)])
+        if early_stopping:
+            theta[...] = self._best_theta  # restore the best weights
+
+    def _trigger_stopping(self, msg: str) -> bool:
+        """scikit-learn's rule: stop, or (learning_rate="adaptive", sgd) divide the rate by 5."""
+        opt = self._optimizer
+        if not (self.solver == "sgd" and self.learning_rate == "adaptive"):
+            if self.verbose:
+                print(msg + " Stopping.")
+            return True
+        if opt.learning_rate <= 1e-6:
+            if self.verbose:
+                print(msg + " Learning rate too small. Stopping.")
+            return True
+        opt.learning_rate /= 5.0
+        if self.verbose:
+            print(msg + f" Setting learning rate to {opt.learning_rate:f}")
+        return False
+
+    def _record_validation(self, Xv, yv, swv) -> tuple[float, float]:
+        """Validation score (accuracy / R²) and loss at the current weights; both recorded."""
+        out = self.net_._forward(Xv, False)
+        scores = self.net_.layers[-1].z if self._fused else out
+        if np.isfinite(out).all():
+            score = float(self._score_function(yv, self._from_output(out), sample_weight=swv))
+            Yv = self._targets(self._encode(yv), self.net_.dtype)
+            loss = self._loss.value_and_gradient(scores, Yv, swv)[0]
+        else:
+            score = loss = math.nan
+        self.history_.setdefault("val_score", []).append(score)
+        self.history_.setdefault("val_loss", []).append(loss)
+        return score, loss
+
+    def _update_no_improvement_count(self, early_stopping, val) -> None:
+        if early_stopping:
+            score, loss = self._record_validation(*val)
+            self.validation_scores_.append(score)
+            if self.verbose:
+                print(f"Validation score: {score:f}")
+            if self.early_stopping_monitor == "loss":
+                # lower is better: compare -loss like a score
+                current, best = -loss, -self._best_val_loss
+            else:
+                current, best = score, self.best_validation_score_
+            if current < best + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if current > best:
+                if self.early_stopping_monitor == "loss":
+                    self._best_val_loss = loss
+                self.best_validation_score_ = (
+                    max(self.best_validation_score_, score)
+                    if (self.early_stopping_monitor == "loss")
+                    else score
+                )
+                self._best_theta = self.net_.theta.copy()
+        else:
+            if val is not None:
+                self._record_validation(*val)
+            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if self.loss_curve_[-1] < self.best_loss_:
+                self.best_loss_ = self.loss_curve_[-1]
+
+    # -------------------------------------------------------------- predict
+    def _forward(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        if not sparse.issparse(X):
+            X = np.ascontiguousarray(X, dtype=self.net_.dtype)
+        else:
+            X = X.astype(self.net_.dtype)
+        return self.net_._forward(X, False)
+
+    # ---------------------------------------------------------- persistence
+    def __getstate__(self):
+        state = super().__getstate__()
+        state = dict(state)
+        state.pop("coefs_", None)  # views of net_: rebuilt on unpickling
+        state.pop("intercepts_", None)
+        state.pop("_weight_slices", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "net_" in self.__dict__:
+            self._link_parameters()
+
+    _FITTED_SCALARS = (
+        "n_iter_",
+        "t_",
+        "loss_",
+        "best_loss_",
+        "best_validation_score_",
+        "n_layers_",
+        "n_outputs_",
+        "out_activation_",
+        "n_features_in_",
+    )
+    _FITTED_LISTS = ("loss_curve_", "validation_scores_")
+
+    def __mlplab_state__(self):
+        check_is_fitted(self)
+        params = {}
+        for k, v in self.get_params().items():
+            if isinstance(v, tuple):
+                v = list(v)
+            if k == "random_state" and not (v is None or isinstance(v, numbers.Integral)):
+                v = None  # a RandomState object is not part of the saved model
+            if k == "initializer" and v is not None and not isinstance(v, (str, dict)):
+                v = get_initializer(v).config()
+            if isinstance(v, np.integer):
+                v = int(v)
+            params[k] = v
+        fitted: dict[str, Any] = {}
+        for k in self._FITTED_SCALARS + self._FITTED_LISTS:
+            if hasattr(self, k):
+                v = getattr(self, k)
+                fitted[k] = [float(x) for x in v] if isinstance(v, list) else _jsonable(v)
+        fitted["history_"] = {k: [float(x) for x in v] for k, v in self.history_.items()}
+        if hasattr(self, "feature_names_in_"):
+            fitted["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
+        net_config, arrays = self.net_.__mlplab_state__()
+        arrays = {f"net.{k}": v for k, v in arrays.items()}
+        arrays["grad_norms_"] = np.asarray(self.grad_norms_, dtype=np.float64)
+        config = {"params": params, "fitted": fitted, "net": net_config}
+        config.update(self._extra_state(arrays))
+        return config, arrays
+
+    def _extra_state(self, arrays) -> dict[str, Any]:
+        return {}
+
+    def _restore_extra(self, config, arrays) -> None:
+        pass
+
+    @classmethod
+    def __mlplab_restore__(cls, config, arrays):
+        params = dict(config["params"])
+        if isinstance(params.get("hidden_layer_sizes"), list):
+            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+        est = cls(**params)
+        for k, v in config["fitted"].items():
+            if k == "feature_names_in_":
+                v = np.asarray(v, dtype=object)
+            elif k == "history_":
+                v = {key: list(vals) for key, vals in v.items()}
+            setattr(est, k, v)
+        est.net_ = Sequential.__mlplab_restore__(
+            config["net"], {k[4:]: v for k, v in arrays.items() if k.startswith("net.")}
+        )
+        est.grad_norms_ = arrays["grad_norms_"]
+        est._link_parameters()
+        est._restore_extra(config, arrays)
+        if est.net_.optimizer is not None and est.solver in _STOCHASTIC:
+            est._optimizer = est.net_.optimizer
+        return est
+
+    def _sync_optimizer(self) -> None:
+        self.net_.optimizer = getattr(self, "_optimizer", None)
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (np.floating, float)):
+        return float(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    return v
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """Multi-layer perceptron classifier, a drop-in for scikit-learn's ``MLPClassifier``.
+
+    Every parameter of scikit-learn's, with the same meaning and default, then
+    mlplab's extras (see the module docstring): ``loss`` ("log_loss", "bce",
+    "cce"), ``initializer``, ``batch_norm``, ``clip_norm``, ``clip_value``,
+    ``early_stopping_monitor``, ``convergence_warning``, ``dtype``.
+
+    Examples
+    --------
+    >>> from mlplab import MLPClassifier
+    >>> clf = MLPClassifier(hidden_layer_sizes=(2,), activation="logistic",
+    ...                     solver="lbfgs", random_state=0)
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        loss="log_loss",
+        initializer=None,
+        batch_norm=False,
+        clip_norm=None,
+        clip_value=None,
+        early_stopping_monitor="score",
+        convergence_warning=True,
+        dtype=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss=loss,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            initializer=initializer,
+            batch_norm=batch_norm,
+            clip_norm=clip_norm,
+            clip_value=clip_value,
+            early_stopping_monitor=early_stopping_monitor,
+            convergence_warning=convergence_warning,
+            dtype=dtype,
+        )
+
+    _score_function = staticmethod(accuracy_score)
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        check_choice("loss", self.loss, ("log_loss", "bce", "cce"))
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes as in the "
+                        f"previous call to fit. Previously got {self.classes_}, `y` has {classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. "
+                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
+                )
+        return X, self._encode(y).astype(bool)
+
+    def _targets(self, Y: np.ndarray, dtype) -> np.ndarray:
+        Y = Y.astype(dtype)
+        if self.loss == "cce" and Y.shape[1] == 1:  # softmax over both classes
+            Y = np.hstack([1 - Y, Y])
+        return Y
+
+    def _encode(self, y) -> np.ndarray:
+        """One-hot/indicator rows, as LabelBinarizer.transform (without its slow np.isin)."""
+        lb = self._label_binarizer
+        y = np.asarray(y)
+        if lb.y_type_.startswith("multilabel") or y.ndim == 2:
+            return lb.transform(y)
+        classes = lb.classes_
+        if len(classes) == 1:  # one class: LabelBinarizer gives a column of its neg_label
+            return np.zeros((y.shape[0], 1), dtype=int)
+        if len(classes) == 2:
+            return (y == classes[1]).astype(int).reshape(-1, 1)
+        return (y[:, None] == classes[None, :]).astype(int)
+
+    def _decode(self, Y: np.ndarray):
+        return self._from_output(Y)  # one-hot rows back to labels
+
+    def _out_activation_and_loss(self):
+        multiclass = self._label_binarizer.y_type_ == "multiclass"
+        if self.loss == "cce" or (self.loss == "log_loss" and multiclass):
+            return "softmax", _SkLogLoss()
+        return "logistic", _SkBinaryLogLoss()
+
+    def _from_output(self, out: np.ndarray):
+        """Class labels from output probabilities (as scikit-learn's ``_predict``)."""
+        if out.shape[1] == 2 and self.loss == "cce" and len(self.classes_) == 2:
+            out = out[:, 1:]
+        if out.shape[1] == 1:
+            out = out.ravel()
+        return self._label_binarizer.inverse_transform(out)
+
+    def fit(self, X, y, sample_weight=None, validation_data=None):
+        """Fit the model to X and y (class labels); see scikit-learn's MLPClassifier.fit.
+
+        ``validation_data=(X_val, y_val)`` records the validation loss and accuracy
+        per epoch in ``history_`` without changing the training.
+        """
+        self._fit(X, y, sample_weight=sample_weight, validation_data=validation_data)
+        self._sync_optimizer()
+        return self
+
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch over (X, y) with the current optimizer state (sgd and adam only).
+
+        ``classes`` is required on the first call.
+        """
+        if self.solver not in _STOCHASTIC:
+            raise AttributeError(
+                f"partial_fit is only available for stochastic optimizers. {self.solver} is "
+                "not stochastic."
+            )
+        first = not hasattr(self, "classes_")
+        if first:
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+            self.classes_ = self._label_binarizer.classes_
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"`classes={classes}` is not the same as on the last call to partial_fit, "
+                f"was: {self.classes_}"
+            )
+        self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        self._sync_optimizer()
+        return self
+
+    def predict(self, X):
+        """Predicted class labels."""
+        return self._from_output(self._forward(X))
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``."""
+        out = self._forward(X)
+        if out.shape[1] == 1:
+            p = out.ravel()
+            return np.vstack([1 - p, p]).T
+        return out
+
+    def predict_log_proba(self, X):
+        """log(predict_proba(X))."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def _extra_state(self, arrays):
+        classes = np.asarray(self.classes_)
+        lb = self._label_binarizer
+        extra = {"label_type": lb.y_type_}
+        if classes.dtype.kind in "iufb":
+            arrays["classes_"] = classes
+        else:
+            extra["classes_"] = [str(c) for c in classes]
+        return extra
+
+    def _restore_extra(self, config, arrays):
+        classes = arrays["classes_"] if "classes_" in arrays else np.asarray(config["classes_"])
+        lb = LabelBinarizer()
+        if config["label_type"].startswith("multilabel"):
+            lb.fit(np.eye(len(classes), dtype=int))
+        else:
+            lb.fit(classes)
+        self._label_binarizer = lb
+        self.classes_ = lb.classes_
+        self._loss = self._out_activation_and_loss()[1]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Multi-layer perceptron regressor, a drop-in for scikit-learn's ``MLPRegressor``.
+
+    ``loss``: "squared_error" (half the mean squared error, as scikit-learn) or
+    "poisson" (half Poisson deviance, exp output). Extras as MLPClassifier's.
+
+    Examples
+    --------
+    >>> from mlplab import MLPRegressor
+    >>> reg = MLPRegressor(hidden_layer_sizes=(20,), activation="logistic",
+    ...                    solver="lbfgs", max_iter=5000, random_state=0)
+    """
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        initializer=None,
+        batch_norm=False,
+        clip_norm=None,
+        clip_value=None,
+        early_stopping_monitor="score",
+        convergence_warning=True,
+        dtype=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss=loss,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            initializer=initializer,
+            batch_norm=batch_norm,
+            clip_norm=clip_norm,
+            clip_value=clip_value,
+            early_stopping_monitor=early_stopping_monitor,
+            convergence_warning=convergence_warning,
+            dtype=dtype,
+        )
+
+    _score_function = staticmethod(r2_score)
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        check_choice("loss", self.loss, ("squared_error", "poisson"))
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if self.loss == "poisson" and (np.any(y < 0) or np.sum(y) <= 0):
+            raise ValueError(
+                "Some value(s) of y are negative which is not allowed for Poisson regression "
+                "(or all are 0)."
+            )
+        return X, y
+
+    def _targets(self, Y: np.ndarray, dtype) -> np.ndarray:
+        return np.ascontiguousarray(Y, dtype=dtype)
+
+    def _encode(self, y) -> np.ndarray:
+        y = np.asarray(y)
+        return y.reshape(-1, 1) if y.ndim == 1 else y
+
+    def _decode(self, Y: np.ndarray):
+        return Y
+
+    def _out_activation_and_loss(self):
+        if self.loss == "poisson":
+            return "exp", _SkPoissonLoss()
+        return "identity", _SkSquaredError()
+
+    def _from_output(self, out: np.ndarray):
+        if self.loss == "poisson":
+            out = np.exp(out)
+        return out.ravel() if out.shape[1] == 1 else out
+
+    def _restore_extra(self, config, arrays):
+        self._loss = self._out_activation_and_loss()[1]
+
+    def fit(self, X, y, sample_weight=None, validation_data=None):
+        """Fit the model to X and y; see scikit-learn's MLPRegressor.fit.
+
+        ``validation_data=(X_val, y_val)`` records the validation loss and R² per
+        epoch in ``history_`` without changing the training.
+        """
+        self._fit(X, y, sample_weight=sample_weight, validation_data=validation_data)
+        self._sync_optimizer()
+        return self
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over (X, y) with the current optimizer state (sgd and adam only)."""
+        if self.solver not in _STOCHASTIC:
+            raise AttributeError(
+                f"partial_fit is only available for stochastic optimizers. {self.solver} is "
+                "not stochastic."
+            )
+        self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        self._sync_optimizer()
+        return self
+
+    def predict(self, X):
+        """Predicted values, (n_samples,) or (n_samples, n_outputs)."""
+        return self._from_output(self._forward(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+register_saveable(MLPClassifier)
+register_saveable(MLPRegressor)
