@@ -229,48 +229,7 @@ class CCE(Loss):
         return out
 
 
-@dataclass(frozen=True)
-class Poisson(Loss):
-    """Half Poisson deviance with a log link, for counts and rates y >= 0.
-
-    The output z is the log of the predicted mean, y_hat = e^z:
-    L = y log(y / y_hat) - y + y_hat = xlogy(y, y) - y z - y + e^z, summed over
-    outputs (``reduction="sample"``, scikit-learn's convention) and averaged over
-    samples;  dL/dz = e^z - y.
-    """
-
-    name: ClassVar[str] = "poisson"
-    link: ClassVar[str | None] = "exp"
-    reduction: str = "sample"
-
-    def value(self, out, y, sample_weight=None):
-        return self.value_and_gradient(out, y, sample_weight)[0]
-
-    def gradient(self, out, y, sample_weight=None):
-        return self.value_and_gradient(out, y, sample_weight)[1]
-
-    def value_and_gradient(self, out, y, sample_weight=None):
-        w, denom = _weights(sample_weight, out.shape[0], out.shape[1], self.reduction)
-        mu = np.exp(out)  # the predicted mean
-        per = special.xlogy(y, y) - y * out - y + mu
-        value = float(np.sum(w * per) / denom)
-        g = mu - y
-        g *= 1.0 / denom
-        if sample_weight is not None:
-            g *= w
-        return value, g.astype(out.dtype, copy=False)
-
-    def prepare_targets(self, y, n_outputs, dtype):
-        arr = super().prepare_targets(y, n_outputs, dtype)
-        if (arr < 0).any():
-            raise ValueError(
-                "`y` for the 'poisson' loss must be non-negative (counts or rates). "
-                f"Received a minimum of {arr.min():g}."
-            )
-        return arr
-
-
-LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in (MSE, BCE, CCE, Poisson)}
+LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in (MSE, BCE, CCE)}
 
 _DEFAULTS: dict[str, Loss] = {name: cls() for name, cls in LOSSES.items()}
 
