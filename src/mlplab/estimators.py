@@ -250,7 +250,7 @@ class _BaseMLP(BaseEstimator):
                 f"`activation` has {len(acts)} entries but there are {n_hidden} hidden layers "
                 f"(hidden_layer_sizes={self.hidden_layer_sizes!r}); give one per hidden layer."
             )
-        valid = [n for n in ACTIVATIONS if n not in ("softmax", "step")]
+        valid = [n for n in ACTIVATIONS if n != "step"]  # step has no usable derivative
         for name in names:
             if not isinstance(name, str) or ALIASES.get(name, name) not in valid:
                 raise ValueError(
@@ -626,11 +626,22 @@ class _BaseMLP(BaseEstimator):
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.", stacklevel=3)
         except FloatingPointError as exc:
-            raise ValueError(
-                f"Solver produced non-finite parameter weights ({exc}); the weights of the "
-                "last finite step were kept. The input data may contain large values and "
-                "need to be preprocessed; or lower learning_rate_init, or set clip_norm."
-            ) from None
+            if not early_stopping:
+                raise ValueError(
+                    f"Solver produced non-finite parameter weights ({exc}); the weights of "
+                    "the last finite step were kept. The input data may contain large values "
+                    "and need to be preprocessed; or lower learning_rate_init, or set clip_norm."
+                ) from None
+            # as scikit-learn: a diverged run with early stopping keeps its best weights
+            self.validation_scores_.append(math.nan)
+            self.history_.setdefault("val_score", []).append(math.nan)
+            self.history_.setdefault("val_loss", []).append(math.nan)
+            warnings.warn(
+                f"Training diverged ({exc}); the weights of the best validation score "
+                "were restored.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
         finally:
             if epoch_norms:
                 self.grad_norms_ = np.vstack([self.grad_norms_, np.array(epoch_norms)])
@@ -796,6 +807,30 @@ class _BaseMLP(BaseEstimator):
 
     def _sync_optimizer(self) -> None:
         self.net_.optimizer = getattr(self, "_optimizer", None)
+
+
+class _stochastic_only:
+    """Method decorator: the method exists only for solver "sgd"/"adam".
+
+    As scikit-learn's ``available_if``: ``hasattr(MLPClassifier(solver="lbfgs"),
+    "partial_fit")`` is False; calling it anyway raises an AttributeError that
+    names the solver.
+    """
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.__doc__ = fn.__doc__
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        if obj is not None and obj.solver not in _STOCHASTIC:
+            raise AttributeError(
+                f"{self.name} is only available for stochastic optimizers. {obj.solver} is "
+                "not stochastic."
+            )
+        return self.fn if obj is None else self.fn.__get__(obj, owner)
 
 
 def _jsonable(v: Any) -> Any:
@@ -973,16 +1008,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self._sync_optimizer()
         return self
 
+    @_stochastic_only
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch over (X, y) with the current optimizer state (sgd and adam only).
 
         ``classes`` is required on the first call.
         """
-        if self.solver not in _STOCHASTIC:
-            raise AttributeError(
-                f"partial_fit is only available for stochastic optimizers. {self.solver} is "
-                "not stochastic."
-            )
         first = not hasattr(self, "classes_")
         if first:
             if classes is None:
@@ -1188,13 +1219,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         self._sync_optimizer()
         return self
 
+    @_stochastic_only
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y) with the current optimizer state (sgd and adam only)."""
-        if self.solver not in _STOCHASTIC:
-            raise AttributeError(
-                f"partial_fit is only available for stochastic optimizers. {self.solver} is "
-                "not stochastic."
-            )
         self._fit(X, y, sample_weight=sample_weight, incremental=True)
         self._sync_optimizer()
         return self

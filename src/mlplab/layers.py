@@ -279,6 +279,8 @@ class BatchNorm(Layer):
         self.eps = check_float("eps", eps, minimum=0.0, strict_min=True)
         self.x_hat = self.inv_std = None
         self.training = False
+        #: per-sample weights of the current training batch (set by Sequential)
+        self.sample_weight: np.ndarray | None = None
 
     def build(self, n_in, dtype):
         super().build(n_in, dtype)
@@ -296,10 +298,18 @@ class BatchNorm(Layer):
         gamma, beta = self.params["gamma"], self.params["beta"]
         self.training = training
         if training:
-            n = x.shape[0]
-            mean = x.mean(axis=0)
-            xc = x - mean
-            var = np.mean(xc * xc, axis=0)  # biased variance normalises the batch
+            p = self.sample_weight
+            if p is None:
+                n = x.shape[0]
+                mean = x.mean(axis=0)
+                xc = x - mean
+                var = np.mean(xc * xc, axis=0)  # biased variance normalises the batch
+            else:  # weighted statistics: weight k counts like k repeated rows
+                n = float(p.sum())
+                p = self._p = p / n
+                mean = p @ x
+                xc = x - mean
+                var = p @ (xc * xc)
             self.inv_std = 1.0 / np.sqrt(var + self.eps)
             m = self.momentum
             self.running_mean *= 1.0 - m
@@ -324,6 +334,12 @@ class BatchNorm(Layer):
             return dx_hat * self.inv_std
         # The batch mean and variance depend on every x_i of the batch:
         # dL/dx = inv_std / n * (n dx_hat - sum dx_hat - x_hat sum(dx_hat x_hat))
+        if self.sample_weight is not None:
+            # with weights p_i (sum 1): inv_std (dx_hat - p sum dx_hat - p x_hat sum(dx_hat x_hat))
+            p = self._p[:, None]
+            return self.inv_std * (
+                dx_hat - p * dx_hat.sum(axis=0) - p * x_hat * np.sum(dx_hat * x_hat, axis=0)
+            )
         n = da.shape[0]
         return (self.inv_std / n) * (
             n * dx_hat - dx_hat.sum(axis=0) - x_hat * np.sum(dx_hat * x_hat, axis=0)

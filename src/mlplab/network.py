@@ -28,7 +28,7 @@ from ._checks import (
 )
 from .activations import Identity
 from .initializers import Initializer, get_initializer
-from .layers import Layer, layer_from_config
+from .layers import BatchNorm, Layer, layer_from_config
 from .losses import Loss, get_loss
 
 __all__ = ["Sequential"]
@@ -125,6 +125,7 @@ class Sequential:
                 start = stop
             layer.bind(values, grads)
         self._decay = decay
+        self._batchnorms = [layer for layer in self.layers if isinstance(layer, BatchNorm)]
 
     # ---------------------------------------------------------------- access
     def named_parameters(self) -> list[tuple[str, np.ndarray]]:
@@ -232,6 +233,8 @@ class Sequential:
             fused = self._output_fusion(loss)
         out = X
         layers = self.layers
+        for bn in self._batchnorms:  # weighted batch statistics (weight k = k repeated rows)
+            bn.sample_weight = sample_weight
         for layer in layers[:-1]:  # forward pass, caching what backward needs
             out = layer.forward(out, True)
         # a fused loss applies the output activation itself: only z is needed
@@ -243,6 +246,8 @@ class Sequential:
         else:
             value, d = loss.value_and_gradient(out, Y, sample_weight)
             self.backward(d)
+        for bn in self._batchnorms:
+            bn.sample_weight = None
         if l2:
             theta, grad = self.theta, self.grad
             for start, stop in self._decay:
