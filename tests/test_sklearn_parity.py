@@ -322,6 +322,26 @@ def test_poisson_regressor_matches_sklearn():
     assert (ml.predict(X) > 0).all()
 
 
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "reg2"])
+@pytest.mark.parametrize("case", ["sgd-nesterov-relu", "adam-relu"])
+def test_float32_fit_matches_sklearn(case, kind):
+    """float32 X: both libraries train in float32 and stay within float32 rounding."""
+    params = {**BASE, **SOLVER_CASES[case], "random_state": 6}
+    sk, ml, w_sk, w_ml = _fit_pair(kind, params, X_=X.astype(np.float32))
+    for a, b in zip(ml.coefs_ + ml.intercepts_, sk.coefs_ + sk.intercepts_, strict=True):
+        assert a.dtype == b.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-4)
+    assert ml.n_iter_ == sk.n_iter_ and ml.t_ == sk.t_
+    np.testing.assert_allclose(ml.loss_curve_, sk.loss_curve_, rtol=1e-4)
+    X32 = X.astype(np.float32)
+    if kind == "reg2":
+        assert ml.predict(X32).dtype == sk.predict(X32).dtype == np.float32
+        np.testing.assert_allclose(ml.predict(X32), sk.predict(X32), rtol=1e-4, atol=1e-4)
+    else:
+        assert ml.predict_proba(X32).dtype == sk.predict_proba(X32).dtype
+        np.testing.assert_allclose(ml.predict_proba(X32), sk.predict_proba(X32), atol=1e-4)
+
+
 @pytest.mark.parametrize("Sk, Ml, y", [
     (sknn.MLPClassifier, mlplab.MLPClassifier, TARGETS["multiclass"]),
     (sknn.MLPRegressor, mlplab.MLPRegressor, TARGETS["reg"]),
