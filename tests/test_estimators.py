@@ -890,7 +890,10 @@ def test_batch_norm_trains(solver):
     clf = MLPClassifier(hidden_layer_sizes=(16, 8), batch_norm=True, solver=solver,
                         learning_rate_init=0.01, max_iter=80, random_state=0,
                         convergence_warning=False).fit(_Xm * 10 + 3, _ym)
-    assert sum(isinstance(layer, mlplab.BatchNorm) for layer in clf.net_.layers) == 2
+    layers = clf.net_.layers
+    bn_at = [i for i, layer in enumerate(layers) if isinstance(layer, mlplab.BatchNorm)]
+    assert len(bn_at) == 2  # one per hidden layer, right after its weighted sum
+    assert all(isinstance(layers[i - 1], mlplab.Dense) for i in bn_at)
     assert clf.score(_Xm * 10 + 3, _ym) > 0.9
     # inference mode: a single sample gets the same prediction as inside a batch
     p_batch = clf.predict_proba(_Xm * 10 + 3)

@@ -366,19 +366,40 @@ def test_partial_fit_matches_sklearn(Sk, Ml, y):
     (sknn.MLPClassifier, mlplab.MLPClassifier, TARGETS["binary"]),
     (sknn.MLPRegressor, mlplab.MLPRegressor, TARGETS["reg2"]),
 ])
-def test_warm_start_matches_sklearn(Sk, Ml, y, solver):
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_warm_start_matches_sklearn(Sk, Ml, y, solver, early_stopping):
     """warm_start: the optimizer is re-created, n_iter_ counts the last fit, t_ accumulates."""
     params = dict(solver=solver, learning_rate_init=0.02, hidden_layer_sizes=(5,),
-                  warm_start=True, max_iter=7, batch_size=16, random_state=9)
+                  warm_start=True, max_iter=7, batch_size=16, random_state=9,
+                  early_stopping=early_stopping, validation_fraction=0.2)
     sk, ml = Sk(**params), Ml(**params)
     for max_iter in (7, 5):
         sk.set_params(max_iter=max_iter)
         ml.set_params(max_iter=max_iter)
         w_sk = _fit_recording(sk, X, y)
         w_ml = _fit_recording(ml, X, y)
-        assert _n_convergence(w_ml) == _n_convergence(w_sk) == 1
+        assert _n_convergence(w_ml) == _n_convergence(w_sk)
         _assert_same_stochastic_fit(sk, ml)
-    assert ml.n_iter_ == 5 and ml.t_ == 12 * X.shape[0]
+        _assert_same_predictions(sk, ml, "binary" if Sk is sknn.MLPClassifier else "reg2")
+    if not early_stopping:
+        assert ml.n_iter_ == 5 and ml.t_ == 12 * X.shape[0]
+
+
+def test_early_stopping_string_labels_matches_sklearn():
+    y = np.array(["low", "mid", "high"])[TARGETS["multiclass"]]
+    params = {**BASE, **SOLVER_CASES["adam-relu"], "early_stopping": True,
+              "validation_fraction": 0.25, "n_iter_no_change": 3, "random_state": 1}
+    sk, ml, w_sk, w_ml = _fit_pair("multiclass", params, y_=y)
+    _assert_same_stochastic_fit(sk, ml)
+    np.testing.assert_array_equal(ml.predict(X), sk.predict(X))
+
+
+def test_batch_size_larger_than_data_warns_like_sklearn():
+    params = {**BASE, **SOLVER_CASES["adam-relu"], "batch_size": 100, "random_state": 0}
+    sk, ml, w_sk, w_ml = _fit_pair("reg", params)  # _fit_pair compares the warnings
+    assert any(issubclass(w.category, UserWarning) and "batch_size" in str(w.message)
+               for w in w_ml)
+    _assert_same_stochastic_fit(sk, ml)
 
 
 # --------------------------------------------------------------------------
@@ -420,6 +441,16 @@ def test_lbfgs_fit_agrees_with_sklearn(kind, activation, hidden, alpha, sw):
         acc_sk = accuracy_score(y, sk.predict(Xte))
         assert acc_ml >= acc_sk - 0.005, (acc_ml, acc_sk)
         np.testing.assert_allclose(ml.predict_proba(Xtr), sk.predict_proba(Xtr), atol=0.02)
+
+
+@pytest.mark.parametrize("max_fun", [1, 5])
+@pytest.mark.parametrize("kind", ["binary", "reg"])
+def test_lbfgs_max_fun_like_sklearn(kind, max_fun):
+    params = dict(solver="lbfgs", hidden_layer_sizes=(5,), max_fun=max_fun, random_state=0)
+    sk, ml, w_sk, w_ml = _fit_pair(kind, params)
+    assert _n_convergence(w_ml) == _n_convergence(w_sk) == 1
+    assert ml.n_iter_ == sk.n_iter_ < 200
+    np.testing.assert_allclose(ml.loss_, sk.loss_, rtol=1e-8)
 
 
 # --------------------------------------------------------------------------
@@ -490,3 +521,27 @@ def test_lecture_regression_parity(name, random_state):
     mse_sk = mean_squared_error(y_val, sk.predict(X_val))
     mse_ml = mean_squared_error(y_val, ml.predict(X_val))
     assert mse_ml <= 1.1 * mse_sk + 1e-12, (mse_ml, mse_sk)
+
+
+def test_lab7_grid_search_agrees_with_sklearn():
+    """The course's Lab 7: a cross-validated grid search over hidden nodes and seed (log10)."""
+    from sklearn.model_selection import GridSearchCV
+
+    f, lo, hi = LECTURE_FUNCTIONS["log10"]
+    x = np.linspace(lo, hi, 1000).reshape(-1, 1)
+    X_tr, X_val, y_tr, y_val = train_test_split(x, f(x.ravel()), test_size=0.3, random_state=0)
+    grid = {"hidden_layer_sizes": [(3,), (10,)], "random_state": [0, 1]}
+    params = dict(activation="logistic", solver="lbfgs", max_iter=5000)
+    searches = []
+    for Est in (sknn.MLPRegressor, mlplab.MLPRegressor):
+        gs = GridSearchCV(Est(**params), grid, cv=3, scoring="neg_mean_squared_error")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            searches.append(gs.fit(X_tr, y_tr))
+    sk, ml = searches
+    assert ml.best_params_ == sk.best_params_
+    np.testing.assert_allclose(ml.cv_results_["mean_test_score"],
+                               sk.cv_results_["mean_test_score"], rtol=0.1)
+    mse_sk = mean_squared_error(y_val, sk.predict(X_val))
+    mse_ml = mean_squared_error(y_val, ml.predict(X_val))
+    assert mse_ml <= 1.1 * mse_sk + 1e-12
