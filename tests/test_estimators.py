@@ -1023,3 +1023,30 @@ def test_integer_sample_weight_equals_repetition(Est, solver):
     zero = Est(**params).fit(X, y, sample_weight=np.r_[np.ones(60), np.zeros(20)])
     cut = Est(**params).fit(X[:60], y[:60])
     np.testing.assert_allclose(zero.coefs_[0], cut.coefs_[0], rtol=1e-7, atol=1e-9)
+
+
+# --------------------------------------------------------------------------
+# history_["score"]: the training score per epoch
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_lbfgs_history_score_ends_at_the_final_training_score(Est):
+    y = _y_for(Est)
+    est = Est(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=60, random_state=0,
+              convergence_warning=False).fit(X, y)
+    assert len(est.history_["score"]) == len(est.history_["loss"]) == est.n_iter_
+    assert est.history_["score"][-1] == pytest.approx(est.score(X, y), rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_stochastic_history_score_is_a_running_training_score(Est):
+    y = _y_for(Est)
+    est = Est(hidden_layer_sizes=(16,), solver="adam", learning_rate_init=0.01, max_iter=40,
+              random_state=0, convergence_warning=False).fit(X, y)
+    scores = np.asarray(est.history_["score"])
+    assert scores.shape == (est.n_iter_,) and np.isfinite(scores).all()
+    assert scores[-5:].mean() > scores[:5].mean()  # it learns, and the record shows it
+    # accumulated over the epoch's batches while the weights moved: close to, not
+    # equal to, a fresh pass at the end
+    assert abs(scores[-1] - est.score(X, y)) < 0.1

@@ -462,7 +462,7 @@ class _BaseMLP(BaseEstimator):
         net = self.net_
         theta = net.theta
         norms: list[np.ndarray] = []
-        last = {"norms": np.zeros(len(self._weight_slices))}
+        last = {"norms": np.zeros(len(self._weight_slices)), "x": None, "stats": None}
         # scipy sees the parameters in scikit-learn's packing order (every W, then
         # every b): the same vector, so L-BFGS takes the same steps.
         order = self._sklearn_order()
@@ -472,11 +472,22 @@ class _BaseMLP(BaseEstimator):
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 value = self._loss_grad(X, Y, sw)
             last["norms"] = self._layer_grad_norms()
+            last["x"] = x
+            last["stats"] = self._score_stats(net.layers[-1].a, Y, sw)  # from the caches
             return value, net.grad[order].astype(np.float64)
+
+        sst = self._total_squares(Y, sw)
 
         def callback(intermediate_result):
             self.history_["loss"].append(float(intermediate_result.fun))
             norms.append(last["norms"])
+            if last["x"] is not None and np.array_equal(last["x"], intermediate_result.x):
+                stats = last["stats"]  # the accepted point was the last one evaluated
+            else:
+                theta[order] = intermediate_result.x
+                net._forward(X, False)
+                stats = self._score_stats(net.layers[-1].z, Y, sw)
+            self.history_.setdefault("score", []).append(self._score_from(stats, sst))
             if val is not None:
                 theta[order] = intermediate_result.x
                 self._record_validation(*val)
@@ -561,6 +572,7 @@ class _BaseMLP(BaseEstimator):
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
         theta, grad = net.theta, net.grad
         backup = np.empty_like(theta)
+        sst = self._total_squares(Y_train, sw_train)
         clip_norm, clip_value = self.clip_norm, self.clip_value
         n_w = len(self._weight_slices)
         rs = self._random_state
@@ -575,6 +587,7 @@ class _BaseMLP(BaseEstimator):
                         rs.shuffle(perm)
                         sample_idx = sample_idx[perm]
                     accumulated = 0.0
+                    stats = 0.0
                     layer_norms = np.zeros(n_w)
                     n_batches = 0
                     for start in range(0, n_samples, batch_size):
@@ -584,6 +597,8 @@ class _BaseMLP(BaseEstimator):
                         swb = None if sw_train is None else sw_train[idx]
                         value = self._loss_grad(Xb, Yb, swb)
                         layer_norms += self._layer_grad_norms()
+                        # the training score as the epoch goes (Keras' convention)
+                        stats = stats + self._score_stats(net.layers[-1].a, Yb, swb)
                         gnorm = _clip_(grad, clip_norm, clip_value)
                         if not (math.isfinite(value) and math.isfinite(gnorm)):
                             if n_batches or self.n_iter_:
@@ -601,6 +616,7 @@ class _BaseMLP(BaseEstimator):
                     self.t_ += n_samples
                     self.loss_curve_.append(self.loss_)
                     self.history_["loss"].append(self.loss_)
+                    self.history_.setdefault("score", []).append(self._score_from(stats, sst))
                     epoch_norms.append(layer_norms / max(n_batches, 1))
                     if self.verbose:
                         print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
@@ -984,6 +1000,29 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _decode(self, Y: np.ndarray):
         return self._from_output(Y)  # one-hot rows back to labels
 
+    def _total_squares(self, Y, sw):
+        return None  # accuracy needs no normaliser
+
+    def _score_stats(self, scores, Y, sw) -> np.ndarray:
+        """[weighted correct rows, total weight] from output logits or probabilities."""
+        if self._loss.link is None or scores is None:
+            return np.zeros(2)
+        threshold = 0.0  # scores are logits: the output layer's z (fused loss)
+        if Y.shape[1] > 1 and self.out_activation_ == "softmax":
+            hit = scores.argmax(axis=1) == Y.argmax(axis=1)
+        elif Y.shape[1] > 1 and self._label_binarizer.y_type_ == "multiclass":
+            hit = scores.argmax(axis=1) == Y.argmax(axis=1)
+        else:  # binary or multilabel (subset accuracy: every label right)
+            hit = ((scores > threshold) == (Y > 0.5)).all(axis=1)
+        if sw is None:
+            return np.array([float(hit.sum()), float(hit.shape[0])])
+        return np.array([float(sw[hit].sum()), float(sw.sum())])
+
+    @staticmethod
+    def _score_from(stats, sst) -> float:
+        stats = np.asarray(stats, dtype=float)
+        return float(stats[0] / stats[1]) if stats.shape and stats[1] > 0 else math.nan
+
     def _out_activation_and_loss(self):
         multiclass = self._label_binarizer.y_type_ == "multiclass"
         if self.loss == "cce" or (self.loss == "log_loss" and multiclass):
@@ -1195,6 +1234,25 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _decode(self, Y: np.ndarray):
         return Y
+
+    def _total_squares(self, Y, sw):
+        """Per-output total sum of squares around the (weighted) mean: R²'s normaliser."""
+        mean = np.average(Y, weights=sw, axis=0)
+        d = (Y - mean) ** 2
+        return (d if sw is None else d * sw[:, None]).sum(axis=0)
+
+    def _score_stats(self, scores, Y, sw) -> np.ndarray:
+        """Per-output weighted sum of squared errors."""
+        pred = np.exp(scores) if self.loss == "poisson" else scores
+        d = (pred - Y) ** 2
+        return (d if sw is None else d * sw[:, None]).sum(axis=0)
+
+    @staticmethod
+    def _score_from(sse, sst) -> float:
+        sse = np.asarray(sse, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = np.where(sst > 0, 1.0 - sse / np.where(sst > 0, sst, 1.0), 0.0)
+        return float(np.mean(r2))  # uniform average over outputs, as r2_score
 
     def _out_activation_and_loss(self):
         if self.loss == "poisson":
