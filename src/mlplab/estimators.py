@@ -21,9 +21,13 @@ Extras scikit-learn lacks (keyword arguments after scikit-learn's):
   filter does not);
 * ``dtype`` (None: follow X, so float32 data trains in float32);
 * ``fit(..., validation_data=(X_val, y_val))``;
-* ``history_`` (loss and validation loss/score per epoch, with or without early
-  stopping), ``grad_norms_`` (per-layer gradient norms per epoch), ``net_``
-  (the underlying ``mlplab.Sequential``).
+* ``history_``: per epoch (L-BFGS: per iteration) "loss" and "score" (training
+  accuracy or R²; for sgd/adam accumulated over the epoch's batches as they were
+  trained, Keras' convention), and "val_loss"/"val_score" whenever validation
+  data exists (early stopping, or ``fit(..., validation_data=...)``);
+  ``grad_norms_`` (n_epochs, n_weight_layers): the norm of each layer's weight
+  gradient, mean over the epoch's batches; ``net_`` (the underlying
+  ``mlplab.Sequential``).
 
 scikit-learn quirks matched on purpose (so results agree), and what mlplab offers:
 
