@@ -141,7 +141,7 @@ def mlplab_extra_params(cls):
 def quiet_warnings(mlplab):
     """Ignore ConvergenceWarning in this process.
 
-    scikit-learn (>= 1.7) hands the main process's warning filters to its joblib workers, so
+    scikit-learn (checked with 1.9.1) hands the main process's warning filters to its workers, so
     the filter also covers GridSearchCV(n_jobs=-1).  PYTHONWARNINGS cannot name the class:
     a dotted category makes every worker print "Invalid -W option ignored" at start-up.
     """
@@ -630,8 +630,8 @@ def bench_fits(cfg, mlplab, extra_kw, controller, results):
     )
     print(
         "\nmax abs Δ weights: largest |difference| between the two fitted coefs_/intercepts_ "
-        "(same random_state; lbfgs stops at the optimiser's tolerance, so only the first "
-        "digits are expected to agree)."
+        "(same random_state; 0 = bit-identical; lbfgs stops at the optimiser's tolerance, so "
+        "in general only the first digits are expected to agree)."
     )
     print()
     results["fits"] = out

@@ -23,3 +23,17 @@ def test_core_benchmark_quick_runs_and_writes_json(tmp_path):
     assert "## 1. Tiny step" in proc.stdout and "## 2. Epoch" in proc.stdout
     data = json.loads(out.read_text())
     assert data  # a non-empty, valid JSON document
+
+
+def test_sklearn_benchmark_quick_runs_and_writes_json(tmp_path):
+    out = tmp_path / "sklearn.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_sklearn.py"), "--quick", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "## 1. Single lbfgs fits" in proc.stdout
+    assert json.loads(out.read_text())

@@ -466,7 +466,7 @@ class _BaseMLP(BaseEstimator):
         net = self.net_
         theta = net.theta
         norms: list[np.ndarray] = []
-        last = {"norms": np.zeros(len(self._weight_slices)), "x": None, "stats": None}
+        last = {"norms": None, "x": None}
         # scipy sees the parameters in scikit-learn's packing order (every W, then
         # every b): the same vector, so L-BFGS takes the same steps.
         order = self._sklearn_order()
@@ -475,22 +475,23 @@ class _BaseMLP(BaseEstimator):
             theta[order] = x
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 value = self._loss_grad(X, Y, sw)
-            last["norms"] = self._layer_grad_norms()
             last["x"] = x
-            last["stats"] = self._score_stats(net.layers[-1].a, Y, sw)  # from the caches
             return value, net.grad[order].astype(np.float64)
 
         sst = self._total_squares(Y, sw)
 
         def callback(intermediate_result):
             self.history_["loss"].append(float(intermediate_result.fun))
-            norms.append(last["norms"])
             if last["x"] is not None and np.array_equal(last["x"], intermediate_result.x):
-                stats = last["stats"]  # the accepted point was the last one evaluated
+                # the accepted point was the last one evaluated: its caches are current
+                stats = self._score_stats(net.layers[-1].a, Y, sw)
+                norms.append(self._layer_grad_norms())
             else:
                 theta[order] = intermediate_result.x
-                net._forward(X, False)
-                stats = self._score_stats(net.layers[-1].z, Y, sw)
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    self._loss_grad(X, Y, sw)
+                stats = self._score_stats(net.layers[-1].a, Y, sw)
+                norms.append(self._layer_grad_norms())
             self.history_.setdefault("score", []).append(self._score_from(stats, sst))
             if val is not None:
                 theta[order] = intermediate_result.x
