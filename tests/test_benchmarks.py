@@ -28,7 +28,8 @@ def test_core_benchmark_quick_runs_and_writes_json(tmp_path):
 def test_sklearn_benchmark_quick_runs_and_writes_json(tmp_path):
     out = tmp_path / "sklearn.json"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_sklearn.py"), "--quick", "--json", str(out)],
+        [sys.executable, str(ROOT / "benchmarks" / "bench_sklearn.py"), "--quick",
+         "--json", str(out)],
         capture_output=True,
         text=True,
         timeout=300,
