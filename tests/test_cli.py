@@ -53,9 +53,35 @@ def test_usage_errors_exit_2(argv, capsys):
 
 
 def test_negative_seed_exits_2(tmp_path, capsys):
-    assert main(["run", "xor", "--seed", "-1", "--out", str(tmp_path)]) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "xor", "--seed", "-1", "--out", str(tmp_path)])
+    assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "--seed" in err and "Traceback" not in err
+
+
+def test_unknown_experiment_option_is_a_one_line_error(tmp_path, capsys):
+    assert main(["run", "xor", "--quick", "--set", "bogus=1", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("mlplab: error:") and "bogus" in err and "n_samples" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_experiment_option_is_applied(tmp_path):
+    assert main(["run", "xor", "--quick", "--set", "n_samples=300", "--out", str(tmp_path)]) == 0
+    record = json.loads((tmp_path / "xor" / "metrics.json").read_text())
+    assert record["metrics"]["n_samples"] == 300
+    assert record["options"]["n_samples"] == 300
+    assert "--set n_samples=300" in record["command"]
+
+
+def test_tour_writes_a_report_in_portuguese(tmp_path):
+    assert main(["tour", "--quick", "--lang", "pt", "--out", str(tmp_path)]) == 0
+    readme = (tmp_path / "README.md").read_text(encoding="utf-8")
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "Afirmação" in readme and "Afirmação" in page
+    assert 'lang="pt"' in page and "data:image/png;base64," in page
+    assert "src=\"http" not in page  # self-contained
 
 
 def test_failure_is_one_line_without_traceback(tmp_path):

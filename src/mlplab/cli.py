@@ -7,38 +7,80 @@ with a one-line message (the traceback only with ``--debug``).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from . import __version__
 
 
-def _parser() -> argparse.ArgumentParser:
-    from .experiments import EXPERIMENTS
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line of usage, one line of error, exit 2
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
-    p = argparse.ArgumentParser(
+
+def _option(text: str) -> tuple[str, Any]:
+    """Parse ``key=value``; the value is JSON when it parses (3, 0.5, true, [4, 2]), else text."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .experiments import EXPERIMENTS, LANGS
+
+    p = _Parser(
         prog="mlplab",
-        description="mlplab: the multilayer perceptron from first principles, "
-        "every claim of the lecture as a measured experiment.",
+        description="mlplab: the multilayer perceptron from first principles; every claim of "
+        "the lecture as a measured experiment with its figure.",
     )
     p.add_argument("--version", action="version", version=f"mlplab {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     sub.add_parser("list", help="list the experiments, one line each")
     run = sub.add_parser("run", help="run one experiment")
     run.add_argument(
-        "name",
-        choices=sorted(EXPERIMENTS),
-        metavar="NAME",
-        help="experiment name (see `mlplab list`)",
+        "name", choices=sorted(EXPERIMENTS), metavar="NAME", help="experiment (see `mlplab list`)"
     )
-    tour = sub.add_parser("tour", help="run every experiment, in the lecture's order")
+    run.add_argument(
+        "--set",
+        dest="options",
+        action="append",
+        type=_option,
+        default=[],
+        metavar="KEY=VALUE",
+        help="an experiment option, e.g. --set hidden=3 (repeatable; `mlplab list -v` shows them)",
+    )
+    tour = sub.add_parser(
+        "tour", help="run every experiment in the lecture's order, write the report"
+    )
     for sp in (run, tour):
         sp.add_argument(
             "--out", default="mlplab-report", help="output directory (default: %(default)s)"
         )
-        sp.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-        sp.add_argument("--quick", action="store_true", help="smaller data, for a fast look")
+        sp.add_argument("--seed", type=_seed, default=0, help="random seed (default: %(default)s)")
+        sp.add_argument("--quick", action="store_true", help="smaller runs, for a fast look")
+        sp.add_argument("--lang", choices=LANGS, default="en", help="report language (default: en)")
+        sp.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    lst = sub.choices["list"]
+    lst.add_argument("-v", "--verbose", action="store_true", help="show each experiment's options")
+    lst.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     return p
 
 
@@ -53,30 +95,70 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # one line unless --debug
         if args.debug:
             raise
-        print(f"mlplab: error: {exc}", file=sys.stderr)
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"mlplab: error: {message}", file=sys.stderr)
         return 1
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from .experiments import EXPERIMENTS, run_experiment
+    from .experiments import run_experiment, tour_order
+    from .experiments.report import write_report
 
     if args.command == "list":
-        width = max(map(len, EXPERIMENTS))
-        for exp in EXPERIMENTS.values():
-            print(f"{exp.name:<{width}}  {exp.summary}")
+        exps = tour_order()
+        width = max(len(e.name) for e in exps)
+        for exp in exps:
+            print(f"{exp.name:<{width}}  §{exp.section}  {exp.title['en']}")
+            if args.verbose and exp.options:
+                opts = ", ".join(f"{k}={json.dumps(v)}" for k, v in exp.options.items())
+                print(f"{'':<{width}}      options: {opts}")
         return 0
-    names = [args.name] if args.command == "run" else list(EXPERIMENTS)
-    if args.seed < 0:
-        print("mlplab: error: --seed must be >= 0", file=sys.stderr)
-        return 2
-    for name in names:
-        record = run_experiment(name, args.out, seed=args.seed, quick=args.quick)
-        shown = {k: v for k, v in record["metrics"].items() if isinstance(v, (int, float))}
-        text = ", ".join(
-            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()
+    if args.command == "run":
+        record = run_experiment(
+            args.name,
+            args.out,
+            seed=args.seed,
+            quick=args.quick,
+            lang=args.lang,
+            **dict(args.options),
         )
-        print(f"[{name}] {text}  ({record['seconds']:.1f} s) -> {args.out}/{name}/")
+        _print_record(record, args.out)
+        return 0
+    records = []
+    exps = tour_order()
+    bar = _progress(len(exps))
+    for exp in exps:
+        if bar is not None:
+            bar.set_description(exp.name)
+        record = run_experiment(
+            exp.name, args.out, seed=args.seed, quick=args.quick, lang=args.lang
+        )
+        records.append(record)
+        if bar is not None:
+            bar.update(1)
+        _print_record(record, args.out)
+    if bar is not None:
+        bar.close()
+    index = write_report(args.out, records, lang=args.lang)
+    print(f"report: {index}")
     return 0
+
+
+def _progress(total: int):
+    if not sys.stderr.isatty():
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="experiment", leave=False)
+
+
+def _print_record(record: dict[str, Any], out: str) -> None:
+    shown = {k: v for k, v in record["metrics"].items() if isinstance(v, (int, float))}
+    text = ", ".join(
+        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()
+    )
+    name = record["experiment"]
+    print(f"[{name}] {text}  ({record['seconds']:.1f} s) -> {out}/{name}/")
 
 
 if __name__ == "__main__":  # pragma: no cover

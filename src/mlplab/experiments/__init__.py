@@ -2,10 +2,11 @@
 results, also runnable as ``mlplab run NAME`` and collected by ``mlplab tour``.
 
 Every experiment writes ``DIR/NAME/metrics.json`` (its measured figures, the
-seed and the library versions) and its PNG figures.
+seed and the library versions) and its PNG figures; the tour then writes
+``DIR/index.html`` and ``DIR/README.md``.
 """
 
 from . import logic  # noqa: F401  (registers its experiments)
-from ._registry import EXPERIMENTS, Experiment, register, run_experiment
+from ._registry import EXPERIMENTS, LANGS, Experiment, T, register, run_experiment, tour_order
 
-__all__ = ["EXPERIMENTS", "Experiment", "register", "run_experiment"]
+__all__ = ["EXPERIMENTS", "LANGS", "Experiment", "T", "register", "run_experiment", "tour_order"]

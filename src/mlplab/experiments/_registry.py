@@ -1,13 +1,22 @@
-"""Registry of experiments and the files they write."""
+"""Registry of experiments, the files they write, and the report's languages.
+
+An experiment is a function ``func(out_dir, *, seed, quick, lang, **options)``
+that trains what it needs, saves its PNG figures into ``out_dir`` (with
+:func:`save_figure`) and returns its measured figures as a JSON-able dict.
+``run_experiment`` adds the seed, the versions and the timing and writes
+``out_dir/metrics.json`` atomically. Options are the function's own keyword
+arguments (``mlplab run xor --set hidden=3``).
+"""
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,33 +25,82 @@ import numpy as np
 from .._checks import check_choice
 from ..io import _atomic_write
 
+LANGS = ("en", "pt")
+
 
 @dataclass(frozen=True)
 class Experiment:
-    """A named experiment: ``func(out_dir, seed=..., quick=...) -> metrics``."""
+    """A registered experiment and the texts the report shows for it."""
 
     name: str
-    summary: str
-    section: str  # where the lecture makes the claim
+    section: str  # the lecture's section ("2", "7", ...); the tour runs in this order
+    title: dict[str, str]
+    claim: dict[str, str]  # the lecture's claim this experiment measures
     func: Callable[..., dict[str, Any]]
+    order: int = 0
+    options: dict[str, Any] = field(default_factory=dict)  # keyword options and defaults
+
+    def summary(self, lang: str = "en") -> str:
+        return self.title[lang]
 
 
 EXPERIMENTS: dict[str, Experiment] = {}
 
 
-def register(name: str, summary: str, section: str) -> Callable:
-    """Decorator adding an experiment to the tour (in registration order)."""
+def register(
+    name: str, *, section: str, title: dict[str, str], claim: dict[str, str], order: int = 0
+) -> Callable:
+    """Decorator adding an experiment to the tour, which runs by (section, order)."""
 
     def deco(func: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-        EXPERIMENTS[name] = Experiment(name, summary, section, func)
+        for what, texts in (("title", title), ("claim", claim)):
+            missing = set(LANGS) - set(texts)
+            if missing:
+                raise ValueError(f"experiment {name!r}: {what} lacks {sorted(missing)}")
+        params = inspect.signature(func).parameters
+        options = {
+            k: p.default
+            for k, p in params.items()
+            if p.kind is p.KEYWORD_ONLY and k not in ("seed", "quick", "lang")
+        }
+        EXPERIMENTS[name] = Experiment(name, section, title, claim, func, order, options)
         return func
 
     return deco
 
 
+def tour_order() -> list[Experiment]:
+    """Experiments in the lecture's order."""
+
+    def key(e: Experiment) -> tuple:
+        major, _, minor = e.section.partition(".")
+        return (int(major), int(minor or 0), e.order, e.name)
+
+    return sorted(EXPERIMENTS.values(), key=key)
+
+
+class T:
+    """Pick the text of the report's language: ``t = T(lang); t("accuracy", "acurácia")``."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = check_choice("lang", lang, LANGS)
+
+    def __call__(self, en: str, pt: str) -> str:
+        return pt if self.lang == "pt" else en
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Write JSON atomically (a reader never sees half a file)."""
-    _atomic_write(str(path), (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
+    text = json.dumps(data, indent=2, sort_keys=True, default=_json_default) + "\n"
+    _atomic_write(str(path), text.encode())
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 def save_figure(fig: Any, path: Path) -> None:
@@ -50,31 +108,48 @@ def save_figure(fig: Any, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     _atomic_write(str(path), buf.getvalue())
 
 
 def run_experiment(
-    name: str, out: str | Path = "mlplab-report", *, seed: int = 0, quick: bool = False
+    name: str,
+    out: str | Path = "mlplab-report",
+    *,
+    seed: int = 0,
+    quick: bool = False,
+    lang: str = "en",
+    **options: Any,
 ) -> dict[str, Any]:
-    """Run one experiment, write its files under ``out/name`` and return its metrics."""
+    """Run one experiment, write its files under ``out/name`` and return its record."""
     import matplotlib
 
     matplotlib.use("Agg")
     from .. import __version__
 
     check_choice("experiment", name, EXPERIMENTS)
+    check_choice("lang", lang, LANGS)
     exp = EXPERIMENTS[name]
+    unknown = sorted(set(options) - set(exp.options))
+    if unknown:
+        valid = ", ".join(f"{k}={v!r}" for k, v in exp.options.items()) or "none"
+        raise ValueError(
+            f"experiment {name!r} has no option {', '.join(unknown)}. Its options: {valid}."
+        )
     out_dir = Path(out) / name
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    metrics = exp.func(out_dir, seed=seed, quick=quick)
+    metrics = exp.func(out_dir, seed=seed, quick=quick, lang=lang, **options)
     record = {
         "experiment": name,
         "lecture_section": exp.section,
+        "title": exp.title[lang],
+        "claim": exp.claim[lang],
         "seed": seed,
         "quick": quick,
+        "lang": lang,
+        "options": {**exp.options, **options},
         "seconds": round(time.perf_counter() - t0, 3),
         "versions": {
             "mlplab": __version__,
@@ -83,6 +158,18 @@ def run_experiment(
         },
         "metrics": metrics,
         "figures": sorted(p.name for p in out_dir.glob("*.png")),
+        "command": _command(name, seed, quick, lang, options),
     }
     write_json(out_dir / "metrics.json", record)
     return record
+
+
+def _command(name: str, seed: int, quick: bool, lang: str, options: dict[str, Any]) -> str:
+    parts = ["mlplab", "run", name, "--seed", str(seed)]
+    if quick:
+        parts.append("--quick")
+    if lang != "en":
+        parts += ["--lang", lang]
+    for k, v in options.items():
+        parts += ["--set", f"{k}={json.dumps(v)}"]
+    return " ".join(parts)

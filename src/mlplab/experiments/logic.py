@@ -12,7 +12,7 @@ import numpy as np
 from .. import datasets
 from ..layers import Dense
 from ..network import Sequential
-from ._registry import register, save_figure
+from ._registry import T, register, save_figure
 
 
 def _grid(X: np.ndarray, steps: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -49,19 +49,42 @@ def _train(hidden: list[int], X, y, seed: int, epochs: int) -> tuple[Sequential,
     return net, hist
 
 
-@register("and", "noisy AND learned by a single logistic node (no hidden layer)", "7")
-def and_gate(out_dir: Path, *, seed: int = 0, quick: bool = False) -> dict[str, Any]:
+@register(
+    "and",
+    section="7",
+    order=1,
+    title={
+        "en": "Noisy AND learned by a single node (no hidden layer)",
+        "pt": "AND com ruído aprendido por um único nó (sem camada oculta)",
+    },
+    claim={
+        "en": "AND is linearly separable: one logistic node (1 node in total) classifies it.",
+        "pt": "O AND é linearmente separável: um único nó logístico (1 nó no total) o classifica.",
+    },
+)
+def and_gate(
+    out_dir: Path,
+    *,
+    seed: int = 0,
+    quick: bool = False,
+    lang: str = "en",
+    n_samples: int = 10_000,
+    noise: float = 0.1,
+) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
-    n = 2000 if quick else 10_000
-    X, y = datasets.logic_gate("and", n, noise=0.1, seed=seed)
+    t = T(lang)
+    n = min(n_samples, 2000) if quick else n_samples
+    X, y = datasets.logic_gate("and", n, noise=noise, seed=seed)
     net, hist = _train([], X, y, seed, 200)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
-    _plot_region(ax1, net, X, y, "AND: one node, a linear separator")
+    _plot_region(
+        ax1, net, X, y, t("AND: one node, a linear separator", "AND: um nó, um separador linear")
+    )
     ax2.semilogy(hist["loss"])
-    ax2.set_xlabel("L-BFGS iteration")
-    ax2.set_ylabel("cross-entropy")
-    ax2.set_title("training loss")
+    ax2.set_xlabel(t("L-BFGS iteration", "iteração do L-BFGS"))
+    ax2.set_ylabel(t("cross-entropy", "entropia cruzada"))
+    ax2.set_title(t("training loss", "perda de treino"))
     save_figure(fig, out_dir / "and_region.png")
     W = net.named_parameters()
     return {
@@ -74,12 +97,35 @@ def and_gate(out_dir: Path, *, seed: int = 0, quick: bool = False) -> dict[str, 
     }
 
 
-@register("xor", "noisy XOR: 2 hidden logistic nodes (3 in total) vs a single perceptron", "7")
-def xor_gate(out_dir: Path, *, seed: int = 0, quick: bool = False) -> dict[str, Any]:
+@register(
+    "xor",
+    section="7",
+    order=2,
+    title={
+        "en": "Noisy XOR: two hidden logistic nodes (3 in total) against a single perceptron",
+        "pt": "XOR com ruído: dois nós ocultos logísticos (3 no total) contra um único perceptron",
+    },
+    claim={
+        "en": "A single perceptron cannot learn XOR; one hidden layer of 2 nodes can: the two "
+        "hidden nodes learn two linear separators that combine into a non-linear one.",
+        "pt": "Um único perceptron não aprende o XOR; uma camada oculta de 2 nós aprende: os dois "
+        "nós ocultos aprendem dois separadores lineares que se combinam num separador não linear.",
+    },
+)
+def xor_gate(
+    out_dir: Path,
+    *,
+    seed: int = 0,
+    quick: bool = False,
+    lang: str = "en",
+    n_samples: int = 4000,
+    noise: float = 0.1,
+) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
-    n = 1000 if quick else 4000
-    X, y = datasets.logic_gate("xor", n, noise=0.1, seed=seed)
+    t = T(lang)
+    n = min(n_samples, 1000) if quick else n_samples
+    X, y = datasets.logic_gate("xor", n, noise=noise, seed=seed)
     # XOR's loss surface has local minima for 2 hidden nodes: try a few
     # initialisations (seed, seed+1, ...) and keep the first that separates it.
     tries = []
@@ -90,8 +136,16 @@ def xor_gate(out_dir: Path, *, seed: int = 0, quick: bool = False) -> dict[str, 
             break
     single, _ = _train([], X, y, seed, 200)
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
-    _plot_region(axes[0], single, X, y, "one node: no line separates XOR")
-    _plot_region(axes[1], net, X, y, "2 hidden nodes + output: solved")
+    _plot_region(
+        axes[0],
+        single,
+        X,
+        y,
+        t("one node: no line separates XOR", "um nó: nenhuma reta separa o XOR"),
+    )
+    _plot_region(
+        axes[1], net, X, y, t("2 hidden nodes + output: solved", "2 nós ocultos + saída: resolvido")
+    )
     # each hidden node is a linear separator z_j = x W[:, j] + b_j = 0
     W, b = net.layers[0].W, net.layers[0].b
     xs = np.linspace(X[:, 0].min() - 0.5, X[:, 0].max() + 0.5, 2)
@@ -108,9 +162,9 @@ def xor_gate(out_dir: Path, *, seed: int = 0, quick: bool = False) -> dict[str, 
     axes[1].set_xlim(X[:, 0].min() - 0.5, X[:, 0].max() + 0.5)
     axes[1].set_ylim(X[:, 1].min() - 0.5, X[:, 1].max() + 0.5)
     axes[2].semilogy(hist["loss"])
-    axes[2].set_xlabel("L-BFGS iteration")
-    axes[2].set_ylabel("cross-entropy")
-    axes[2].set_title("training loss (3-node network)")
+    axes[2].set_xlabel(t("L-BFGS iteration", "iteração do L-BFGS"))
+    axes[2].set_ylabel(t("cross-entropy", "entropia cruzada"))
+    axes[2].set_title(t("training loss (3-node network)", "perda de treino (rede de 3 nós)"))
     save_figure(fig, out_dir / "xor_region.png")
     return {
         "nodes": 3,
