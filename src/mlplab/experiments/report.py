@@ -1,11 +1,19 @@
 """The tour's report: ``DIR/index.html`` (self-contained: figures embedded as
-data URIs, no network access) and ``DIR/README.md``, in the lecture's order."""
+data URIs, no network access, no JavaScript) and ``DIR/README.md``, in the
+lecture's order.
+
+The page opens with the run's facts (seed, versions, total time) and a table of
+contents linking to every lecture section and experiment; each experiment
+gives the claim, its captioned figures, the measured numbers and the command
+to rerun it.
+"""
 
 from __future__ import annotations
 
 import base64
 import html
 import json
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +33,43 @@ SECTIONS = {
     "7": ("Universal function approximation", "Aproximação universal de funções"),
 }
 
+# The page may load nothing but its own inline style and data: images.
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
 CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;
-margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
-h1{border-bottom:2px solid #444}h2{margin-top:2em;border-bottom:1px solid #aaa}
-.claim{background:#f3f6fa;border-left:4px solid #3b6ea5;padding:.6em 1em}
-img{max-width:100%;border:1px solid #ddd;margin:.5em 0}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .6em;
-text-align:left;font-variant-numeric:tabular-nums}code{background:#f4f4f4;padding:.1em .3em}
+:root{color-scheme:light}
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1100px;
+margin:0 auto;padding:1.5em 1em 3em;color:#222;background:#fff;line-height:1.5}
+h1{margin:.2em 0 .3em;font-size:1.9em;line-height:1.2}
+h2{margin:2.2em 0 .6em;padding-bottom:.2em;border-bottom:2px solid #3b6ea5;font-size:1.45em}
+h3{margin:1.6em 0 .5em;font-size:1.15em}
+a{color:#2a5d94}a:hover{color:#16406e}
+header{border-bottom:1px solid #ccc;padding-bottom:.8em}
+header p{margin:.4em 0}
+.facts{color:#555;font-size:.92em}
+.facts span+span::before{content:" · ";color:#999}
+nav.toc{background:#f7f8fa;border:1px solid #e1e4e8;border-radius:6px;padding:.6em 1.2em;
+margin:1.2em 0}
+nav.toc h2{margin:.3em 0 .4em;border:0;font-size:1.1em}
+nav.toc ol{margin:.2em 0;padding-left:0;list-style:none}
+nav.toc ol ol{padding-left:1.4em;list-style:disc;color:#666}
+nav.toc li{margin:.15em 0}
+section.experiment{margin-bottom:2em}
+.claim{background:#f3f6fa;border-left:4px solid #3b6ea5;padding:.6em 1em;margin:.6em 0}
+figure{margin:1em 0;text-align:center}
+figure img{display:block;margin:0 auto;max-width:100%;height:auto;border:1px solid #ddd}
+figcaption{color:#555;font-size:.9em;margin-top:.35em}
+.scroll{overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;margin:.5em 0}
+td,th{border:1px solid #ccc;padding:.25em .7em;text-align:left;vertical-align:top;
+font-variant-numeric:tabular-nums}
+th{background:#f4f5f7}tr:nth-child(even) td{background:#fafbfc}
+td:first-child{white-space:nowrap}td+td{overflow-wrap:anywhere}
+code{background:#f4f4f4;padding:.1em .3em;border-radius:3px;overflow-wrap:anywhere}
 .meta{color:#666;font-size:.9em}
+.top{font-size:.6em;font-weight:normal;margin-left:.5em;text-decoration:none}
+@media (max-width:600px){body{padding:1em .6em 2em}h1{font-size:1.5em}h2{font-size:1.25em}}
 """
 
 
@@ -44,8 +80,19 @@ def _fmt(v: Any) -> str:
         return f"{v:.4g}"
     if isinstance(v, (int, str)):
         return str(v)
-    text = json.dumps(v)
+    text = json.dumps(_round(v), ensure_ascii=False)
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _round(v: Any) -> Any:
+    """Floats nested in lists and dicts to 4 significant digits, as top-level values are."""
+    if isinstance(v, float):
+        return float(f"{v:.4g}")
+    if isinstance(v, dict):
+        return {k: _round(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_round(x) for x in v]
+    return v
 
 
 def _rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
@@ -65,12 +112,53 @@ def _sections(records: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, A
     return sorted(grouped.items(), key=lambda kv: int(kv[0]))
 
 
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR chunk, or None if ``data`` is not a PNG."""
+    if len(data) < 24 or data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", data[16:24])
+
+
+def _distinct(values: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(values))
+
+
+def _facts(records: list[dict[str, Any]], t: T) -> list[str]:
+    """The run's facts for the header: seed, experiments, total time, mode, versions."""
+    if not records:
+        return []
+    seeds = _distinct([r["seed"] for r in records])
+    n = len(records)
+    total = sum(r["seconds"] for r in records)
+    facts = [
+        t("seed", "semente") + " " + ", ".join(str(s) for s in seeds),
+        t(f"{n} experiment{'s' * (n != 1)}", f"{n} experimento{'s' * (n != 1)}"),
+        t(f"total time {total:.1f} s", f"tempo total {total:.1f} s"),
+    ]
+    if any(r.get("quick") for r in records):
+        facts.append(t("quick run (--quick)", "execução rápida (--quick)"))
+    versions: dict[str, list[str]] = {}
+    for r in records:
+        for k, v in r.get("versions", {}).items():
+            versions.setdefault(k, [])
+            if v not in versions[k]:
+                versions[k].append(v)
+    names = {"mlplab": "mlplab", "numpy": "NumPy", "python": "Python"}
+    facts += [f"{names.get(k, k)} {'/'.join(v)}" for k, v in versions.items()]
+    return facts
+
+
+def _part_id(sec: str) -> str:
+    return f"part-{sec}"
+
+
 def write_report(out: str | Path, records: list[dict[str, Any]], *, lang: str = "en") -> Path:
     """Write index.html and README.md for the experiments' records; return index.html's path."""
     if lang not in LANGS:
         raise ValueError(f"Unknown lang {lang!r}. Expected one of: {', '.join(LANGS)}.")
     t = T(lang)
     out = Path(out)
+    esc = html.escape
     title = t("mlplab: the lecture, measured", "mlplab: a aula, medida")
     intro = t(
         "Every claim of the lecture “Artificial Neural Networks, Part II”, run on a real "
@@ -79,35 +167,67 @@ def write_report(out: str | Path, records: list[dict[str, Any]], *, lang: str = 
         "Cada afirmação da aula “Redes Neurais Artificiais, Parte II”, executada numa rede real. "
         "Cada seção traz a afirmação, a figura, os números medidos e o comando para reproduzi-la.",
     )
-    h = [
-        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">',
-        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1><p>{html.escape(intro)}</p>",
-    ]
-    md = [f"# {title}", "", intro, ""]
+    contents = t("Contents", "Sumário")
+    facts = _facts(records, t)
+    parts = []
     for sec, recs in _sections(records):
         en, pt = SECTIONS.get(sec, (f"Section {sec}", f"Seção {sec}"))
-        head = f"§{sec} {t(en, pt)}"
-        h.append(f"<h2>{html.escape(head)}</h2>")
+        parts.append((sec, f"§{sec} {t(en, pt)}", recs))
+
+    h = [
+        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>",
+        f'<header id="top">\n<h1>{esc(title)}</h1>\n<p>{esc(intro)}</p>',
+    ]
+    if facts:
+        h.append('<p class="facts">' + "".join(f"<span>{esc(f)}</span>" for f in facts) + "</p>")
+    h.append("</header>")
+    md = [f"# {title}", "", intro, ""]
+    if facts:
+        md += [" · ".join(facts), ""]
+
+    if parts:
+        h.append(f'<nav class="toc" aria-label="{esc(contents)}">\n<h2>{esc(contents)}</h2>\n<ol>')
+        for sec, head, recs in parts:
+            h.append(f'<li><a href="#{_part_id(sec)}">{esc(head)}</a><ol>')
+            h += [f'<li><a href="#{esc(r["experiment"])}">{esc(r["title"])}</a></li>' for r in recs]
+            h.append("</ol></li>")
+        h.append("</ol>\n</nav>")
+
+    n_fig = 0
+    for sec, head, recs in parts:
+        h.append(
+            f'<section class="part" id="{_part_id(sec)}">\n<h2>{esc(head)}'
+            f'<a class="top" href="#top" title="{esc(contents)}">↑</a></h2>'
+        )
         md += [f"## {head}", ""]
         for r in recs:
             name = r["experiment"]
-            h.append(f'<section id="{html.escape(name)}"><h3>{html.escape(r["title"])}</h3>')
-            h.append(
-                f'<p class="claim"><b>{t("Claim", "Afirmação")}:</b> {html.escape(r["claim"])}</p>'
-            )
+            h.append(f'<section class="experiment" id="{esc(name)}">\n<h3>{esc(r["title"])}</h3>')
+            h.append(f'<p class="claim"><b>{t("Claim", "Afirmação")}:</b> {esc(r["claim"])}</p>')
             md += [f"### {r['title']}", "", f"> **{t('Claim', 'Afirmação')}:** {r['claim']}", ""]
             for fig in r["figures"]:
+                n_fig += 1
                 data = (out / name / fig).read_bytes()
                 uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-                h.append(f'<img alt="{html.escape(name)}: {html.escape(fig)}" src="{uri}">')
-                md += [f"![{name}: {fig}]({name}/{fig})", ""]
+                size = _png_size(data)
+                dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
+                caption = t(f"Figure {n_fig}", f"Figura {n_fig}")
+                h.append(
+                    f'<figure>\n<img alt="{esc(r["title"])}: {esc(fig)}"{dims} src="{uri}">\n'
+                    f"<figcaption><b>{caption}.</b> <code>{esc(name)}/{esc(fig)}</code>"
+                    "</figcaption>\n</figure>"
+                )
+                md += [f"![{name}: {fig}]({name}/{fig})", "", f"*{caption}: `{name}/{fig}`*", ""]
             rows = _rows(r["metrics"])
             h.append(
-                f"<table><tr><th>{t('measured', 'medido')}</th><th>{t('value', 'valor')}</th></tr>"
+                f'<div class="scroll"><table>\n<tr><th>{t("measured", "medido")}</th>'
+                f"<th>{t('value', 'valor')}</th></tr>"
             )
-            h += [f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in rows]
-            h.append("</table>")
+            h += [f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows]
+            h.append("</table></div>")
             md += [f"| {t('measured', 'medido')} | {t('value', 'valor')} |", "|---|---|"]
             md += [f"| {k} | {v.replace('|', '/')} |" for k, v in rows]
             md.append("")
@@ -117,10 +237,11 @@ def write_report(out: str | Path, records: list[dict[str, Any]], *, lang: str = 
             )
             h.append(
                 f'<p class="meta">{t("Rerun", "Reproduzir")}: <code>'
-                f"{html.escape(r['command'])}</code> ({html.escape(meta)})</p></section>"
+                f"{esc(r['command'])}</code> ({esc(meta)})</p>\n</section>"
             )
             md += [f"{t('Rerun', 'Reproduzir')}: `{r['command']}` ({meta})", ""]
-    h.append("</body></html>")
+        h.append("</section>")
+    h.append("</body>\n</html>\n")
     index = out / "index.html"
     _atomic_write(str(index), "\n".join(h).encode("utf-8"))
     _atomic_write(str(out / "README.md"), "\n".join(md).encode("utf-8"))

@@ -1,0 +1,312 @@
+"""Activation functions and their derivatives (lecture section 2).
+
+Every elementwise activation of :data:`mlplab.activations.ACTIVATIONS` is drawn
+beside its derivative, as in the slides, and the derivatives are *measured* on a
+fine grid: the maximum of each f' and where it occurs, the logistic's
+saturation (f'(±10) ≈ 0) and the value mlplab chose for f'(0) where the
+derivative does not exist (ReLU, leaky ReLU, PReLU, ELU; the step function's is
+undefined and is drawn as 0 elsewhere).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..activations import ACTIVATIONS, Activation
+from ._registry import T, register, save_figure
+
+#: Activations with a kink at z = 0: f'(0) is a choice, not a derivative.
+KINKED = ("relu", "leaky_relu", "prelu", "elu")
+#: Grid of the measurements: z = k / 1000 for k = -10000..10000 (0 and ±10 exactly).
+GRID_STEP = 1e-3
+GRID_HALF_WIDTH = 10.0
+
+# Portuguese names of the activations, for the plots' titles.
+_COMMON_NAMES = {
+    "relu": "ReLU",
+    "leaky_relu": "leaky ReLU",
+    "prelu": "PReLU",
+    "gelu": "GELU",
+    "silu": "SiLU",
+    "softplus": "softplus",
+    "elu": "ELU",
+}
+_EN_NAMES = {
+    **_COMMON_NAMES,
+    "identity": "identity",
+    "step": "step",
+    "logistic": "logistic",
+    "tanh": "hyperbolic tangent",
+}
+_PT_NAMES = {
+    **_COMMON_NAMES,
+    "identity": "identidade",
+    "step": "degrau",
+    "logistic": "logística",
+    "tanh": "tangente hiperbólica",
+}
+
+
+def _elementwise() -> list[str]:
+    return [name for name, cls in ACTIVATIONS.items() if cls.elementwise]
+
+
+def _f_and_df(act: Activation, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a = act.forward(z)
+    return a, act.derivative(z, a)
+
+
+def _display_name(name: str, t: T) -> str:
+    return t(_EN_NAMES.get(name, name), _PT_NAMES.get(name, name))
+
+
+def _num(x: float, t: T, fmt: str = "g") -> str:
+    """A number as the language writes it (Portuguese: decimal comma)."""
+    text = format(x, fmt)
+    return t(text, text.replace(".", ","))
+
+
+def _maximum(z: np.ndarray, d: np.ndarray) -> tuple[float, float, list[float]]:
+    """Maximum of d on the grid, its first location and the range where it is attained."""
+    m = float(d.max())
+    at = np.flatnonzero(d >= m - 1e-12 * max(1.0, abs(m)))
+    return m, float(z[at[0]]), [float(z[at[0]]), float(z[at[-1]])]
+
+
+def _finite_difference_error(act: Activation, name: str, z: np.ndarray, d: np.ndarray) -> float:
+    """Largest |f'(z) - (f(z+h) - f(z-h)) / 2h| on the grid, away from any kink."""
+    h = 1e-5
+    fd = (act.forward(z + h) - act.forward(z - h)) / (2 * h)
+    keep = np.abs(z) > 10 * h if name in KINKED or name == "step" else np.ones_like(z, bool)
+    return float(np.max(np.abs(fd[keep] - d[keep])))
+
+
+def _plot_one(ax, name: str, act: Activation, t: T) -> None:
+    z = np.linspace(-4, 4, 801)
+    a, d = _f_and_df(act, z)
+    neg, pos = z < 0, z > 0
+    if name == "step":
+        ax.plot(z[neg], a[neg], color="tab:blue", lw=2, label="f(z)")
+        ax.plot(z[pos], a[pos], color="tab:blue", lw=2)
+        ax.plot([0], [1], "o", color="tab:blue", ms=5)  # f(0) = 1
+        ax.plot([0], [0], "o", mfc="white", color="tab:blue", ms=5)
+        ax.plot(z[neg], d[neg], "--", color="tab:red", lw=2, label="f'(z)")
+        ax.plot(z[pos], d[pos], "--", color="tab:red", lw=2)
+        ax.plot([0], [0], "o", mfc="white", color="tab:red", ms=6)
+        ax.annotate(
+            t("f'(0) undefined", "f'(0) indefinida"),
+            xy=(0, 0),
+            xytext=(0.3, 0.45),
+            fontsize=8,
+            color="tab:red",
+            arrowprops={"arrowstyle": "->", "color": "tab:red"},
+        )
+    else:
+        ax.plot(z, a, color="tab:blue", lw=2, label="f(z)")
+        if name in KINKED:
+            ax.plot(z[neg], d[neg], "--", color="tab:red", lw=2, label="f'(z)")
+            ax.plot(z[pos], d[pos], "--", color="tab:red", lw=2)
+            d0 = float(act.derivative(np.zeros(1), act.forward(np.zeros(1)))[0])
+            ax.plot([0], [1], "o", mfc="white", color="tab:red", ms=5)  # right limit
+            ax.plot([0], [d0], "o", color="tab:red", ms=5)  # the chosen value
+            ax.annotate(
+                t(f"f'(0) := {d0:g} (chosen)", f"f'(0) := {_num(d0, t)} (escolhida)"),
+                xy=(0, d0),
+                xytext=(-3.9, 0.55 * max(1.0, float(a.max()))),
+                fontsize=8,
+                color="tab:red",
+            )
+        else:
+            ax.plot(z, d, "--", color="tab:red", lw=2, label="f'(z)")
+    ax.axhline(0, color="0.6", lw=0.6)
+    ax.axvline(0, color="0.6", lw=0.6)
+    ax.set_title(_display_name(name, t))
+    ax.set_xlabel("z")
+    ax.grid(alpha=0.3)
+
+
+def _plot_grid(names: list[str], t: T, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    ncols = 4
+    nrows = -(-(len(names) + 1) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4 * ncols, 3.2 * nrows))
+    axes = axes.ravel()
+    for ax, name in zip(axes, names, strict=False):
+        _plot_one(ax, name, ACTIVATIONS[name](), t)
+    axes[0].legend(loc="upper left", fontsize=8)
+    legend_ax = axes[len(names)]
+    legend_ax.axis("off")
+    legend_ax.text(
+        0.0,
+        0.95,
+        t(
+            "solid: f(z), the node's output\n"
+            "dashed: f'(z), its derivative\n\n"
+            "filled dot: the value mlplab uses\n"
+            "for f'(0) where f has a kink\n"
+            "(the left derivative, as PyTorch\n"
+            "and scikit-learn)\n"
+            "open dot: the other one-sided limit",
+            "contínua: f(z), a saída do nó\n"
+            "tracejada: f'(z), sua derivada\n\n"
+            "ponto cheio: o valor que o mlplab\n"
+            "usa para f'(0) onde f tem um bico\n"
+            "(a derivada à esquerda, como no\n"
+            "PyTorch e no scikit-learn)\n"
+            "ponto vazio: o outro limite lateral",
+        ),
+        va="top",
+        fontsize=9,
+        family="monospace",
+    )
+    for ax in axes[len(names) + 1 :]:
+        ax.axis("off")
+    fig.suptitle(
+        t("Activation functions and their derivatives", "Funções de ativação e suas derivadas"),
+        fontsize=14,
+    )
+    fig.subplots_adjust(wspace=0.25, hspace=0.45, top=0.91)
+    save_figure(fig, path)
+
+
+def _plot_saturation(t: T, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    z = np.linspace(-10, 10, 2001)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
+    for ax, name, peak, lows, note_at in (
+        (axes[0], "logistic", 0.25, (0.0, 1.0), (1.2, 0.37)),
+        (axes[1], "tanh", 1.0, (-1.0, 1.0), (1.5, 0.45)),
+    ):
+        act = ACTIVATIONS[name]()
+        a, d = _f_and_df(act, z)
+        ax.plot(z, a, color="tab:blue", lw=2, label="f(z)")
+        ax.plot(z, d, "--", color="tab:red", lw=2, label="f'(z)")
+        for lo, hi in ((-10, -5), (5, 10)):
+            ax.axvspan(lo, hi, color="0.85", alpha=0.6, lw=0)
+        ax.text(
+            7.5,
+            0.5 * (lows[0] + lows[1]) + 0.1,
+            t("saturation:\nf' → 0", "saturação:\nf' → 0"),
+            ha="center",
+            fontsize=9,
+        )
+        ax.text(
+            -7.5,
+            0.5 * (lows[0] + lows[1]) + 0.1,
+            t("saturation:\nf' → 0", "saturação:\nf' → 0"),
+            ha="center",
+            fontsize=9,
+        )
+        ax.plot([0], [peak], "o", color="tab:red")
+        ax.annotate(
+            t(f"max f'(z) = {peak:g} at z = 0", f"máx f'(z) = {_num(peak, t)} em z = 0"),
+            xy=(0, peak),
+            xytext=note_at,
+            arrowprops={"arrowstyle": "->"},
+            fontsize=9,
+        )
+        for lim in lows:
+            ax.axhline(lim, color="0.5", lw=0.6, ls=":")
+        f10 = float(d[-1])
+        ax.annotate(
+            f"f'(10) = {_num(f10, t, '.2g')}",
+            xy=(10, f10),
+            xytext=(4.2, lows[0] + 0.25 * (lows[1] - lows[0])),
+            arrowprops={"arrowstyle": "->", "color": "tab:red"},
+            fontsize=9,
+            color="tab:red",
+        )
+        ax.set_xlim(-10, 10)
+        ax.set_xlabel(t("z (the node's weighted sum)", "z (a soma ponderada do nó)"))
+        ax.set_title(
+            t(
+                f"{_display_name(name, t)}: its derivative is at most {peak:g}",
+                f"{_display_name(name, t)}: sua derivada vale no máximo {_num(peak, t)}",
+            )
+        )
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left")
+    fig.suptitle(
+        t(
+            "Saturation: for large |z| the output stops changing and f'(z) vanishes",
+            "Saturação: para |z| grande a saída deixa de variar e f'(z) se anula",
+        )
+    )
+    fig.subplots_adjust(wspace=0.15, top=0.85)
+    save_figure(fig, path)
+
+
+@register(
+    "activations",
+    section="2",
+    order=1,
+    title={
+        "en": "Activation functions beside their derivatives",
+        "pt": "Funções de ativação ao lado de suas derivadas",
+    },
+    claim={
+        "en": "The logistic derivative is at most 0.25 (at z = 0) and tanh's at most 1 (at z = 0); "
+        "both vanish as |z| grows (saturation). The step's derivative is 0 except at 0, where it "
+        "is undefined; ReLU-like functions have a kink at 0 where a library must choose f'(0).",
+        "pt": "A derivada da logística vale no máximo 0,25 (em z = 0) e a da tanh no máximo 1 "
+        "(em z = 0); ambas se anulam quando |z| cresce (saturação). A derivada do degrau é 0 "
+        "exceto em 0, onde é indefinida; as funções do tipo ReLU têm um bico em 0, onde a "
+        "biblioteca precisa escolher f'(0).",
+    },
+)
+def activations(
+    out_dir: Path, *, seed: int = 0, quick: bool = False, lang: str = "en"
+) -> dict[str, Any]:
+    """Plot every elementwise activation with its derivative and measure the derivatives.
+
+    Deterministic: ``seed`` and ``quick`` change nothing (the grid is already fast).
+    """
+    t = T(lang)
+    names = _elementwise()
+    n_half = int(round(GRID_HALF_WIDTH / GRID_STEP))
+    z = np.arange(-n_half, n_half + 1) / n_half * GRID_HALF_WIDTH  # 0 and ±10 exactly
+    max_d, max_at, max_range, fd_err = {}, {}, {}, {}
+    for name in names:
+        act = ACTIVATIONS[name]()
+        _, d = _f_and_df(act, z)
+        max_d[name], max_at[name], max_range[name] = _maximum(z, d)
+        fd_err[name] = _finite_difference_error(act, name, z, d)
+    zero = np.zeros(1)
+    chosen = {}
+    for name in KINKED:
+        act = ACTIVATIONS[name]()
+        chosen[name] = float(act.derivative(zero, act.forward(zero))[0])
+    logistic = ACTIVATIONS["logistic"]()
+    ends = np.array([-10.0, 10.0])
+    f_end, d_end = _f_and_df(logistic, ends)
+    tanh_f, tanh_d = _f_and_df(ACTIVATIONS["tanh"](), ends)
+
+    _plot_grid(names, t, out_dir / "activations_grid.png")
+    _plot_saturation(t, out_dir / "activations_saturation.png")
+    return {
+        "activations": names,
+        "grid": {"z_min": float(z[0]), "z_max": float(z[-1]), "step": GRID_STEP},
+        "max_derivative": max_d,
+        "max_derivative_at": max_at,
+        "max_derivative_range": max_range,
+        "logistic_saturation": {
+            "f(-10)": float(f_end[0]),
+            "f(10)": float(f_end[1]),
+            "f'(-10)": float(d_end[0]),
+            "f'(10)": float(d_end[1]),
+        },
+        "tanh_saturation": {
+            "f(-10)": float(tanh_f[0]),
+            "f(10)": float(tanh_f[1]),
+            "f'(-10)": float(tanh_d[0]),
+            "f'(10)": float(tanh_d[1]),
+        },
+        "derivative_at_0_chosen": chosen,
+        "step_derivative_at_0": "undefined (0 everywhere else)",
+        "max_error_vs_finite_difference": fd_err,
+    }
