@@ -511,16 +511,16 @@ class _StepRecorder(Callback):
         self.ref, self.X, self.y = ref, X, y
         self.pre_norms, self.grad_norms, self.deltas, self.unclipped = [], [], [], []
 
-    def on_gradients(self, state, net):
+    def on_gradients(self, state, net):  # the raw gradient: clipping comes after
         self.pre_norms.append(state.grad_norm)
-        self.grad_norms.append(float(np.linalg.norm(net.grad)))
         self._theta, self._grad = net.theta.copy(), net.grad.copy()
         if self.ref is not None:  # the unclipped full-batch gradient, computed independently
             self.ref.theta[...] = net.theta
             _, g = self.ref.loss_and_grad(self.X, self.y)
             self.unclipped.append(g.copy())
 
-    def on_batch_end(self, state, net):
+    def on_batch_end(self, state, net):  # net.grad now holds the clipped gradient the step used
+        self.grad_norms.append(float(np.linalg.norm(net.grad)))
         self.deltas.append(float(np.linalg.norm(net.theta - self._theta)))
 
 
@@ -558,10 +558,17 @@ def test_clip_norm_keeps_direction_in_fit(rng):
             self.ref, self.X, self.y, self.n = ref, X, y, 0
 
         def on_gradients(self, state, net):
+            # callbacks see the raw gradient (diagnostics record it); clipping comes after
             self.ref.theta[...] = net.theta
             _, g = self.ref.loss_and_grad(self.X, self.y)
-            np.testing.assert_allclose(net.grad, g * (0.5 / np.linalg.norm(g)), rtol=1e-10)
+            np.testing.assert_allclose(net.grad, g, rtol=1e-12)
+            assert state.grad_norm == pytest.approx(np.linalg.norm(g), rel=1e-12)
+            self.expected = net.theta - 0.01 * g * (0.5 / np.linalg.norm(g))
             self.n += 1
+
+        def on_batch_end(self, state, net):
+            # the update used the clipped gradient: same direction, norm 0.5
+            np.testing.assert_allclose(net.theta, self.expected, rtol=1e-10)
 
     X = rng.standard_normal((30, 3))
     y = 100 * X[:, 0]
@@ -587,7 +594,7 @@ def test_clip_value_caps_every_entry(rng):
     rec = _StepRecorder()
 
     class Cap(Callback):
-        def on_gradients(self, state, net):
+        def on_batch_end(self, state, net):  # after clipping (on_gradients sees the raw one)
             assert np.abs(net.grad).max() <= 0.01
 
     net.fit(
@@ -710,6 +717,7 @@ def test_nan_guard_restores_last_good_weights_after_many_steps(on_nan):
         batch_size=10,
         on_nan=on_nan,
         callbacks=[last],
+        diagnostics=False,  # the doctor would (rightly) warn "exploding" first
     )
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=NUMPY_FP_WARNING, category=RuntimeWarning)

@@ -3,9 +3,9 @@
 Every hook takes ``(state, net)`` and does nothing in the base class; any hook
 may set ``state.stop = True`` to end training after the current epoch (or,
 from ``on_batch_end``/``on_gradients``, after the current batch).
-``on_gradients`` runs after backpropagation and clipping, before the
-optimizer's update: ``net.grad`` holds the gradient the optimizer will use and
-``state.grad_norm`` its norm before clipping.
+``on_gradients`` runs after backpropagation, before clipping and the
+optimizer's update: ``net.grad`` holds the raw gradient dL/dtheta and
+``state.grad_norm`` its global norm (clipping, if any, comes next).
 """
 
 from __future__ import annotations

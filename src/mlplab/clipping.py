@@ -26,9 +26,14 @@ def _global_norm(grad: np.ndarray) -> float:
     return m * math.sqrt(float(np.dot(g, g)))
 
 
-def _clip_(grad: np.ndarray, max_norm: float | None, clip_value: float | None) -> float:
-    """Clip in place by value and/or norm; return the pre-clip norm (no errstate: fast path)."""
-    norm = _global_norm(grad)
+def _clip_(
+    grad: np.ndarray, max_norm: float | None, clip_value: float | None, norm: float | None = None
+) -> float:
+    """Clip in place by value and/or norm; return the pre-clip norm (no errstate: fast path).
+
+    ``norm``: the gradient's norm if the caller has it already."""
+    if norm is None:
+        norm = _global_norm(grad)
     if clip_value is not None:
         np.clip(grad, -clip_value, clip_value, out=grad)
     if max_norm is not None and norm > max_norm and math.isfinite(norm):

@@ -30,7 +30,7 @@ from ._checks import (
     check_X,
 )
 from .callbacks import Callback, EarlyStopping
-from .clipping import _clip_, global_norm
+from .clipping import _clip_, _global_norm, global_norm
 from .losses import Loss, get_loss
 from .optimizers import SOLVER_NAMES, Optimizer, get_optimizer, get_schedule
 
@@ -148,6 +148,7 @@ def fit(
     sample_weight: Any = None,
     callbacks: Sequence[Callback] = (),
     on_nan: str = "stop",
+    diagnostics: bool = True,
     tol: float = 1e-5,
     max_fun: int = 15000,
     seed: int | None = None,
@@ -187,6 +188,10 @@ def fit(
         Recorded per epoch on the training data (and validation data).
     sample_weight : array (n,), optional
     callbacks : sequence of Callback
+    diagnostics : bool
+        Warn (``mlplab.diagnostics.GradientWarning``) when the gradient vanishes,
+        explodes or ReLU units die in the first epochs, with the lecture's remedy;
+        once per finding. False turns it off.
     on_nan : "stop" or "raise"
         When a batch gives a non-finite loss or gradient: stop with a
         RuntimeWarning, or raise TrainingDivergedError. Either way the weights
@@ -253,6 +258,10 @@ def fit(
             raise TypeError(
                 f"callbacks must be mlplab Callback objects. Received: {type(cb).__name__}."
             )
+    if diagnostics and solver_name != "lbfgs":
+        from .diagnostics import GradientWarnings
+
+        callbacks.append(GradientWarnings())
     if patience is not None:
         callbacks.append(
             EarlyStopping("val_loss" if Xv is not None else "loss", patience, min_delta)
@@ -285,6 +294,7 @@ def fit(
     state.n_batches = n_batches
     theta, grad = net.theta, net.grad
     backup = np.empty_like(theta)  # the last finite parameters (for the NaN guard)
+    clipping = clip_norm is not None or clip_value is not None
     pbar = _progress(epochs, verbose)
     has_cb = bool(callbacks)
 
@@ -315,7 +325,7 @@ def fit(
                     for cb in callbacks:
                         cb.on_batch_begin(state, net)
                 value = net._loss_and_grad(Xb, Yb, loss_obj, swb, l2, fused)
-                gnorm = _clip_(grad, clip_norm, clip_value)  # the pre-clip norm
+                gnorm = _global_norm(grad)  # before clipping: what diagnostics record
                 if not (math.isfinite(value) and math.isfinite(gnorm)):
                     if state.step > 0:
                         theta[...] = backup  # back to the last parameters with a finite loss
@@ -335,7 +345,9 @@ def fit(
                 state.loss, state.grad_norm = value, gnorm
                 if has_cb:
                     for cb in callbacks:
-                        cb.on_gradients(state, net)
+                        cb.on_gradients(state, net)  # the raw gradient, before clipping
+                if clipping:
+                    _clip_(grad, clip_norm, clip_value, gnorm)
                 np.copyto(backup, theta)
                 opt.step(theta, grad)
                 state.step += 1
