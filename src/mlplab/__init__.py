@@ -15,7 +15,9 @@ Notation (code <-> lecture): z = x W + b is the lecture's weighted sum g(x) = w^
 from . import activations, datasets, initializers, losses, optimizers
 from .activations import ACTIVATIONS, get_activation
 from .callbacks import Callback, EarlyStopping
+from . import diagnostics
 from .clipping import clip_grad_norm_, clip_grad_value_
+from .diagnostics import GradientFlow, diagnose
 from .estimators import MLPClassifier, MLPRegressor
 from .initializers import INITIALIZERS, get_initializer
 from .io import IntegrityError, ModelFormatError, load, register_saveable, save
@@ -36,6 +38,7 @@ __all__ = [
     "Callback",
     "Dense",
     "EarlyStopping",
+    "GradientFlow",
     "History",
     "INITIALIZERS",
     "IntegrityError",
@@ -52,6 +55,8 @@ __all__ = [
     "clip_grad_norm_",
     "clip_grad_value_",
     "datasets",
+    "diagnose",
+    "diagnostics",
     "fit",
     "get_activation",
     "get_initializer",
