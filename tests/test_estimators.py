@@ -72,6 +72,7 @@ EXTRAS = {
     "early_stopping_monitor": "score",
     "convergence_warning": True,
     "dtype": None,
+    "record_diagnostics": False,
 }
 
 
@@ -90,11 +91,13 @@ def test_parameters_and_defaults_are_sklearns_plus_extras(Ml, Sk):
         assert ml_params[name] == value, name
     # the same positional order for scikit-learn's positional parameters
     sk_pos = [
-        p.name for p in inspect.signature(Sk).parameters.values()
+        p.name
+        for p in inspect.signature(Sk).parameters.values()
         if p.kind is p.POSITIONAL_OR_KEYWORD
     ]
     ml_pos = [
-        p.name for p in inspect.signature(Ml).parameters.values()
+        p.name
+        for p in inspect.signature(Ml).parameters.values()
         if p.kind is p.POSITIONAL_OR_KEYWORD
     ]
     assert ml_pos == sk_pos
@@ -160,8 +163,9 @@ def test_bad_loss_is_rejected(Est):
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS)
-@pytest.mark.parametrize("where, bad", [("X", np.nan), ("X", np.inf), ("X", -np.inf),
-                                        ("y", np.inf)])
+@pytest.mark.parametrize(
+    "where, bad", [("X", np.nan), ("X", np.inf), ("X", -np.inf), ("y", np.inf)]
+)
 def test_non_finite_inputs_raise(Est, where, bad):
     Xb = X.copy()
     yb = (Y_BIN if Est is MLPClassifier else Y_REG).astype(float)
@@ -246,9 +250,19 @@ def test_non_finite_weights_raise():
 
 def test_diverging_loss_with_early_stopping_does_not_raise():
     """scikit-learn's non-regression test #29504: divergence + early stopping is no error."""
-    params = dict(hidden_layer_sizes=100, activation="identity", solver="sgd", alpha=0.0001,
-                  learning_rate="constant", learning_rate_init=1, shuffle=True, max_iter=20,
-                  early_stopping=True, n_iter_no_change=10, random_state=0)
+    params = dict(
+        hidden_layer_sizes=100,
+        activation="identity",
+        solver="sgd",
+        alpha=0.0001,
+        learning_rate="constant",
+        learning_rate_init=1,
+        shuffle=True,
+        max_iter=20,
+        early_stopping=True,
+        n_iter_no_change=10,
+        random_state=0,
+    )
     sk, ml = sknn.MLPRegressor(**params), MLPRegressor(**params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -276,9 +290,7 @@ def test_classifier_float32_matches_float64():
     assert all(c.dtype == np.float64 for c in m64.coefs_ + m64.intercepts_)
     p32 = m32.predict_proba(_Xd[300:].astype(np.float32))
     assert p32.dtype == np.float32
-    np.testing.assert_array_equal(
-        m64.predict(_Xd[300:]), m32.predict(_Xd[300:].astype(np.float32))
-    )
+    np.testing.assert_array_equal(m64.predict(_Xd[300:]), m32.predict(_Xd[300:].astype(np.float32)))
     np.testing.assert_allclose(m64.predict_proba(_Xd[300:]), p32, rtol=1e-2)
 
 
@@ -380,8 +392,10 @@ def _forward(coefs, intercepts, X, hidden_acts, out_act):
         "logistic": lambda z: 1.0 / (1.0 + np.exp(-z)),
         "tanh": np.tanh,
         "relu": lambda z: np.maximum(z, 0.0),
-        "softmax": lambda z: np.exp(z - z.max(1, keepdims=True))
-        / np.exp(z - z.max(1, keepdims=True)).sum(1, keepdims=True),
+        "softmax": lambda z: (
+            np.exp(z - z.max(1, keepdims=True))
+            / np.exp(z - z.max(1, keepdims=True)).sum(1, keepdims=True)
+        ),
         "exp": np.exp,
     }
     a = X
@@ -396,22 +410,24 @@ def test_coefs_are_the_classifier_weights(y):
     clf = MLPClassifier(**_quiet(hidden_layer_sizes=(5, 4), activation="tanh")).fit(X, y)
     out = _forward(clf.coefs_, clf.intercepts_, X, ["tanh", "tanh"], clf.out_activation_)
     proba = clf.predict_proba(X)
-    np.testing.assert_allclose(proba[:, 1] if y.ndim == 1 and out.shape[1] == 1 else proba,
-                               out.ravel() if out.shape[1] == 1 else out, rtol=1e-10)
+    np.testing.assert_allclose(
+        proba[:, 1] if y.ndim == 1 and out.shape[1] == 1 else proba,
+        out.ravel() if out.shape[1] == 1 else out,
+        rtol=1e-10,
+    )
 
 
 def test_per_layer_activations():
-    reg = MLPRegressor(**_quiet(hidden_layer_sizes=(6, 5, 4),
-                                activation=["tanh", "relu", "logistic"])).fit(X, Y_REG)
+    reg = MLPRegressor(
+        **_quiet(hidden_layer_sizes=(6, 5, 4), activation=["tanh", "relu", "logistic"])
+    ).fit(X, Y_REG)
     out = _forward(reg.coefs_, reg.intercepts_, X, ["tanh", "relu", "logistic"], "identity")
     np.testing.assert_allclose(reg.predict(X), out.ravel(), rtol=1e-10, atol=1e-12)
     # a list of one repeated name is the same network as the name itself
-    a = MLPRegressor(**_quiet(hidden_layer_sizes=(5, 4), activation=["tanh", "tanh"])).fit(
-        X, Y_REG)
+    a = MLPRegressor(**_quiet(hidden_layer_sizes=(5, 4), activation=["tanh", "tanh"])).fit(X, Y_REG)
     b = MLPRegressor(**_quiet(hidden_layer_sizes=(5, 4), activation="tanh")).fit(X, Y_REG)
     np.testing.assert_array_equal(a.predict(X), b.predict(X))
-    c = MLPRegressor(**_quiet(hidden_layer_sizes=(5, 4), activation=["tanh", "relu"])).fit(
-        X, Y_REG)
+    c = MLPRegressor(**_quiet(hidden_layer_sizes=(5, 4), activation=["tanh", "relu"])).fit(X, Y_REG)
     assert not np.array_equal(b.predict(X), c.predict(X))
 
 
@@ -480,8 +496,9 @@ def test_partial_fit_continues_training(Est, solver):
             est.partial_fit(X, Y_MULTI + 1)  # class 3 was never declared
 
 
-@pytest.mark.parametrize("Ml, Sk", [(MLPClassifier, sknn.MLPClassifier),
-                                    (MLPRegressor, sknn.MLPRegressor)])
+@pytest.mark.parametrize(
+    "Ml, Sk", [(MLPClassifier, sknn.MLPClassifier), (MLPRegressor, sknn.MLPRegressor)]
+)
 def test_partial_fit_lbfgs_is_unavailable_like_sklearn(Ml, Sk):
     ml = Ml(solver="lbfgs")
     with pytest.raises(AttributeError, match="lbfgs"):
@@ -512,12 +529,21 @@ def test_partial_fit_after_fit(Est):
 # warm_start, compared with scikit-learn
 # --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
-@pytest.mark.parametrize("Ml, Sk", [(MLPClassifier, sknn.MLPClassifier),
-                                    (MLPRegressor, sknn.MLPRegressor)])
+@pytest.mark.parametrize(
+    "Ml, Sk", [(MLPClassifier, sknn.MLPClassifier), (MLPRegressor, sknn.MLPRegressor)]
+)
 def test_warm_start_no_convergence_like_sklearn(Ml, Sk, solver):
-    params = dict(solver=solver, warm_start=True, early_stopping=False, max_iter=10,
-                  n_iter_no_change=np.inf, random_state=0, hidden_layer_sizes=(10,))
+    params = dict(
+        solver=solver,
+        warm_start=True,
+        early_stopping=False,
+        max_iter=10,
+        n_iter_no_change=np.inf,
+        random_state=0,
+        hidden_layer_sizes=(10,),
+    )
     ml, sk = Ml(**params), Sk(**params)
     for max_iter in (10, 20):
         ml.set_params(max_iter=max_iter)
@@ -533,8 +559,14 @@ def test_warm_start_no_convergence_like_sklearn(Ml, Sk, solver):
 
 
 def test_warm_start_keeps_weights_and_checks_classes():
-    clf = MLPClassifier(hidden_layer_sizes=2, solver="lbfgs", warm_start=True, random_state=42,
-                        tol=1e-2, max_iter=500).fit(_Xi, _yi)
+    clf = MLPClassifier(
+        hidden_layer_sizes=2,
+        solver="lbfgs",
+        warm_start=True,
+        random_state=42,
+        tol=1e-2,
+        max_iter=500,
+    ).fit(_Xi, _yi)
     w = [c.copy() for c in clf.coefs_]
     clf.set_params(max_iter=1)
     with warnings.catch_warnings():
@@ -545,15 +577,22 @@ def test_warm_start_keeps_weights_and_checks_classes():
     y_3alt = np.array([0] * 50 + [1] * 50 + [3] * 50)
     with pytest.raises(ValueError, match="warm_start can only be used where `y` has the same"):
         clf.fit(_Xi, y_3alt)
-    cold = MLPClassifier(hidden_layer_sizes=2, solver="lbfgs", random_state=42, tol=1e-2,
-                         max_iter=500).fit(_Xi, _yi)
+    cold = MLPClassifier(
+        hidden_layer_sizes=2, solver="lbfgs", random_state=42, tol=1e-2, max_iter=500
+    ).fit(_Xi, _yi)
     cold.fit(_Xi, y_3alt)  # without warm_start a new problem is fine
     np.testing.assert_array_equal(cold.classes_, [0, 1, 3])
 
 
 def test_warm_start_with_early_stopping_extends_validation_scores():
-    mlp = MLPRegressor(max_iter=10, random_state=0, warm_start=True, early_stopping=True,
-                       hidden_layer_sizes=(10,), convergence_warning=False)
+    mlp = MLPRegressor(
+        max_iter=10,
+        random_state=0,
+        warm_start=True,
+        early_stopping=True,
+        hidden_layer_sizes=(10,),
+        convergence_warning=False,
+    )
     mlp.fit(_Xi, _yi)
     n = len(mlp.validation_scores_)
     mlp.set_params(max_iter=20)
@@ -570,13 +609,13 @@ _Xg, _yg = make_classification(n_samples=120, n_features=5, n_informative=3, ran
 
 def test_grid_search_parallel_equals_serial():
     grid = {"hidden_layer_sizes": [(2,), (6,)], "random_state": [0, 1, 2]}
-    est = MLPClassifier(solver="lbfgs", max_iter=50, activation="tanh",
-                        convergence_warning=False)
+    est = MLPClassifier(solver="lbfgs", max_iter=50, activation="tanh", convergence_warning=False)
     serial = GridSearchCV(est, grid, cv=3, n_jobs=1).fit(_Xg, _yg)
     parallel = GridSearchCV(est, grid, cv=3, n_jobs=-1).fit(_Xg, _yg)
     assert parallel.best_params_ == serial.best_params_
-    np.testing.assert_allclose(parallel.cv_results_["mean_test_score"],
-                               serial.cv_results_["mean_test_score"])
+    np.testing.assert_allclose(
+        parallel.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"]
+    )
     assert parallel.best_score_ > 0.7
     assert isinstance(parallel.best_estimator_, MLPClassifier)
     np.testing.assert_array_equal(parallel.predict(_Xg), serial.predict(_Xg))
@@ -599,8 +638,13 @@ def test_convergence_warning_false_is_silent_also_in_grid_search_workers():
         warnings.simplefilter("error", ConvergenceWarning)
         GridSearchCV(est, grid, cv=2, n_jobs=2, error_score="raise").fit(_Xg, _yg)
         with pytest.raises(ConvergenceWarning):
-            GridSearchCV(clone(est).set_params(convergence_warning=True), grid, cv=2,
-                         n_jobs=2, error_score="raise").fit(_Xg, _yg)
+            GridSearchCV(
+                clone(est).set_params(convergence_warning=True),
+                grid,
+                cv=2,
+                n_jobs=2,
+                error_score="raise",
+            ).fit(_Xg, _yg)
 
 
 def test_cross_val_score_and_pipeline():
@@ -610,8 +654,13 @@ def test_cross_val_score_and_pipeline():
     pipe.fit(_Xg * 100 + 7, _yg)
     assert pipe.score(_Xg * 100 + 7, _yg) > 0.85
     assert pipe.predict_proba(_Xg[:5] * 100 + 7).shape == (5, 2)
-    r = cross_val_score(make_pipeline(StandardScaler(), MLPRegressor(**_quiet(solver="lbfgs"))),
-                        X, Y_REG, cv=3, scoring="neg_mean_squared_error")
+    r = cross_val_score(
+        make_pipeline(StandardScaler(), MLPRegressor(**_quiet(solver="lbfgs"))),
+        X,
+        Y_REG,
+        cv=3,
+        scoring="neg_mean_squared_error",
+    )
     assert np.isfinite(r).all()
 
 
@@ -788,9 +837,19 @@ def _initial(units, seed, activation="tanh"):
 
 def test_grad_norms_are_mean_per_layer_weight_gradient_norms():
     lr = 0.05
-    params = dict(hidden_layer_sizes=(5,), activation="tanh", solver="sgd", momentum=0.0,
-                  learning_rate_init=lr, alpha=0.0, shuffle=False, max_iter=1,
-                  batch_size=40, random_state=4, convergence_warning=False)
+    params = dict(
+        hidden_layer_sizes=(5,),
+        activation="tanh",
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=lr,
+        alpha=0.0,
+        shuffle=False,
+        max_iter=1,
+        batch_size=40,
+        random_state=4,
+        convergence_warning=False,
+    )
     reg = MLPRegressor(**params).fit(X, Y_REG)
     W0, b0, W1, b1 = _initial([4, 5, 1], 4)
     norms = []
@@ -837,10 +896,20 @@ def test_early_stopping_history_equals_validation_scores(Est):
 
 def test_early_stopping_monitor_loss_stops_at_best_val_loss():
     seed, frac, patience = 5, 0.25, 4
-    params = dict(hidden_layer_sizes=(30,), solver="adam", learning_rate_init=0.05,
-                  alpha=0.0, early_stopping=True, early_stopping_monitor="loss",
-                  validation_fraction=frac, n_iter_no_change=patience, tol=0.0,
-                  max_iter=400, random_state=seed, batch_size=16)
+    params = dict(
+        hidden_layer_sizes=(30,),
+        solver="adam",
+        learning_rate_init=0.05,
+        alpha=0.0,
+        early_stopping=True,
+        early_stopping_monitor="loss",
+        validation_fraction=frac,
+        n_iter_no_change=patience,
+        tol=0.0,
+        max_iter=400,
+        random_state=seed,
+        batch_size=16,
+    )
     # a small noisy problem that overfits: the validation loss turns up
     rs = np.random.RandomState(1)
     Xn = rs.uniform(-2, 2, (60, 1))
@@ -860,10 +929,19 @@ def test_early_stopping_monitor_loss_stops_at_best_val_loss():
 def test_early_stopping_monitor_loss_classifier():
     """monitor="loss": stops n_iter_no_change + 1 epochs after the lowest validation loss."""
     patience = 3
-    params = dict(hidden_layer_sizes=(30,), solver="adam", learning_rate_init=0.05,
-                  early_stopping=True, early_stopping_monitor="loss", validation_fraction=0.3,
-                  n_iter_no_change=patience, tol=0.0, max_iter=300, random_state=0,
-                  batch_size=16)
+    params = dict(
+        hidden_layer_sizes=(30,),
+        solver="adam",
+        learning_rate_init=0.05,
+        early_stopping=True,
+        early_stopping_monitor="loss",
+        validation_fraction=0.3,
+        n_iter_no_change=patience,
+        tol=0.0,
+        max_iter=300,
+        random_state=0,
+        batch_size=16,
+    )
     rs = np.random.RandomState(2)
     Xn = rs.randn(80, 5)
     yn = (Xn[:, 0] + 0.8 * rs.randn(80) > 0).astype(int)  # noisy labels: overfits
@@ -881,15 +959,22 @@ def test_early_stopping_monitor_loss_classifier():
 # the extras: batch_norm, clipping, initializers, every activation
 # --------------------------------------------------------------------------
 
-_Xm, _ym = make_classification(n_samples=200, n_features=6, n_informative=4,
-                               class_sep=1.5, random_state=0)
+_Xm, _ym = make_classification(
+    n_samples=200, n_features=6, n_informative=4, class_sep=1.5, random_state=0
+)
 
 
 @pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
 def test_batch_norm_trains(solver):
-    clf = MLPClassifier(hidden_layer_sizes=(16, 8), batch_norm=True, solver=solver,
-                        learning_rate_init=0.01, max_iter=80, random_state=0,
-                        convergence_warning=False).fit(_Xm * 10 + 3, _ym)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(16, 8),
+        batch_norm=True,
+        solver=solver,
+        learning_rate_init=0.01,
+        max_iter=80,
+        random_state=0,
+        convergence_warning=False,
+    ).fit(_Xm * 10 + 3, _ym)
     layers = clf.net_.layers
     bn_at = [i for i, layer in enumerate(layers) if isinstance(layer, mlplab.BatchNorm)]
     assert len(bn_at) == 2  # one per hidden layer, right after its weighted sum
@@ -900,15 +985,21 @@ def test_batch_norm_trains(solver):
     p_one = np.vstack([clf.predict_proba(_Xm[i : i + 1] * 10 + 3) for i in range(5)])
     np.testing.assert_allclose(p_one, p_batch[:5], rtol=1e-10)
     np.testing.assert_array_equal(clf.predict_proba(_Xm * 10 + 3), p_batch)
-    plain = MLPClassifier(hidden_layer_sizes=(16, 8), solver=solver, max_iter=80,
-                          learning_rate_init=0.01, random_state=0,
-                          convergence_warning=False).fit(_Xm * 10 + 3, _ym)
+    plain = MLPClassifier(
+        hidden_layer_sizes=(16, 8),
+        solver=solver,
+        max_iter=80,
+        learning_rate_init=0.01,
+        random_state=0,
+        convergence_warning=False,
+    ).fit(_Xm * 10 + 3, _ym)
     assert not any(isinstance(layer, mlplab.BatchNorm) for layer in plain.net_.layers)
 
 
 def _theta(est):
-    return np.concatenate([a.ravel() for pair in zip(est.coefs_, est.intercepts_, strict=True)
-                           for a in pair])
+    return np.concatenate(
+        [a.ravel() for pair in zip(est.coefs_, est.intercepts_, strict=True) for a in pair]
+    )
 
 
 def _ref_theta(units, seed):
@@ -919,9 +1010,19 @@ def _ref_theta(units, seed):
 def test_clip_norm_limits_the_update(clip):
     """Plain full-batch SGD, one step: ||delta theta|| = lr * min(||g||, clip_norm)."""
     lr = 0.5
-    params = dict(hidden_layer_sizes=(5,), activation="tanh", solver="sgd", momentum=0.0,
-                  learning_rate_init=lr, alpha=0.0, shuffle=False, max_iter=1,
-                  batch_size=len(X), random_state=2, convergence_warning=False)
+    params = dict(
+        hidden_layer_sizes=(5,),
+        activation="tanh",
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=lr,
+        alpha=0.0,
+        shuffle=False,
+        max_iter=1,
+        batch_size=len(X),
+        random_state=2,
+        convergence_warning=False,
+    )
     y = 5 * Y_REG  # a large gradient
     theta0 = _ref_theta([4, 5, 1], 2)
     free = MLPRegressor(**params).fit(X, y)
@@ -931,15 +1032,29 @@ def test_clip_norm_limits_the_update(clip):
     assert step_free > lr * clip * 1.5  # the unclipped gradient is larger than clip_norm
     np.testing.assert_allclose(step, lr * clip, rtol=1e-9)
     # the direction is unchanged: clipping only rescales
-    np.testing.assert_allclose((_theta(clipped) - theta0) / step,
-                               (_theta(free) - theta0) / step_free, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(
+        (_theta(clipped) - theta0) / step,
+        (_theta(free) - theta0) / step_free,
+        rtol=1e-8,
+        atol=1e-12,
+    )
 
 
 def test_clip_value_limits_each_component():
     lr = 0.5
-    params = dict(hidden_layer_sizes=(5,), activation="tanh", solver="sgd", momentum=0.0,
-                  learning_rate_init=lr, alpha=0.0, shuffle=False, max_iter=1,
-                  batch_size=len(X), random_state=2, convergence_warning=False)
+    params = dict(
+        hidden_layer_sizes=(5,),
+        activation="tanh",
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=lr,
+        alpha=0.0,
+        shuffle=False,
+        max_iter=1,
+        batch_size=len(X),
+        random_state=2,
+        convergence_warning=False,
+    )
     y = 5 * Y_REG
     theta0 = _ref_theta([4, 5, 1], 2)
     d_free = _theta(MLPRegressor(**params).fit(X, y)) - theta0
@@ -949,8 +1064,15 @@ def test_clip_value_limits_each_component():
 
 
 def test_clipping_keeps_a_large_learning_rate_stable():
-    params = dict(hidden_layer_sizes=(16,), solver="sgd", momentum=0.9, learning_rate_init=0.5,
-                  max_iter=30, random_state=0, convergence_warning=False)
+    params = dict(
+        hidden_layer_sizes=(16,),
+        solver="sgd",
+        momentum=0.9,
+        learning_rate_init=0.5,
+        max_iter=30,
+        random_state=0,
+        convergence_warning=False,
+    )
     y = 50 * Y_REG
     reg = MLPRegressor(**params, clip_norm=1.0).fit(X, y)
     assert np.isfinite(reg.loss_curve_).all() and np.isfinite(reg.predict(X)).all()
@@ -972,14 +1094,26 @@ TRAINABLE = sorted(set(mlplab.ACTIVATIONS) - {"step"})
 
 @pytest.mark.parametrize("name", TRAINABLE)
 def test_every_activation_trains(name):
-    reg = MLPRegressor(hidden_layer_sizes=(8,), activation=name, solver="adam",
-                       learning_rate_init=0.01, max_iter=40, random_state=0,
-                       convergence_warning=False).fit(X, Y_REG)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(8,),
+        activation=name,
+        solver="adam",
+        learning_rate_init=0.01,
+        max_iter=40,
+        random_state=0,
+        convergence_warning=False,
+    ).fit(X, Y_REG)
     assert np.isfinite(reg.loss_curve_).all()
     assert reg.loss_curve_[-1] < reg.loss_curve_[0]
     assert np.isfinite(reg.predict(X)).all()
-    clf = MLPClassifier(hidden_layer_sizes=(8,), activation=[name], solver="lbfgs",
-                        max_iter=40, random_state=0, convergence_warning=False).fit(X, Y_BIN)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(8,),
+        activation=[name],
+        solver="lbfgs",
+        max_iter=40,
+        random_state=0,
+        convergence_warning=False,
+    ).fit(X, Y_BIN)
     assert np.isfinite(clf.loss_) and clf.score(X, Y_BIN) > 0.6
 
 
@@ -994,8 +1128,14 @@ def test_step_activation_is_rejected_clearly():
 
 
 def test_verbose_prints_like_sklearn(capsys):
-    params = dict(hidden_layer_sizes=(4,), solver="sgd", max_iter=3, verbose=True,
-                  random_state=0, learning_rate_init=0.01)
+    params = dict(
+        hidden_layer_sizes=(4,),
+        solver="sgd",
+        max_iter=3,
+        verbose=True,
+        random_state=0,
+        learning_rate_init=0.01,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         sknn.MLPRegressor(**params).fit(X, Y_REG)
@@ -1033,8 +1173,13 @@ def test_integer_sample_weight_equals_repetition(Est, solver):
 @pytest.mark.parametrize("Est", ESTIMATORS)
 def test_lbfgs_history_score_ends_at_the_final_training_score(Est):
     y = _y_for(Est)
-    est = Est(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=60, random_state=0,
-              convergence_warning=False).fit(X, y)
+    est = Est(
+        hidden_layer_sizes=(8,),
+        solver="lbfgs",
+        max_iter=60,
+        random_state=0,
+        convergence_warning=False,
+    ).fit(X, y)
     assert len(est.history_["score"]) == len(est.history_["loss"]) == est.n_iter_
     assert est.history_["score"][-1] == pytest.approx(est.score(X, y), rel=1e-12, abs=1e-12)
 
@@ -1042,11 +1187,54 @@ def test_lbfgs_history_score_ends_at_the_final_training_score(Est):
 @pytest.mark.parametrize("Est", ESTIMATORS)
 def test_stochastic_history_score_is_a_running_training_score(Est):
     y = _y_for(Est)
-    est = Est(hidden_layer_sizes=(16,), solver="adam", learning_rate_init=0.01, max_iter=40,
-              random_state=0, convergence_warning=False).fit(X, y)
+    est = Est(
+        hidden_layer_sizes=(16,),
+        solver="adam",
+        learning_rate_init=0.01,
+        max_iter=40,
+        random_state=0,
+        convergence_warning=False,
+    ).fit(X, y)
     scores = np.asarray(est.history_["score"])
     assert scores.shape == (est.n_iter_,) and np.isfinite(scores).all()
     assert scores[-5:].mean() > scores[:5].mean()  # it learns, and the record shows it
     # accumulated over the epoch's batches while the weights moved: close to, not
     # equal to, a fresh pass at the end
     assert abs(scores[-1] - est.score(X, y)) < 0.1
+
+
+# --------------------------------------------------------------------------
+# diagnostics_: the per-epoch gradient-flow record (record_diagnostics=True)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_diagnostics_attribute_records_every_epoch_and_layer(Est, solver):
+    from mlplab.diagnostics import layer_stats
+
+    y = _y_for(Est)
+    est = Est(
+        hidden_layer_sizes=(6, 4),
+        solver=solver,
+        max_iter=15,
+        random_state=0,
+        record_diagnostics=True,
+        convergence_warning=False,
+    ).fit(X, y)
+    d = est.diagnostics_
+    assert d["grad_norm_W"].shape == (est.n_iter_, est.n_layers_ - 1)
+    assert len(d["layers"]) == est.n_layers_ - 1
+    assert np.isfinite(d["grad_norm_W"]).all() and (d["grad_norm_W"] > 0).all()
+    if solver == "lbfgs":  # the last row is the final iterate's own backward pass
+        est._loss_grad(np.ascontiguousarray(X), est._targets(est._encode(y), np.float64), None)
+        last = [s["grad_norm_W"] for s in layer_stats(est.net_)]
+        np.testing.assert_allclose(d["grad_norm_W"][-1], last, rtol=1e-10)
+
+
+def test_diagnostics_attribute_needs_the_flag():
+    est = MLPRegressor(hidden_layer_sizes=(4,), max_iter=3, convergence_warning=False)
+    est.fit(X, _y_for(MLPRegressor))
+    assert not hasattr(est, "diagnostics_")
+    with pytest.raises(AttributeError, match="record_diagnostics=True"):
+        _ = est.diagnostics_

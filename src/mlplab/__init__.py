@@ -12,10 +12,9 @@ Notation (code <-> lecture): z = x W + b is the lecture's weighted sum g(x) = w^
 (the lecture's J_e). See docs/notation.md.
 """
 
-from . import activations, datasets, initializers, losses, optimizers
+from . import activations, datasets, diagnostics, initializers, losses, optimizers
 from .activations import ACTIVATIONS, get_activation
 from .callbacks import Callback, EarlyStopping
-from . import diagnostics
 from .clipping import clip_grad_norm_, clip_grad_value_
 from .diagnostics import GradientFlow, diagnose
 from .estimators import MLPClassifier, MLPRegressor

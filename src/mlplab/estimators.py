@@ -74,6 +74,7 @@ from sklearn.utils.validation import (
 from ._checks import check_choice, check_dtype, check_float, check_int, format_choices
 from .activations import ACTIVATIONS, ALIASES
 from .clipping import _clip_
+from .diagnostics import RECORDED, layer_stats
 from .initializers import get_initializer
 from .io import register_saveable
 from .layers import ActivationLayer, BatchNorm, Dense
@@ -193,6 +194,7 @@ class _BaseMLP(BaseEstimator):
         early_stopping_monitor="score",
         convergence_warning=True,
         dtype=None,
+        record_diagnostics=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -224,6 +226,7 @@ class _BaseMLP(BaseEstimator):
         self.clip_value = clip_value
         self.early_stopping_monitor = early_stopping_monitor
         self.convergence_warning = convergence_warning
+        self.record_diagnostics = record_diagnostics
         self.dtype = dtype
 
     # ------------------------------------------------------------ validation
@@ -304,6 +307,7 @@ class _BaseMLP(BaseEstimator):
             "early_stopping",
             "batch_norm",
             "convergence_warning",
+            "record_diagnostics",
         ):
             value = getattr(self, name)
             if not isinstance(value, (bool, np.bool_)):
@@ -370,6 +374,7 @@ class _BaseMLP(BaseEstimator):
         self._best_val_loss = np.inf
         self.history_ = {"loss": []}
         self.grad_norms_ = np.zeros((0, self.n_layers_ - 1))
+        self._diag_rows: list[list[dict[str, Any]]] = []
 
     @staticmethod
     def _dense_layers(net: Sequential) -> list[Dense]:
@@ -396,6 +401,31 @@ class _BaseMLP(BaseEstimator):
         b = [v for k, v in offsets.items() if k in dense_b]
         rest = [v for k, v in offsets.items() if not k.endswith(".W") and k not in dense_b]
         return np.concatenate(w + b + rest)
+
+    def _record_diagnostics(self) -> None:
+        if self.record_diagnostics:
+            self._diag_rows.append(layer_stats(self.net_))
+
+    @property
+    def diagnostics_(self) -> dict[str, Any]:
+        """Per epoch (L-BFGS: per iteration) and weight layer, from the last batch's
+        backward pass: gradient norms, activation mean/std, mean |f'(z)|, saturation,
+        dead units (see ``mlplab.diagnostics.layer_stats``). Needs ``record_diagnostics=True``.
+        """
+        check_is_fitted(self)
+        if not self.record_diagnostics:
+            raise AttributeError(
+                "diagnostics_ is recorded only with record_diagnostics=True "
+                "(grad_norms_ is always there)."
+            )
+        rows = getattr(self, "_diag_rows", [])
+        keys = [k for k in RECORDED if k != "update_ratio"]
+        out: dict[str, Any] = {"layers": [s["name"] for s in rows[0]] if rows else []}
+        for k in keys:
+            out[k] = np.array([[s[k] for s in row] for row in rows], dtype=float).reshape(
+                len(rows), -1
+            )
+        return out
 
     def _layer_grad_norms(self) -> np.ndarray:
         return np.array([math.sqrt(float(np.dot(g, g))) for g in self._weight_slices])
@@ -486,12 +516,14 @@ class _BaseMLP(BaseEstimator):
                 # the accepted point was the last one evaluated: its caches are current
                 stats = self._score_stats(net.layers[-1].a, Y, sw)
                 norms.append(self._layer_grad_norms())
+                self._record_diagnostics()
             else:
                 theta[order] = intermediate_result.x
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                     self._loss_grad(X, Y, sw)
                 stats = self._score_stats(net.layers[-1].a, Y, sw)
                 norms.append(self._layer_grad_norms())
+                self._record_diagnostics()
             self.history_.setdefault("score", []).append(self._score_from(stats, sst))
             if val is not None:
                 theta[order] = intermediate_result.x
@@ -623,6 +655,7 @@ class _BaseMLP(BaseEstimator):
                     self.history_["loss"].append(self.loss_)
                     self.history_.setdefault("score", []).append(self._score_from(stats, sst))
                     epoch_norms.append(layer_norms / max(n_batches, 1))
+                    self._record_diagnostics()  # from the epoch's last batch
                     if self.verbose:
                         print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
                     self._update_no_improvement_count(early_stopping, val)
@@ -911,6 +944,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         early_stopping_monitor="score",
         convergence_warning=True,
         dtype=None,
+        record_diagnostics=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -944,6 +978,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             early_stopping_monitor=early_stopping_monitor,
             convergence_warning=convergence_warning,
             dtype=dtype,
+            record_diagnostics=record_diagnostics,
         )
 
     _score_function = staticmethod(accuracy_score)
@@ -1169,6 +1204,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         early_stopping_monitor="score",
         convergence_warning=True,
         dtype=None,
+        record_diagnostics=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1202,6 +1238,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             early_stopping_monitor=early_stopping_monitor,
             convergence_warning=convergence_warning,
             dtype=dtype,
+            record_diagnostics=record_diagnostics,
         )
 
     _score_function = staticmethod(r2_score)
