@@ -14,6 +14,7 @@ Notation (code <-> lecture): z = x W + b is the lecture's weighted sum g(x) = w^
 
 from . import activations, datasets, diagnostics, initializers, losses, optimizers
 from .activations import ACTIVATIONS, get_activation
+from .backprop import backprop_by_hand
 from .callbacks import Callback, EarlyStopping
 from .clipping import clip_grad_norm_, clip_grad_value_
 from .diagnostics import GradientFlow, diagnose
@@ -51,6 +52,7 @@ __all__ = [
     "TrainState",
     "TrainingDivergedError",
     "activations",
+    "backprop_by_hand",
     "clip_grad_norm_",
     "clip_grad_value_",
     "datasets",

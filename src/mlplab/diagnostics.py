@@ -338,13 +338,14 @@ class Diagnosis:
         pt = self.lang == "pt"
         lines = [
             ("Diagnóstico do gradiente" if pt else "Gradient doctor")
-            + f" (loss {self.loss:.4g}, ‖∇‖ {self.global_norm:.3g})"
+            + f" ({'perda' if pt else 'loss'} {self.loss:.4g}, ‖∇‖ {self.global_norm:.3g})"
         ]
         for s in self.stats:
             lines.append(
                 f"  {s['name']:<28} ‖dW‖={s['grad_norm_W']:.3g}"
-                f"  mean|f'|={s['mean_abs_fprime']:.3g}"
-                f"  sat={s['saturation']:.0%}  dead={s['dead_fraction']:.0%}"
+                f"  {'média' if pt else 'mean'}|f'|={s['mean_abs_fprime']:.3g}"
+                f"  {'sat' if pt else 'sat'}={s['saturation']:.0%}"
+                f"  {'mortas' if pt else 'dead'}={s['dead_fraction']:.0%}"
             )
         remedies: dict[str, str] = {}
         for f in self.findings:

@@ -81,6 +81,7 @@ from .layers import ActivationLayer, BatchNorm, Dense
 from .losses import Loss
 from .network import Sequential
 from .optimizers import SGD, Adam
+from .training import small_net_threads
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -462,9 +463,12 @@ class _BaseMLP(BaseEstimator):
             Xv = validate_data(self, Xv, accept_sparse=["csr", "csc"], reset=False)
             val = (Xv.astype(dtype, copy=False), np.asarray(yv), None)
         if self.solver in _STOCHASTIC:
-            self._fit_stochastic(X, Y, sample_weight, incremental, val)
+            batch = min(200, X.shape[0]) if self.batch_size == "auto" else self.batch_size
+            with small_net_threads(self.net_, min(batch, X.shape[0])):
+                self._fit_stochastic(X, Y, sample_weight, incremental, val)
         else:
-            self._fit_lbfgs(X, Y, sample_weight, val)
+            with small_net_threads(self.net_, X.shape[0]):
+                self._fit_lbfgs(X, Y, sample_weight, val)
         if not np.isfinite(self.net_.theta).all():
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may contain "
