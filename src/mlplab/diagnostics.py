@@ -33,6 +33,7 @@ import numpy as np
 
 from .activations import ELU, GELU, Identity, LeakyReLU, Logistic, PReLU, ReLU, SiLU, Softplus, Tanh
 from .callbacks import Callback
+from .clipping import global_norm
 from .layers import ActivationLayer, Dense
 from .network import Sequential
 
@@ -101,56 +102,83 @@ def layer_stats(net: Sequential) -> list[dict[str, Any]]:
     asymptote), ``dead_fraction`` (ReLU: fraction of units that output 0 for
     every sample of the batch), ``nonfinite`` (any NaN/inf in outputs or gradients).
     """
-    stats = []
-    for i, dense, act_layer in _units(net):
-        gW, gb = dense.dW, dense.db
-        sqW = _sqnorm(gW)
-        rec: dict[str, Any] = {
-            "layer": i,
-            "name": f"{i}:{type(dense).__name__}({act_layer.activation.name})",
-            "activation": act_layer.activation.name,
-            "units": dense.units,
-            "grad_norm_W": math.sqrt(sqW),
-            "grad_norm_b": math.sqrt(_sqnorm(gb)),
-            "grad_rms_W": math.sqrt(sqW / gW.size),
-            "weight_norm": math.sqrt(_sqnorm(dense.W)),
-        }
-        a, z = act_layer.a, act_layer.z
-        if isinstance(a, np.ndarray) and isinstance(z, np.ndarray) and a.shape == z.shape:
-            f = act_layer.activation
-            with np.errstate(all="ignore"):
-                rec["act_mean"] = float(a.mean())
-                rec["act_std"] = float(a.std())
-                if f.elementwise and not isinstance(f, Identity):
-                    rec["mean_abs_fprime"] = float(np.abs(f.derivative(z, a)).mean())
-                else:
-                    rec["mean_abs_fprime"] = 1.0 if isinstance(f, Identity) else math.nan
-                if isinstance(f, Logistic):
-                    rec["saturation"] = float(np.mean((a < 0.01) | (a > 0.99)))
-                elif isinstance(f, Tanh):
-                    rec["saturation"] = float(np.mean(np.abs(a) > 0.99))
-                else:
-                    rec["saturation"] = 0.0
-                if isinstance(f, _RELU_LIKE):
-                    rec["dead_fraction"] = float(np.mean(~(a > 0).any(axis=0)))
-                else:
-                    rec["dead_fraction"] = 0.0
-                rec["nonfinite"] = bool(
-                    not np.isfinite(a).all()
-                    or not np.isfinite(gW).all()
-                    or not np.isfinite(gb).all()
-                )
-        else:
-            rec.update(
-                act_mean=math.nan,
-                act_std=math.nan,
-                mean_abs_fprime=math.nan,
-                saturation=0.0,
-                dead_fraction=0.0,
-                nonfinite=bool(not np.isfinite(sqW)),
-            )
-        stats.append(rec)
-    return stats
+    with np.errstate(all="ignore"):  # a diverged network must not warn: its stats say so
+        return [_one_layer(i, dense, act_layer) for i, dense, act_layer in _units(net)]
+
+
+def _fprime(f: Any, z: np.ndarray, a: np.ndarray, layer: Any) -> np.ndarray:
+    """f'(z), with a PReLU's trained slopes (not the activation's initial alpha)."""
+    if f.learnable and "alpha" in getattr(layer, "params", {}):
+        return np.where(z > 0, 1.0, layer.params["alpha"])
+    return f.derivative(z, a)
+
+
+def _one_layer(i: int, dense: Dense, act_layer: Any) -> dict[str, Any]:
+    gW, gb = dense.dW, dense.db
+    sqW, sqb = _sqnorm(gW), _sqnorm(gb)
+    rec: dict[str, Any] = {
+        "layer": i,
+        "name": f"{i}:{type(dense).__name__}({act_layer.activation.name})",
+        "activation": act_layer.activation.name,
+        "units": dense.units,
+        "grad_norm_W": math.sqrt(sqW),
+        "grad_norm_b": math.sqrt(sqb),
+        "grad_rms_W": math.sqrt(sqW / gW.size),
+        "weight_norm": math.sqrt(_sqnorm(dense.W)),
+    }
+    # a sum of squares is finite iff every entry is (barring overflow past 1e154,
+    # which the exact check below then settles)
+    grad_bad = not (math.isfinite(sqW) and math.isfinite(sqb)) and not (
+        np.isfinite(gW).all() and np.isfinite(gb).all()
+    )
+    a, z = act_layer.a, act_layer.z
+    f = act_layer.activation
+    if a is z and not isinstance(f, Identity) and isinstance(z, np.ndarray):
+        a = f.forward(z)  # a fused output layer keeps only z during training
+    if not (isinstance(a, np.ndarray) and isinstance(z, np.ndarray) and a.shape == z.shape):
+        rec.update(
+            act_mean=math.nan,
+            act_std=math.nan,
+            mean_abs_fprime=math.nan,
+            saturation=0.0,
+            dead_fraction=0.0,
+            nonfinite_act=False,
+            nonfinite=grad_bad,
+        )
+        return rec
+    n = a.size
+    flat = a.reshape(-1)
+    s1, s2 = float(flat.sum()), float(np.dot(flat, flat))  # mean and variance from two sums
+    act_bad = not math.isfinite(s1 + s2) and not np.isfinite(a).all()
+    mean = s1 / n
+    rec["act_mean"] = mean
+    rec["act_std"] = math.sqrt(max(s2 / n - mean * mean, 0.0))
+    # mean |f'(z)|: free from the sums for tanh (1 - a^2) and logistic (a - a^2)
+    if isinstance(f, Identity):
+        rec["mean_abs_fprime"] = 1.0
+    elif isinstance(f, Tanh):
+        rec["mean_abs_fprime"] = 1.0 - s2 / n
+    elif isinstance(f, Logistic):
+        rec["mean_abs_fprime"] = (s1 - s2) / n
+    elif isinstance(f, ReLU):
+        rec["mean_abs_fprime"] = np.count_nonzero(z > 0) / n
+    elif f.elementwise:
+        rec["mean_abs_fprime"] = float(np.abs(_fprime(f, z, a, act_layer)).mean())
+    else:
+        rec["mean_abs_fprime"] = math.nan  # softmax: not elementwise
+    if isinstance(f, Logistic):
+        rec["saturation"] = float(np.count_nonzero((a < 0.01) | (a > 0.99))) / n
+    elif isinstance(f, Tanh):
+        rec["saturation"] = float(np.count_nonzero(np.abs(a) > 0.99)) / n
+    else:
+        rec["saturation"] = 0.0
+    if isinstance(f, _RELU_LIKE):
+        rec["dead_fraction"] = float(np.mean(~(a > 0).any(axis=0)))
+    else:
+        rec["dead_fraction"] = 0.0
+    rec["nonfinite_act"] = bool(act_bad)
+    rec["nonfinite"] = bool(act_bad or grad_bad)
+    return rec
 
 
 #: The per-layer quantities GradientFlow records (each an (epochs, layers) array).
@@ -169,14 +197,20 @@ RECORDED = (
 
 
 class GradientFlow(Callback):
-    """Record, per weight layer and epoch (and per step with ``every_step=True``),
-    the gradient norms, the update/weight ratio, the activation statistics,
-    saturation, dead units and the pre-clip global gradient norm.
+    """Record, per weight layer and epoch, what the gradient does.
 
-    Values per epoch are means over the epoch's batches. After training:
-    ``flow.history["grad_norm_W"]`` is an array (epochs, layers);
-    ``flow.global_norm`` (epochs,); ``flow.layer_names``; ``flow.to_dict()``
-    gives plain lists (JSON, the playground's stream).
+    Every step (cheap: one pass over the flat gradient): the norms of dL/dW and
+    dL/db of each layer and the pre-clip global norm; the epoch's value is their
+    mean over its batches. Once per epoch, from the epoch's last batch: the
+    activations' mean and standard deviation, mean |f'(z)|, saturation and dead
+    units (``layer_stats``), and the update ratio ||W_end - W_start|| / ||W_start||
+    over the epoch. ``every_step=True`` also keeps the full ``layer_stats`` of every
+    step in ``flow.steps`` (costly: for looking closely, not for long runs).
+
+    After training: ``flow.history["grad_norm_W"]`` is an array (epochs, layers);
+    ``flow.global_norm`` (epochs,); ``flow.layer_names``; ``flow.to_dict()`` gives
+    plain lists (JSON, the playground's stream). Recording off costs nothing:
+    without the callback nothing runs.
     """
 
     def __init__(self, every_step: bool = False) -> None:
@@ -184,67 +218,79 @@ class GradientFlow(Callback):
 
     def on_train_begin(self, state, net):
         self._units = _units(net)
-        self.layer_names = [s["name"] for s in layer_stats(net)] if self._units else []
-        self._slices = []
-        offsets = {}
-        start = 0
+        self.layer_names = [s["name"] for s in layer_stats(net)]
+        offsets, start = {}, 0
         for name, view in net.named_parameters():
             offsets[name] = (start, start + view.size)
             start += view.size
+        bounds = []
         for i, _, _ in self._units:
-            lo = min(offsets[f"{i}.W"][0], offsets[f"{i}.b"][0])
-            hi = max(offsets[f"{i}.W"][1], offsets[f"{i}.b"][1])
-            self._slices.append((lo, hi))
-        self._before = np.empty_like(net.theta)
-        self._epoch: dict[str, list[list[float]]] = {k: [] for k in RECORDED}
-        self._norms: list[float] = []
-        self.history: dict[str, np.ndarray] = {k: np.zeros((0, len(self._units))) for k in RECORDED}
+            bounds += [offsets[f"{i}.W"], offsets[f"{i}.b"]]
+        self._theta_slices = [(offsets[f"{i}.W"]) for i, _, _ in self._units]
+        self._grad_blocks = [net.grad[lo:hi] for lo, hi in bounds]  # W0, b0, W1, b1, ...
+        self._sum = np.zeros(len(bounds) + len(self._units))
+        self._norm_sum = 0.0
+        self._n = 0
+        self._last_stats: list[dict[str, Any]] | None = None
+        self._start_W = [net.theta[lo:hi].copy() for lo, hi in self._theta_slices]
+        self.history = {k: np.zeros((0, len(self._units))) for k in RECORDED}
         self.global_norm = np.zeros(0)
         self.steps: list[dict[str, Any]] = []
         self.epochs = 0
 
-    def on_gradients(self, state, net):
-        stats = layer_stats(net)
-        for k in RECORDED:
-            if k != "update_ratio":
-                self._epoch[k].append([s[k] for s in stats])
-        self._norms.append(state.grad_norm)
-        np.copyto(self._before, net.theta)
-        self._last = stats
+    def _block_norms(self, grad: np.ndarray) -> np.ndarray:
+        """[||dW0||, ||db0||, ..., RMS(dW0), RMS(dW1), ...] of the current gradient.
 
-    def on_batch_end(self, state, net):
-        ratios = []
-        for lo, hi in self._slices:
-            before = self._before[lo:hi]
-            delta = net.theta[lo:hi] - before
-            denom = math.sqrt(float(np.dot(before, before)))
-            ratios.append(math.sqrt(float(np.dot(delta, delta))) / denom if denom else math.inf)
-        self._epoch["update_ratio"].append(ratios)
+        sqrt(dot(g, g)) per block: the same formula (and bits) as layer_stats and as
+        np.linalg.norm of the net.named_gradients() views."""
+        sq = [float(np.dot(g, g)) for g in self._grad_blocks]
+        norms = [math.sqrt(v) for v in sq]
+        w_blocks = self._grad_blocks[0::2]
+        rms = [math.sqrt(v / g.size) for v, g in zip(sq[0::2], w_blocks, strict=True)]
+        return np.array(norms + rms)
+
+    def on_gradients(self, state, net):
+        norms = self._block_norms(net.grad)
+        self._sum += norms
+        self._norm_sum += state.grad_norm
+        self._n += 1
+        last = state.batch == state.n_batches - 1
+        if self.every_step or last:
+            stats = layer_stats(net)  # before the update, like the gradient it describes
+            self._last_stats = stats
         if self.every_step:
             self.steps.append(
                 {
                     "epoch": state.epoch,
                     "batch": state.batch,
                     "global_norm": state.grad_norm,
-                    **{k: [s[k] for s in self._last] for k in RECORDED if k != "update_ratio"},
-                    "update_ratio": ratios,
+                    **{k: [s[k] for s in stats] for k in RECORDED if k != "update_ratio"},
                 }
             )
 
     def on_epoch_end(self, state, net):
+        n = max(self._n, 1)
+        norms = self._sum / n
+        stats = self._last_stats or layer_stats(net)  # the epoch's last batch
+        self._last_stats = None
+        row = {k: [s[k] for s in stats] for k in RECORDED if k != "update_ratio"}
+        n_blocks = 2 * len(self._units)
+        row["grad_norm_W"] = list(norms[0:n_blocks:2])
+        row["grad_norm_b"] = list(norms[1:n_blocks:2])
+        row["grad_rms_W"] = list(norms[n_blocks:])
+        ratios = []
+        for k, (lo, hi) in enumerate(self._theta_slices):
+            before, now = self._start_W[k], net.theta[lo:hi]
+            d = now - before
+            denom = math.sqrt(float(np.dot(before, before)))
+            ratios.append(math.sqrt(float(np.dot(d, d))) / denom if denom else math.inf)
+            self._start_W[k] = now.copy()
+        row["update_ratio"] = ratios
         for k in RECORDED:
-            rows = self._epoch[k]
-            if rows:
-                mean = (
-                    np.nanmean(np.asarray(rows, dtype=float), axis=0, keepdims=True)
-                    if len(rows) > 1
-                    else np.asarray(rows, dtype=float)
-                )
-                self.history[k] = np.vstack([self.history[k], mean.reshape(1, -1)])
-            self._epoch[k] = []
-        if self._norms:
-            self.global_norm = np.append(self.global_norm, float(np.mean(self._norms)))
-        self._norms = []
+            self.history[k] = np.vstack([self.history[k], np.asarray(row[k], float)[None, :]])
+        self.global_norm = np.append(self.global_norm, self._norm_sum / n if self._n else np.nan)
+        self._sum[:] = 0.0
+        self._norm_sum, self._n = 0.0, 0
         self.epochs += 1
 
     def to_dict(self) -> dict[str, Any]:
@@ -267,9 +313,11 @@ REMEDIES = {
     ),
     "exploding": (
         "lower the learning rate, clip the gradient (clip_norm / clip_value), use a smaller "
-        "initialisation (Glorot/He instead of large constants), or batch normalisation",
+        "initialisation (Glorot/He instead of large constants), batch normalisation, or scale "
+        "the inputs and a large regression target",
         "reduza a taxa de aprendizado, limite o gradiente (clip_norm / clip_value), use uma "
-        "inicialização menor (Glorot/He em vez de constantes grandes), ou normalização em lote",
+        "inicialização menor (Glorot/He em vez de constantes grandes), normalização em lote, "
+        "ou escale as entradas e um alvo de regressão grande",
     ),
     "saturated": (
         "scale the inputs (standardise X), use Glorot initialisation, or ReLU-family activations",
@@ -370,7 +418,11 @@ class Diagnosis:
 
 
 def _findings(
-    stats: list[dict[str, Any]], global_norm: float, lang: str, thresholds: dict[str, float]
+    stats: list[dict[str, Any]],
+    global_norm: float,
+    lang: str,
+    thresholds: dict[str, float],
+    loss: float = 0.0,
 ) -> list[Finding]:
     pt = lang == "pt"
 
@@ -378,8 +430,12 @@ def _findings(
         return REMEDIES[kind][1 if pt else 0]
 
     found: list[Finding] = []
-    if not math.isfinite(global_norm) or any(s["nonfinite"] for s in stats):
-        first = next((s for s in stats if s["nonfinite"]), None)
+    if not (math.isfinite(global_norm) and math.isfinite(loss)) or any(
+        s["nonfinite"] for s in stats
+    ):
+        first = next((s for s in stats if s.get("nonfinite_act")), None) or next(
+            (s for s in stats if s["nonfinite"]), None
+        )
         found.append(
             Finding(
                 "nonfinite",
@@ -536,9 +592,21 @@ def diagnose(
             value = model._loss_grad(Xc, Y, None)
     net.load_state_dict(buffers)  # a diagnosis leaves the network as it was
     stats = layer_stats(net)
-    with np.errstate(all="ignore"):
-        gnorm = math.sqrt(_sqnorm(net.grad)) if np.isfinite(net.grad).all() else math.inf
-    return Diagnosis(_findings(stats, gnorm, lang, th), stats, gnorm, float(value), lang)
+    gnorm = global_norm(net.grad)  # rescales instead of overflowing
+    findings = _findings(stats, gnorm, lang, th, float(value))
+    return Diagnosis(findings, stats, gnorm, float(value), lang)
+
+
+def _user_stacklevel() -> int:
+    """The stacklevel of the first frame outside mlplab (net.fit or mlplab.fit alike)."""
+    import os
+    import sys
+
+    pkg = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(pkg):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class GradientWarnings(Callback):
@@ -557,16 +625,20 @@ class GradientWarnings(Callback):
         self._net = net
 
     def on_gradients(self, state, net):
-        if state.epoch + 1 == self._next and state.batch == state.n_batches - 1:
+        # the epoch's first batch: full-sized (the last one may be a small remainder)
+        if state.epoch + 1 == self._next and state.batch == 0:
             self._next *= 2
             if self._next <= 16:
                 self._check(state, net)
 
     def _check(self, state, net):
         stats = layer_stats(net)
+        first = next((layer for layer in net.layers if isinstance(layer, Dense)), None)
+        n_rows = first.x.shape[0] if first is not None and first.x is not None else 0
+        kinds = ("vanishing", "exploding", "dead") if n_rows >= 16 else ("vanishing", "exploding")
         for f in _findings(stats, state.grad_norm, "en", self.thresholds):
             key = (f.kind, f.layer)
-            if f.kind not in ("vanishing", "exploding", "dead") or key in self._seen:
+            if f.kind not in kinds or key in self._seen:
                 continue
             self._seen.add(key)
             where = f.name or "network"
@@ -574,5 +646,5 @@ class GradientWarnings(Callback):
                 f"epoch {state.epoch + 1}: {where}: {f.kind} gradient flow — {f.detail}. "
                 f"Remedy: {f.remedy}. (Off: fit(..., diagnostics=False).)",
                 GradientWarning,
-                stacklevel=4,
+                stacklevel=_user_stacklevel(),
             )

@@ -470,14 +470,14 @@ def _fit_lbfgs(
     max_fun = check_int("max_fun", max_fun, minimum=1)
     theta = net.theta
     best = {"value": math.inf, "theta": theta.copy()}
-    last = {"value": math.nan, "norm": math.nan}
+    last: dict[str, Any] = {"value": math.nan, "norm": math.nan, "x": None}
 
     def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
         theta[...] = x  # in place: every layer sees it through its view
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             value = net._loss_and_grad(data.X, data.Y, data.loss, data.sw, data.l2, data.fused)
         g = net.grad.astype(np.float64)  # a copy: scipy keeps references
-        last["value"], last["norm"] = value, global_norm(net.grad)
+        last["value"], last["norm"], last["x"] = value, global_norm(net.grad), x
         if math.isfinite(value) and np.isfinite(g).all():
             if value < best["value"]:
                 best["value"], best["theta"] = value, x.copy()
@@ -490,8 +490,17 @@ def _fit_lbfgs(
     for cb in callbacks:
         cb.on_train_begin(state, net)
 
+    state.n_batches = 1  # each iteration is one full-batch "epoch"
+
     def callback(intermediate_result: scipy.optimize.OptimizeResult) -> None:
-        theta[...] = intermediate_result.x
+        x = intermediate_result.x
+        theta[...] = x
+        if callbacks:
+            if last["x"] is None or not np.array_equal(last["x"], x):
+                fun(x)  # the caches and gradient of the accepted point, for the callbacks
+            state.batch, state.grad_norm = 0, last["norm"]
+            for cb in callbacks:
+                cb.on_gradients(state, net)
         state.loss = float(intermediate_result.fun)
         _record_epoch(net, state, data, last["norm"])
         for cb in callbacks:

@@ -6,7 +6,14 @@ seed and the library versions) and its PNG figures; the tour then writes
 ``DIR/index.html`` and ``DIR/README.md``.
 """
 
-from . import activations, approximation, depth, gradients, logic  # noqa: F401 (register them)
+from . import (  # noqa: F401  (each module registers its experiments)
+    activations,
+    approximation,
+    depth,
+    gradients,
+    logic,
+    mitigations,
+)
 from ._registry import EXPERIMENTS, LANGS, Experiment, T, register, run_experiment, tour_order
 
 __all__ = ["EXPERIMENTS", "LANGS", "Experiment", "T", "register", "run_experiment", "tour_order"]
