@@ -38,3 +38,18 @@ def test_sklearn_benchmark_quick_runs_and_writes_json(tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "## 1. Single lbfgs fits" in proc.stdout
     assert json.loads(out.read_text())
+
+
+def test_diagnostics_benchmark_quick_runs_and_writes_json(tmp_path):
+    out = tmp_path / "diagnostics.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_diagnostics.py"), "--quick",
+         "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "GradientFlow()" in proc.stdout
+    assert json.loads(out.read_text())
