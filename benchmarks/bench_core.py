@@ -27,23 +27,32 @@ import argparse
 import gc
 import json
 import os
-import platform
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 from pathlib import Path
 
 import numpy as np
 
-try:
-    from threadpoolctl import ThreadpoolController, threadpool_info
-except ImportError:  # pragma: no cover - threadpoolctl is a hard requirement here
-    sys.exit("bench_core.py needs threadpoolctl (pip install threadpoolctl)")
-
-REPO = Path(__file__).resolve().parents[1]
-SRC = REPO / "src"
+from _common import (  # also exits when threadpoolctl is missing
+    DEADLINE,
+    ERRORS,
+    NOTES,
+    ThreadpoolController,
+    base_parser,
+    finish,
+    freeze_gc,
+    import_mlplab,
+    machine_facts,
+    md_table,
+    median,
+    print_blas,
+    print_facts_head,
+    record_error,
+    start,
+    summary,
+    threadpool_info,
+)
 
 # ----------------------------------------------------------------------------------------
 # configuration
@@ -84,24 +93,12 @@ EPOCH_TARGET_RATIO = 1.25
 MEMORY_FACTOR = 1.5
 DATA_SEED = 0
 
-ERRORS: list[str] = []  # mlplab failures (make the exit status 1)
-NOTES: list[str] = []  # things worth knowing that are not failures
-
 
 # ----------------------------------------------------------------------------------------
 # imports of the competitors
 # ----------------------------------------------------------------------------------------
-def import_mlplab():
-    """Import mlplab from this checkout (src layout) first; return (module, error)."""
-    if SRC.is_dir() and str(SRC) not in sys.path:
-        sys.path.insert(0, str(SRC))
-    try:
-        import mlplab  # noqa: F401
-
-        mlplab.Sequential  # noqa: B018 - the engine may be half written
-        return mlplab, None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not usable"
-        return None, f"{type(exc).__name__}: {exc}"
+def check_mlplab(mlplab):
+    mlplab.Sequential  # noqa: B018 - the engine may be half written
 
 
 def import_torch():
@@ -116,24 +113,6 @@ def import_torch():
 # ----------------------------------------------------------------------------------------
 # small helpers
 # ----------------------------------------------------------------------------------------
-def median(xs):
-    return float(np.median(xs)) if len(xs) else float("nan")
-
-
-def pct(xs, q):
-    return float(np.percentile(xs, q)) if len(xs) else float("nan")
-
-
-def summary(xs):
-    xs = [float(x) for x in xs]
-    return {
-        "median": median(xs),
-        "p25": pct(xs, 25),
-        "p75": pct(xs, 75),
-        "min": min(xs) if xs else float("nan"),
-        "n": len(xs),
-        "samples": xs,
-    }
 
 
 def fmt(x, nd=2):
@@ -155,19 +134,6 @@ def ratio(a, b):
         return float(a) / float(b) if b and np.isfinite(a) and np.isfinite(b) else float("nan")
     except (TypeError, ZeroDivisionError):
         return float("nan")
-
-
-def md_table(header, rows):
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(out)
-
-
-def record_error(where, exc):
-    msg = f"{where}: {type(exc).__name__}: {exc}"
-    ERRORS.append(msg)
-    print(f"[error] {msg}", file=sys.stderr)
-    traceback.print_exc(file=sys.stderr)
 
 
 class Threads:
@@ -203,9 +169,6 @@ class Variant:
         self.name, self.run, self.enter = name, run, enter
         self.times_ns: list[float] = []  # per unit
         self.error: str | None = None
-
-
-DEADLINE: list[float | None] = [None]  # perf_counter() after which rounds are cut (--quick)
 
 
 def run_interleaved(variants, rounds, n_per_block, warmup, is_mlplab=lambda v: False, offset=0):
@@ -258,57 +221,17 @@ def run_interleaved(variants, rounds, n_per_block, warmup, is_mlplab=lambda v: F
 # ----------------------------------------------------------------------------------------
 # machine facts
 # ----------------------------------------------------------------------------------------
-def machine_facts(mlplab, mlplab_err, torch, torch_err):
-    cpu = platform.processor() or "?"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
-    blas = [
-        {
-            k: lib.get(k)
-            for k in (
-                "internal_api",
-                "prefix",
-                "version",
-                "architecture",
-                "threading_layer",
-                "num_threads",
-                "filepath",
-            )
-        }
-        for lib in threadpool_info()
-        if lib["user_api"] == "blas"
-    ]
-    openmp = [
+def core_machine_facts(mlplab, mlplab_err, torch, torch_err):
+    facts = machine_facts(
+        mlplab,
+        f"not importable ({mlplab_err})",
+        [("torch", torch.__version__ if torch else f"not installed ({torch_err})")],
+    )
+    facts["openmp"] = [
         {k: lib.get(k) for k in ("prefix", "num_threads", "filepath")}
         for lib in threadpool_info()
         if lib["user_api"] == "openmp"
     ]
-    facts = {
-        "cpu": cpu,
-        "logical_cores": os.cpu_count(),
-        "usable_cores": usable,
-        "loadavg_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "torch": torch.__version__ if torch else f"not installed ({torch_err})",
-        "mlplab": getattr(mlplab, "__version__", "?")
-        if mlplab
-        else f"not importable ({mlplab_err})",
-        "mlplab_path": getattr(mlplab, "__file__", None) if mlplab else None,
-        "blas": blas,
-        "openmp": openmp,
-    }
     if torch is not None:
         facts["torch_default_threads"] = torch.get_num_threads()
         try:
@@ -319,25 +242,8 @@ def machine_facts(mlplab, mlplab_err, torch, torch_err):
 
 
 def print_facts(f):
-    print("## Machine")
-    la = f["loadavg_at_start"]
-    print(
-        f"- CPU: {f['cpu']}, {f['logical_cores']} logical cores ({f['usable_cores']} usable)"
-        + (f", load average at start {la[0]:.2f} / {la[1]:.2f} / {la[2]:.2f}" if la else "")
-    )
-    print(f"- {f['platform']}; Python {f['python']}, numpy {f['numpy']}, torch {f['torch']}")
-    print(f"- mlplab {f['mlplab']}" + (f" from {f['mlplab_path']}" if f["mlplab_path"] else ""))
-    for lib in f["blas"]:
-        where = (
-            "numpy"
-            if "numpy" in (lib["filepath"] or "")
-            else Path(lib["filepath"] or "?").parent.name
-        )
-        print(
-            f"- BLAS (threadpoolctl): {lib['internal_api']} {lib['version']} "
-            f"[{lib['architecture']} kernels, {lib['threading_layer']}], "
-            f"{lib['num_threads']} threads by default, loaded by {where}"
-        )
+    print_facts_head(f, f"numpy {f['numpy']}, torch {f['torch']}")
+    print_blas(f["blas"])
     if "torch_default_threads" in f:
         print(
             f"- torch: {f.get('torch_blas', '?')}, "
@@ -796,7 +702,7 @@ def mlplab_memory_child(cfg_json):
         return None
 
     cfg = json.loads(cfg_json)
-    mlplab, err = import_mlplab()
+    mlplab, err = import_mlplab(check_mlplab)
     if mlplab is None:
         print(json.dumps({"error": err}))
         return
@@ -1194,65 +1100,25 @@ def bench_epoch(cfg, mlplab, torch, threads, results):
 # ----------------------------------------------------------------------------------------
 # main
 # ----------------------------------------------------------------------------------------
-def json_safe(obj):
-    """Strict JSON: NaN/inf become null (json.dump would write the non-standard NaN)."""
-    if isinstance(obj, float):
-        return obj if np.isfinite(obj) else None
-    if isinstance(obj, (np.floating, np.integer)):
-        return json_safe(obj.item())
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    return obj
-
-
-def write_json_atomic(path, obj):
-    obj = json_safe(obj)
-    path = Path(path).resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(obj, fh, indent=2, allow_nan=False, default=str)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test, < 30 s)")
-    ap.add_argument("--json", metavar="PATH", help="also write the figures as JSON (atomically)")
-    ap.add_argument("--only", choices=("tiny", "epoch"), help="run one of the two benchmarks")
+    ap = base_parser(__doc__, 30, ("tiny", "epoch"), "run one of the two benchmarks")
     ap.add_argument("--_memory-child", dest="memory_child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.memory_child:
         mlplab_memory_child(args.memory_child)
         return 0
 
-    t_start = time.perf_counter()
-    cfg = dict(QUICK if args.quick else FULL)
-    if cfg["budget_s"] is not None:
-        DEADLINE[0] = t_start + cfg["budget_s"]
-    mlplab, mlplab_err = import_mlplab()
+    t_start, cfg = start(args.quick, QUICK, FULL)
+    mlplab, mlplab_err = import_mlplab(check_mlplab)
     torch, torch_err = import_torch()
     if mlplab is None:
         ERRORS.append(f"mlplab not importable: {mlplab_err}")
     threads = Threads(torch)
-    facts = machine_facts(mlplab, mlplab_err, torch, torch_err)
+    facts = core_machine_facts(mlplab, mlplab_err, torch, torch_err)
     # Move everything imported so far out of the collector's reach: a full gc.collect()
     # with torch loaded costs ~75 ms, after freeze() a few µs (run_interleaved collects
     # before every timed block).
-    gc.collect()
-    gc.freeze()
+    freeze_gc()
 
     print(f"# mlplab core benchmark{' (--quick)' if args.quick else ''}\n")
     print_facts(facts)
@@ -1269,20 +1135,7 @@ def main(argv=None):
             bench_epoch(cfg, mlplab, torch, threads, results)
     finally:
         threads.restore()
-    results["notes"], results["errors"] = NOTES, ERRORS
-    results["wall_s"] = time.perf_counter() - t_start
-    gc.unfreeze()
-    if hasattr(os, "getloadavg"):
-        results["machine"]["loadavg_at_end"] = list(os.getloadavg())
-    if NOTES:
-        print("Notes:\n" + "\n".join(f"- {n}" for n in NOTES) + "\n")
-    if ERRORS:
-        print("Errors:\n" + "\n".join(f"- {e}" for e in ERRORS) + "\n")
-    print(f"Total wall time {results['wall_s']:.1f} s.")
-    if args.json:
-        write_json_atomic(args.json, results)
-        print(f"JSON written to {args.json}")
-    return 1 if ERRORS else 0
+    return finish(results, t_start, args.json)
 
 
 if __name__ == "__main__":

@@ -27,30 +27,34 @@ a figure, not a failure).
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import gc
-import json
-import os
-import platform
 import pstats
 import sys
-import tempfile
 import time
 import timeit
-import traceback
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-try:
-    from threadpoolctl import ThreadpoolController, threadpool_info
-except ImportError:  # pragma: no cover - threadpoolctl is a hard requirement here
-    sys.exit("bench_diagnostics.py needs threadpoolctl (pip install threadpoolctl)")
-
-REPO = Path(__file__).resolve().parents[1]
-SRC = REPO / "src"
+from _common import (  # also exits when threadpoolctl is missing
+    DEADLINE,
+    ERRORS,
+    NOTES,
+    ThreadpoolController,
+    base_parser,
+    finish,
+    freeze_gc,
+    import_mlplab,
+    machine_facts,
+    md_table,
+    median,
+    print_facts_head,
+    record_error,
+    start,
+    summary,
+)
 
 FULL = dict(
     big_n=20_000,
@@ -90,95 +94,20 @@ LABELS = {
     "e": "(e) reference: a no-op Callback(), diagnostics=False",
 }
 
-ERRORS: list[str] = []
-NOTES: list[str] = []
-DEADLINE: list[float | None] = [None]
 
-
-def import_mlplab():
-    if SRC.is_dir() and str(SRC) not in sys.path:
-        sys.path.insert(0, str(SRC))
-    try:
-        import mlplab
-        from mlplab import GradientFlow  # noqa: F401 - the feature under test
-
-        return mlplab, None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not usable"
-        return None, f"{type(exc).__name__}: {exc}"
+def check_mlplab(mlplab):
+    from mlplab import GradientFlow  # noqa: F401 - the feature under test
 
 
 # ------------------------------------------------------------------------------ helpers
-def median(xs):
-    return float(np.median(xs)) if len(xs) else float("nan")
-
-
-def summary(xs):
-    xs = [float(x) for x in xs]
-    return {
-        "median": median(xs),
-        "p25": float(np.percentile(xs, 25)) if xs else float("nan"),
-        "p75": float(np.percentile(xs, 75)) if xs else float("nan"),
-        "min": min(xs) if xs else float("nan"),
-        "n": len(xs),
-        "samples": xs,
-    }
-
-
-def md_table(header, rows):
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(out)
-
-
 def fmt_t(s):
     if not np.isfinite(s):
         return "n/a"
     return f"{s * 1e3:.1f} ms" if s >= 1e-2 else f"{s * 1e3:.3f} ms"
 
 
-def record_error(where, exc):
-    msg = f"{where}: {type(exc).__name__}: {exc}"
-    ERRORS.append(msg)
-    print(f"[error] {msg}", file=sys.stderr)
-    traceback.print_exc(file=sys.stderr)
-
-
-def machine_facts(mlplab, err):
-    cpu = platform.processor() or "?"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            cpu = next(
-                (ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), cpu
-            )
-    except OSError:
-        pass
-    blas = [
-        {k: lib.get(k) for k in ("internal_api", "version", "num_threads", "filepath")}
-        for lib in threadpool_info()
-        if lib["user_api"] == "blas"
-    ]
-    return {
-        "cpu": cpu,
-        "logical_cores": os.cpu_count(),
-        "loadavg_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "mlplab": getattr(mlplab, "__version__", "?") if mlplab else f"not importable ({err})",
-        "mlplab_path": getattr(mlplab, "__file__", None) if mlplab else None,
-        "blas": blas,
-    }
-
-
 def print_facts(f):
-    print("## Machine")
-    la = f["loadavg_at_start"]
-    print(
-        f"- CPU: {f['cpu']}, {f['logical_cores']} logical cores"
-        + (f", load average at start {la[0]:.2f} / {la[1]:.2f} / {la[2]:.2f}" if la else "")
-    )
-    print(f"- {f['platform']}; Python {f['python']}, numpy {f['numpy']}")
-    print(f"- mlplab {f['mlplab']}" + (f" from {f['mlplab_path']}" if f["mlplab_path"] else ""))
+    print_facts_head(f, f"numpy {f['numpy']}")
     for lib in f["blas"]:
         print(
             f"- BLAS (threadpoolctl): {lib['internal_api']} {lib['version']}, "
@@ -663,53 +592,15 @@ def _errstate_cycle():
 
 
 # ----------------------------------------------------------------------------- main
-def json_safe(obj):
-    if isinstance(obj, float):
-        return obj if np.isfinite(obj) else None
-    if isinstance(obj, (np.floating, np.integer, np.bool_)):
-        return json_safe(obj.item())
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    return obj
-
-
-def write_json_atomic(path, obj):
-    obj = json_safe(obj)
-    path = Path(path).resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(obj, fh, indent=2, allow_nan=False, default=str)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test, < 30 s)")
-    ap.add_argument("--json", metavar="PATH", help="also write the figures as JSON (atomically)")
-    ap.add_argument("--only", choices=("big", "small"), help="run one of the two workloads")
+    ap = base_parser(__doc__, 30, ("big", "small"), "run one of the two workloads")
     ap.add_argument(
         "--profile", action="store_true", help="profile the small net even if (c) meets the target"
     )
     args = ap.parse_args(argv)
 
-    t_start = time.perf_counter()
-    cfg = dict(QUICK if args.quick else FULL)
-    if cfg["budget_s"] is not None:
-        DEADLINE[0] = t_start + cfg["budget_s"]
-    mlplab, err = import_mlplab()
+    t_start, cfg = start(args.quick, QUICK, FULL)
+    mlplab, err = import_mlplab(check_mlplab)
     if mlplab is None:
         ERRORS.append(f"mlplab not importable: {err}")
     controller = ThreadpoolController()
@@ -718,9 +609,13 @@ def main(argv=None):
     def set_threads(n):  # applied immediately, untimed; undone at the end
         limiters.append(controller.limit(limits=n, user_api="blas"))
 
-    facts = machine_facts(mlplab, err)
-    gc.collect()
-    gc.freeze()  # imported modules out of the collector's reach: gc.collect() costs µs
+    facts = machine_facts(
+        mlplab,
+        f"not importable ({err})",
+        blas_keys=("internal_api", "version", "num_threads", "filepath"),
+        with_usable=False,
+    )
+    freeze_gc()  # imported modules out of the collector's reach: gc.collect() costs µs
 
     print(f"# mlplab diagnostics overhead benchmark{' (--quick)' if args.quick else ''}\n")
     print_facts(facts)
@@ -797,22 +692,7 @@ def main(argv=None):
         finally:
             if limiters:
                 limiters[0].restore_original_limits()
-    results["notes"], results["errors"] = NOTES, ERRORS
-    results["wall_s"] = time.perf_counter() - t_start
-    gc.unfreeze()
-    if hasattr(os, "getloadavg"):
-        results["machine"]["loadavg_at_end"] = list(os.getloadavg())
-        la = results["machine"]["loadavg_at_end"]
-        print(f"Load average at end {la[0]:.2f} / {la[1]:.2f} / {la[2]:.2f}.")
-    if NOTES:
-        print("Notes:\n" + "\n".join(f"- {n}" for n in NOTES) + "\n")
-    if ERRORS:
-        print("Errors:\n" + "\n".join(f"- {e}" for e in ERRORS) + "\n")
-    print(f"Total wall time {results['wall_s']:.1f} s.")
-    if args.json:
-        write_json_atomic(args.json, results)
-        print(f"JSON written to {args.json}")
-    return 1 if ERRORS else 0
+    return finish(results, t_start, args.json, load_at_end="line")
 
 
 if __name__ == "__main__":

@@ -24,25 +24,34 @@ mlplab.MLPClassifier / MLPRegressor do not exist yet).
 
 from __future__ import annotations
 
-import argparse
 import gc
 import inspect
-import json
 import os
-import platform
 import sys
-import tempfile
 import time
-import traceback
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-try:
-    from threadpoolctl import ThreadpoolController, threadpool_info
-except ImportError:  # pragma: no cover - threadpoolctl is a hard requirement here
-    sys.exit("bench_sklearn.py needs threadpoolctl (pip install threadpoolctl)")
+from _common import (  # also exits when threadpoolctl is missing
+    DEADLINE,
+    ERRORS,
+    NOTES,
+    SRC,
+    ThreadpoolController,
+    base_parser,
+    finish,
+    freeze_gc,
+    import_mlplab,
+    machine_facts,
+    md_table,
+    median,
+    print_blas,
+    print_facts_head,
+    record_error,
+    start,
+    summary,
+)
 
 try:
     import sklearn
@@ -54,9 +63,6 @@ try:
     from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 except ImportError as exc:  # pragma: no cover - the reference must be there
     sys.exit(f"bench_sklearn.py needs scikit-learn ({exc})")
-
-REPO = Path(__file__).resolve().parents[1]
-SRC = REPO / "src"
 
 # ----------------------------------------------------------------------------------------
 # configuration
@@ -103,30 +109,15 @@ FUNCTIONS = {
 }
 LBFGS_LOGISTIC = dict(activation="logistic", solver="lbfgs", random_state=SEED)
 
-ERRORS: list[str] = []  # mlplab failures (make the exit status 1)
-NOTES: list[str] = []  # things worth knowing that are not failures
-DEADLINE: list[float | None] = [None]  # perf_counter() after which rounds are cut (--quick)
-
 
 # ----------------------------------------------------------------------------------------
 # imports
 # ----------------------------------------------------------------------------------------
-def import_mlplab():
-    """Import mlplab from this checkout (src layout); return (module, error).
-
-    The estimators are being written: the module only counts as usable when both
-    ``mlplab.MLPClassifier`` and ``mlplab.MLPRegressor`` exist.
-    """
-    if SRC.is_dir() and str(SRC) not in sys.path:
-        sys.path.insert(0, str(SRC))
-    try:
-        import mlplab
-
-        mlplab.MLPClassifier  # noqa: B018
-        mlplab.MLPRegressor  # noqa: B018
-        return mlplab, None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not usable"
-        return None, f"{type(exc).__name__}: {exc}"
+def check_mlplab(mlplab):
+    """The estimators are being written: the module only counts as usable when both
+    ``mlplab.MLPClassifier`` and ``mlplab.MLPRegressor`` exist."""
+    mlplab.MLPClassifier  # noqa: B018
+    mlplab.MLPRegressor  # noqa: B018
 
 
 def mlplab_extra_params(cls):
@@ -154,20 +145,6 @@ def quiet_warnings(mlplab):
 # ----------------------------------------------------------------------------------------
 # small helpers
 # ----------------------------------------------------------------------------------------
-def median(xs):
-    return float(np.median(xs)) if len(xs) else float("nan")
-
-
-def summary(xs):
-    xs = [float(x) for x in xs]
-    return {
-        "median": median(xs),
-        "p25": float(np.percentile(xs, 25)) if xs else float("nan"),
-        "p75": float(np.percentile(xs, 75)) if xs else float("nan"),
-        "min": min(xs) if xs else float("nan"),
-        "n": len(xs),
-        "samples": xs,
-    }
 
 
 def finite(x):
@@ -188,19 +165,6 @@ def fmt_ratio(x):
 
 def ratio(a, b):
     return float(a) / float(b) if finite(a) and finite(b) and b else float("nan")
-
-
-def md_table(header, rows):
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(out)
-
-
-def record_error(where, exc):
-    msg = f"{where}: {type(exc).__name__}: {exc}"
-    ERRORS.append(msg)
-    print(f"[error] {msg}", file=sys.stderr)
-    traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
 
 
 def max_abs_diff(a_list, b_list):
@@ -305,20 +269,7 @@ def consistent(figs, key):
 # ----------------------------------------------------------------------------------------
 # machine facts
 # ----------------------------------------------------------------------------------------
-def machine_facts(mlplab, mlplab_err):
-    cpu = platform.processor() or "?"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
+def sklearn_machine_facts(mlplab, mlplab_err):
     try:
         import scipy
 
@@ -331,53 +282,19 @@ def machine_facts(mlplab, mlplab_err):
         joblib_v = joblib.__version__
     except ImportError:
         joblib_v = "?"
-    blas = [
-        {
-            k: lib.get(k)
-            for k in (
-                "internal_api",
-                "prefix",
-                "version",
-                "architecture",
-                "threading_layer",
-                "num_threads",
-                "filepath",
-            )
-        }
-        for lib in threadpool_info()
-        if lib["user_api"] == "blas"
-    ]
-    return {
-        "cpu": cpu,
-        "logical_cores": os.cpu_count(),
-        "usable_cores": usable,
-        "loadavg_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy_v,
-        "sklearn": sklearn.__version__,
-        "joblib": joblib_v,
-        "mlplab": getattr(mlplab, "__version__", "?")
-        if mlplab
-        else f"estimators not importable ({mlplab_err})",
-        "mlplab_path": getattr(mlplab, "__file__", None) if mlplab else None,
-        "blas": blas,
-    }
+    return machine_facts(
+        mlplab,
+        f"estimators not importable ({mlplab_err})",
+        [("scipy", scipy_v), ("sklearn", sklearn.__version__), ("joblib", joblib_v)],
+    )
 
 
 def print_facts(f, extra_kw):
-    print("## Machine")
-    la = f["loadavg_at_start"]
-    print(
-        f"- CPU: {f['cpu']}, {f['logical_cores']} logical cores ({f['usable_cores']} usable)"
-        + (f", load average at start {la[0]:.2f} / {la[1]:.2f} / {la[2]:.2f}" if la else "")
+    print_facts_head(
+        f,
+        f"numpy {f['numpy']}, scipy {f['scipy']}, "
+        f"scikit-learn {f['sklearn']}, joblib {f['joblib']}",
     )
-    print(
-        f"- {f['platform']}; Python {f['python']}, numpy {f['numpy']}, scipy {f['scipy']}, "
-        f"scikit-learn {f['sklearn']}, joblib {f['joblib']}"
-    )
-    print(f"- mlplab {f['mlplab']}" + (f" from {f['mlplab_path']}" if f["mlplab_path"] else ""))
     if f["mlplab_path"]:
         print(
             "- mlplab estimators built with "
@@ -387,17 +304,7 @@ def print_facts(f, extra_kw):
                 else "scikit-learn's parameters only (no `convergence_warning` parameter)"
             )
         )
-    for lib in f["blas"]:
-        where = (
-            "numpy"
-            if "numpy" in (lib["filepath"] or "")
-            else Path(lib["filepath"] or "?").parent.name
-        )
-        print(
-            f"- BLAS (threadpoolctl): {lib['internal_api']} {lib['version']} "
-            f"[{lib['architecture']} kernels, {lib['threading_layer']}], "
-            f"{lib['num_threads']} threads by default, loaded by {where}"
-        )
+    print_blas(f["blas"])
     print()
 
 
@@ -926,58 +833,17 @@ def bench_adam(cfg, mlplab, extra_kw, controller, results):
 # ----------------------------------------------------------------------------------------
 # main
 # ----------------------------------------------------------------------------------------
-def json_safe(obj):
-    """Strict JSON: NaN/inf become null (json.dump would write the non-standard NaN)."""
-    if isinstance(obj, float):
-        return obj if np.isfinite(obj) else None
-    if isinstance(obj, (np.floating, np.integer)):
-        return json_safe(obj.item())
-    if isinstance(obj, np.ndarray):
-        return json_safe(obj.tolist())
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    return obj
-
-
-def write_json_atomic(path, obj):
-    obj = json_safe(obj)
-    path = Path(path).resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(obj, fh, indent=2, allow_nan=False, default=str)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test, < 40 s)")
-    ap.add_argument("--json", metavar="PATH", help="also write the figures as JSON (atomically)")
-    ap.add_argument("--only", choices=("fits", "grid", "adam"), help="run one of the three")
+    ap = base_parser(__doc__, 40, ("fits", "grid", "adam"), "run one of the three")
     args = ap.parse_args(argv)
 
-    t_start = time.perf_counter()
-    cfg = dict(QUICK if args.quick else FULL)
-    if cfg["budget_s"] is not None:
-        DEADLINE[0] = t_start + cfg["budget_s"]
+    t_start, cfg = start(args.quick, QUICK, FULL)
     # joblib's workers must find this checkout's mlplab too (they unpickle its estimators)
     if SRC.is_dir():
         pp = os.environ.get("PYTHONPATH", "")
         if str(SRC) not in pp.split(os.pathsep):
             os.environ["PYTHONPATH"] = str(SRC) + (os.pathsep + pp if pp else "")
-    mlplab, mlplab_err = import_mlplab()
+    mlplab, mlplab_err = import_mlplab(check_mlplab)
     if mlplab is None:
         ERRORS.append(f"mlplab estimators not importable: {mlplab_err}")
     extra_kw = {}
@@ -987,9 +853,8 @@ def main(argv=None):
             NOTES.append("MLPClassifier and MLPRegressor differ in `convergence_warning`")
     quiet_warnings(mlplab)
     controller = ThreadpoolController()  # after numpy/scipy/sklearn/mlplab are imported
-    facts = machine_facts(mlplab, mlplab_err)
-    gc.collect()
-    gc.freeze()  # imported modules out of the collector's reach: gc.collect() stays cheap
+    facts = sklearn_machine_facts(mlplab, mlplab_err)
+    freeze_gc()  # imported modules out of the collector's reach: gc.collect() stays cheap
 
     print(f"# mlplab scikit-learn estimators benchmark{' (--quick)' if args.quick else ''}\n")
     print_facts(facts, extra_kw)
@@ -1008,25 +873,7 @@ def main(argv=None):
         bench_grid(cfg, mlplab, extra_kw, results)
     if args.only in (None, "adam"):
         bench_adam(cfg, mlplab, extra_kw, controller, results)
-    results["notes"], results["errors"] = NOTES, ERRORS
-    results["wall_s"] = time.perf_counter() - t_start
-    gc.unfreeze()
-    if hasattr(os, "getloadavg"):
-        results["machine"]["loadavg_at_end"] = list(os.getloadavg())
-    if NOTES:
-        print("Notes:\n" + "\n".join(f"- {n}" for n in NOTES) + "\n")
-    if ERRORS:
-        print("Errors:\n" + "\n".join(f"- {e}" for e in ERRORS) + "\n")
-    la = results["machine"].get("loadavg_at_end")
-    print(
-        f"Total wall time {results['wall_s']:.1f} s"
-        + (f"; load average at end {la[0]:.2f} / {la[1]:.2f} / {la[2]:.2f}" if la else "")
-        + "."
-    )
-    if args.json:
-        write_json_atomic(args.json, results)
-        print(f"JSON written to {args.json}")
-    return 1 if ERRORS else 0
+    return finish(results, t_start, args.json, load_at_end="wall")
 
 
 if __name__ == "__main__":
