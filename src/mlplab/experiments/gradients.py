@@ -416,28 +416,22 @@ def _draw_network(table, t: T, path: Path) -> None:
                     frac = 0.6 if abs(y1 - y0) < 1e-9 else 0.22
                 px, py = x0 + frac * (x1 - x0), y0 + frac * (y1 - y0)
                 wsym = f"$w^{{({li + 1})}}_{{{i + 1}{j + 1}}}$"
-                ax.text(
-                    px,
-                    py + 0.12,
-                    f"{wsym} = {_num(W[i, j], t, '.4g')}",
-                    color=fwd,
-                    ha="center",
-                    va="bottom",
-                    fontsize=8,
-                    bbox={"fc": "white", "ec": "none", "pad": 0.5, "alpha": 0.85},
-                    zorder=3,
-                )
-                ax.text(
-                    px,
-                    py - 0.12,
-                    f"∂J/∂{wsym} = {_num(dW[i, j], t, '.4g')}",
-                    color=bwd,
-                    ha="center",
-                    va="top",
-                    fontsize=8,
-                    bbox={"fc": "white", "ec": "none", "pad": 0.5, "alpha": 0.85},
-                    zorder=3,
-                )
+                # the weight above the edge (forward), its gradient below it (backward)
+                for dy, text, color, va in (
+                    (0.12, f"{wsym} = {_num(W[i, j], t, '.4g')}", fwd, "bottom"),
+                    (-0.12, f"∂J/∂{wsym} = {_num(dW[i, j], t, '.4g')}", bwd, "top"),
+                ):
+                    ax.text(
+                        px,
+                        py + dy,
+                        text,
+                        color=color,
+                        ha="center",
+                        va=va,
+                        fontsize=8,
+                        bbox={"fc": "white", "ec": "none", "pad": 0.5, "alpha": 0.85},
+                        zorder=3,
+                    )
     # nodes
     for c, column in enumerate(pos):
         for j, (x0, y0) in enumerate(column):

@@ -92,6 +92,19 @@ def _initialisation_metrics(records: list[dict], best: MLPClassifier) -> dict[st
     }
 
 
+def _kept_metrics(clf: MLPClassifier, records: list[dict], nodes: int, n: int, acc: float, cm):
+    """The kept network's size, data size, accuracy, confusion matrix, loss and iterations."""
+    best = next(r for r in records if r["random_state"] == clf.random_state)
+    return {
+        "nodes": nodes,
+        "n_samples": n,
+        "accuracy": acc,
+        "confusion_matrix": cm,
+        "training_loss": best["loss"],
+        "iterations": best["iterations"],
+    }
+
+
 def _layer_weights(clf: MLPClassifier) -> dict[str, Any]:
     """Hidden nodes' [w1, w2, b] and the output node's [v_1, ..., v_H, c]."""
     layers = clf.net_.layers
@@ -205,6 +218,58 @@ def _surface(ax, xx, yy, Z, title: str, zlabel: str, cmap: str = "RdBu_r") -> No
     ax.set_zlabel(zlabel)
     ax.set_title(title)
     ax.view_init(elev=28, azim=-60)
+
+
+def _weights(clf: MLPClassifier) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """W, b of the hidden layer and v, c of the (single) output node."""
+    hidden, out = clf.net_.layers[0], clf.net_.layers[1]
+    return hidden.W, hidden.b, out.W[:, 0], float(out.b[0])
+
+
+def _kept_panels(axes, clf: MLPClassifier, X, y, grid, cm, t: T, labelled: bool) -> None:
+    """The kept network's decision region with its hidden nodes' lines z_j = 0, its confusion
+    matrix and its training loss, on three axes; ``labelled``: the lines in a legend."""
+    xx, yy, G = grid
+    acc = float(clf.score(X, y))
+    W, b, _, _ = _weights(clf)
+    hidden = W.shape[1]
+    nodes = hidden + 1
+    _region(
+        axes[0],
+        clf,
+        X,
+        y,
+        xx,
+        yy,
+        G,
+        t(
+            f"{hidden} hidden nodes + output: {acc:.2%}",
+            f"{hidden} nós ocultos + saída: {_pct(acc, 2)}",
+        ),
+        t,
+    )
+    for j in range(hidden):
+        kw = {"label": t(f"hidden node {j + 1}: z = 0", f"nó oculto {j + 1}: z = 0")}
+        _line(
+            axes[0],
+            W[:, j],
+            b[j],
+            xx,
+            yy,
+            ls="--",
+            lw=1.5 if labelled else 1,
+            color=_NODE_COLORS[j % len(_NODE_COLORS)],
+            **(kw if labelled else {}),
+        )
+    if labelled:
+        axes[0].legend(loc="upper right", fontsize=7, framealpha=0.8)
+    _confusion_panel(axes[1], cm, t)
+    _loss_panel(
+        axes[2],
+        clf,
+        t,
+        t(f"training ({nodes}-node network)", f"treinamento (rede de {nodes} nós)"),
+    )
 
 
 def _initialisations_figure(records: list[dict], t: T, path: Path, what: str, nodes: int) -> None:
@@ -374,8 +439,7 @@ def xor_gate(
     acc = float(clf.score(X, y))
     nodes = hidden + 1
     xx, yy, G = _grid(X, steps=70 if quick else 150)
-    W, b = clf.net_.layers[0].W, clf.net_.layers[0].b
-    v, c = clf.net_.layers[1].W[:, 0], float(clf.net_.layers[1].b[0])
+    W, b, v, c = _weights(clf)
 
     # the decision regions: one node against 3
     fig, axes = plt.subplots(1, 4, figsize=(23, 4.8))
@@ -393,40 +457,7 @@ def xor_gate(
         ),
         t,
     )
-    _region(
-        axes[1],
-        clf,
-        X,
-        y,
-        xx,
-        yy,
-        G,
-        t(
-            f"{hidden} hidden nodes + output: {acc:.2%}",
-            f"{hidden} nós ocultos + saída: {_pct(acc, 2)}",
-        ),
-        t,
-    )
-    for j in range(hidden):
-        _line(
-            axes[1],
-            W[:, j],
-            b[j],
-            xx,
-            yy,
-            ls="--",
-            lw=1.5,
-            color=_NODE_COLORS[j % len(_NODE_COLORS)],
-            label=t(f"hidden node {j + 1}: z = 0", f"nó oculto {j + 1}: z = 0"),
-        )
-    axes[1].legend(loc="upper right", fontsize=7, framealpha=0.8)
-    _confusion_panel(axes[2], cm, t)
-    _loss_panel(
-        axes[3],
-        clf,
-        t,
-        t(f"training ({nodes}-node network)", f"treinamento (rede de {nodes} nós)"),
-    )
+    _kept_panels(axes[1:], clf, X, y, (xx, yy, G), cm, t, labelled=True)
     fig.subplots_adjust(wspace=0.45)
     save_figure(fig, out_dir / "xor_region.png")
 
@@ -516,14 +547,8 @@ def xor_gate(
     save_figure(fig, out_dir / "xor_hidden.png")
 
     _initialisations_figure(records, t, out_dir / "xor_initialisations.png", "XOR", nodes)
-    best = next(r for r in records if r["random_state"] == clf.random_state)
     return {
-        "nodes": nodes,
-        "n_samples": n,
-        "accuracy": acc,
-        "confusion_matrix": cm,
-        "training_loss": best["loss"],
-        "iterations": best["iterations"],
+        **_kept_metrics(clf, records, nodes, n, acc, cm),
         "single_perceptron_accuracy": single_rec["accuracy"],
         "single_perceptron_confusion_matrix": _confusion(single, X, y),
         **_initialisation_metrics(records, clf),
@@ -672,34 +697,10 @@ def circles(
     acc = float(clf.score(X, y))
     nodes = hidden + 1
     xx, yy, G = _grid(X, steps=70 if quick else 120)
-    W, b = clf.net_.layers[0].W, clf.net_.layers[0].b
-    v, c = clf.net_.layers[1].W[:, 0], float(clf.net_.layers[1].b[0])
 
     # the decision region
     fig, axes = plt.subplots(1, 3, figsize=(18, 4.8))
-    _region(
-        axes[0],
-        clf,
-        X,
-        y,
-        xx,
-        yy,
-        G,
-        t(
-            f"{hidden} hidden nodes + output: {acc:.2%}",
-            f"{hidden} nós ocultos + saída: {_pct(acc, 2)}",
-        ),
-        t,
-    )
-    for j in range(hidden):
-        _line(axes[0], W[:, j], b[j], xx, yy, ls="--", lw=1, color=_NODE_COLORS[j % 6])
-    _confusion_panel(axes[1], cm, t)
-    _loss_panel(
-        axes[2],
-        clf,
-        t,
-        t(f"training ({nodes}-node network)", f"treinamento (rede de {nodes} nós)"),
-    )
+    _kept_panels(axes, clf, X, y, (xx, yy, G), cm, t, labelled=False)
     fig.subplots_adjust(wspace=0.45)
     save_figure(fig, out_dir / "circles_region.png")
 
@@ -729,8 +730,7 @@ def circles(
             f"random_state={rs_c}, também com {_pct(net.score(X, y), 0)} de acurácia: "
             f"a rede mantida (random_state={clf.random_state}) forma pares menos opostos",
         )
-    W, b = net.net_.layers[0].W, net.net_.layers[0].b
-    v, c = net.net_.layers[1].W[:, 0], float(net.net_.layers[1].b[0])
+    W, b, v, c = _weights(net)
     Z, A = _hidden(net, G)
 
     # each hidden node: a smooth threshold across its line z_j = 0
@@ -850,14 +850,8 @@ def circles(
     _initialisations_figure(
         records, t, out_dir / "circles_initialisations.png", t("Circles", "Círculos"), nodes
     )
-    best = next(r for r in records if r["random_state"] == clf.random_state)
     return {
-        "nodes": nodes,
-        "n_samples": n,
-        "accuracy": acc,
-        "confusion_matrix": cm,
-        "training_loss": best["loss"],
-        "iterations": best["iterations"],
+        **_kept_metrics(clf, records, nodes, n, acc, cm),
         **_initialisation_metrics(records, clf),
         # the kept network's thresholds, paired most oppositely
         "ridge_pairs": [[j + 1 for j in g] for g in kept_pa["groups"]],

@@ -878,9 +878,26 @@ def _r2(pred: np.ndarray, y: np.ndarray) -> float:
     return float(1.0 - np.sum((pred - y) ** 2) / np.sum((y - y.mean()) ** 2))
 
 
+def _net_r2(net: Sequential, X, y) -> float:
+    """R² of the network's predictions (which may have overflowed: no warnings)."""
+    with np.errstate(all="ignore"):
+        return _r2(net.forward(X)[:, 0], y)
+
+
 def _classify(net, X, y, **fit_kw) -> tuple[float, _Doc, dict[str, Any]]:
     _, rec = _fit(net, X, y, loss="bce", seed=net.seed, **fit_kw)
     return _accuracy(net, X, y), _diagnose(net, X, y, loss="bce"), rec
+
+
+def _outcome(metric: str, broken, fixed, diag: _Doc, diag_fixed: _Doc) -> dict[str, Any]:
+    """A preset's scores (``metric``) and diagnoses before and after its remedy."""
+    return {
+        "metric": metric,
+        "broken": broken,
+        "fixed": fixed,
+        "diag": diag,
+        "diag_fixed": diag_fixed,
+    }
 
 
 def _preset_deep_sigmoid(ctx: dict[str, Any]) -> dict[str, Any]:
@@ -902,11 +919,7 @@ def _preset_deep_sigmoid(ctx: dict[str, Any]) -> dict[str, Any]:
             "8 hidden logistic layers x 32, N(0, 0.1²) initialisation, SGD + momentum, lr 0.02",
             "8 camadas ocultas logísticas x 32, inicialização N(0, 0,1²), SGD + momento, taxa 0,02",
         ),
-        "metric": "accuracy",
-        "broken": broken,
-        "fixed": fixed,
-        "diag": diag,
-        "diag_fixed": diag_fixed,
+        **_outcome("accuracy", broken, fixed, diag, diag_fixed),
         "remedy": (
             "ReLU + He initialisation (same draw, same batches)",
             "ReLU + inicialização de He (mesmo sorteio, mesmos lotes)",
@@ -931,9 +944,7 @@ def _sine(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _regress(net: Sequential, X, y, **fit_kw) -> tuple[float, _Doc, dict[str, Any]]:
     _, rec = _fit(net, X, y, loss="mse", seed=net.seed, **fit_kw)
-    with np.errstate(all="ignore"):
-        r2 = _r2(net.forward(X)[:, 0], y)
-    return r2, _diagnose(net, X, y, loss="mse"), rec
+    return _net_r2(net, X, y), _diagnose(net, X, y, loss="mse"), rec
 
 
 def _preset_high_lr(ctx: dict[str, Any]) -> dict[str, Any]:
@@ -957,11 +968,7 @@ def _preset_high_lr(ctx: dict[str, Any]) -> dict[str, Any]:
             "sin x on [0, 2π], 2 hidden tanh layers x 32, Glorot, MSE, SGD + momentum 0.9, lr 2",
             "sen x em [0, 2π], 2 camadas ocultas tanh x 32, Glorot, EQM, SGD + momento 0,9, taxa 2",
         ),
-        "metric": "R²",
-        "broken": broken,
-        "fixed": fixed,
-        "diag": diag,
-        "diag_fixed": diag_fixed,
+        **_outcome("R²", broken, fixed, diag, diag_fixed),
         "remedy": (
             "lower the learning rate: 2 -> 0.05 (same weights, same batches)",
             "reduzir a taxa de aprendizado: 2 -> 0,05 (mesmos pesos, mesmos lotes)",
@@ -988,11 +995,7 @@ def _preset_dying(ctx: dict[str, Any]) -> dict[str, Any]:
             "4 hidden ReLU layers x 32, He, biases initialised to -1.5, Adam, lr 0.01",
             "4 camadas ocultas ReLU x 32, He, vieses iniciados em -1,5, Adam, taxa 0,01",
         ),
-        "metric": "accuracy",
-        "broken": broken,
-        "fixed": fixed,
-        "diag": diag,
-        "diag_fixed": diag_fixed,
+        **_outcome("accuracy", broken, fixed, diag, diag_fixed),
         "remedy": (
             "leaky_relu instead of relu (same weights and biases)",
             "leaky_relu em vez de relu (mesmos pesos e vieses)",
@@ -1021,8 +1024,7 @@ def _preset_unscaled_target(ctx: dict[str, Any]) -> dict[str, Any]:
     }
     broken_net = net()
     _, rec = _fit(broken_net, X, y, **fit)
-    with np.errstate(all="ignore"):
-        broken = _r2(broken_net.forward(X)[:, 0], y)
+    broken = _net_r2(broken_net, X, y)
     diag = _diagnose(broken_net, X, y, loss="mse")
     # the fix: standardise the target (sklearn's StandardScaler), train, transform back
     from sklearn.preprocessing import StandardScaler
@@ -1035,8 +1037,7 @@ def _preset_unscaled_target(ctx: dict[str, Any]) -> dict[str, Any]:
     diag_fixed = _diagnose(fixed_net, X, ys, loss="mse")
     alt_net = net()
     _fit(alt_net, X, y, clip_norm=1.0, **fit)
-    with np.errstate(all="ignore"):
-        alt = _r2(alt_net.forward(X)[:, 0], y)
+    alt = _net_r2(alt_net, X, y)
     return {
         "title": ("Unscaled regression target", "Alvo de regressão sem escala"),
         "setting": (
@@ -1045,11 +1046,7 @@ def _preset_unscaled_target(ctx: dict[str, Any]) -> dict[str, Any]:
             "y = 2000 + 1000 sen x em [0, 2π] (x padronizado), 2 camadas tanh x 32, EQM, Adam, "
             "taxa 0,01",
         ),
-        "metric": "R²",
-        "broken": broken,
-        "fixed": fixed,
-        "diag": diag,
-        "diag_fixed": diag_fixed,
+        **_outcome("R²", broken, fixed, diag, diag_fixed),
         "remedy": (
             "standardise the target (StandardScaler on y), predict, transform back",
             "padronizar o alvo (StandardScaler em y), prever e voltar à escala original",
@@ -1109,11 +1106,7 @@ def _preset_xor(ctx: dict[str, Any]) -> dict[str, Any]:
             f"MLPClassifier(hidden_layer_sizes=(2,), logística, lbfgs), random_state={bad} "
             "(o primeiro que fica preso)",
         ),
-        "metric": "accuracy",
-        "broken": broken,
-        "fixed": fixed,
-        "diag": diag,
-        "diag_fixed": diag_fixed,
+        **_outcome("accuracy", broken, fixed, diag, diag_fixed),
         "remedy": (
             f"other initialisations: best of random_state {bad + 1}..{bad + k} by training loss "
             f"(random_state {best.random_state})",
