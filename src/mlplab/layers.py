@@ -183,7 +183,11 @@ class Dense(Layer):
             np.dot(x.T, dz, out=self.dW)  # dL/dw_ij = sum_n x_i dz_j  (dL/dW = x^T dz)
         else:  # scipy.sparse input (first layer only)
             self.dW[...] = x.T @ dz
-        sum_rows(dz, self.db)  # dL/db_j = sum_n dz_j * x0, with x0 = 1
+        # dL/db_j = sum_n dz_j * x0, with x0 = 1 (sum_rows: the same bits, faster for k = 2, 3)
+        if dz.shape[0] >= 256 and 2 <= dz.shape[1] <= 3:
+            sum_rows(dz, self.db)
+        else:
+            np.add.reduce(dz, axis=0, out=self.db)
         if need_dx:
             return np.dot(dz, self.W.T)  # dL/dx_i = sum_j dz_j w_ij  (dL/dx = dz W^T)
         return None

@@ -126,6 +126,7 @@ class Sequential:
             layer.bind(values, grads)
         self._decay = decay
         self._batchnorms = [layer for layer in self.layers if isinstance(layer, BatchNorm)]
+        self._hidden, self._top = self.layers[:-1], self.layers[-1]
 
     # ---------------------------------------------------------------- access
     def named_parameters(self) -> list[tuple[str, np.ndarray]]:
@@ -232,13 +233,14 @@ class Sequential:
         if fused is None:
             fused = self._output_fusion(loss)
         out = X
-        layers = self.layers
-        for bn in self._batchnorms:  # weighted batch statistics (weight k = k repeated rows)
-            bn.sample_weight = sample_weight
-        for layer in layers[:-1]:  # forward pass, caching what backward needs
+        if self._batchnorms:  # weighted batch statistics (weight k = k repeated rows)
+            for bn in self._batchnorms:
+                bn.sample_weight = sample_weight
+        for layer in self._hidden:  # forward pass, caching what backward needs
             out = layer.forward(out, True)
         # a fused loss applies the output activation itself: only z is needed
-        out = layers[-1].forward_logits(out, True) if fused else layers[-1].forward(out, True)
+        top = self._top
+        out = top.forward_logits(out, True) if fused else top.forward(out, True)
         if fused:
             logits = self.layers[-1].z  # the loss reads z; dL/dz = link(z) - y
             value, d = loss.value_and_gradient(logits, Y, sample_weight)
@@ -246,8 +248,9 @@ class Sequential:
         else:
             value, d = loss.value_and_gradient(out, Y, sample_weight)
             self.backward(d)
-        for bn in self._batchnorms:
-            bn.sample_weight = None
+        if self._batchnorms:
+            for bn in self._batchnorms:
+                bn.sample_weight = None
         if l2:
             theta, grad = self.theta, self.grad
             for start, stop in self._decay:

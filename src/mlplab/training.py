@@ -323,7 +323,16 @@ def fit(
     backup = np.empty_like(theta)  # the last finite parameters (for the NaN guard)
     clipping = clip_norm is not None or clip_value is not None
     pbar = _progress(epochs, verbose)
-    has_cb = bool(callbacks)
+
+    # per-step hooks: only the callbacks that override them (a no-op call costs
+    # ~0.2 us, a real share of a tiny network's step)
+    def overriding(hook: str) -> list[Callback]:
+        base = getattr(Callback, hook)
+        return [cb for cb in callbacks if getattr(getattr(cb, hook), "__func__", None) is not base]
+
+    batch_begin, on_grad, batch_end = (
+        overriding(h) for h in ("on_batch_begin", "on_gradients", "on_batch_end")
+    )
 
     # Overflow and NaN are caught by the guard below, with a message that says
     # where; numpy's own floating-point warnings would only be noise.
@@ -348,9 +357,8 @@ def fit(
                     Xb, Yb = X[idx], Y[idx]
                     swb = None if sw is None else sw[idx]
                 state.batch = b
-                if has_cb:
-                    for cb in callbacks:
-                        cb.on_batch_begin(state, net)
+                for cb in batch_begin:
+                    cb.on_batch_begin(state, net)
                 value = net._loss_and_grad(Xb, Yb, loss_obj, swb, l2, fused)
                 gnorm = _global_norm(grad)  # before clipping: what diagnostics record
                 if not (math.isfinite(value) and math.isfinite(gnorm)):
@@ -370,9 +378,8 @@ def fit(
                     warnings.warn(msg, RuntimeWarning, stacklevel=2)
                     break
                 state.loss, state.grad_norm = value, gnorm
-                if has_cb:
-                    for cb in callbacks:
-                        cb.on_gradients(state, net)  # the raw gradient, before clipping
+                for cb in on_grad:
+                    cb.on_gradients(state, net)  # the raw gradient, before clipping
                 if clipping:
                     _clip_(grad, clip_norm, clip_value, gnorm)
                 np.copyto(backup, theta)
@@ -380,11 +387,10 @@ def fit(
                 state.step += 1
                 total += value * (Yb.shape[0] if swb is None else float(swb.sum()))
                 norms += gnorm
-                if has_cb:
-                    for cb in callbacks:
-                        cb.on_batch_end(state, net)
-                    if state.stop:
-                        break
+                for cb in batch_end:
+                    cb.on_batch_end(state, net)
+                if state.stop:
+                    break
             if state.stop and state.stop_reason.startswith("Training diverged"):
                 break
             weight_total = n if sw is None else float(sw.sum())
