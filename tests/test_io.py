@@ -852,3 +852,43 @@ def test_engine_save_is_deterministic(tmp_path: Path) -> None:
     mlplab.save(make_net(mlplab), tmp_path / "b.mlp")
     assert (tmp_path / "a.mlp").read_bytes() == (tmp_path / "b.mlp").read_bytes()
     mlplab.load(tmp_path / "a.mlp")  # and it loads
+
+
+def test_orphaned_temp_file_of_a_killed_save_is_removed_by_the_next_save(tmp_path):
+    """A save killed with SIGKILL leaves its temp file; the next successful save removes it."""
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    src = str(Path(mio.__file__).resolve().parents[1])
+    target = tmp_path / "model.mlplab"
+    code = textwrap.dedent(
+        f"""
+        import os, signal, mlplab.io as io
+        def die(*a, **k):  # the temp file is written and fsynced: die before the rename
+            os.kill(os.getpid(), signal.SIGKILL)
+        os.replace = die
+        class IoToy:
+            def __mlplab_state__(self):
+                import numpy as np
+                return {{}}, {{"a": np.arange(3.0)}}
+            @classmethod
+            def __mlplab_restore__(cls, config, arrays):
+                return cls()
+        io.register_saveable(IoToy)
+        io.save(IoToy(), {str(target)!r})
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": src}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, env=env)
+    assert proc.returncode == -signal.SIGKILL
+    orphans = list(tmp_path.glob(".model.mlplab.*.tmp"))
+    assert len(orphans) == 1  # the killed save left its temp file
+    # a live writer's temp file (this process's pid is alive) must survive
+    live = tmp_path / f".model.mlplab.{os.getppid()}.live.tmp"
+    live.write_bytes(b"x")
+    mio.save(IoToy({"k": 1}, {"a": np.arange(2.0)}), target)
+    assert not orphans[0].exists()
+    assert live.exists()
+    assert mio.load(target).config == {"k": 1}

@@ -324,10 +324,42 @@ def _fsync_directory(directory: str) -> None:
         os.close(fd)
 
 
+def _remove_orphans(directory: str, name: str) -> None:
+    """Delete temp files of earlier saves to the same path whose writer is gone.
+
+    The writer's process id is in the temp file's name; a process that no longer
+    exists (killed mid-save) cannot finish its write, so its file is an orphan.
+    Files of live writers (a concurrent save) are left alone.
+    """
+    prefix = f".{name}."
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.startswith(prefix) and entry.endswith(".tmp")):
+            continue
+        pid_text = entry[len(prefix) :].split(".", 1)[0]
+        if not pid_text.isdigit():
+            continue
+        pid = int(pid_text)
+        if pid == os.getpid():
+            continue  # our own (a save in another thread, or this one)
+        try:
+            os.kill(pid, 0)
+            continue  # the writer is alive
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OSError):
+            continue  # alive but not ours, or unknown: leave it
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(directory, entry))
+
+
 def _atomic_write(path: str, data: bytes) -> None:
     directory, name = os.path.split(os.path.abspath(path))
     mode = _default_mode(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.{os.getpid()}.", suffix=".tmp")
     try:
         with open(fd, "wb") as fh:
             fh.write(data)
@@ -341,6 +373,7 @@ def _atomic_write(path: str, data: bytes) -> None:
             os.unlink(tmp)
         raise
     _fsync_directory(directory)
+    _remove_orphans(directory, name)
 
 
 def save(obj: object, path: str | os.PathLike[str]) -> None:
