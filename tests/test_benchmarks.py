@@ -7,49 +7,30 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_core_benchmark_quick_runs_and_writes_json(tmp_path):
-    out = tmp_path / "core.json"
+@pytest.mark.parametrize(
+    "name, sections",
+    [
+        ("core", ["## 1. Tiny step", "## 2. Epoch"]),
+        ("sklearn", ["## 1. Single lbfgs fits"]),
+        ("diagnostics", ["GradientFlow()"]),
+    ],
+)
+def test_benchmark_quick_runs_and_writes_json(tmp_path, name, sections):
+    out = tmp_path / f"{name}.json"
+    script = ROOT / "benchmarks" / f"bench_{name}.py"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_core.py"), "--quick", "--json", str(out)],
+        [sys.executable, str(script), "--quick", "--json", str(out)],
         capture_output=True,
         text=True,
         timeout=300,
         cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert "## 1. Tiny step" in proc.stdout and "## 2. Epoch" in proc.stdout
-    data = json.loads(out.read_text())
-    assert data  # a non-empty, valid JSON document
-
-
-def test_sklearn_benchmark_quick_runs_and_writes_json(tmp_path):
-    out = tmp_path / "sklearn.json"
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_sklearn.py"), "--quick",
-         "--json", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert "## 1. Single lbfgs fits" in proc.stdout
-    assert json.loads(out.read_text())
-
-
-def test_diagnostics_benchmark_quick_runs_and_writes_json(tmp_path):
-    out = tmp_path / "diagnostics.json"
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_diagnostics.py"), "--quick",
-         "--json", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert "GradientFlow()" in proc.stdout
-    assert json.loads(out.read_text())
+    for section in sections:
+        assert section in proc.stdout
+    assert json.loads(out.read_text())  # a non-empty, valid JSON document

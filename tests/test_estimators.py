@@ -1006,11 +1006,9 @@ def _ref_theta(units, seed):
     return np.concatenate([a.ravel() for a in _initial(units, seed)])
 
 
-@pytest.mark.parametrize("clip", [0.05, 0.2])
-def test_clip_norm_limits_the_update(clip):
-    """Plain full-batch SGD, one step: ||delta theta|| = lr * min(||g||, clip_norm)."""
-    lr = 0.5
-    params = dict(
+def _one_sgd_step(lr: float) -> dict:
+    """One plain full-batch SGD step, no L2, no shuffling: the update is -lr * gradient."""
+    return dict(
         hidden_layer_sizes=(5,),
         activation="tanh",
         solver="sgd",
@@ -1023,6 +1021,13 @@ def test_clip_norm_limits_the_update(clip):
         random_state=2,
         convergence_warning=False,
     )
+
+
+@pytest.mark.parametrize("clip", [0.05, 0.2])
+def test_clip_norm_limits_the_update(clip):
+    """Plain full-batch SGD, one step: ||delta theta|| = lr * min(||g||, clip_norm)."""
+    lr = 0.5
+    params = _one_sgd_step(lr)
     y = 5 * Y_REG  # a large gradient
     theta0 = _ref_theta([4, 5, 1], 2)
     free = MLPRegressor(**params).fit(X, y)
@@ -1042,19 +1047,7 @@ def test_clip_norm_limits_the_update(clip):
 
 def test_clip_value_limits_each_component():
     lr = 0.5
-    params = dict(
-        hidden_layer_sizes=(5,),
-        activation="tanh",
-        solver="sgd",
-        momentum=0.0,
-        learning_rate_init=lr,
-        alpha=0.0,
-        shuffle=False,
-        max_iter=1,
-        batch_size=len(X),
-        random_state=2,
-        convergence_warning=False,
-    )
+    params = _one_sgd_step(lr)
     y = 5 * Y_REG
     theta0 = _ref_theta([4, 5, 1], 2)
     d_free = _theta(MLPRegressor(**params).fit(X, y)) - theta0
