@@ -12,7 +12,7 @@ Notation (code <-> lecture): z = x W + b is the lecture's weighted sum g(x) = w^
 (the lecture's J_e). See docs/notation.md.
 """
 
-from . import activations, datasets, diagnostics, initializers, losses, optimizers
+from . import activations, datasets, diagnostics, initializers, losses, optimizers, recurrent
 from .activations import ACTIVATIONS, get_activation
 from .backprop import backprop_by_hand
 from .callbacks import Callback, EarlyStopping
@@ -25,6 +25,7 @@ from .layers import ActivationLayer, BatchNorm, Dense, PReLU
 from .losses import LOSSES, get_loss
 from .network import Sequential
 from .optimizers import OPTIMIZERS, get_optimizer
+from .recurrent import GRU, LSTM, SimpleRNN
 from .training import History, TrainingDivergedError, TrainState, fit
 
 __version__ = "0.1.0"
@@ -38,17 +39,20 @@ __all__ = [
     "Callback",
     "Dense",
     "EarlyStopping",
+    "GRU",
     "GradientFlow",
     "History",
     "INITIALIZERS",
     "IntegrityError",
     "LOSSES",
+    "LSTM",
     "MLPClassifier",
     "MLPRegressor",
     "ModelFormatError",
     "OPTIMIZERS",
     "PReLU",
     "Sequential",
+    "SimpleRNN",
     "TrainState",
     "TrainingDivergedError",
     "activations",
@@ -67,6 +71,7 @@ __all__ = [
     "load",
     "losses",
     "optimizers",
+    "recurrent",
     "register_saveable",
     "save",
 ]

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ._checks import (
+    as_float_array,
     check_dtype,
     check_float,
     check_int,
@@ -30,6 +31,7 @@ from .activations import Identity
 from .initializers import Initializer, get_initializer
 from .layers import BatchNorm, Layer, layer_from_config
 from .losses import Loss, get_loss
+from .recurrent import TimeFlatten
 
 __all__ = ["Sequential"]
 
@@ -82,12 +84,13 @@ class Sequential:
             if not isinstance(layer, Layer):
                 raise TypeError(
                     f"layers[{i}] must be an mlplab layer (Dense, BatchNorm, PReLU, "
-                    f"ActivationLayer). Received: {type(layer).__name__}."
+                    f"ActivationLayer, SimpleRNN, LSTM, GRU). Received: {type(layer).__name__}."
                 )
             if any(layer is other for other in layers[:i]):
                 raise ValueError(
                     f"layers[{i}] appears twice; create a new layer object for each position."
                 )
+        _check_recurrent_order(layers)
         self.layers = layers
         self.optimizer = None  # the optimizer of the last fit (saved with the model)
         self._build()
@@ -120,13 +123,23 @@ class Sequential:
                 self._names.append(f"{i}.{name}")
                 self._views.append(view)
                 self._grad_views.append(grads[name])
-                if name == "W":
+                if name in ("W", "W_h"):
                     decay.append((start, stop))  # L2 applies to weights, not biases
                 start = stop
             layer.bind(values, grads)
         self._decay = decay
         self._batchnorms = [layer for layer in self.layers if isinstance(layer, BatchNorm)]
-        self._hidden, self._top = self.layers[:-1], self.layers[-1]
+        # Recurrent layers (first in the stack) take sequences (n, T, features). If the last
+        # one returns sequences, the layers after it act on every step: a TimeFlatten
+        # (not a layer of the architecture) turns (n, T, k) into (n T, k) for them.
+        rec = [i for i, layer in enumerate(self.layers) if getattr(layer, "recurrent", False)]
+        self.sequence_input = bool(rec)
+        self._seq_out = bool(rec) and self.layers[rec[-1]].return_sequences
+        self._run = self.layers
+        if self._seq_out:
+            cut = rec[-1] + 1
+            self._run = [*self.layers[:cut], TimeFlatten(), *self.layers[cut:]]
+        self._hidden, self._top = self._run[:-1], self._run[-1]
 
     # ---------------------------------------------------------------- access
     def named_parameters(self) -> list[tuple[str, np.ndarray]]:
@@ -169,19 +182,71 @@ class Sequential:
                 )
             target[...] = value
 
+    # ---------------------------------------------------------------- inputs
+    def _check_input(self, X: Any, name: str = "X") -> np.ndarray:
+        """X validated: (n, n_inputs), or (n, T, n_inputs) for a recurrent network."""
+        if not self.sequence_input:
+            return check_X(X, self.n_inputs, self.dtype, name=name)
+        arr = as_float_array(name, X, self.dtype)
+        if arr.ndim != 3 or arr.shape[2] != self.n_inputs:
+            hint = (
+                " A single series of T steps with one feature: X.reshape(1, T, 1)."
+                if arr.ndim < 3 and self.n_inputs == 1
+                else ""
+            )
+            raise ValueError(
+                f"`{name}` must be 3-D (n_samples, T, {self.n_inputs}) for this recurrent "
+                f"network (n_inputs={self.n_inputs}). Received shape {arr.shape}.{hint}"
+            )
+        return np.ascontiguousarray(arr)
+
+    def _prepare_targets(self, y: Any, loss: Loss, X: np.ndarray, name: str = "y") -> np.ndarray:
+        """Targets validated for ``loss``: (n, n_outputs), or (n, T, n_outputs) when the
+        network outputs a sequence."""
+        if not self._seq_out:
+            Y = loss.prepare_targets(y, self.n_outputs, self.dtype)
+            check_lengths(X, Y)
+            return Y
+        n, T = X.shape[:2]
+        arr = np.asarray(y)
+        k = self.n_outputs
+        ok = arr.ndim == 3 and arr.shape[:2] == (n, T)
+        ok = ok or (arr.ndim == 2 and arr.shape == (n, T) and (k == 1 or loss.name == "cce"))
+        if not ok:
+            raise ValueError(
+                f"`{name}` must have shape (n_samples, T, {k}) = ({n}, {T}, {k}) to match "
+                f"a network that outputs a sequence"
+                + (f" (or ({n}, {T}))" if k == 1 or loss.name == "cce" else "")
+                + f". Received shape {arr.shape}."
+            )
+        flat = arr.reshape(n * T, *arr.shape[2:])
+        return loss.prepare_targets(flat, k, self.dtype).reshape(n, T, k)
+
     # --------------------------------------------------------------- forward
     def _forward(self, X: np.ndarray, training: bool) -> np.ndarray:
-        for layer in self.layers:
+        for layer in self._run:
             X = layer.forward(X, training)
         return X
 
     def forward(self, X: Any, training: bool = False) -> np.ndarray:
         """Return the network's output for X (n, n_inputs) -> (n, n_outputs).
 
+        Recurrent networks take X (n, T, n_inputs) and return (n, n_outputs),
+        or (n, T, n_outputs) when the last recurrent layer returns sequences.
         ``training=True`` uses batch statistics in BatchNorm layers (and updates
         their running averages); the default uses the running averages.
         """
-        return self._forward(check_X(X, self.n_inputs, self.dtype), training)
+        X = self._check_input(X)
+        out = self._forward(X, training)
+        if self._seq_out:
+            out = out.reshape(X.shape[0], X.shape[1], -1)
+        return out
+
+    def reset_states(self) -> None:
+        """Reset the carried state of every stateful recurrent layer."""
+        for layer in self.layers:
+            if getattr(layer, "recurrent", False):
+                layer.reset_states()
 
     predict = forward
 
@@ -193,6 +258,11 @@ class Sequential:
         """True if the last layer's activation is the loss's link (fused gradient)."""
         if loss.link is None:
             return False
+        if self._top is not self.layers[-1] or getattr(self._top, "recurrent", False):
+            raise ValueError(
+                f"The {loss.name!r} loss needs logits: end the recurrent network with a "
+                "Dense layer (e.g. Dense(k) for logits)."
+            )
         act = self.layers[-1].activation
         if act is not None and act.name == loss.link:
             return True
@@ -213,7 +283,7 @@ class Sequential:
         needs the gradient with respect to the data). ``from_z=True``: d_out
         is dL/dz of the last layer (the fused cross-entropy gradient).
         """
-        layers = self.layers
+        layers = self._run
         last = len(layers) - 1
         top = layers[last]  # the output layer: from dL/da, or from dL/dz when fused
         d = top.backward_from_z(d_out, last > 0) if from_z else top.backward(d_out, last > 0)
@@ -232,6 +302,10 @@ class Sequential:
         """Unchecked core of ``loss_and_grad``: returns L, leaves dL/dtheta in ``self.grad``."""
         if fused is None:
             fused = self._output_fusion(loss)
+        if self._seq_out:  # every time step is a sample of the loss
+            Y = Y.reshape(-1, Y.shape[-1])
+            if sample_weight is not None and sample_weight.shape[0] != Y.shape[0]:
+                sample_weight = np.repeat(sample_weight, X.shape[1])
         out = X
         if self._batchnorms:  # weighted batch statistics (weight k = k repeated rows)
             for bn in self._batchnorms:
@@ -283,9 +357,8 @@ class Sequential:
 
     def _prepare(self, X, y, loss, sample_weight):
         loss_obj = get_loss(loss)
-        X = check_X(X, self.n_inputs, self.dtype)
-        Y = loss_obj.prepare_targets(y, self.n_outputs, self.dtype)
-        check_lengths(X, Y)
+        X = self._check_input(X)
+        Y = self._prepare_targets(y, loss_obj, X)
         sw = check_sample_weight(sample_weight, X.shape[0], self.dtype)
         self._output_fusion(loss_obj)  # reject a loss/last-activation mismatch early
         return X, Y, loss_obj, sw
@@ -299,6 +372,10 @@ class Sequential:
 
     def _eval_loss(self, X, Y, loss_obj, sw, l2=0.0) -> float:
         out = self._forward(X, False)
+        if self._seq_out:
+            Y = Y.reshape(-1, Y.shape[-1])
+            if sw is not None and sw.shape[0] != Y.shape[0]:
+                sw = np.repeat(sw, X.shape[1])
         if self._output_fusion(loss_obj):
             out = self.layers[-1].z
         value = loss_obj.value(out, Y, sw)
@@ -382,6 +459,26 @@ class Sequential:
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)
         return f"Sequential([{inner}], n_inputs={self.n_inputs})"
+
+
+def _check_recurrent_order(layers: list[Layer]) -> None:
+    """Recurrent layers first; each but the last must return sequences."""
+    rec = [i for i, layer in enumerate(layers) if getattr(layer, "recurrent", False)]
+    if not rec:
+        return
+    if rec != list(range(len(rec))):
+        first_ff = next(i for i in range(rec[-1]) if i not in rec)
+        raise ValueError(
+            f"layers[{first_ff}] ({type(layers[first_ff]).__name__}) comes before the recurrent "
+            f"layers[{rec[-1]}]: recurrent layers (SimpleRNN, LSTM, GRU) must come first, "
+            "feed-forward layers after them."
+        )
+    for i in rec[:-1]:
+        if not layers[i].return_sequences:
+            raise ValueError(
+                f"layers[{i}] ({type(layers[i]).__name__}) feeds another recurrent layer, so it "
+                "must return its whole sequence: set return_sequences=True."
+            )
 
 
 def _restore(config: dict[str, Any], arrays: dict[str, np.ndarray]) -> Sequential:

@@ -25,9 +25,7 @@ from ._checks import (
     check_choice,
     check_float,
     check_int,
-    check_lengths,
     check_sample_weight,
-    check_X,
 )
 from .callbacks import Callback, EarlyStopping
 from .clipping import _clip_, _global_norm, global_norm
@@ -234,9 +232,8 @@ def fit(
     if solver_name is not None:
         check_choice("optimizer", solver_name, SOLVER_NAMES)
     loss_obj = get_loss(loss)
-    X = check_X(X, net.n_inputs, net.dtype)
-    Y = loss_obj.prepare_targets(y, net.n_outputs, net.dtype)
-    check_lengths(X, Y)
+    X = net._check_input(X)
+    Y = net._prepare_targets(y, loss_obj, X)
     sw = check_sample_weight(sample_weight, X.shape[0], net.dtype)
     fused = net._output_fusion(loss_obj)
     epochs = check_int("epochs", epochs, minimum=1)
@@ -263,9 +260,8 @@ def fit(
     if validation_data is not None:
         if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
             raise ValueError("`validation_data` must be a pair (X_val, y_val).")
-        Xv = check_X(validation_data[0], net.n_inputs, net.dtype, name="validation_data[0]")
-        Yv = loss_obj.prepare_targets(validation_data[1], net.n_outputs, net.dtype)
-        check_lengths(Xv, Yv)
+        Xv = net._check_input(validation_data[0], name="validation_data[0]")
+        Yv = net._prepare_targets(validation_data[1], loss_obj, Xv, name="validation_data[1]")
     elif validation_split > 0:
         n_val = int(round(validation_split * X.shape[0]))
         if n_val < 1 or n_val >= X.shape[0]:
@@ -304,11 +300,11 @@ def fit(
     state.history["grad_norm"] = []
 
     if solver_name == "lbfgs":
-        data = _Data(X, Y, sw, loss_obj, fused, l2, metrics, Xv, Yv)
+        data = _Data(X, Y, sw, loss_obj, fused, l2, metrics, Xv, Yv, net._seq_out)
         _fit_lbfgs(net, data, epochs, tol, max_fun, state, callbacks, verbose)
         return History(state)
 
-    data = _Data(X, Y, sw, loss_obj, fused, l2, metrics, Xv, Yv)
+    data = _Data(X, Y, sw, loss_obj, fused, l2, metrics, Xv, Yv, net._seq_out)
     n = X.shape[0]
     bs = _resolve_batch_size(batch_size, n, solver_name or "")
     schedule = get_schedule(lr_schedule)
@@ -423,6 +419,11 @@ class _Data:
     metrics: list[str]
     Xv: np.ndarray | None
     Yv: np.ndarray | None
+    sequences: bool = False  # outputs (n, T, k): metrics compare every step
+
+    def targets(self, Y: np.ndarray) -> np.ndarray:
+        """Y as the network's flat outputs are laid out ((n T, k) for sequences)."""
+        return Y.reshape(-1, Y.shape[-1]) if self.sequences else Y
 
 
 def _record_epoch(net: Sequential, state: TrainState, data: _Data, grad_norm: float) -> None:
@@ -432,12 +433,13 @@ def _record_epoch(net: Sequential, state: TrainState, data: _Data, grad_norm: fl
     if data.metrics:
         scores = _scores(net, data.X, data.loss)
         for m in data.metrics:
-            h[m].append(_metric(m, scores, data.Y, data.loss, data.fused))
+            h[m].append(_metric(m, scores, data.targets(data.Y), data.loss, data.fused))
     if data.Xv is not None:
         scores = _scores(net, data.Xv, data.loss)
-        h["val_loss"].append(data.loss.value(scores, data.Yv))
+        Yv = data.targets(data.Yv)
+        h["val_loss"].append(data.loss.value(scores, Yv))
         for m in data.metrics:
-            h[f"val_{m}"].append(_metric(m, scores, data.Yv, data.loss, data.fused))
+            h[f"val_{m}"].append(_metric(m, scores, Yv, data.loss, data.fused))
 
 
 def _progress(epochs: int, verbose: int):
