@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ._checks import check_int
-from .activations import Activation, get_activation
+from .activations import Activation, Logistic, Tanh, get_activation
 from .initializers import Initializer, Zeros, get_initializer
 from .layers import LAYERS, Layer
 
@@ -54,9 +54,13 @@ class SimpleRNNCell:
         dJ/dz_t     = dJ/dh_t * f'(z_t)
         dJ/dh_{t-1} = dJ/dz_t W_h^T          (the factor that vanishes or explodes)
         dJ/dW_h    += h_{t-1}^T dJ/dz_t,  dJ/dW += x_t^T dJ/dz_t,  dJ/db += sum_n dJ/dz_t
+
+    f'(z_t) does not depend on the recursion, so ``prepare_backward`` computes it
+    for every step at once; the loop through time only multiplies.
     """
 
     n_gates = 1
+    state_size = 1
 
     def __init__(self, units: int, activation: Activation) -> None:
         self.units, self.activation = units, activation
@@ -68,25 +72,35 @@ class SimpleRNNCell:
         """One time step, no caching: h_t from x_t (n, n_in) and h_{t-1} (n, units)."""
         return self.activation.forward(x_t @ self.W + h @ self.W_h + self.b)
 
-    # the unroll's per-step kernels (caches live in the layer's buffers)
+    # --- the unroll's kernels; caches live in arrays over all steps (time-major)
     def alloc(self, T: int, n: int, dtype: np.dtype) -> None:
-        self.H = np.empty((T + 1, n, self.units), dtype)  # H[t] = h_{t-1}; H[0] the initial state
+        self.H = np.empty((T + 1, n, self.units), dtype)  # H[t] = h_{t-1}; H[0] initial state
 
     def forward_step(self, t: int, Z: np.ndarray, state: tuple) -> tuple:
         z = Z[t]  # holds x_t W + b; completed in place to the full weighted sum
         z += np.dot(state[0], self.W_h)
         h = self.H[t + 1]
-        h[...] = self.activation.forward(z)
+        h[...] = self.activation.forward(z)  # h_t = f(z_t)
         return (h,)
 
-    def backward_step(self, t: int, Z, dstate, DZx, DZh) -> np.ndarray:
-        """Fill dJ/dz_t into DZx[t]; return what W_h^T multiplies (dJ/dz_t)."""
-        dz = self.activation.backward(Z[t], self.H[t + 1], dstate[0])
-        DZx[t] = dz
-        return dz
+    def prepare_backward(self, Z: np.ndarray) -> None:
+        self.D = self.activation.derivative(Z, self.H[1:])  # f'(z_t) for every t
 
-    def prev_state_grad(self, t, dzh, dstate, W_h):
-        return (np.dot(dzh, W_h.T),)
+    def start_backward(self, n: int) -> None:
+        pass
+
+    def backward_step(self, t, dh, DZx, DZh) -> np.ndarray:
+        """Fill dJ/dz_t into DZx[t]; return the rows that W_h^T sends to h_{t-1}."""
+        return np.multiply(dh, self.D[t], out=DZx[t])  # dJ/dz_t = dJ/dh_t * f'(z_t)
+
+    def carry_back(self, t, dh, dh_prev) -> None:
+        """Add the paths to h_{t-1} that bypass W_h (none for Elman)."""
+
+    def cut(self) -> None:
+        """Truncation: nothing but dJ/dh crosses a step."""
+
+    def state_grad(self, dh_prev) -> tuple:
+        return (dh_prev,)
 
 
 class LSTMCell:
@@ -104,29 +118,49 @@ class LSTMCell:
                                            close to 1 when the cell keeps its memory
         dJ/dz_gate = dJ/dgate * gate'(z_gate)   (sigma' = a (1 - a), tanh' = 1 - a^2)
         dJ/dh_{t-1} = dJ/dz W_h^T
+
+    Everything that does not depend on the recursion (each gate's derivative times
+    the factor it multiplies: g sigma'(z_i), c_{t-1} sigma'(z_f), i tanh'(z_g),
+    tanh(c_t) sigma'(z_o), and o tanh'(c_t)) is computed for all steps at once
+    in ``prepare_backward``; the loop through time is then five products.
     """
 
     n_gates = 4
+    state_size = 2
 
     def __init__(self, units: int, activation: Activation, recurrent_activation: Activation):
         self.units, self.activation, self.gate = units, activation, recurrent_activation
+        # sigma(z) = (1 + tanh(z / 2)) / 2: with tanh candidates, all four gates in 4 passes
+        self._fast = isinstance(recurrent_activation, Logistic) and isinstance(activation, Tanh)
+        U = units
+        s = np.full(4 * U, 0.5)
+        s[2 * U : 3 * U] = 1.0
+        self._scale, self._shift = s, np.where(s == 0.5, 0.5, 0.0)
 
     def bind(self, params):
         self.W, self.W_h, self.b = params["W"], params["W_h"], params["b"]
+        dt = self.W.dtype
+        self._scale, self._shift = self._scale.astype(dt), self._shift.astype(dt)
 
-    def _gates(self, z):
+    def _gates(self, z, out):
         U = self.units
-        a = np.empty_like(z)
-        a[:, : 2 * U] = self.gate.forward(z[:, : 2 * U])  # i, f
-        a[:, 2 * U : 3 * U] = self.activation.forward(z[:, 2 * U : 3 * U])  # g
-        a[:, 3 * U :] = self.gate.forward(z[:, 3 * U :])  # o
-        return a
+        if self._fast:
+            np.multiply(z, self._scale, out=out)
+            np.tanh(out, out=out)
+            out *= self._scale
+            out += self._shift
+            return out
+        out[:, : 2 * U] = self.gate.forward(z[:, : 2 * U])  # i, f
+        out[:, 2 * U : 3 * U] = self.activation.forward(z[:, 2 * U : 3 * U])  # g
+        out[:, 3 * U :] = self.gate.forward(z[:, 3 * U :])  # o
+        return out
 
     def step(self, x_t, state):
         """One time step, no caching: (h_t, c_t) from x_t and (h_{t-1}, c_{t-1})."""
         h, c = state
         U = self.units
-        a = self._gates(x_t @ self.W + h @ self.W_h + self.b)
+        z = x_t @ self.W + h @ self.W_h + self.b
+        a = self._gates(z, np.empty_like(z))
         c = a[:, U : 2 * U] * c + a[:, :U] * a[:, 2 * U : 3 * U]
         return a[:, 3 * U :] * self.activation.forward(c), c
 
@@ -141,34 +175,51 @@ class LSTMCell:
         U = self.units
         z = Z[t]
         z += np.dot(state[0], self.W_h)
-        a = self.A[t]
-        a[...] = self._gates(z)
+        a = self._gates(z, self.A[t])
         c = self.C[t + 1]
         np.multiply(a[:, U : 2 * U], state[1], out=c)  # f * c_{t-1}
         c += a[:, :U] * a[:, 2 * U : 3 * U]  # + i * g
         tc = self.TC[t]
-        tc[...] = self.activation.forward(c)
-        h = self.H[t + 1]
-        np.multiply(a[:, 3 * U :], tc, out=h)  # h = o * tanh(c)
-        return (h, c)
+        if self._fast:
+            np.tanh(c, out=tc)
+        else:
+            tc[...] = self.activation.forward(c)
+        np.multiply(a[:, 3 * U :], tc, out=self.H[t + 1])  # h_t = o * tanh(c_t)
+        return (self.H[t + 1], c)
 
-    def backward_step(self, t, Z, dstate, DZx, DZh):
-        U = self.units
-        dh, dc = dstate
-        a, z, tc = self.A[t], Z[t], self.TC[t]
-        i, f, g, o = a[:, :U], a[:, U : 2 * U], a[:, 2 * U : 3 * U], a[:, 3 * U :]
-        dz = DZx[t]
-        dc = dc + self.activation.backward(self.C[t + 1], tc, dh * o)
-        act, gate = self.activation, self.gate
-        dz[:, :U] = gate.backward(z[:, :U], i, dc * g)  # input gate
-        dz[:, U : 2 * U] = gate.backward(z[:, U : 2 * U], f, dc * self.C[t])  # forget gate
-        dz[:, 2 * U : 3 * U] = act.backward(z[:, 2 * U : 3 * U], g, dc * i)  # candidate
-        dz[:, 3 * U :] = gate.backward(z[:, 3 * U :], o, dh * tc)  # output gate
-        self._dc_prev = dc * f
-        return dz
+    def prepare_backward(self, Z):
+        U, A, act, gate = self.units, self.A, self.activation, self.gate
+        i, f, g, o = (A[..., k * U : (k + 1) * U] for k in range(4))
+        P = np.empty_like(A)  # dz_t = P_t * [dc, dc, dc, dh]
+        P[..., :U] = gate.derivative(Z[..., :U], i) * g
+        P[..., U : 2 * U] = gate.derivative(Z[..., U : 2 * U], f) * self.C[:-1]
+        P[..., 2 * U : 3 * U] = act.derivative(Z[..., 2 * U : 3 * U], g) * i
+        P[..., 3 * U :] = gate.derivative(Z[..., 3 * U :], o) * self.TC
+        self.P = P.reshape(*P.shape[:2], 4, U)
+        self.ODT = o * act.derivative(self.C[1:], self.TC)  # dh_t -> dc_t: o tanh'(c_t)
+        self.F = f
 
-    def prev_state_grad(self, t, dzh, dstate, W_h):
-        return (np.dot(dzh, W_h.T), self._dc_prev)
+    def start_backward(self, n):
+        self.dc = np.zeros((n, self.units), self.A.dtype)  # dJ/dc_t from step t+1
+
+    def backward_step(self, t, dh, DZx, DZh):
+        dc = self.dc
+        dc += dh * self.ODT[t]  # dJ/dc_t = (from t+1) + dJ/dh_t o tanh'(c_t)
+        P = self.P[t]
+        dz = DZx[t].reshape(dh.shape[0], 4, self.units)
+        np.multiply(P[:, :3], dc[:, None, :], out=dz[:, :3])  # input, forget gates, candidate
+        np.multiply(P[:, 3], dh, out=dz[:, 3])  # output gate
+        self._t = t
+        return DZx[t]
+
+    def carry_back(self, t, dh, dh_prev):
+        self.dc *= self.F[t]  # dJ/dc_{t-1} = dJ/dc_t * f_t: the memory path
+
+    def cut(self):
+        self.dc[...] = 0.0
+
+    def state_grad(self, dh_prev):
+        return (dh_prev, self.dc.copy())  # carry_back(0) made it dJ/dc_0
 
 
 class GRUCell:
@@ -180,16 +231,19 @@ class GRUCell:
         h_t = (1 - u) * n + u * h_{t-1}
 
     Backward, given dJ/dh_t:
-        dJ/dn = dJ/dh_t (1 - u),  dJ/du = dJ/dh_t (h_{t-1} - n),
-        dJ/dh_{t-1} = dJ/dh_t * u  (the memory path: factor u, close to 1 when remembering)
+        dJ/dz_n = dJ/dh_t (1 - u) tanh'(.),   dJ/dz_r = dJ/dz_n (h W_hn + b_hn) sigma'(.),
+        dJ/dz_u = dJ/dh_t (h_{t-1} - n) sigma'(.)
+        dJ/dh_{t-1} = dJ/dh_t * u   (the memory path: factor u, close to 1 when remembering)
                       + [dJ/dz_r, dJ/dz_u, dJ/dz_n * r] W_h^T
-        dJ/dz_n = dJ/dn tanh'(.),  dJ/dr = dJ/dz_n * (h W_hn + b_hn)
+    The factors that do not depend on the recursion are computed for all steps at once.
     """
 
     n_gates = 3
+    state_size = 1
 
     def __init__(self, units, activation, recurrent_activation):
         self.units, self.activation, self.gate = units, activation, recurrent_activation
+        self._fast = isinstance(recurrent_activation, Logistic)
 
     def bind(self, params):
         self.W, self.W_h, self.b, self.b_h = params["W"], params["W_h"], params["b"], params["b_h"]
@@ -216,7 +270,14 @@ class GRUCell:
         np.dot(h_prev, self.W_h, out=hh)
         hh += self.b_h
         z[:, : 2 * U] += hh[:, : 2 * U]  # Z now holds the pre-activations of r, u, n
-        a[:, : 2 * U] = self.gate.forward(z[:, : 2 * U])
+        ru = a[:, : 2 * U]
+        if self._fast:  # sigma(z) = (1 + tanh(z / 2)) / 2
+            np.multiply(z[:, : 2 * U], 0.5, out=ru)
+            np.tanh(ru, out=ru)
+            ru *= 0.5
+            ru += 0.5
+        else:
+            ru[...] = self.gate.forward(z[:, : 2 * U])
         z[:, 2 * U :] += a[:, :U] * hh[:, 2 * U :]
         n = a[:, 2 * U :]
         n[...] = self.activation.forward(z[:, 2 * U :])
@@ -226,25 +287,36 @@ class GRUCell:
         h += n  # h = n + u (h_{t-1} - n)
         return (h,)
 
-    def backward_step(self, t, Z, dstate, DZx, DZh):
+    def prepare_backward(self, Z):
+        U, A, act, gate = self.units, self.A, self.activation, self.gate
+        r, u, n = A[..., :U], A[..., U : 2 * U], A[..., 2 * U :]
+        zr, zu, zn = Z[..., :U], Z[..., U : 2 * U], Z[..., 2 * U :]
+        self.Qn = act.derivative(zn, n) * (1 - u)  # dh -> dz_n
+        self.Qr = gate.derivative(zr, r) * self.HH[..., 2 * U :]  # dz_n -> dz_r
+        self.Qu = gate.derivative(zu, u) * (self.H[:-1] - n)  # dh -> dz_u
+        self.R, self.Ug = r, u
+
+    def start_backward(self, n):
+        pass
+
+    def backward_step(self, t, dh, DZx, DZh):
         U = self.units
-        dh = dstate[0]
-        a, z, hh = self.A[t], Z[t], self.HH[t]
-        r, u, n = a[:, :U], a[:, U : 2 * U], a[:, 2 * U :]
         dx, dhh = DZx[t], DZh[t]
-        dzn = self.activation.backward(z[:, 2 * U :], n, dh * (1 - u))
-        dx[:, 2 * U :] = dzn
-        dx[:, :U] = self.gate.backward(z[:, :U], r, dzn * hh[:, 2 * U :])
-        dx[:, U : 2 * U] = self.gate.backward(z[:, U : 2 * U], u, dh * (self.H[t] - n))
+        dzn = np.multiply(dh, self.Qn[t], out=dx[:, 2 * U :])
+        np.multiply(dzn, self.Qr[t], out=dx[:, :U])
+        np.multiply(dh, self.Qu[t], out=dx[:, U : 2 * U])
         dhh[:, : 2 * U] = dx[:, : 2 * U]
-        np.multiply(dzn, r, out=dhh[:, 2 * U :])
-        self._dh_direct = dh * u
+        np.multiply(dzn, self.R[t], out=dhh[:, 2 * U :])  # the candidate sees h W_hn via r
         return dhh
 
-    def prev_state_grad(self, t, dzh, dstate, W_h):
-        d = np.dot(dzh, W_h.T)
-        d += self._dh_direct
-        return (d,)
+    def carry_back(self, t, dh, dh_prev):
+        dh_prev += dh * self.Ug[t]  # the direct path h_{t-1} -> h_t, factor u
+
+    def cut(self):
+        pass
+
+    def state_grad(self, dh_prev):
+        return (dh_prev,)
 
 
 # ----------------------------------------------------------------------- layers
@@ -357,7 +429,7 @@ class Recurrent(Layer):
         state = self._initial(n)
         self.state0 = state
         cell.H[0] = state[0]
-        if self._state_size > 1:
+        if cell.state_size > 1:
             cell.C[0] = state[1]
         for t in range(T):  # the loop through time: h_t needs h_{t-1}
             state = cell.forward_step(t, Z, state)
@@ -386,27 +458,30 @@ class Recurrent(Layer):
         DZx = np.empty_like(Z)  # dJ/d(x_t W + b) per step
         two = isinstance(cell, GRUCell)
         DZh = np.empty_like(Z) if two else DZx  # dJ/d(h_{t-1} W_h (+ b_h)) per step
-        DH = np.empty((T, n, U), self.dtype)  # dJ/dh_t, for hidden_grad_norms
-        W_h = cell.W_h
+        # DH[t] = dJ/dh_t: starts as the loss's own term at each step; step t+1 adds
+        # its share before step t reads it (so it ends as the total derivative)
+        if self.return_sequences:
+            DH = np.ascontiguousarray(da.transpose(1, 0, 2), dtype=self.dtype)
+        else:
+            DH = np.zeros((T, n, U), self.dtype)
+            DH[T - 1] = da
+        cell.prepare_backward(Z)  # every factor that does not depend on the recursion
+        cell.start_backward(n)
+        W_hT = cell.W_h.T
         k = self.truncate
-        seq = self.return_sequences
-        dstate = tuple(np.zeros((n, U), self.dtype) for _ in range(self._state_size))
-        for t in range(T - 1, -1, -1):
-            dh = dstate[0]
-            if seq:
-                dh = dh + da[:, t]  # the loss at step t adds to what comes from t+1
-            elif t == T - 1:
-                dh = dh + da
-            DH[t] = dh
-            dstate = (dh, *dstate[1:])
-            dzh = cell.backward_step(t, Z, dstate, DZx, DZh)
-            if t == 0:
-                self._dstate0 = cell.prev_state_grad(t, dzh, dstate, W_h)
-            elif k is not None and (T - t) % k == 0:
-                # truncated BPTT: h_{t-1} enters this block as a constant
-                dstate = tuple(np.zeros((n, U), self.dtype) for _ in range(self._state_size))
-            else:
-                dstate = cell.prev_state_grad(t, dzh, dstate, W_h)
+        for t in range(T - 1, 0, -1):
+            dh = DH[t]
+            dzh = cell.backward_step(t, dh, DZx, DZh)
+            if k is not None and (T - t) % k == 0:
+                cell.cut()  # truncated BPTT: the state entering this block is a constant
+                continue
+            prev = DH[t - 1]
+            prev += np.dot(dzh, W_hT)  # dJ/dh_{t-1} += dJ/dz_t W_h^T
+            cell.carry_back(t, dh, prev)  # + the gated memory paths (LSTM c, GRU u)
+        dzh = cell.backward_step(0, DH[0], DZx, DZh)
+        d0 = np.dot(dzh, W_hT)
+        cell.carry_back(0, DH[0], d0)
+        self._dstate0 = cell.state_grad(d0)
         self.hidden_grad_norms = np.sqrt(np.einsum("tnu,tnu->t", DH, DH))
         # weight gradients of every step at once: sum_t h_{t-1}^T dz_t, sum_t x_t^T dz_t
         g = self.grads
