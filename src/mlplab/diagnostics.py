@@ -20,6 +20,11 @@ slower), "exploding" when the global gradient norm exceeds 1e3 or a layer's RMS
 gradient exceeds 1e3 × the smallest's, "saturated" when more than half of a
 logistic/tanh layer's outputs sit within 1 % of an asymptote, "dead" when more
 than half of a ReLU layer's units output 0 for every sample.
+
+Recurrent layers (lecture §6) are judged through time: the doctor reads
+||dJ/dh_t|| per step (``layer.hidden_grad_norms``) and reports "vanishing" when
+the first step's is below 1e-3 × the largest step's (the start of the sequence
+no longer teaches the network), "exploding" when it is above 1e3 × the last step's.
 """
 
 from __future__ import annotations
@@ -330,6 +335,26 @@ REMEDIES = {
         "reduza a taxa de aprendizado, use inicialização de He com vieses nulos, ou uma variante "
         "da ReLU com gradiente para z < 0 (leaky_relu, prelu, elu, gelu)",
     ),
+    "vanishing_time": (
+        "gating fixes the vanishing gradient through time: use LSTM or GRU instead of "
+        "SimpleRNN; also an orthogonal recurrent initialisation, shorter sequences",
+        "os portões resolvem o gradiente que desaparece no tempo: use LSTM ou GRU em vez de "
+        "SimpleRNN; também inicialização recorrente ortogonal, sequências mais curtas",
+    ),
+    "vanishing_time_gated": (
+        "a gated layer learns to keep its memory (forget gate f -> 1, GRU update gate u -> 1) "
+        "only if training asks for it: train longer on the task, raise the forget-gate bias, "
+        "or use shorter sequences",
+        "uma camada com portões só aprende a guardar a memória (portão de esquecimento f -> 1, "
+        "portão de atualização u -> 1) se o treino pedir: treine mais na tarefa, aumente o viés "
+        "do portão de esquecimento, ou use sequências mais curtas",
+    ),
+    "exploding_time": (
+        "clip the gradient (clip_norm), truncate backpropagation through time (truncate=k), "
+        "or shrink the recurrent weights (spectral radius of W_h below 1)",
+        "limite o gradiente (clip_norm), trunque a retropropagação no tempo (truncate=k) "
+        "ou reduza os pesos recorrentes (raio espectral de W_h abaixo de 1)",
+    ),
     "nonfinite": (
         "training diverged: lower the learning rate, clip the gradient, scale the inputs and "
         "targets",
@@ -594,7 +619,47 @@ def diagnose(
     stats = layer_stats(net)
     gnorm = global_norm(net.grad)  # rescales instead of overflowing
     findings = _findings(stats, gnorm, lang, th, float(value))
+    time_findings = _time_findings(net, lang, th)
+    if time_findings:
+        findings = [f for f in findings if f.kind != "healthy"] + time_findings
     return Diagnosis(findings, stats, gnorm, float(value), lang)
+
+
+def _time_findings(net: Sequential, lang: str, th: dict[str, float]) -> list[Finding]:
+    """Vanishing/exploding gradient through time in each recurrent layer."""
+    pt = lang == "pt"
+    out = []
+    for i, layer in enumerate(net.layers):
+        norms = getattr(layer, "hidden_grad_norms", None)
+        if norms is None or len(norms) < 2 or not np.isfinite(norms).all():
+            continue
+        name = f"{i}:{type(layer).__name__}"
+        first, top, last = float(norms[0]), float(norms.max()), float(norms[-1])
+        if top > 0 and first < th["vanishing_ratio"] * top:
+            ratio = first / top
+            detail = (
+                f"||dJ/dh_1|| = {first:.3g}, {top / max(first, 1e-300):.3g}× menor que o maior "
+                f"||dJ/dh_t|| em {len(norms)} passos"
+                if pt
+                else f"||dJ/dh_1|| = {first:.3g}, {top / max(first, 1e-300):.3g}× smaller than "
+                f"the largest ||dJ/dh_t|| over {len(norms)} steps"
+            )
+            gated = type(layer).__name__ != "SimpleRNN"
+            key = "vanishing_time_gated" if gated else "vanishing_time"
+            kind, remedy = "vanishing", REMEDIES[key][1 if pt else 0]
+        elif last > 0 and first > th["exploding_ratio"] * last:
+            ratio = first / last
+            detail = (
+                f"||dJ/dh_1|| = {first:.3g}, {ratio:.3g}× o do último passo"
+                if pt
+                else f"||dJ/dh_1|| = {first:.3g}, {ratio:.3g}× the last step's"
+            )
+            kind, remedy = "exploding", REMEDIES["exploding_time"][1 if pt else 0]
+        else:
+            continue
+        out.append(Finding(kind, i, name + (" (no tempo)" if pt else " (through time)"), ratio,
+                           detail, remedy))
+    return out
 
 
 def _user_stacklevel() -> int:
