@@ -659,3 +659,27 @@ def test_healthy_net_with_a_one_sample_last_batch_warns_nothing():
     caught = _fit_recording_warnings(net, X, y, epochs=8, batch_size=32)
     assert diagnose(net, X, y).healthy  # on the whole data set nothing is dead
     assert caught == [], [str(w.message) for w in caught]
+
+
+# ------------------------------------------------------------ through time
+def _rnn_diagnosis(T, lang="en"):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, T, 1))
+    net = mlplab.Sequential([mlplab.SimpleRNN(16), mlplab.Dense(1)], n_inputs=1, seed=0)
+    return mlplab.diagnose(net, X, X[:, 0, 0], lang=lang), net
+
+
+def test_doctor_flags_vanishing_gradient_through_time():
+    d, net = _rnn_diagnosis(60)
+    norms = net.layers[0].hidden_grad_norms
+    assert norms.shape == (60,)
+    f = next(f for f in d.findings if f.layer == 0)
+    assert f.kind == "vanishing" and "through time" in f.name
+    assert f.value == pytest.approx(norms[0] / norms.max())
+    assert "LSTM" in f.remedy
+    assert "GRADIENTE DESAPARECENDO" in str(_rnn_diagnosis(60, "pt")[0])
+
+
+def test_doctor_short_sequence_is_not_flagged():
+    d, _ = _rnn_diagnosis(3)
+    assert not any(f.layer == 0 for f in d.findings)
