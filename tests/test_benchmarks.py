@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ("core", ["## 1. Tiny step", "## 2. Epoch"]),
         ("sklearn", ["## 1. Single lbfgs fits"]),
         ("diagnostics", ["GradientFlow()"]),
+        ("recurrent", ["## 1. Training step", "## 2. Same weights"]),
     ],
 )
 def test_benchmark_quick_runs_and_writes_json(tmp_path, name, sections):

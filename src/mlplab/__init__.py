@@ -26,6 +26,7 @@ from .losses import LOSSES, get_loss
 from .network import Sequential
 from .optimizers import OPTIMIZERS, get_optimizer
 from .recurrent import GRU, LSTM, SimpleRNN
+from .sequence import RNNClassifier, RNNRegressor, make_windows
 from .training import History, TrainingDivergedError, TrainState, fit
 
 __version__ = "0.1.0"
@@ -51,6 +52,8 @@ __all__ = [
     "ModelFormatError",
     "OPTIMIZERS",
     "PReLU",
+    "RNNClassifier",
+    "RNNRegressor",
     "Sequential",
     "SimpleRNN",
     "TrainState",
@@ -69,6 +72,7 @@ __all__ = [
     "get_optimizer",
     "initializers",
     "load",
+    "make_windows",
     "losses",
     "optimizers",
     "recurrent",
