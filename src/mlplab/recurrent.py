@@ -35,6 +35,15 @@ from .layers import LAYERS, Layer
 __all__ = ["GRU", "LSTM", "GRUCell", "LSTMCell", "Recurrent", "SimpleRNN", "SimpleRNNCell"]
 
 
+def _buffer(owner: Any, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A work array kept between calls (same shape: reused, so no fresh pages per step)."""
+    ws = owner.__dict__.setdefault("_ws", {})
+    arr = ws.get(name)
+    if arr is None or arr.shape != shape or arr.dtype != dtype:
+        arr = ws[name] = np.empty(shape, dtype)
+    return arr
+
+
 def _check_cell_activation(name: str, spec: Any) -> Activation:
     act = get_activation(spec)
     if act.learnable or act.name in ("step", "softmax"):
@@ -74,7 +83,7 @@ class SimpleRNNCell:
 
     # --- the unroll's kernels; caches live in arrays over all steps (time-major)
     def alloc(self, T: int, n: int, dtype: np.dtype) -> None:
-        self.H = np.empty((T + 1, n, self.units), dtype)  # H[t] = h_{t-1}; H[0] initial state
+        self.H = _buffer(self, "H", (T + 1, n, self.units), dtype)  # H[t] = h_{t-1}; H[0] = h0
 
     def forward_step(self, t: int, Z: np.ndarray, state: tuple) -> tuple:
         z = Z[t]  # holds x_t W + b; completed in place to the full weighted sum
@@ -166,10 +175,10 @@ class LSTMCell:
 
     def alloc(self, T, n, dtype):
         U = self.units
-        self.H = np.empty((T + 1, n, U), dtype)
-        self.C = np.empty((T + 1, n, U), dtype)  # C[t] = c_{t-1}
-        self.A = np.empty((T, n, 4 * U), dtype)  # gate outputs i, f, g, o
-        self.TC = np.empty((T, n, U), dtype)  # tanh(c_t)
+        self.H = _buffer(self, "H", (T + 1, n, U), dtype)
+        self.C = _buffer(self, "C", (T + 1, n, U), dtype)  # C[t] = c_{t-1}
+        self.A = _buffer(self, "A", (T, n, 4 * U), dtype)  # gate outputs i, f, g, o
+        self.TC = _buffer(self, "TC", (T, n, U), dtype)  # tanh(c_t)
 
     def forward_step(self, t, Z, state):
         U = self.units
@@ -190,7 +199,7 @@ class LSTMCell:
     def prepare_backward(self, Z):
         U, A, act, gate = self.units, self.A, self.activation, self.gate
         i, f, g, o = (A[..., k * U : (k + 1) * U] for k in range(4))
-        P = np.empty_like(A)  # dz_t = P_t * [dc, dc, dc, dh]
+        P = _buffer(self, "P", A.shape, A.dtype)  # dz_t = P_t * [dc, dc, dc, dh]
         P[..., :U] = gate.derivative(Z[..., :U], i) * g
         P[..., U : 2 * U] = gate.derivative(Z[..., U : 2 * U], f) * self.C[:-1]
         P[..., 2 * U : 3 * U] = act.derivative(Z[..., 2 * U : 3 * U], g) * i
@@ -259,9 +268,9 @@ class GRUCell:
 
     def alloc(self, T, n, dtype):
         U = self.units
-        self.H = np.empty((T + 1, n, U), dtype)
-        self.A = np.empty((T, n, 3 * U), dtype)  # r, u, n
-        self.HH = np.empty((T, n, 3 * U), dtype)  # h_{t-1} W_h + b_h
+        self.H = _buffer(self, "H", (T + 1, n, U), dtype)
+        self.A = _buffer(self, "A", (T, n, 3 * U), dtype)  # r, u, n
+        self.HH = _buffer(self, "HH", (T, n, 3 * U), dtype)  # h_{t-1} W_h + b_h
 
     def forward_step(self, t, Z, state):
         U = self.units
@@ -419,10 +428,13 @@ class Recurrent(Layer):
         n, T, F = x.shape
         cell = self.cell
         # time-major copy: each step reads a contiguous (n, F) block
-        xt = np.ascontiguousarray(x.transpose(1, 0, 2))
+        xt = _buffer(self, "x_tm", (T, n, F), self.dtype)
+        np.copyto(xt, x.transpose(1, 0, 2))
         self.x_tm = xt
         # every step's input projection x_t W + b in one product: (T n, F) @ (F, G)
-        Z = np.dot(xt.reshape(T * n, F), cell.W).reshape(T, n, -1)
+        G = cell.W.shape[1]
+        Z = _buffer(self, "Z", (T, n, G), self.dtype)
+        np.dot(xt.reshape(T * n, F), cell.W, out=Z.reshape(T * n, G))
         Z += cell.b
         self.Z = Z
         cell.alloc(T, n, self.dtype)
@@ -447,7 +459,7 @@ class Recurrent(Layer):
     def hidden_states(self) -> np.ndarray | None:
         """(n, T, units): h_1 .. h_T of the last forward pass."""
         H = getattr(self.cell, "H", None) if hasattr(self, "cell") else None
-        return None if H is None else H[1:].transpose(1, 0, 2)
+        return None if H is None else H[1:].transpose(1, 0, 2).copy()
 
     # ------------------------------------------------------------- backward
     def backward(self, da, need_dx=True):
@@ -455,15 +467,18 @@ class Recurrent(Layer):
         cell, T, n, U = self.cell, self.T, self.n, self.units
         Z = self.Z
         G = Z.shape[2]
-        DZx = np.empty_like(Z)  # dJ/d(x_t W + b) per step
+        DZx = _buffer(self, "DZx", Z.shape, Z.dtype)  # dJ/d(x_t W + b) per step
         two = isinstance(cell, GRUCell)
-        DZh = np.empty_like(Z) if two else DZx  # dJ/d(h_{t-1} W_h (+ b_h)) per step
+        # dJ/d(h_{t-1} W_h (+ b_h)) per step
+        DZh = _buffer(self, "DZh", Z.shape, Z.dtype) if two else DZx
         # DH[t] = dJ/dh_t: starts as the loss's own term at each step; step t+1 adds
         # its share before step t reads it (so it ends as the total derivative)
         if self.return_sequences:
-            DH = np.ascontiguousarray(da.transpose(1, 0, 2), dtype=self.dtype)
+            DH = _buffer(self, "DH", (T, n, U), self.dtype)
+            np.copyto(DH, da.transpose(1, 0, 2))
         else:
-            DH = np.zeros((T, n, U), self.dtype)
+            DH = _buffer(self, "DH", (T, n, U), self.dtype)
+            DH[: T - 1] = 0.0
             DH[T - 1] = da
         cell.prepare_backward(Z)  # every factor that does not depend on the recursion
         cell.start_backward(n)
