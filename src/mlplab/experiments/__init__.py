@@ -13,6 +13,7 @@ from . import (  # noqa: F401  (each module registers its experiments)
     gradients,
     logic,
     mitigations,
+    recurrent,
 )
 from ._registry import EXPERIMENTS, LANGS, Experiment, T, register, run_experiment, tour_order
 
