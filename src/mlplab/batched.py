@@ -1,0 +1,744 @@
+"""Train many networks of one layer structure as one stacked computation.
+
+A grid search over a tiny network spends its time on per-call overhead, not on
+arithmetic: a 1-20-1 step is a few microseconds of work wrapped in ~40 numpy
+calls. Here every parameter array gets a leading *member* axis: M networks
+(seeds x folds x learning rates x L2 values) take one step together, so each
+numpy call serves M networks. Each member keeps what makes it an independent
+fit: its own training rows, its own random stream (initialisation draws and
+per-epoch shuffles, in scikit-learn's order), its own learning rate and L2, its
+own stopping state; a stopped member is dropped from the stack (compaction).
+
+Members reproduce ``mlplab.MLPRegressor`` / ``MLPClassifier`` fitted alone on
+their rows (which are scikit-learn's fits): the same operations in the same
+order per member, so the same numbers up to the summation order inside a few
+reductions (see docs/batched.md for the measured agreement).
+
+L-BFGS is batched through scipy's own L-BFGS-B: each member has its own
+L-BFGS-B state (scipy's reverse-communication ``setulb``: the same two-loop
+memory, line search and stopping rules as ``scipy.optimize.minimize``), and the
+function evaluations the members ask for are computed together.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from .activations import get_activation
+
+__all__ = ["MemberFits", "can_batch", "fit_many", "fit_members"]
+
+#: Parameters that may differ between the members of one stack.
+MEMBER_PARAMS = ("random_state", "alpha", "learning_rate_init")
+#: Parameters the engine reads (they must agree within a stack).
+GROUP_PARAMS = (
+    "hidden_layer_sizes",
+    "activation",
+    "solver",
+    "batch_size",
+    "learning_rate",
+    "power_t",
+    "max_iter",
+    "shuffle",
+    "tol",
+    "momentum",
+    "nesterovs_momentum",
+    "beta_1",
+    "beta_2",
+    "epsilon",
+    "n_iter_no_change",
+    "max_fun",
+    "dtype",
+    "loss",
+)
+_HIDDEN_ACTS = ("identity", "logistic", "tanh", "relu")
+
+
+# ----------------------------------------------------------------- eligibility
+def can_batch(est: Any) -> tuple[bool, str]:
+    """(True, "") if ``est`` (unfitted) can train in a stack, else (False, why)."""
+    from .estimators import MLPClassifier, MLPRegressor
+
+    if not isinstance(est, (MLPRegressor, MLPClassifier)):
+        return False, f"{type(est).__name__} is not an mlplab MLPRegressor/MLPClassifier"
+    p = est.get_params()
+    checks = [
+        (p["warm_start"], "warm_start=True"),
+        (p["early_stopping"], "early_stopping=True"),
+        (p["batch_norm"], "batch_norm=True"),
+        (p["initializer"] is not None, "a custom initializer"),
+        (p["clip_norm"] is not None or p["clip_value"] is not None, "gradient clipping"),
+        (p["record_diagnostics"], "record_diagnostics=True"),
+        (p["verbose"], "verbose output"),
+        (p["solver"] == "sgd" and p["learning_rate"] == "adaptive", "learning_rate='adaptive'"),
+        (
+            not isinstance(p["activation"], str) or p["activation"] not in _HIDDEN_ACTS,
+            f"activation={p['activation']!r}",
+        ),
+        (p["solver"] not in ("lbfgs", "sgd", "adam"), f"solver={p['solver']!r}"),
+    ]
+    if isinstance(est, MLPRegressor):
+        checks.append((p["loss"] != "squared_error", f"loss={p['loss']!r}"))
+    else:
+        checks.append((p["loss"] != "log_loss", f"loss={p['loss']!r}"))
+    rs = p["random_state"]
+    checks.append(
+        (
+            not (rs is None or isinstance(rs, (numbers.Integral, np.random.RandomState))),
+            "random_state is not an int, None or a RandomState",
+        )
+    )
+    try:
+        est._validate_params()
+    except (TypeError, ValueError) as exc:
+        return False, f"invalid parameters: {exc}"
+    for bad, why in checks:
+        if bad:
+            return False, why
+    return True, ""
+
+
+def _hidden(p: dict[str, Any]) -> tuple[int, ...]:
+    h = p["hidden_layer_sizes"]
+    if isinstance(h, numbers.Integral):
+        return (int(h),)
+    return tuple(int(s) for s in h)
+
+
+# ----------------------------------------------------------------- one stack
+@dataclass
+class _Spec:
+    """What one stack shares."""
+
+    classifier: bool
+    units: tuple[int, ...]  # layer sizes: inputs, hidden..., outputs
+    activation: str
+    out: str  # "identity", "logistic" or "softmax"
+    solver: str
+    params: dict[str, Any]
+    dtype: np.dtype
+
+
+@dataclass
+class _StackResult:
+    theta: np.ndarray  # (M, P) float64, scikit-learn's order: every W, then every b
+    n_iter: np.ndarray
+    loss: np.ndarray
+    loss_curves: list[list[float]]
+    t: np.ndarray
+    fit_time: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _layout(units: tuple[int, ...]) -> tuple[list[tuple[int, int]], list[tuple[int, int]], int]:
+    """Offsets of every W then every b in a member's flat vector."""
+    w, b, start = [], [], 0
+    for fi, fo in zip(units[:-1], units[1:], strict=True):
+        w.append((start, start + fi * fo))
+        start += fi * fo
+    for fo in units[1:]:
+        b.append((start, start + fo))
+        start += fo
+    return w, b, start
+
+
+class _Stack:
+    """M members of one structure: forward, backward and loss, all stacked."""
+
+    def __init__(self, spec: _Spec, X: np.ndarray, Y: np.ndarray, alpha: np.ndarray):
+        self.spec = spec
+        self.X, self.Y = X, Y  # (M, n, d), (M, n, k): each member's own rows
+        self.alpha = alpha  # (M,)
+        self.wsl, self.bsl, self.P = _layout(spec.units)
+        self.act = get_activation(spec.activation)
+        self.identity = spec.activation == "identity"
+
+    def views(self, theta: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        u, M = self.spec.units, theta.shape[0]
+        W = [
+            theta[:, a:b].reshape(M, fi, fo)
+            for (a, b), fi, fo in zip(self.wsl, u[:-1], u[1:], strict=True)
+        ]
+        B = [theta[:, a:b].reshape(M, 1, b - a) for a, b in self.bsl]
+        return W, B
+
+    def forward(self, theta, X):
+        """Outputs of every layer (the last: before the output link) for X (M, n, d)."""
+        W, B = self.views(theta)
+        acts = [X]
+        a = X
+        last = len(W) - 1
+        for i, (w, b) in enumerate(zip(W, B, strict=True)):
+            if i == 0 and a.shape[2] == 1:
+                z = a * w  # (M, n, 1) * (M, 1, fo): x_i w_j exactly, as a K=1 product
+            else:
+                z = np.matmul(a, w)
+            z += b
+            if i < last:
+                if not self.identity:
+                    z = self.act.forward(z)
+            acts.append(z)
+            a = z
+        return acts, W
+
+    def output(self, z):
+        """The output link applied to the last layer's z."""
+        out = self.spec.out
+        if out == "identity":
+            return z
+        if out == "logistic":
+            return get_activation("logistic").forward(z)
+        p = z - z.max(axis=2)[:, :, None]
+        np.exp(p, out=p)
+        p /= p.sum(axis=2)[:, :, None]
+        return p
+
+    def loss_and_grad(self, theta, X, Y, need_grad=True):
+        """Per-member loss (M,) and gradient (M, P), as scikit-learn's MLP computes them."""
+        acts, W = self.forward(theta, X)
+        M, n = X.shape[0], X.shape[1]
+        prob = self.output(acts[-1])
+        spec = self.spec
+        if spec.out == "identity":
+            r = Y - prob
+            value = 0.5 * (r * r).mean(axis=1).mean(axis=1)
+        else:
+            eps = np.finfo(prob.dtype).eps
+            p = np.clip(prob, eps, 1 - eps)
+            if spec.out == "logistic":
+                per = np.log(np.where(Y != 0, p, 1 - p))
+                value = -per.mean(axis=1).sum(axis=1)
+            else:
+                from scipy import special
+
+                value = -special.xlogy(Y, p).mean(axis=1).sum(axis=1)
+        squares = np.zeros(M)
+        for w in W:
+            wf = w.reshape(M, -1)
+            squares += np.matmul(wf[:, None, :], wf[:, :, None])[:, 0, 0]  # = np.dot(w, w)
+        value = value + (0.5 * self.alpha) * squares / n
+        if not need_grad:
+            return value, None
+        grad = np.empty((M, self.P), dtype=theta.dtype)
+        delta = prob - Y
+        last = len(W) - 1
+        for i in range(last, -1, -1):
+            a = acts[i]
+            gw = grad[:, self.wsl[i][0] : self.wsl[i][1]].reshape(W[i].shape)
+            np.matmul(a.transpose(0, 2, 1), delta, out=gw)  # dL/dW = a^T delta
+            gb = grad[:, self.bsl[i][0] : self.bsl[i][1]]
+            np.add.reduce(delta, axis=1, out=gb)  # dL/db = sum_n delta
+            if i > 0:
+                delta = np.matmul(delta, W[i].transpose(0, 2, 1))
+                if not self.identity:
+                    delta = self.act.backward(acts[i], acts[i], delta)
+        for (a, b), w in zip(self.wsl, W, strict=True):
+            grad[:, a:b] += self.alpha[:, None] * w.reshape(M, -1)
+        grad /= n
+        return value, grad
+
+
+def _init_theta(spec: _Spec, rstates: list[np.random.RandomState]) -> np.ndarray:
+    """scikit-learn's initialisation per member, from each member's own stream."""
+    wsl, bsl, P = _layout(spec.units)
+    theta = np.empty((len(rstates), P))
+    factor = 2.0 if spec.activation == "logistic" else 6.0
+    u = spec.units
+    for m, rs in enumerate(rstates):
+        for i, (fi, fo) in enumerate(zip(u[:-1], u[1:], strict=True)):
+            bound = np.sqrt(factor / (fi + fo))
+            theta[m, wsl[i][0] : wsl[i][1]] = rs.uniform(-bound, bound, (fi, fo)).ravel()
+            theta[m, bsl[i][0] : bsl[i][1]] = rs.uniform(-bound, bound, fo)
+    return theta
+
+
+def _fit_stack(spec: _Spec, X: np.ndarray, Y: np.ndarray, seeds: list, alpha, lr) -> _StackResult:
+    """Train one stack; X (M, n, d), Y (M, n, k) are the members' own rows."""
+    t0 = time.perf_counter()
+    from sklearn.utils import check_random_state
+
+    rstates = [check_random_state(s) for s in seeds]
+    theta = _init_theta(spec, rstates).astype(spec.dtype)
+    X = X.astype(spec.dtype, copy=False)
+    Y = Y.astype(spec.dtype, copy=False)
+    stack = _Stack(spec, X, Y, np.asarray(alpha, dtype=float))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if spec.solver == "lbfgs":
+            res = _lbfgs(stack, theta.astype(np.float64))
+        else:
+            res = _stochastic(stack, theta, rstates, np.asarray(lr, dtype=float))
+    res.fit_time = time.perf_counter() - t0
+    return res
+
+
+# ----------------------------------------------------------------- sgd / adam
+def _stochastic(stack: _Stack, theta, rstates, lr0) -> _StackResult:
+    spec, p = stack.spec, stack.spec.params
+    M, n = stack.X.shape[0], stack.X.shape[1]
+    bs = min(200, n) if p["batch_size"] == "auto" else int(np.clip(p["batch_size"], 1, n))
+    adam = spec.solver == "adam"
+    b1, b2, eps = p["beta_1"], p["beta_2"], p["epsilon"]
+    mom, nesterov = p["momentum"], bool(p["nesterovs_momentum"]) and p["momentum"] > 0
+    tol, n_no_change, max_iter = p["tol"], p["n_iter_no_change"], p["max_iter"]
+    invscaling = spec.solver == "sgd" and p["learning_rate"] == "invscaling"
+    m1 = np.zeros_like(theta)
+    v1 = np.zeros_like(theta) if adam or mom > 0 else None
+    lr = lr0.copy()
+    active = np.arange(M)  # members still training (rows of the arrays below)
+    sample_idx = np.tile(np.arange(n), (M, 1))
+    Xa, Ya, alpha_a = stack.X, stack.Y, stack.alpha
+    out_theta = theta.copy()
+    n_iter = np.zeros(M, dtype=int)
+    loss = np.full(M, np.nan)
+    best = np.full(M, np.inf)
+    count = np.zeros(M, dtype=int)
+    curves: list[list[float]] = [[] for _ in range(M)]
+    t_samples = np.zeros(M, dtype=np.int64)
+    step = 0
+    rows = np.arange(M)
+    for _epoch in range(max_iter):
+        if p["shuffle"]:
+            for j, m in enumerate(active):
+                perm = np.arange(n)
+                rstates[m].shuffle(perm)
+                sample_idx[j] = sample_idx[j][perm]
+        acc = np.zeros(len(active))
+        for start in range(0, n, bs):
+            stop = min(start + bs, n)
+            idx = sample_idx[:, start:stop]
+            Xb = np.take_along_axis(Xa, idx[:, :, None], axis=1)
+            Yb = np.take_along_axis(Ya, idx[:, :, None], axis=1)
+            stack.alpha = alpha_a
+            value, grad = stack.loss_and_grad(theta, Xb, Yb)
+            step += 1
+            if adam:  # the estimator's Adam, member by member (rescaled moments)
+                m1 *= b1
+                m1 += grad
+                tmp = grad * grad
+                v1 *= b2
+                v1 += tmp
+                c2 = math.sqrt(1.0 - b2)
+                lr_t = lr * math.sqrt(1.0 - b2**step) / (1.0 - b1**step)
+                np.sqrt(v1, out=tmp)
+                tmp += eps / c2
+                np.divide(m1, tmp, out=tmp)
+                tmp *= (lr_t * (1.0 - b1) / c2)[:, None]
+                theta -= tmp
+            elif mom > 0:
+                m1 *= mom
+                m1 -= lr[:, None] * grad
+                if nesterov:
+                    theta += mom * m1 - lr[:, None] * grad
+                else:
+                    theta += m1
+            else:
+                theta -= lr[:, None] * grad
+            acc += value * (stop - start)
+        n_iter[active] += 1
+        epoch_loss = acc / n
+        t_samples[active] += n
+        loss[active] = epoch_loss
+        for j, m in enumerate(active):
+            curves[m].append(float(epoch_loss[j]))
+        # scikit-learn's rule: no improvement of tol for n_iter_no_change epochs
+        la = epoch_loss
+        worse = la > best[active] - tol
+        count[active] = np.where(worse, count[active] + 1, 0)
+        best[active] = np.minimum(best[active], la)
+        if invscaling:
+            lr = lr0[active] / (t_samples[active] + 1) ** p["power_t"]
+        done = count[active] > n_no_change
+        if done.any():
+            out_theta[active[done]] = theta[done]
+            keep = ~done
+            active, theta, m1 = active[keep], theta[keep], m1[keep]
+            v1 = v1[keep] if v1 is not None else None
+            sample_idx, lr = sample_idx[keep], lr[keep]
+            Xa, Ya, alpha_a = Xa[keep], Ya[keep], alpha_a[keep]
+            if not len(active):
+                break
+    out_theta[active] = theta
+    del rows
+    return _StackResult(out_theta.astype(np.float64), n_iter, loss, curves, t_samples, 0.0)
+
+
+# ----------------------------------------------------------------- L-BFGS
+def _lbfgs(stack: _Stack, theta: np.ndarray) -> _StackResult:
+    """scipy's L-BFGS-B per member, the members' evaluations computed together."""
+    from scipy.optimize import _lbfgsb
+
+    p = stack.spec.params
+    M, P = theta.shape
+    maxcor, maxls = 10, 20
+    factr = 2.2204460492503131e-09 / np.finfo(float).eps  # scipy's default ftol
+    pgtol, maxiter, maxfun = p["tol"], p["max_iter"], p["max_fun"]
+    low, up, nbd = np.zeros(P), np.zeros(P), np.zeros(P, np.int32)
+    st = []
+    for m in range(M):
+        st.append(
+            {
+                "x": theta[m].copy(),
+                "f": np.array(0.0),
+                "g": np.zeros(P),
+                "wa": np.zeros(2 * maxcor * P + 5 * P + 11 * maxcor * maxcor + 8 * maxcor),
+                "iwa": np.zeros(3 * P, np.int32),
+                "task": np.zeros(2, np.int32),
+                "ln_task": np.zeros(2, np.int32),
+                "lsave": np.zeros(4, np.int32),
+                "isave": np.zeros(44, np.int32),
+                "dsave": np.zeros(29),
+                "nit": 0,
+                "nfev": 1,
+                "curve": [],
+                "done": False,
+            }
+        )
+    dtype = stack.spec.dtype
+
+    def evaluate(members: list[int]) -> None:
+        xs = np.stack([st[m]["x"] for m in members]).astype(dtype)
+        sel = np.asarray(members)
+        stack.alpha = alpha_all[sel]
+        value, grad = stack.loss_and_grad(xs, X_all[sel], Y_all[sel])
+        for j, m in enumerate(members):
+            st[m]["fx"] = float(value[j])
+            st[m]["gx"] = grad[j].astype(np.float64)
+            st[m]["xe"] = st[m]["x"].copy()
+
+    X_all, Y_all, alpha_all = stack.X, stack.Y, stack.alpha
+    evaluate(list(range(M)))  # scipy evaluates at x0 when it sets the problem up
+    pending = list(range(M))
+    while pending:
+        need = []
+        for m in pending:
+            s = st[m]
+            while True:
+                _lbfgsb.setulb(
+                    maxcor, s["x"], low, up, nbd, s["f"], s["g"], factr, pgtol, s["wa"],
+                    s["iwa"], s["task"], s["lsave"], s["isave"], s["dsave"], maxls, s["ln_task"],
+                )  # fmt: skip
+                task = s["task"]
+                if task[0] == 3:  # wants f and g at x
+                    if np.array_equal(s["x"], s["xe"]):
+                        s["f"] = np.array(s["fx"])
+                        s["g"] = s["gx"].copy()
+                        continue
+                    need.append(m)
+                    break
+                if task[0] == 1:  # a new iterate
+                    s["nit"] += 1
+                    s["curve"].append(float(s["f"]))
+                    if s["nit"] >= maxiter:
+                        task[0], task[1] = 5, 504
+                    elif s["nfev"] > maxfun:
+                        task[0], task[1] = 5, 502
+                    continue
+                s["done"] = True
+                break
+        if need:
+            evaluate(need)
+            for m in need:
+                st[m]["nfev"] += 1
+                st[m]["f"] = np.array(st[m]["fx"])
+                st[m]["g"] = st[m]["gx"].copy()
+        pending = need
+    out = np.stack([s["x"] for s in st])
+    n_iter = np.array([min(s["nit"], maxiter) for s in st])
+    loss = np.array([float(s["f"]) for s in st])
+    status = np.array([int(s["task"][0]) for s in st])
+    return _StackResult(
+        out, n_iter, loss, [s["curve"] for s in st], np.zeros(M, np.int64), 0.0,
+        {"status": status},
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------- results
+class MemberFits:
+    """What ``fit_members`` returns: every member's weights, iterations and losses."""
+
+    def __init__(self, estimators, X, y, train_rows):
+        self._estimators = estimators
+        self._X, self._y, self._rows = X, y, train_rows
+        M = len(estimators)
+        self.n_iter_ = np.zeros(M, dtype=int)
+        self.loss_ = np.full(M, np.nan)
+        self.loss_curve_: list[list[float]] = [[] for _ in range(M)]
+        self.fit_time_ = np.zeros(M)
+        self._where: list[Any] = [None] * M  # (spec, theta row, t) or a fitted estimator
+        self.batched_ = np.zeros(M, dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self._estimators)
+
+    def _forward(self, m: int, X: np.ndarray) -> np.ndarray:
+        spec, theta = self._where[m][:2]
+        stack = _Stack(spec, None, None, np.zeros(1))
+        Xd = np.asarray(X, dtype=spec.dtype)[None]
+        acts, _ = stack.forward(theta[None].astype(spec.dtype), Xd)
+        return stack.output(acts[-1])[0]
+
+    def predict(self, m: int, X: Any) -> np.ndarray:
+        """Member m's predictions for X (labels for a classifier)."""
+        w = self._where[m]
+        if not isinstance(w, tuple):
+            return w.predict(X)
+        spec = w[0]
+        out = self._forward(m, np.asarray(X))
+        if not spec.classifier:
+            return out.ravel() if out.shape[1] == 1 else out
+        classes = w[3]
+        if out.shape[1] == 1:
+            return classes[(out[:, 0] > 0.5).astype(int)]
+        return classes[out.argmax(axis=1)]
+
+    def predict_proba(self, m: int, X: Any) -> np.ndarray:
+        w = self._where[m]
+        if not isinstance(w, tuple):
+            return w.predict_proba(X)
+        out = self._forward(m, np.asarray(X))
+        if out.shape[1] == 1:
+            return np.hstack([1 - out, out])
+        return out
+
+    def predict_all(self, X_rows_list: list[Any]) -> list[np.ndarray]:
+        """[predict(m, X_rows_list[m]) for every member]."""
+        return [self.predict(m, Xm) for m, Xm in enumerate(X_rows_list)]
+
+    def estimator(self, m: int):
+        """A fitted estimator: estimators[m] as if fitted alone on its rows."""
+        w = self._where[m]
+        if not isinstance(w, tuple):
+            return w
+        from sklearn.base import clone
+
+        spec, theta, t, _classes = w
+        est = clone(self._estimators[m])
+        rows = np.asarray(self._rows[m])
+        est._validate_params()
+        _, Yv = est._validate_input(self._X[rows], self._y[rows], False, reset=True)
+        if Yv.ndim == 1:
+            Yv = Yv.reshape(-1, 1)
+        dtype = spec.dtype
+        Y = est._targets(Yv, dtype)
+        est.n_outputs_ = Y.shape[1]
+        est._random_state = np.random.RandomState(0)  # draws replaced by the trained weights
+        est._initialize(Y, list(spec.units), dtype)
+        order = est._sklearn_order()
+        est.net_.theta[order] = theta.astype(dtype)
+        est.n_iter_ = int(self.n_iter_[m])
+        est.loss_ = float(self.loss_[m])
+        if spec.solver != "lbfgs":
+            est.loss_curve_ = list(self.loss_curve_[m])
+            est.t_ = int(t)
+            est.best_loss_ = min(est.loss_curve_) if est.loss_curve_ else np.inf
+        est.history_ = {"loss": list(self.loss_curve_[m])}
+        return est
+
+
+def _targets(spec_cls: bool, y: np.ndarray, classes: np.ndarray | None) -> np.ndarray:
+    if not spec_cls:
+        y = np.asarray(y, dtype=float)
+        return y.reshape(len(y), -1)
+    if len(classes) == 2:
+        return (y == classes[1]).astype(float).reshape(-1, 1)
+    return (y[:, None] == classes[None, :]).astype(float)
+
+
+def fit_members(
+    estimators: list[Any],
+    X: Any,
+    y: Any,
+    train_rows: list[Any],
+    *,
+    n_jobs: int | None = None,
+) -> MemberFits:
+    """Fit ``estimators[m]`` on ``X[train_rows[m]], y[train_rows[m]]`` for every m,
+    the batchable ones stacked by structure. See docs/batched.md."""
+    from sklearn.base import clone, is_classifier
+
+    if len(estimators) != len(train_rows):
+        raise ValueError(
+            f"`train_rows` must hold one index array per estimator: {len(estimators)} "
+            f"estimators, {len(train_rows)} index arrays."
+        )
+    fits = MemberFits(estimators, X, y, train_rows)
+    dense = not sparse.issparse(X)
+    Xa = np.asarray(X) if dense else X
+    ya = np.asarray(y)
+    groups: dict[Any, list[int]] = defaultdict(list)
+    singles: list[int] = []
+    specs: dict[Any, _Spec] = {}
+    member_classes: dict[int, np.ndarray] = {}
+    all_classes = None
+    for m, est in enumerate(estimators):
+        ok, _why = can_batch(est) if dense and Xa.ndim == 2 else (False, "")
+        rows = np.asarray(train_rows[m])
+        if ok and is_classifier(est):
+            if ya.ndim != 1:
+                ok = False
+            else:
+                if all_classes is None:
+                    all_classes = np.unique(ya)
+                cls = np.unique(ya[rows])
+                ok = len(cls) >= 2
+                member_classes[m] = cls
+        if not ok:
+            singles.append(m)
+            continue
+        p = est.get_params()
+        if p["dtype"] is not None:
+            dtype = np.dtype(p["dtype"])
+        else:
+            dtype = Xa.dtype if Xa.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+        classifier = is_classifier(est)
+        k = (
+            (1 if len(member_classes[m]) == 2 else len(member_classes[m]))
+            if classifier
+            else (1 if ya.ndim == 1 else ya.shape[1])
+        )
+        units = (Xa.shape[1], *_hidden(p), k)
+        out = "identity" if not classifier else ("logistic" if k == 1 else "softmax")
+        key_params = tuple((name, repr(p[name])) for name in GROUP_PARAMS)
+        key = (
+            classifier,
+            units,
+            out,
+            dtype.str,
+            len(rows),
+            key_params,
+            tuple(member_classes[m]) if classifier else None,
+        )
+        if key not in specs:
+            specs[key] = _Spec(classifier, units, p["activation"], out, p["solver"], p, dtype)
+        groups[key].append(m)
+
+    jobs = []
+    for key, members in groups.items():
+        spec = specs[key]
+        rows = np.stack([np.asarray(train_rows[m]) for m in members])
+        Xs = Xa[rows]  # (M, n, d)
+        classes = member_classes.get(members[0])
+        Ys = np.stack([_targets(spec.classifier, ya[r], classes) for r in rows])
+        seeds = [estimators[m].random_state for m in members]
+        alpha = [estimators[m].alpha for m in members]
+        lr = [estimators[m].learning_rate_init for m in members]
+        for chunk in _chunks(len(members), n_jobs, len(groups)):
+            jobs.append((key, [members[i] for i in chunk], spec, Xs[chunk], Ys[chunk],
+                         [seeds[i] for i in chunk], [alpha[i] for i in chunk],
+                         [lr[i] for i in chunk]))  # fmt: skip
+    if jobs:
+        if n_jobs is None or n_jobs == 1 or len(jobs) == 1:
+            results = [_fit_stack(*job[2:]) for job in jobs]
+        else:
+            from joblib import Parallel, delayed
+
+            results = Parallel(n_jobs=n_jobs)(delayed(_fit_stack)(*job[2:]) for job in jobs)
+        for job, res in zip(jobs, results, strict=True):
+            key, members, spec = job[0], job[1], job[2]
+            share = res.fit_time / len(members)
+            for j, m in enumerate(members):
+                fits._where[m] = (spec, res.theta[j], res.t[j], member_classes.get(m))
+                fits.n_iter_[m] = res.n_iter[j]
+                fits.loss_[m] = res.loss[j]
+                fits.loss_curve_[m] = res.loss_curves[j]
+                fits.fit_time_[m] = share
+                fits.batched_[m] = True
+    for m in singles:
+        t0 = time.perf_counter()
+        est = clone(estimators[m])
+        rows = np.asarray(train_rows[m])
+        est.fit(Xa[rows], ya[rows])
+        fits._where[m] = est
+        fits.n_iter_[m] = getattr(est, "n_iter_", 0)
+        fits.loss_[m] = getattr(est, "loss_", np.nan)
+        fits.loss_curve_[m] = list(getattr(est, "loss_curve_", []) or [])
+        fits.fit_time_[m] = time.perf_counter() - t0
+    return fits
+
+
+def _chunks(size: int, n_jobs: int | None, n_groups: int) -> list[np.ndarray]:
+    """Split a stack so that n_jobs workers have work when there are few stacks."""
+    workers = 1
+    if n_jobs is not None and n_jobs != 1:
+        from joblib import effective_n_jobs
+
+        workers = effective_n_jobs(n_jobs)
+    parts = 1 if n_groups >= 2 * workers else max(1, min(size, -(-2 * workers // n_groups)))
+    return [c for c in np.array_split(np.arange(size), parts) if len(c)]
+
+
+# ----------------------------------------------------------------- public API
+class Ensemble:
+    """Members fitted together by :func:`fit_many`."""
+
+    def __init__(self, fits: MemberFits):
+        self.fits_ = fits
+        self.loss_ = fits.loss_
+        self.n_iter_ = fits.n_iter_
+        self.loss_curve_ = fits.loss_curve_
+        self._estimators = None
+
+    def __len__(self) -> int:
+        return len(self.fits_)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """(members, n) (or (members, n, outputs)) predictions of every member."""
+        return np.stack([self.fits_.predict(m, X) for m in range(len(self.fits_))])
+
+    @property
+    def estimators_(self) -> list[Any]:
+        if self._estimators is None:
+            self._estimators = [self.fits_.estimator(m) for m in range(len(self.fits_))]
+        return self._estimators
+
+
+def fit_many(
+    estimator: Any,
+    X: Any,
+    y: Any,
+    *,
+    random_state: Any = None,
+    param_list: list[dict[str, Any]] | None = None,
+    train_rows: list[Any] | None = None,
+    n_jobs: int | None = None,
+) -> Ensemble:
+    """Fit many variants of ``estimator`` on (X, y) as stacked computations.
+
+    Members come from ``random_state`` (a sequence of seeds) and/or ``param_list``
+    (one dict of parameter overrides per member); ``train_rows`` optionally gives
+    each member its own rows. Returns an :class:`Ensemble` with ``loss_``,
+    ``n_iter_``, ``predict(X)`` and ``estimators_``.
+
+    >>> ens = fit_many(MLPRegressor((10,), solver="adam"), X, y, random_state=range(100))
+    >>> ens.loss_.min(), np.median(ens.loss_)   # how much the seed matters
+    """
+    from sklearn.base import clone
+
+    seeds = None if random_state is None else list(random_state)
+    if seeds is None and param_list is None:
+        raise ValueError("Give `random_state` (a list of seeds) and/or `param_list`.")
+    n = len(seeds) if seeds is not None else len(param_list)
+    if param_list is not None and len(param_list) != n:
+        raise ValueError(
+            f"`param_list` has {len(param_list)} entries but `random_state` has {n}."
+        )
+    ests = []
+    for i in range(n):
+        est = clone(estimator)
+        if param_list is not None:
+            est.set_params(**param_list[i])
+        if seeds is not None:
+            est.set_params(random_state=seeds[i])
+        ests.append(est)
+    X = np.asarray(X) if not sparse.issparse(X) else X
+    if train_rows is None:
+        train_rows = [np.arange(X.shape[0])] * n
+    return Ensemble(fit_members(ests, X, y, train_rows, n_jobs=n_jobs))
