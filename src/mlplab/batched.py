@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import sparse
+from scipy import sparse, special
 
 from .activations import get_activation
 
@@ -158,8 +158,7 @@ class _Stack:
         self.X, self.Y = X, Y  # (M, n, d), (M, n, k): each member's own rows
         self.alpha = alpha  # (M,)
         self.wsl, self.bsl, self.P = _layout(spec.units)
-        self.act = get_activation(spec.activation)
-        self.identity = spec.activation == "identity"
+        self._ws: dict[Any, np.ndarray] = {}
 
     def views(self, theta: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         u, M = self.spec.units, theta.shape[0]
@@ -170,21 +169,64 @@ class _Stack:
         B = [theta[:, a:b].reshape(M, 1, b - a) for a, b in self.bsl]
         return W, B
 
+    def _buf(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """A work array reused between evaluations of the same shape (no fresh pages)."""
+        key = (name, shape[1:], np.dtype(dtype).str)  # kept for the largest member count
+        arr = self._ws.get(key)
+        if arr is None or arr.shape[0] < shape[0]:
+            if len(self._ws) > 64:
+                self._ws.clear()
+            arr = self._ws[key] = np.empty(shape, dtype)
+        return arr[: shape[0]]
+
+    def _activate(self, z: np.ndarray) -> None:
+        """The hidden activation in place, the same arithmetic as mlplab.activations."""
+        name = self.spec.activation
+        if name == "logistic":
+            if z.dtype == np.float32:  # f(z) = 0.5 tanh(z / 2) + 0.5, as Logistic.forward
+                z *= 0.5
+                np.tanh(z, out=z)
+                z *= 0.5
+                z += 0.5
+            else:
+                special.expit(z, out=z)
+        elif name == "tanh":
+            np.tanh(z, out=z)
+        elif name == "relu":
+            np.maximum(z, 0, out=z)
+
+    def _derivative(self, da: np.ndarray, a: np.ndarray) -> None:
+        """da *= f'(z), in place, in the activations' order of operations."""
+        name = self.spec.activation
+        if name == "logistic":  # da * a * (1 - a)
+            da *= a
+            tmp = self._buf("tmp", a.shape, a.dtype)
+            np.subtract(1.0, a, out=tmp)
+            da *= tmp
+        elif name == "tanh":  # da * (1 - a^2)
+            tmp = self._buf("tmp", a.shape, a.dtype)
+            np.multiply(a, a, out=tmp)
+            np.subtract(1.0, tmp, out=tmp)
+            da *= tmp
+        elif name == "relu":  # da * (z > 0)
+            da *= a > 0
+
     def forward(self, theta, X):
         """Outputs of every layer (the last: before the output link) for X (M, n, d)."""
         W, B = self.views(theta)
         acts = [X]
         a = X
+        M, n = X.shape[0], X.shape[1]
         last = len(W) - 1
         for i, (w, b) in enumerate(zip(W, B, strict=True)):
-            if i == 0 and a.shape[2] == 1:
-                z = a * w  # (M, n, 1) * (M, 1, fo): x_i w_j exactly, as a K=1 product
+            z = self._buf(f"z{i}", (M, n, w.shape[2]), theta.dtype)
+            if a.shape[2] == 1:
+                np.multiply(a, w, out=z)  # (M, n, 1) * (M, 1, fo): a K=1 product, exactly
             else:
-                z = np.matmul(a, w)
+                np.matmul(a, w, out=z)
             z += b
             if i < last:
-                if not self.identity:
-                    z = self.act.forward(z)
+                self._activate(z)
             acts.append(z)
             a = z
         return acts, W
@@ -217,8 +259,6 @@ class _Stack:
                 per = np.log(np.where(Y != 0, p, 1 - p))
                 value = -per.mean(axis=1).sum(axis=1)
             else:
-                from scipy import special
-
                 value = -special.xlogy(Y, p).mean(axis=1).sum(axis=1)
         squares = np.zeros(M)
         for w in W:
@@ -228,7 +268,7 @@ class _Stack:
         if not need_grad:
             return value, None
         grad = np.empty((M, self.P), dtype=theta.dtype)
-        delta = prob - Y
+        delta = np.subtract(prob, Y, out=self._buf("delta", prob.shape, prob.dtype))
         last = len(W) - 1
         for i in range(last, -1, -1):
             a = acts[i]
@@ -237,9 +277,14 @@ class _Stack:
             gb = grad[:, self.bsl[i][0] : self.bsl[i][1]]
             np.add.reduce(delta, axis=1, out=gb)  # dL/db = sum_n delta
             if i > 0:
-                delta = np.matmul(delta, W[i].transpose(0, 2, 1))
-                if not self.identity:
-                    delta = self.act.backward(acts[i], acts[i], delta)
+                wt = W[i].transpose(0, 2, 1)
+                d = self._buf(f"d{i}", (M, n, wt.shape[2]), delta.dtype)
+                if delta.shape[2] == 1:
+                    np.multiply(delta, wt, out=d)  # K=1: a broadcast product, exactly
+                else:
+                    np.matmul(delta, wt, out=d)
+                delta = d
+                self._derivative(delta, acts[i])
         for (a, b), w in zip(self.wsl, W, strict=True):
             grad[:, a:b] += self.alpha[:, None] * w.reshape(M, -1)
         grad /= n
