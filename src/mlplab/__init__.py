@@ -12,9 +12,19 @@ Notation (code <-> lecture): z = x W + b is the lecture's weighted sum g(x) = w^
 (the lecture's J_e). See docs/notation.md.
 """
 
-from . import activations, datasets, diagnostics, initializers, losses, optimizers, recurrent
+from . import (
+    activations,
+    batched,
+    datasets,
+    diagnostics,
+    initializers,
+    losses,
+    optimizers,
+    recurrent,
+)
 from .activations import ACTIVATIONS, get_activation
 from .backprop import backprop_by_hand
+from .batched import Ensemble, fit_many
 from .callbacks import Callback, EarlyStopping
 from .clipping import clip_grad_norm_, clip_grad_value_
 from .diagnostics import GradientFlow, diagnose
@@ -26,6 +36,7 @@ from .losses import LOSSES, get_loss
 from .network import Sequential
 from .optimizers import OPTIMIZERS, get_optimizer
 from .recurrent import GRU, LSTM, SimpleRNN
+from .search import GridSearchCV, RandomizedSearchCV
 from .sequence import RNNClassifier, RNNRegressor, make_windows
 from .training import History, TrainingDivergedError, TrainState, fit
 
@@ -40,7 +51,9 @@ __all__ = [
     "Callback",
     "Dense",
     "EarlyStopping",
+    "Ensemble",
     "GRU",
+    "GridSearchCV",
     "GradientFlow",
     "History",
     "INITIALIZERS",
@@ -54,18 +67,21 @@ __all__ = [
     "PReLU",
     "RNNClassifier",
     "RNNRegressor",
+    "RandomizedSearchCV",
     "Sequential",
     "SimpleRNN",
     "TrainState",
     "TrainingDivergedError",
     "activations",
     "backprop_by_hand",
+    "batched",
     "clip_grad_norm_",
     "clip_grad_value_",
     "datasets",
     "diagnose",
     "diagnostics",
     "fit",
+    "fit_many",
     "get_activation",
     "get_initializer",
     "get_loss",

@@ -63,13 +63,25 @@ _HIDDEN_ACTS = ("identity", "logistic", "tanh", "relu")
 
 
 # ----------------------------------------------------------------- eligibility
+_PARAM_NAMES: dict[type, list[str]] = {}
+
+
+def _params(est: Any) -> dict[str, Any]:
+    """``est.get_params(deep=False)`` without re-reading the signature every call."""
+    cls = type(est)
+    names = _PARAM_NAMES.get(cls)
+    if names is None:
+        names = _PARAM_NAMES[cls] = cls._get_param_names()
+    return {k: getattr(est, k) for k in names}
+
+
 def can_batch(est: Any) -> tuple[bool, str]:
     """(True, "") if ``est`` (unfitted) can train in a stack, else (False, why)."""
     from .estimators import MLPClassifier, MLPRegressor
 
     if not isinstance(est, (MLPRegressor, MLPClassifier)):
         return False, f"{type(est).__name__} is not an mlplab MLPRegressor/MLPClassifier"
-    p = est.get_params()
+    p = _params(est)
     checks = [
         (p["warm_start"], "warm_start=True"),
         (p["early_stopping"], "early_stopping=True"),
@@ -260,11 +272,12 @@ class _Stack:
                 value = -per.mean(axis=1).sum(axis=1)
             else:
                 value = -special.xlogy(Y, p).mean(axis=1).sum(axis=1)
-        squares = np.zeros(M)
+        dt = theta.dtype  # the estimator's scalars meet arrays of this dtype (NEP 50)
+        squares = np.zeros(M, dtype=dt)
         for w in W:
             wf = w.reshape(M, -1)
             squares += np.matmul(wf[:, None, :], wf[:, :, None])[:, 0, 0]  # = np.dot(w, w)
-        value = value + (0.5 * self.alpha) * squares / n
+        value = value + (0.5 * self.alpha).astype(dt) * squares / dt.type(n)
         if not need_grad:
             return value, None
         grad = np.empty((M, self.P), dtype=theta.dtype)
@@ -286,7 +299,7 @@ class _Stack:
                 delta = d
                 self._derivative(delta, acts[i])
         for (a, b), w in zip(self.wsl, W, strict=True):
-            grad[:, a:b] += self.alpha[:, None] * w.reshape(M, -1)
+            grad[:, a:b] += self.alpha.astype(dt)[:, None] * w.reshape(M, -1)
         grad /= n
         return value, grad
 
@@ -315,7 +328,11 @@ def _fit_stack(spec: _Spec, X: np.ndarray, Y: np.ndarray, seeds: list, alpha, lr
     X = X.astype(spec.dtype, copy=False)
     Y = Y.astype(spec.dtype, copy=False)
     stack = _Stack(spec, X, Y, np.asarray(alpha, dtype=float))
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    from .training import one_blas_thread
+
+    # small products: threads do not help them, and on a busy machine they can make
+    # them orders of magnitude slower (the estimators make the same choice)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), one_blas_thread():
         if spec.solver == "lbfgs":
             res = _lbfgs(stack, theta.astype(np.float64))
         else:
@@ -343,10 +360,12 @@ def _stochastic(stack: _Stack, theta, rstates, lr0) -> _StackResult:
     out_theta = theta.copy()
     n_iter = np.zeros(M, dtype=int)
     loss = np.full(M, np.nan)
-    best = np.full(M, np.inf)
+    best = np.full(M, np.inf, dtype=theta.dtype)
     count = np.zeros(M, dtype=int)
     curves: list[list[float]] = [[] for _ in range(M)]
     t_samples = np.zeros(M, dtype=np.int64)
+    failed = np.zeros(M, dtype=bool)  # a non-finite loss or gradient: the estimator raises
+    converged = np.zeros(M, dtype=bool)
     step = 0
     rows = np.arange(M)
     for _epoch in range(max_iter):
@@ -355,14 +374,19 @@ def _stochastic(stack: _Stack, theta, rstates, lr0) -> _StackResult:
                 perm = np.arange(n)
                 rstates[m].shuffle(perm)
                 sample_idx[j] = sample_idx[j][perm]
-        acc = np.zeros(len(active))
+        acc = np.zeros(len(active), dtype=theta.dtype)  # the estimator's accumulator dtype
         for start in range(0, n, bs):
             stop = min(start + bs, n)
             idx = sample_idx[:, start:stop]
-            Xb = np.take_along_axis(Xa, idx[:, :, None], axis=1)
-            Yb = np.take_along_axis(Ya, idx[:, :, None], axis=1)
+            Xb = Xa[rows[: len(idx), None], idx]  # each member's batch, from its own rows
+            Yb = Ya[rows[: len(idx), None], idx]
             stack.alpha = alpha_a
             value, grad = stack.loss_and_grad(theta, Xb, Yb)
+            bad = ~np.isfinite(value + np.matmul(grad[:, None, :], grad[:, :, None])[:, 0, 0])
+            if bad.any():  # as the estimator: stop that member, keep its last finite weights
+                failed[active[bad]] = True
+                out_theta[active[bad]] = theta[bad]
+                grad[bad] = 0.0
             step += 1
             if adam:  # the estimator's Adam, member by member (rescaled moments)
                 m1 *= b1
@@ -375,17 +399,18 @@ def _stochastic(stack: _Stack, theta, rstates, lr0) -> _StackResult:
                 np.sqrt(v1, out=tmp)
                 tmp += eps / c2
                 np.divide(m1, tmp, out=tmp)
-                tmp *= (lr_t * (1.0 - b1) / c2)[:, None]
+                tmp *= (lr_t * (1.0 - b1) / c2).astype(theta.dtype)[:, None]
                 theta -= tmp
             elif mom > 0:
                 m1 *= mom
-                m1 -= lr[:, None] * grad
+                lrd = lr.astype(theta.dtype)[:, None]
+                m1 -= lrd * grad
                 if nesterov:
-                    theta += mom * m1 - lr[:, None] * grad
+                    theta += mom * m1 - lrd * grad
                 else:
                     theta += m1
             else:
-                theta -= lr[:, None] * grad
+                theta -= lr.astype(theta.dtype)[:, None] * grad
             acc += value * (stop - start)
         n_iter[active] += 1
         epoch_loss = acc / n
@@ -400,9 +425,11 @@ def _stochastic(stack: _Stack, theta, rstates, lr0) -> _StackResult:
         best[active] = np.minimum(best[active], la)
         if invscaling:
             lr = lr0[active] / (t_samples[active] + 1) ** p["power_t"]
-        done = count[active] > n_no_change
+        converged[active] = count[active] > n_no_change
+        done = converged[active] | failed[active]
         if done.any():
-            out_theta[active[done]] = theta[done]
+            save = done & ~failed[active]  # a failed member keeps its last finite weights
+            out_theta[active[save]] = theta[save]
             keep = ~done
             active, theta, m1 = active[keep], theta[keep], m1[keep]
             v1 = v1[keep] if v1 is not None else None
@@ -411,8 +438,10 @@ def _stochastic(stack: _Stack, theta, rstates, lr0) -> _StackResult:
             if not len(active):
                 break
     out_theta[active] = theta
-    del rows
-    return _StackResult(out_theta.astype(np.float64), n_iter, loss, curves, t_samples, 0.0)
+    return _StackResult(
+        out_theta.astype(np.float64), n_iter, loss, curves, t_samples, 0.0,
+        {"failed": failed, "converged": converged},
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------- L-BFGS
@@ -498,10 +527,11 @@ def _lbfgs(stack: _Stack, theta: np.ndarray) -> _StackResult:
     out = np.stack([s["x"] for s in st])
     n_iter = np.array([min(s["nit"], maxiter) for s in st])
     loss = np.array([float(s["f"]) for s in st])
-    status = np.array([int(s["task"][0]) for s in st])
+    converged = np.array([int(s["task"][0]) == 4 for s in st])  # scipy's warnflag 0
+    failed = ~np.isfinite(out).all(axis=1)  # the estimator raises on non-finite weights
     return _StackResult(
         out, n_iter, loss, [s["curve"] for s in st], np.zeros(M, np.int64), 0.0,
-        {"status": status},
+        {"failed": failed, "converged": converged},
     )  # fmt: skip
 
 
@@ -519,6 +549,11 @@ class MemberFits:
         self.fit_time_ = np.zeros(M)
         self._where: list[Any] = [None] * M  # (spec, theta row, t) or a fitted estimator
         self.batched_ = np.zeros(M, dtype=bool)
+        #: batched members whose loss or weights became non-finite (fitted alone, the
+        #: estimator raises "Solver produced non-finite parameter weights")
+        self.failed_ = np.zeros(M, dtype=bool)
+        #: members that met their stopping rule before max_iter (scipy's "converged" for lbfgs)
+        self.converged_ = np.ones(M, dtype=bool)
 
     def __len__(self) -> int:
         return len(self._estimators)
@@ -527,8 +562,9 @@ class MemberFits:
         spec, theta = self._where[m][:2]
         stack = _Stack(spec, None, None, np.zeros(1))
         Xd = np.asarray(X, dtype=spec.dtype)[None]
-        acts, _ = stack.forward(theta[None].astype(spec.dtype), Xd)
-        return stack.output(acts[-1])[0]
+        with np.errstate(over="ignore", invalid="ignore"):  # as the estimator's predict
+            acts, _ = stack.forward(theta[None].astype(spec.dtype), Xd)
+            return stack.output(acts[-1])[0].copy()
 
     def predict(self, m: int, X: Any) -> np.ndarray:
         """Member m's predictions for X (labels for a classifier)."""
@@ -638,7 +674,7 @@ def fit_members(
         if not ok:
             singles.append(m)
             continue
-        p = est.get_params()
+        p = _params(est)
         if p["dtype"] is not None:
             dtype = np.dtype(p["dtype"])
         else:
@@ -696,6 +732,9 @@ def fit_members(
                 fits.loss_curve_[m] = res.loss_curves[j]
                 fits.fit_time_[m] = share
                 fits.batched_[m] = True
+                fits.failed_[m] = res.extra["failed"][j]
+                fits.converged_[m] = res.extra["converged"][j]
+        _warn_unconverged(fits, estimators)
     for m in singles:
         t0 = time.perf_counter()
         est = clone(estimators[m])
@@ -707,6 +746,30 @@ def fit_members(
         fits.loss_curve_[m] = list(getattr(est, "loss_curve_", []) or [])
         fits.fit_time_[m] = time.perf_counter() - t0
     return fits
+
+
+def _warn_unconverged(fits: MemberFits, estimators: list[Any]) -> None:
+    """One ConvergenceWarning for the batched members that ran out of iterations
+    (fitted alone, each would warn)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    late = [
+        m
+        for m in np.flatnonzero(fits.batched_ & ~fits.converged_ & ~fits.failed_)
+        if getattr(estimators[m], "convergence_warning", True)
+    ]
+    if late:
+        iters = sorted({int(estimators[m].max_iter) for m in late})
+        shown = iters[0] if len(iters) == 1 else iters
+        warnings.warn(
+            f"{len(late)} of {len(estimators)} fits stopped at max_iter={shown} "
+            "before converging (each would raise this warning when fitted alone). Increase "
+            "max_iter, or scale the data.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
 
 
 def _chunks(size: int, n_jobs: int | None, n_groups: int) -> list[np.ndarray]:

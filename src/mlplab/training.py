@@ -131,8 +131,13 @@ def small_net_threads(net: Sequential, batch: int):
     )
     if largest >= 4_000_000:
         return nullcontext()
+    return one_blas_thread()
+
+
+def one_blas_thread():
+    """A context limiting BLAS to one thread (the controller is found once, ~1 ms)."""
     global _CONTROLLER
-    if _CONTROLLER is None:  # finding the BLAS libraries takes ~1 ms: do it once
+    if _CONTROLLER is None:
         from threadpoolctl import ThreadpoolController
 
         _CONTROLLER = ThreadpoolController()
