@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ("sklearn", ["## 1. Single lbfgs fits"]),
         ("diagnostics", ["GradientFlow()"]),
         ("recurrent", ["## 1. Training step", "## 2. Same weights"]),
+        ("search", ["## 1. Lab 7 grids", "## 2. The x² grid", "## 3. Ensemble"]),
     ],
 )
 def test_benchmark_quick_runs_and_writes_json(tmp_path, name, sections):

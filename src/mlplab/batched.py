@@ -360,7 +360,7 @@ def _stochastic(stack: _Stack, theta, rstates, lr0) -> _StackResult:
     out_theta = theta.copy()
     n_iter = np.zeros(M, dtype=int)
     loss = np.full(M, np.nan)
-    best = np.full(M, np.inf, dtype=theta.dtype)
+    best = np.full(M, np.inf)
     count = np.zeros(M, dtype=int)
     curves: list[list[float]] = [[] for _ in range(M)]
     t_samples = np.zeros(M, dtype=np.int64)
@@ -374,7 +374,7 @@ def _stochastic(stack: _Stack, theta, rstates, lr0) -> _StackResult:
                 perm = np.arange(n)
                 rstates[m].shuffle(perm)
                 sample_idx[j] = sample_idx[j][perm]
-        acc = np.zeros(len(active), dtype=theta.dtype)  # the estimator's accumulator dtype
+        acc = np.zeros(len(active))
         for start in range(0, n, bs):
             stop = min(start + bs, n)
             idx = sample_idx[:, start:stop]
@@ -411,7 +411,7 @@ def _stochastic(stack: _Stack, theta, rstates, lr0) -> _StackResult:
                     theta += m1
             else:
                 theta -= lr.astype(theta.dtype)[:, None] * grad
-            acc += value * (stop - start)
+            acc += value.astype(np.float64) * (stop - start)  # the estimator adds floats
         n_iter[active] += 1
         epoch_loss = acc / n
         t_samples[active] += n
@@ -424,7 +424,10 @@ def _stochastic(stack: _Stack, theta, rstates, lr0) -> _StackResult:
         count[active] = np.where(worse, count[active] + 1, 0)
         best[active] = np.minimum(best[active], la)
         if invscaling:
-            lr = lr0[active] / (t_samples[active] + 1) ** p["power_t"]
+            # Python's float power, as the estimator (numpy's differs by an ulp at times)
+            lr = np.array(
+                [float(lr0[m]) / (int(t_samples[m]) + 1) ** p["power_t"] for m in active]
+            )
         converged[active] = count[active] > n_no_change
         done = converged[active] | failed[active]
         if done.any():
@@ -743,7 +746,8 @@ def fit_members(
         fits._where[m] = est
         fits.n_iter_[m] = getattr(est, "n_iter_", 0)
         fits.loss_[m] = getattr(est, "loss_", np.nan)
-        fits.loss_curve_[m] = list(getattr(est, "loss_curve_", []) or [])
+        curve = getattr(est, "loss_curve_", None) or getattr(est, "history_", {}).get("loss", [])
+        fits.loss_curve_[m] = list(curve)
         fits.fit_time_[m] = time.perf_counter() - t0
     return fits
 
@@ -830,10 +834,19 @@ def fit_many(
     """
     from sklearn.base import clone
 
-    seeds = None if random_state is None else list(random_state)
+    seeds = None
+    if random_state is not None:
+        if isinstance(random_state, (numbers.Integral, np.random.RandomState)):
+            raise TypeError(
+                "`random_state` must be a sequence of seeds, one per member (e.g. range(100)). "
+                f"Received: random_state={random_state!r}."
+            )
+        seeds = list(random_state)
     if seeds is None and param_list is None:
         raise ValueError("Give `random_state` (a list of seeds) and/or `param_list`.")
     n = len(seeds) if seeds is not None else len(param_list)
+    if n == 0:
+        raise ValueError("No members: `random_state` / `param_list` is empty.")
     if param_list is not None and len(param_list) != n:
         raise ValueError(
             f"`param_list` has {len(param_list)} entries but `random_state` has {n}."

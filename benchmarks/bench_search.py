@@ -1,0 +1,1002 @@
+#!/usr/bin/env python3
+"""Batched search benchmark: many small networks trained at once, beside scikit-learn and PyTorch.
+
+Three measurements on the course's 1-D regressions (see benchmarks/README.md for the details):
+
+1. lab7     -- the course's Lab 7 grid on 1/x, log10 x, exp(-x) and sin x: GridSearchCV over
+   hidden sizes [(5,), (10,), (20,)] x random_state range(10), cv=10, logistic, lbfgs,
+   neg MSE, n_jobs=-1 (300 fits + refit per function): scikit-learn's GridSearchCV with its
+   MLPRegressor against mlplab's batched GridSearchCV with mlplab's (float64 and float32).
+   Targets: mlplab >= 20x faster; test MSE of best_estimator_ <= 1.1x scikit-learn's.
+2. x2       -- the notebook's x^2 grid: 6 architectures x 4 activations x 3 solvers x 10 seeds,
+   cv=10 (7200 fits). scikit-learn's run (minutes) runs once in full mode.
+   Targets: mlplab >= 20x faster; best CV MSE <= scikit-learn's.
+3. ensemble -- 100 seeds of a 1-10-1 logistic net, Adam, 1000 full-batch steps on 700 points:
+   mlplab.fit_many against 100 sequential mlplab fits and PyTorch (torch.func: vmap over
+   stacked parameters), float64 and float32; final-loss distribution of each.
+
+Competitors run interleaved (round robin, the order rotated every round); medians are quoted.
+
+Usage:
+    python benchmarks/bench_search.py [--quick] [--json PATH] [--only lab7|x2|ensemble]
+                                      [--skip-sklearn-x2]
+
+--skip-sklearn-x2 reuses scikit-learn's x^2 figures from the last JSON (--json PATH, else
+benchmarks/results/search.json). The exit status is 0 when every mlplab measurement ran.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import gc
+import json
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from _common import (  # also exits when threadpoolctl is missing
+    DEADLINE,
+    ERRORS,
+    NOTES,
+    REPO,
+    SRC,
+    base_parser,
+    finish,
+    freeze_gc,
+    import_mlplab,
+    machine_facts,
+    md_table,
+    print_blas,
+    print_facts_head,
+    record_error,
+    start,
+    summary,
+)
+
+try:
+    import sklearn
+    from sklearn.base import clone
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.model_selection import GridSearchCV, KFold, ParameterGrid, train_test_split
+    from sklearn.neural_network import MLPRegressor as SkMLPRegressor
+except ImportError as exc:  # pragma: no cover - the reference must be there
+    sys.exit(f"bench_search.py needs scikit-learn ({exc})")
+
+# ----------------------------------------------------------------------------------------
+# configuration
+# ----------------------------------------------------------------------------------------
+LAB7_FUNCTIONS = ("1/x", "log10 x", "exp(−x)", "sin x")
+X2_ARCHS = [(10,), (20,), (40,), (10, 10), (20, 10), (40, 20, 10)]
+ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
+SOLVERS = ["lbfgs", "sgd", "adam"]
+
+FULL = dict(
+    lab7_functions=LAB7_FUNCTIONS,
+    lab7_sizes=[(5,), (10,), (20,)],
+    lab7_seeds=10,
+    lab7_cv=10,
+    lab7_reps=3,  # timed GridSearchCV.fit per library and function (interleaved)
+    x2_archs=X2_ARCHS,
+    x2_seeds=10,
+    x2_cv=10,
+    x2_ml_reps=2,  # timed mlplab runs (one before and the rest after scikit-learn's)
+    x2_sklearn=True,  # scikit-learn's x² run (once: minutes)
+    ens_seeds=100,
+    ens_steps=1000,
+    ens_reps=3,  # interleaved rounds (each variant trains the whole ensemble per round)
+    budget_s=None,  # no time budget: every round runs
+)
+QUICK = dict(  # a smoke test: the figures are indicative only
+    lab7_functions=("1/x", "sin x"),
+    lab7_sizes=[(5,), (20,)],
+    lab7_seeds=2,
+    lab7_cv=3,
+    lab7_reps=1,
+    x2_archs=[(10,), (10, 10)],
+    x2_seeds=2,
+    x2_cv=3,
+    x2_ml_reps=1,
+    x2_sklearn=False,
+    ens_seeds=20,
+    ens_steps=100,
+    ens_reps=1,
+    budget_s=40.0,  # past this (from the start), remaining timed rounds are cut (>= 1 kept)
+)
+
+N_POINTS = 1000  # linspace points of each function
+TEST_SIZE = 0.3
+SEED = 0  # train_test_split(random_state=0), as experiments.approximation.lab7 at seed 0
+LAB7_NET = dict(activation="logistic", solver="lbfgs", max_iter=2000, tol=1e-5)
+SPEED_TARGET = 20.0  # mlplab >= 20x faster than scikit-learn
+MSE_SLACK = 1.1  # test MSE of best_estimator_ <= 1.1x scikit-learn's
+ENS_NET = dict(
+    hidden_layer_sizes=(10,),
+    activation="logistic",
+    solver="adam",
+    shuffle=False,
+    tol=0.0,
+)
+ALPHA = 1e-4  # the estimators' default L2, used by the PyTorch ensemble too
+DEFAULT_JSON = REPO / "benchmarks" / "results" / "search.json"
+
+#: name -> (function, interval), as mlplab.datasets.FUNCTIONS
+FUNCTIONS = {
+    "x²": (np.square, (-1.0, 1.0)),
+    "1/x": (np.reciprocal, (1.0, 100.0)),
+    "sin x": (np.sin, (0.0, 2 * np.pi)),
+    "log10 x": (np.log10, (1.0, 10.0)),
+    "exp(−x)": (lambda x: np.exp(-x), (1.0, 10.0)),
+}
+
+
+# ----------------------------------------------------------------------------------------
+# small helpers
+# ----------------------------------------------------------------------------------------
+def finite(x):
+    return x is not None and isinstance(x, (int, float, np.floating)) and bool(np.isfinite(x))
+
+
+def fmt(x, nd=2):
+    return f"{x:.{nd}f}" if finite(x) else "n/a"
+
+
+def fmt_g(x, nd=3):
+    return f"{x:.{nd}g}" if finite(x) else "n/a"
+
+
+def fmt_x(x):
+    return f"{x:.1f}×" if finite(x) else "n/a"
+
+
+def ratio(a, b):
+    return float(a) / float(b) if finite(a) and finite(b) and b else float("nan")
+
+
+def past_deadline():
+    return DEADLINE[0] is not None and time.perf_counter() > DEADLINE[0]
+
+
+def budget_note():
+    note = "--quick time budget reached: some tables have fewer timed rounds than configured"
+    if note not in NOTES:
+        NOTES.append(note)
+
+
+def function_split(name):
+    """N_POINTS linspace points of a lecture function, 70/30 train/test split."""
+    f, (lo, hi) = FUNCTIONS[name]
+    x = np.linspace(lo, hi, N_POINTS)
+    X, y = x.reshape(-1, 1), f(x)
+    return train_test_split(X, y, test_size=TEST_SIZE, random_state=SEED)
+
+
+def jsonable_params(params):
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dict(params).items()}
+
+
+def params_text(params, keys=None):
+    keys = keys or sorted(params)
+    out = []
+    for k in keys:
+        v = params.get(k)
+        if k == "hidden_layer_sizes":
+            out.append(str(tuple(v)).replace(" ", ""))
+        elif k == "random_state":
+            out.append(f"seed {v}")
+        else:
+            out.append(str(v))
+    return ", ".join(out)
+
+
+class Variant:
+    """One competitor: ``prepare()`` (untimed) gives a fresh object, ``timed(obj)`` is timed,
+    ``after(obj)`` (untimed) gives its figures."""
+
+    def __init__(self, name, prepare, timed, after, is_mlplab):
+        self.name, self.prepare, self.timed, self.after = name, prepare, timed, after
+        self.is_mlplab = is_mlplab
+        self.times_s: list[float] = []
+        self.figures: list[dict] = []
+        self.error: str | None = None
+        self.warned: list[str] = []
+
+    def fail(self, where, exc):
+        self.error = f"{type(exc).__name__}: {exc}"
+        if self.is_mlplab:
+            record_error(f"{self.name} ({where})", exc)
+        else:
+            NOTES.append(f"{self.name} ({where}) failed: {self.error}")
+
+    def run_once(self):
+        """One timed call (gc collected before, disabled inside); warnings recorded."""
+        obj = self.prepare()
+        gc.collect()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            warnings.filterwarnings("ignore", category=ConvergenceWarning)
+            gc.disable()
+            try:
+                t0 = time.perf_counter()
+                self.timed(obj)
+                t1 = time.perf_counter()
+            finally:
+                gc.enable()
+        for w in caught:
+            msg = f"{w.category.__name__}: {str(w.message)[:200]}"
+            if msg not in self.warned:
+                self.warned.append(msg)
+        self.times_s.append(t1 - t0)
+        self.figures.append(self.after(obj))
+
+
+def run_interleaved(variants, rounds):
+    """Round robin over the variants, the starting one rotated every round.
+
+    Past DEADLINE (--quick) no further round starts (>= 1 runs).
+    """
+    for r in range(rounds):
+        live = [v for v in variants if v.error is None]
+        if not live:
+            break
+        if r >= 1 and past_deadline():
+            budget_note()
+            break
+        k = r % len(live)
+        for v in live[k:] + live[:k]:
+            try:
+                v.run_once()
+            except Exception as exc:  # noqa: BLE001
+                v.fail(f"round {r + 1}", exc)
+
+
+def timing_cell(v):
+    if v is None:
+        return "n/a"
+    if not v.times_s:
+        return f"failed: {v.error}" if v.error else "n/a"
+    s = summary(v.times_s)
+    return f"{fmt(s['median'], 2)} ({fmt(s['min'], 2)})" if s["n"] > 1 else fmt(s["median"], 2)
+
+
+def median_of(v):
+    return summary(v.times_s)["median"] if v is not None and v.times_s else float("nan")
+
+
+# ----------------------------------------------------------------------------------------
+# mlplab's search (or a stand-in while mlplab.search is missing)
+# ----------------------------------------------------------------------------------------
+class StandinGridSearch:
+    """GridSearchCV's work done with ``mlplab.batched.fit_members`` (used only while
+    ``mlplab.search.GridSearchCV`` is missing): candidates x KFold splits fitted together,
+    neg MSE on each test fold, the best mean picked as scikit-learn does (first of ties),
+    refitted on all rows."""
+
+    def __init__(self, estimator, param_grid, *, cv, scoring, n_jobs):
+        assert scoring == "neg_mean_squared_error"
+        self.estimator, self.param_grid, self.cv, self.n_jobs = estimator, param_grid, cv, n_jobs
+
+    def fit(self, X, y):
+        from mlplab.batched import fit_members
+
+        splits = list(KFold(self.cv).split(X, y))
+        cands = list(ParameterGrid(self.param_grid))
+        ests = [clone(self.estimator).set_params(**p) for p in cands for _ in splits]
+        rows = [tr for _ in cands for tr, _te in splits]
+        fits = fit_members(ests, X, y, rows, n_jobs=self.n_jobs)
+        tests = [te for _ in cands for _tr, te in splits]
+        preds = fits.predict_all([X[te] for te in tests])
+        scores = np.array([-np.mean((y[te] - p) ** 2) for te, p in zip(tests, preds, strict=True)])
+        mean = scores.reshape(len(cands), len(splits)).mean(axis=1)
+        best = int(np.flatnonzero(mean == mean.max())[0])
+        self.best_params_, self.best_score_ = cands[best], float(mean[best])
+        self.best_estimator_ = clone(self.estimator).set_params(**cands[best]).fit(X, y)
+        return self
+
+
+def mlplab_search_class(mlplab):
+    """(class, description): mlplab's batched GridSearchCV, or the stand-in."""
+    cls = getattr(mlplab, "GridSearchCV", None)
+    if cls is not None:
+        return cls, "mlplab.GridSearchCV"
+    try:
+        from mlplab.search import GridSearchCV as cls
+
+        return cls, "mlplab.search.GridSearchCV"
+    except ImportError as exc:
+        NOTES.append(
+            f"mlplab.search is not importable ({exc}): mlplab's column times a stand-in, "
+            "mlplab.batched.fit_members over the same candidates x folds + neg MSE + refit"
+        )
+        return StandinGridSearch, "stand-in (fit_members + scoring + refit)"
+
+
+def warm_workers(search_cls, est, data):
+    """Start the joblib workers and import the library in them (untimed)."""
+    Xtr, _Xte, ytr, _yte = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search_cls(
+            clone(est).set_params(max_iter=20),
+            {"hidden_layer_sizes": [(2,)], "random_state": [0, 1]},
+            cv=2,
+            scoring="neg_mean_squared_error",
+            n_jobs=-1,
+        ).fit(Xtr[:100], ytr[:100])
+
+
+def search_variant(name, search_cls, est, grid, cv, data, is_mlplab):
+    Xtr, Xte, ytr, yte = data
+
+    def prepare():
+        return search_cls(
+            clone(est), grid, cv=cv, scoring="neg_mean_squared_error", n_jobs=-1
+        )  # fmt: skip
+
+    def after(gs):
+        return {
+            "best_params": jsonable_params(gs.best_params_),
+            "best_cv_mse": float(-gs.best_score_),
+            "test_mse": float(np.mean((yte - gs.best_estimator_.predict(Xte)) ** 2)),
+        }
+
+    return Variant(name, prepare, lambda gs: gs.fit(Xtr, ytr), after, is_mlplab)
+
+
+def variant_figures(v):
+    """Timing summary and the last run's figures (+ whether every run agreed)."""
+    if v is None or not v.times_s:
+        return {"status": "n/a" if v is None else f"failed: {v.error}"}
+    last = v.figures[-1]
+    same = all(f == last for f in v.figures)
+    if not same:
+        NOTES.append(f"{v.name}: the figures differed between repetitions")
+    out = {"fit_s": summary(v.times_s), **last, "same_every_run": same}
+    if v.warned:
+        out["warnings"] = v.warned
+        for w in v.warned:
+            NOTES.append(f"{v.name}: {w}")
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# 1. Lab 7 grids
+# ----------------------------------------------------------------------------------------
+def bench_lab7(cfg, mlplab, results, summary_rows, targets):
+    sizes, seeds, cv = cfg["lab7_sizes"], cfg["lab7_seeds"], cfg["lab7_cv"]
+    n_fits = len(sizes) * seeds * cv
+    print(
+        f"## 1. Lab 7 grids: GridSearchCV, {len(sizes)} sizes × {seeds} seeds × {cv} folds = "
+        f"{n_fits} lbfgs fits (+ 1 refit) per function"
+    )
+    grid = {"hidden_layer_sizes": list(sizes), "random_state": list(range(seeds))}
+    search_cls, search_name = (None, "n/a") if mlplab is None else mlplab_search_class(mlplab)
+    net_txt = ", ".join(f"{k}={v!r}" for k, v in LAB7_NET.items())
+    print(
+        f"`GridSearchCV(MLPRegressor({net_txt}), {{'hidden_layer_sizes': {list(sizes)}, "
+        f"'random_state': range({seeds})}}, cv={cv}, scoring='neg_mean_squared_error', "
+        f"n_jobs=-1)` on the 70 % training split (`train_test_split(test_size={TEST_SIZE}, "
+        f"random_state={SEED})`) of {N_POINTS} linspace points of each function: "
+        "scikit-learn's GridSearchCV with its MLPRegressor, and "
+        f"{search_name} with mlplab's MLPRegressor (`convergence_warning=False`; float64, "
+        "and `dtype='float32'`). The network is experiments.approximation.lab7's (max_iter "
+        "2000, tol 1e-5) without its target standardisation. Test MSE: best_estimator_ on "
+        "the 30 % split. Joblib workers are started with a tiny search per library first "
+        f"(untimed); then {cfg['lab7_reps']} timed `fit` calls per library and function, "
+        "interleaved; median (min) s. Default BLAS threads in the main process.\n"
+    )
+    est_sk = SkMLPRegressor(**LAB7_NET)
+    est_ml = est_ml32 = None
+    if mlplab is not None:
+        est_ml = mlplab.MLPRegressor(**LAB7_NET, convergence_warning=False)
+        est_ml32 = clone(est_ml).set_params(dtype="float32")
+    out = {
+        "grid": {"hidden_layer_sizes": [list(s) for s in sizes], "random_state": seeds},
+        "cv": cv,
+        "n_fits_per_function": n_fits,
+        "estimator": f"MLPRegressor({net_txt})",
+        "mlplab_search": search_name,
+        "reps": cfg["lab7_reps"],
+        "functions": {},
+    }
+    first = function_split(cfg["lab7_functions"][0])
+    try:
+        warm_workers(GridSearchCV, est_sk, first)
+    except Exception as exc:  # noqa: BLE001
+        NOTES.append(f"lab7: scikit-learn warm-up failed: {type(exc).__name__}: {exc}")
+    if mlplab is not None:
+        try:
+            warm_workers(search_cls, est_ml, first)
+        except Exception as exc:  # noqa: BLE001
+            record_error("lab7: mlplab warm-up search", exc)
+    rows = []
+    totals = {"scikit-learn": 0.0, "mlplab": 0.0, "mlplab float32": 0.0}
+    for name in cfg["lab7_functions"]:
+        data = function_split(name)
+        variants = [search_variant("scikit-learn", GridSearchCV, est_sk, grid, cv, data, False)]
+        if mlplab is not None:
+            variants.append(search_variant("mlplab", search_cls, est_ml, grid, cv, data, True))
+            variants.append(
+                search_variant("mlplab float32", search_cls, est_ml32, grid, cv, data, True)
+            )
+        run_interleaved(variants, cfg["lab7_reps"])
+        by = {v.name: v for v in variants}
+        case = {k: variant_figures(by.get(k)) for k in totals}
+        t = {k: median_of(by.get(k)) for k in totals}
+        for k in totals:
+            totals[k] += t[k]
+        sk = case["scikit-learn"]
+        for k in ("mlplab", "mlplab float32"):
+            ml = case[k]
+            sp = ratio(t["scikit-learn"], t[k])
+            mr = ratio(ml.get("test_mse"), sk.get("test_mse"))
+            case[k]["speedup"] = sp
+            case[k]["test_mse_ratio"] = mr
+            case[k]["same_best_params"] = ml.get("best_params") == sk.get("best_params")
+            rows.append(
+                [
+                    name if k == "mlplab" else f"{name}, float32",
+                    timing_cell(by.get(k)),
+                    timing_cell(by.get("scikit-learn")) if k == "mlplab" else "″",
+                    fmt_x(sp),
+                    fmt_g(ml.get("test_mse")),
+                    fmt_g(sk.get("test_mse")),
+                    fmt(mr, 2),
+                    params_text(ml.get("best_params", {}), ["hidden_layer_sizes", "random_state"])
+                    + (
+                        " (same)"
+                        if case[k]["same_best_params"]
+                        else f" (sklearn: {params_text(sk.get('best_params', {}))})"
+                    ),
+                ]
+            )
+            summary_rows.append(
+                [
+                    f"Lab 7 {name}" + (", float32" if k != "mlplab" else ""),
+                    fmt(t[k], 2),
+                    fmt(t["scikit-learn"], 2),
+                    "",
+                    fmt_x(sp),
+                    f"test MSE {fmt_g(ml.get('test_mse'))}",
+                    f"test MSE {fmt_g(sk.get('test_mse'))}",
+                ]
+            )
+            if k == "mlplab":
+                targets.append(
+                    (f"Lab 7 {name}: speed-up ≥ {SPEED_TARGET:g}×", sp >= SPEED_TARGET, fmt_x(sp))
+                )
+                targets.append(
+                    (
+                        f"Lab 7 {name}: test MSE ≤ {MSE_SLACK}× scikit-learn's",
+                        finite(mr) and mr <= MSE_SLACK,
+                        f"{fmt(mr, 3)}×",
+                    )
+                )
+            else:
+                targets.append(
+                    (
+                        f"Lab 7 {name}, float32: test MSE ≤ {MSE_SLACK}× scikit-learn's",
+                        finite(mr) and mr <= MSE_SLACK,
+                        f"{fmt(mr, 3)}×",
+                    )
+                )
+        out["functions"][name] = case
+    sp_total = ratio(totals["scikit-learn"], totals["mlplab"])
+    sp32_total = ratio(totals["scikit-learn"], totals["mlplab float32"])
+    out["total_s"] = totals
+    out["speedup_total"] = sp_total
+    out["speedup_total_float32"] = sp32_total
+    for k, sp in (("mlplab", sp_total), ("mlplab float32", sp32_total)):
+        label = "total" if k == "mlplab" else "total, float32"
+        rows.append(
+            [
+                f"**{label}**",
+                fmt(totals[k], 2),
+                fmt(totals["scikit-learn"], 2) if k == "mlplab" else "″",
+                fmt_x(sp),
+                "",
+                "",
+                "",
+                "",
+            ]
+        )
+        summary_rows.append(
+            [
+                f"**Lab 7, {len(cfg['lab7_functions'])} functions, {label}**",
+                fmt(totals[k], 2),
+                fmt(totals["scikit-learn"], 2),
+                "",
+                fmt_x(sp),
+                "",
+                "",
+            ]
+        )
+    targets.append((f"Lab 7 total: speed-up ≥ {SPEED_TARGET:g}×", sp_total >= SPEED_TARGET,
+                    fmt_x(sp_total)))  # fmt: skip
+    targets.append(
+        (
+            f"Lab 7 total, float32: speed-up ≥ {SPEED_TARGET:g}×",
+            sp32_total >= SPEED_TARGET,
+            fmt_x(sp32_total),
+        )
+    )
+    print(
+        md_table(
+            [
+                "function",
+                "mlplab s",
+                "scikit-learn s",
+                "speed-up",
+                "mlplab test MSE",
+                "sklearn test MSE",
+                "MSE ratio",
+                "mlplab best_params_",
+            ],
+            rows,
+        )
+    )
+    print()
+    results["lab7"] = out
+
+
+# ----------------------------------------------------------------------------------------
+# 2. the x² grid
+# ----------------------------------------------------------------------------------------
+def load_previous_x2(path):
+    """scikit-learn's x² figures from an earlier JSON of this benchmark (or None, why)."""
+    try:
+        prev = json.loads(open(path).read())
+    except (OSError, ValueError) as exc:
+        return None, f"no usable JSON at {path} ({type(exc).__name__})"
+    x2 = prev.get("x2") or {}
+    sk = x2.get("scikit-learn") or {}
+    if "fit_s" not in sk or prev.get("quick"):
+        return None, f"{path} holds no full-mode scikit-learn x² figures"
+    return {**sk, "reused_from": str(path), "measured_at": sk.get("measured_at")}, None
+
+
+def bench_x2(cfg, mlplab, args, results, summary_rows, targets):
+    archs, seeds, cv = cfg["x2_archs"], cfg["x2_seeds"], cfg["x2_cv"]
+    grid = {
+        "hidden_layer_sizes": list(archs),
+        "activation": ACTIVATIONS,
+        "solver": SOLVERS,
+        "random_state": list(range(seeds)),
+    }
+    n_cand = len(archs) * len(ACTIVATIONS) * len(SOLVERS) * seeds
+    n_fits = n_cand * cv
+    print(
+        f"## 2. The x² grid: GridSearchCV, {len(archs)} architectures × {len(ACTIVATIONS)} "
+        f"activations × {len(SOLVERS)} solvers × {seeds} seeds × {cv} folds = {n_fits} fits"
+    )
+    search_cls, search_name = (None, "n/a") if mlplab is None else mlplab_search_class(mlplab)
+    print(
+        f"x² on [−1, 1], {N_POINTS} linspace points, 70/30 split (random_state={SEED}); "
+        f"`GridSearchCV(MLPRegressor(), {{'hidden_layer_sizes': {list(archs)}, 'activation': "
+        f"{ACTIVATIONS}, 'solver': {SOLVERS}, 'random_state': range({seeds})}}, cv={cv}, "
+        "scoring='neg_mean_squared_error', n_jobs=-1)`: the estimators' defaults otherwise "
+        "(max_iter=200, tol=1e-4, alpha=1e-4, batch_size='auto', learning_rate_init=1e-3). "
+        f"mlplab: {search_name}. scikit-learn's search runs once (it takes minutes); mlplab "
+        f"{cfg['x2_ml_reps']} time(s), the first before scikit-learn's. Test MSE: "
+        "best_estimator_ on the 30 % split.\n"
+    )
+    data = function_split("x²")
+    out = {"grid": jsonable_params(grid), "cv": cv, "n_fits": n_fits, "mlplab_search": search_name}
+    sk_v, sk = None, None
+    if cfg["x2_sklearn"] and not args.skip_sklearn_x2:
+        sk_v = search_variant("scikit-learn", GridSearchCV, SkMLPRegressor(), grid, cv, data, False)
+    elif args.skip_sklearn_x2 and not args.quick:
+        sk, why = load_previous_x2(args.json or DEFAULT_JSON)
+        if sk is None:
+            NOTES.append(f"x2: --skip-sklearn-x2 but {why}: scikit-learn's column is empty")
+    ml_v = None
+    if mlplab is not None:
+        est_ml = mlplab.MLPRegressor(convergence_warning=False)
+        ml_v = search_variant("mlplab", search_cls, est_ml, grid, cv, data, True)
+    # mlplab once, scikit-learn once (minutes), then mlplab's remaining runs
+    order = [ml_v, sk_v] + [ml_v] * (cfg["x2_ml_reps"] - 1)
+    for i, v in enumerate(order):
+        if v is None or v.error is not None:
+            continue
+        if i >= 2 and past_deadline():
+            budget_note()
+            break
+        try:
+            v.run_once()
+        except Exception as exc:  # noqa: BLE001
+            v.fail("x2", exc)
+    ml = variant_figures(ml_v)
+    if sk is None:
+        if sk_v is not None and sk_v.times_s:
+            sk = variant_figures(sk_v)
+            sk["measured_at"] = datetime.datetime.now().isoformat(timespec="seconds")
+        else:
+            sk = {"status": "skipped (--quick)" if args.quick else "skipped"}
+    t_ml, t_sk = median_of(ml_v), (sk.get("fit_s") or {}).get("median", float("nan"))
+    sp = ratio(t_sk, t_ml)
+    out.update({"mlplab": ml, "scikit-learn": sk, "speedup": sp})
+    reused = " (reused)" if "reused_from" in sk else ""
+    rows = []
+    for name, fig, t in (("mlplab", ml, timing_cell(ml_v)), ("scikit-learn", sk, None)):
+        if t is None:
+            t = fmt(t_sk, 1) + reused if finite(t_sk) else sk.get("status", "n/a")
+        rows.append(
+            [
+                name,
+                t,
+                fmt_x(sp) if name == "mlplab" else "1.0×",
+                fmt_g(fig.get("best_cv_mse")),
+                fmt_g(fig.get("test_mse")),
+                params_text(fig.get("best_params", {}),
+                            ["hidden_layer_sizes", "activation", "solver", "random_state"])
+                if fig.get("best_params") else "n/a",
+                f"{n_fits / t_ml:.0f}" if name == "mlplab" and finite(t_ml)
+                else (f"{n_fits / t_sk:.0f}" if name != "mlplab" and finite(t_sk) else "n/a"),
+            ]
+        )  # fmt: skip
+    print(
+        md_table(
+            ["library", "s (min)", "speed-up", "best CV MSE", "test MSE", "best_params_", "fits/s"],
+            rows,
+        )
+    )
+    if "reused_from" in sk:
+        print(
+            f"\nscikit-learn's figures reused from {sk['reused_from']} "
+            f"(measured {sk.get('measured_at') or 'earlier'}; --skip-sklearn-x2)."
+        )
+    print()
+    summary_rows.append(
+        [
+            f"x² grid, {n_fits} fits",
+            fmt(t_ml, 1),
+            (fmt(t_sk, 1) + reused) if finite(t_sk) else "skipped",
+            "",
+            fmt_x(sp),
+            f"best CV MSE {fmt_g(ml.get('best_cv_mse'))}",
+            f"best CV MSE {fmt_g(sk.get('best_cv_mse'))}",
+        ]
+    )
+    if finite(t_sk):
+        targets.append((f"x² grid: speed-up ≥ {SPEED_TARGET:g}×", sp >= SPEED_TARGET, fmt_x(sp)))
+        a, b = ml.get("best_cv_mse"), sk.get("best_cv_mse")
+        targets.append(
+            (
+                "x² grid: best CV MSE ≤ scikit-learn's",
+                finite(a) and finite(b) and a <= b,
+                f"{fmt_g(a)} vs {fmt_g(b)}",
+            )
+        )
+    results["x2"] = out
+
+
+# ----------------------------------------------------------------------------------------
+# 3. ensemble of seeds
+# ----------------------------------------------------------------------------------------
+def init_draws(seed, units=(1, 10, 1)):
+    """scikit-learn's initialisation of a logistic net: per layer W then b from one stream."""
+    rs = np.random.RandomState(seed)
+    out = []
+    for fi, fo in zip(units[:-1], units[1:], strict=True):
+        bound = np.sqrt(2.0 / (fi + fo))
+        out.append((rs.uniform(-bound, bound, (fi, fo)), rs.uniform(-bound, bound, fo)))
+    return out
+
+
+def torch_ensemble(torch, dtype, X, y, seeds, steps):
+    """Adam on a stack of 1-10-1 logistic nets with torch.func (stack_module_state + vmap +
+    functional_call); full batch; 0.5 MSE + alpha/2 ||W||² / n as the estimators; the same
+    initial weights (scikit-learn's draws). Returns each member's loss at the last step."""
+    from torch.func import functional_call, stack_module_state, vmap
+
+    Xt = torch.as_tensor(X, dtype=dtype)
+    yt = torch.as_tensor(y, dtype=dtype)
+    n = Xt.shape[0]
+    models = []
+    for s in seeds:
+        (W1, b1), (W2, b2) = init_draws(s)
+        m = torch.nn.Sequential(
+            torch.nn.Linear(1, 10), torch.nn.Sigmoid(), torch.nn.Linear(10, 1)
+        ).to(dtype)
+        with torch.no_grad():
+            m[0].weight.copy_(torch.as_tensor(W1.T))
+            m[0].bias.copy_(torch.as_tensor(b1))
+            m[2].weight.copy_(torch.as_tensor(W2.T))
+            m[2].bias.copy_(torch.as_tensor(b2))
+        models.append(m)
+    params, buffers = stack_module_state(models)
+    base = copy.deepcopy(models[0]).to("meta")
+
+    def loss_one(p, b, X, y):
+        out = functional_call(base, (p, b), (X,)).squeeze(-1)
+        l2 = p["0.weight"].pow(2).sum() + p["2.weight"].pow(2).sum()
+        return 0.5 * ((out - y) ** 2).mean() + 0.5 * ALPHA * l2 / n
+
+    vloss = vmap(loss_one, in_dims=(0, 0, None, None))
+    opt = torch.optim.Adam(list(params.values()), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+    losses = None
+    for _ in range(steps):
+        opt.zero_grad(set_to_none=True)
+        losses = vloss(params, buffers, Xt, yt)
+        losses.sum().backward()
+        opt.step()
+    return losses.detach().to(torch.float64).numpy()
+
+
+def dist(losses):
+    a = np.asarray(losses, dtype=float)
+    if not a.size:
+        return {}
+    return {"min": float(a.min()), "median": float(np.median(a)), "max": float(a.max())}
+
+
+def bench_ensemble(cfg, mlplab, torch, results, summary_rows, targets):
+    M, steps = cfg["ens_seeds"], cfg["ens_steps"]
+    print(f"## 3. Ensemble of {M} seeds: 1-10-1 logistic, Adam, {steps} full-batch steps")
+    Xtr, _Xte, ytr, _yte = function_split("x²")
+    n = len(Xtr)
+    kw = dict(ENS_NET, batch_size=n, max_iter=steps, n_iter_no_change=steps)
+    kw_txt = ", ".join(f"{k}={v!r}" for k, v in kw.items())
+    print(
+        f"x² on [−1, 1]: the {n} training points of the 70/30 split. mlplab: "
+        f"`fit_many(MLPRegressor({kw_txt}), X, y, random_state=range({M}))` (tol=0 and "
+        f"n_iter_no_change={steps}: all {steps} steps run), in float64 and with "
+        "`dtype='float32'`, in this process (numpy's elementwise work runs on one core) and "
+        "with `n_jobs=-1` (the stack split over joblib's workers, one per core); the same "
+        f"{M} estimators fitted one after the other; PyTorch "
+        f"{torch.__version__ if torch else '(not installed)'}: `torch.func` "
+        "(stack_module_state + vmap + functional_call) over the stacked nets, "
+        "`torch.optim.Adam(lr=1e-3)` on the stacked parameters, the same loss "
+        "(½ MSE + α/2·‖W‖²/n, α = 1e-4) and the same initial weights (scikit-learn's draws), "
+        f"float64 and float32. Default threads (BLAS {blas_threads()}, torch "
+        f"{torch.get_num_threads() if torch else 'n/a'}). {cfg['ens_reps']} interleaved "
+        "rounds, each variant trains the whole ensemble once per round; median (min) s. "
+        "Final loss: the loss of each member's last step.\n"
+    )
+    variants = []
+    if mlplab is not None:
+        from mlplab.batched import fit_many
+
+        fit_many = getattr(mlplab, "fit_many", fit_many)
+        est = mlplab.MLPRegressor(**kw, convergence_warning=False)
+        est32 = clone(est).set_params(dtype="float32")
+        box: dict = {}
+
+        def run_many(e, key, n_jobs=None):
+            def timed(_):
+                box[key] = fit_many(e, Xtr, ytr, random_state=range(M), n_jobs=n_jobs)
+
+            return timed
+
+        def seq(_):
+            box["seq"] = [clone(est).set_params(random_state=s).fit(Xtr, ytr) for s in range(M)]
+
+        def many_figs(key):
+            return lambda _: {
+                "loss": box[key].loss_.tolist(),
+                "n_iter": sorted(set(box[key].n_iter_.tolist())),
+            }
+
+        variants += [
+            Variant("mlplab fit_many, float64", lambda: None, run_many(est, "f64"),
+                    many_figs("f64"), True),
+            Variant("mlplab fit_many, float32", lambda: None, run_many(est32, "f32"),
+                    many_figs("f32"), True),
+            Variant("mlplab fit_many n_jobs=-1, float64", lambda: None,
+                    run_many(est, "f64j", -1), many_figs("f64j"), True),
+            Variant("mlplab fit_many n_jobs=-1, float32", lambda: None,
+                    run_many(est32, "f32j", -1), many_figs("f32j"), True),
+            Variant(f"mlplab, {M} sequential fits, float64", lambda: None, seq,
+                    lambda _: {"loss": [e.loss_ for e in box["seq"]],
+                               "n_iter": sorted({e.n_iter_ for e in box["seq"]})}, True),
+        ]  # fmt: skip
+    if torch is not None:
+        for name, dt in (("float64", torch.float64), ("float32", torch.float32)):
+            box_t: dict = {}
+
+            def timed(_, dt=dt, box_t=box_t):
+                box_t["loss"] = torch_ensemble(torch, dt, Xtr, ytr, range(M), steps)
+
+            variants.append(
+                Variant(f"PyTorch torch.func, {name}", lambda: None, timed,
+                        lambda _, box_t=box_t: {"loss": box_t["loss"].tolist()}, False)
+            )  # fmt: skip
+    else:
+        NOTES.append("ensemble: torch is not importable: its rows are empty")
+    # untimed warm-up of each code path (imports, torch's first vmap/autograd calls)
+    try:
+        if mlplab is not None:
+            for e in (est, est32):
+                for n_jobs in (None, -1):
+                    fit_many(clone(e).set_params(max_iter=3), Xtr, ytr,
+                             random_state=range(4), n_jobs=n_jobs)  # fmt: skip
+            clone(est).set_params(max_iter=3).fit(Xtr, ytr)
+        if torch is not None:
+            for dt in (torch.float64, torch.float32):
+                torch_ensemble(torch, dt, Xtr, ytr, range(2), 3)
+    except Exception as exc:  # noqa: BLE001
+        record_error("ensemble warm-up", exc)
+    run_interleaved(variants, cfg["ens_reps"])
+    by = {v.name: v for v in variants}
+    out = {"seeds": M, "steps": steps, "n_train": n, "estimator": f"MLPRegressor({kw_txt})"}
+    t = {}
+    for v in variants:
+        fig = v.figures[-1] if v.figures else {}
+        t[v.name] = median_of(v)
+        out[v.name] = {
+            "fit_s": summary(v.times_s) if v.times_s else None,
+            "final_loss": dist(fig.get("loss", [])),
+            "n_iter": fig.get("n_iter"),
+            "status": "ok" if v.times_s else f"failed: {v.error}",
+        }
+    f64, f32 = "mlplab fit_many, float64", "mlplab fit_many, float32"
+    f64j, f32j = "mlplab fit_many n_jobs=-1, float64", "mlplab fit_many n_jobs=-1, float32"
+    seq_name = f"mlplab, {M} sequential fits, float64"
+    pt64, pt32 = "PyTorch torch.func, float64", "PyTorch torch.func, float32"
+    if f64 in by and seq_name in by and by[f64].figures and by[seq_name].figures:
+        a = np.asarray(by[f64].figures[-1]["loss"])
+        b = np.asarray(by[seq_name].figures[-1]["loss"])
+        out["max_abs_loss_diff_fit_many_vs_sequential"] = float(np.max(np.abs(a - b)))
+    rows = []
+    ref = {f64: pt64, f32: pt32, f64j: pt64, f32j: pt32, seq_name: pt64, pt64: pt64, pt32: pt32}
+    for v in variants:
+        d = out[v.name]["final_loss"]
+        vs_seq = ratio(t.get(seq_name), t[v.name])
+        vs_pt = ratio(t.get(ref[v.name]), t[v.name])
+        out[v.name]["speedup_vs_sequential"] = vs_seq
+        out[v.name]["speedup_vs_pytorch_same_dtype"] = vs_pt
+        rows.append(
+            [
+                v.name,
+                timing_cell(v),
+                fmt_x(vs_seq),
+                fmt_x(vs_pt) if not v.name.startswith("PyTorch") else "1.0×",
+                fmt_g(d.get("min"), 4),
+                fmt_g(d.get("median"), 4),
+                fmt_g(d.get("max"), 4),
+            ]
+        )
+    print(
+        md_table(
+            [
+                "variant",
+                "s (min)",
+                "vs sequential",
+                "vs PyTorch (same dtype)",
+                "final loss min",
+                "median",
+                "max",
+            ],
+            rows,
+        )
+    )
+    if "max_abs_loss_diff_fit_many_vs_sequential" in out:
+        print(
+            "\nfit_many against the sequential fits: max |Δ final loss| = "
+            f"{out['max_abs_loss_diff_fit_many_vs_sequential']:.3g} (0 = bit-identical)."
+        )
+    print()
+    for name, pt in ((f64, pt64), (f32, pt32), (f64j, pt64), (f32j, pt32)):
+        d = out.get(name, {}).get("final_loss", {})
+        dp = out.get(pt, {}).get("final_loss", {})
+        summary_rows.append(
+            [
+                f"ensemble {M} × {steps} Adam steps, "
+                + name.removeprefix("mlplab fit_many").lstrip(", "),
+                fmt(t.get(name), 2),
+                "",
+                fmt(t.get(pt), 2),
+                f"{fmt_x(ratio(t.get(seq_name), t.get(name)))} vs sequential; "
+                f"{fmt_x(ratio(t.get(pt), t.get(name)))} vs PyTorch",
+                f"median final loss {fmt_g(d.get('median'), 4)}",
+                f"PyTorch {fmt_g(dp.get('median'), 4)}",
+            ]
+        )
+    results["ensemble"] = out
+
+
+def blas_threads():
+    from _common import blas_libs
+
+    return sorted({lib["num_threads"] for lib in blas_libs()})
+
+
+# ----------------------------------------------------------------------------------------
+# main
+# ----------------------------------------------------------------------------------------
+def main(argv=None):
+    ap = base_parser(__doc__, 60, ("lab7", "x2", "ensemble"), "run one of the three")
+    ap.add_argument(
+        "--skip-sklearn-x2",
+        action="store_true",
+        help="reuse scikit-learn's x² grid figures from the last JSON instead of re-running it",
+    )
+    args = ap.parse_args(argv)
+    t_start, cfg = start(args.quick, QUICK, FULL)
+    # joblib's workers must find this checkout's mlplab too (they unpickle its estimators)
+    if SRC.is_dir():
+        pp = os.environ.get("PYTHONPATH", "")
+        if str(SRC) not in pp.split(os.pathsep):
+            os.environ["PYTHONPATH"] = str(SRC) + (os.pathsep + pp if pp else "")
+    mlplab, mlplab_err = import_mlplab(lambda m: m.MLPRegressor)
+    if mlplab is None:
+        ERRORS.append(f"mlplab not importable: {mlplab_err}")
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    # scikit-learn hands the main process's warning filters to its joblib workers
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    import joblib
+    import scipy
+
+    facts = machine_facts(
+        mlplab,
+        f"not importable ({mlplab_err})",
+        [
+            ("scipy", scipy.__version__),
+            ("sklearn", sklearn.__version__),
+            ("joblib", joblib.__version__),
+            ("torch", torch.__version__ if torch else "not installed"),
+            ("torch_threads", torch.get_num_threads() if torch else None),
+        ],
+    )
+    freeze_gc()
+    print(f"# mlplab batched search benchmark{' (--quick)' if args.quick else ''}\n")
+    print_facts_head(
+        facts,
+        f"numpy {facts['numpy']}, scipy {facts['scipy']}, scikit-learn {facts['sklearn']}, "
+        f"joblib {facts['joblib']}, torch {facts['torch']}",
+    )
+    print_blas(facts["blas"])
+    print()
+    results = {
+        "machine": facts,
+        "quick": args.quick,
+        "config": cfg,
+        "measured_at": datetime.datetime.now().isoformat(timespec="seconds"),
+    }
+    summary_rows: list[list[str]] = []
+    targets: list[tuple[str, bool, str]] = []
+    if args.only in (None, "lab7"):
+        bench_lab7(cfg, mlplab, results, summary_rows, targets)
+    if args.only in (None, "x2"):
+        bench_x2(cfg, mlplab, args, results, summary_rows, targets)
+    if args.only in (None, "ensemble"):
+        bench_ensemble(cfg, mlplab, torch, results, summary_rows, targets)
+
+    print("## Summary")
+    print(
+        md_table(
+            [
+                "case",
+                "mlplab s",
+                "scikit-learn s",
+                "PyTorch s",
+                "ratio (speed-up of mlplab)",
+                "mlplab quality",
+                "reference quality",
+            ],
+            summary_rows,
+        )
+    )
+    print("\nTargets (from the figures measured above):")
+    for what, ok, value in targets:
+        print(f"- {what}: **{'met' if ok else 'MISSED'}** ({value})")
+    if not targets:
+        print("- none measured in this run (the targets need scikit-learn's figures)")
+    if args.only in (None, "ensemble"):
+        print("- the ensemble case has no target: its ratios are reported as measured")
+    if args.quick:
+        print("- (--quick: smaller grids and fewer rounds; the figures are indicative only)")
+    print()
+    results["summary"] = summary_rows
+    results["targets"] = [{"target": w, "met": bool(ok), "value": v} for w, ok, v in targets]
+    return finish(results, t_start, args.json, load_at_end="wall")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
