@@ -715,3 +715,10 @@ def test_n_jobs_2_same_as_sequential():
     e2 = fit_many(_fit_many_reg(), X, y, random_state=range(8), n_jobs=2)
     assert np.array_equal(e1.loss_, e2.loss_)
     assert np.array_equal(e1.predict(X), e2.predict(X))
+
+
+def test_nan_in_X_raises_the_estimators_error():
+    X = _X().copy()
+    X[3, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        fit_many(MLPRegressor(hidden_layer_sizes=(3,)), X, _y_reg(_X()), random_state=[0, 1])

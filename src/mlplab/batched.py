@@ -657,6 +657,12 @@ def fit_members(
     dense = not sparse.issparse(X)
     Xa = np.asarray(X) if dense else X
     ya = np.asarray(y)
+    if dense and (
+        Xa.dtype.kind not in "biuf"
+        or not np.isfinite(Xa).all()
+        or (ya.dtype.kind in "biuf" and not np.isfinite(ya).all())
+    ):
+        dense = False  # fitted one by one: each estimator raises its own clear error
     groups: dict[Any, list[int]] = defaultdict(list)
     singles: list[int] = []
     specs: dict[Any, _Spec] = {}
