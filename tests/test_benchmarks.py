@@ -36,3 +36,16 @@ def test_benchmark_quick_runs_and_writes_json(tmp_path, name, sections):
     for section in sections:
         assert section in proc.stdout
     assert json.loads(out.read_text())  # a non-empty, valid JSON document
+
+
+def test_run_all_runs_each_script_and_reports():
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--quick", "--only", "core"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "| bench_core.py | ok |" in proc.stdout
+    assert json.loads((ROOT / "benchmarks" / "results" / "core.quick.json").read_text())
