@@ -1,4 +1,4 @@
-"""Every benchmark in one command: core, estimators, diagnostics, recurrent, search.
+"""Every benchmark in one command: core, estimators, diagnostics, recurrent, search, playground.
 
     python benchmarks/run_all.py            # full runs (≈ 15 minutes; scikit-learn's x² grid
                                             # alone takes ~3 of them), JSON into results/
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("core", "sklearn", "diagnostics", "recurrent", "search")
+SCRIPTS = ("core", "sklearn", "diagnostics", "recurrent", "search", "playground")
 
 
 def main(argv: list[str] | None = None) -> int:

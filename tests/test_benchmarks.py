@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ("diagnostics", ["GradientFlow()"]),
         ("recurrent", ["## 1. Training step", "## 2. Same weights"]),
         ("search", ["## 1. Lab 7 grids", "## 2. The x² grid", "## 3. Ensemble"]),
+        ("playground", ["## 1. Frames per second"]),
     ],
 )
 def test_benchmark_quick_runs_and_writes_json(tmp_path, name, sections):

@@ -1,4 +1,4 @@
-"""The ``mlplab`` command: ``list``, ``run NAME``, ``tour``.
+"""The ``mlplab`` command: ``list``, ``run NAME``, ``tour``, ``serve``.
 
 Usage errors exit with status 2 and a one-line message; other failures exit 1
 with a one-line message (the traceback only with ``--debug``).
@@ -42,6 +42,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be in 0..65535 (0: any free port), got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     from .experiments import EXPERIMENTS, LANGS
 
@@ -78,6 +88,21 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--quick", action="store_true", help="smaller runs, for a fast look")
         sp.add_argument("--lang", choices=LANGS, default="en", help="report language (default: en)")
         sp.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    serve = sub.add_parser(
+        "serve", help="start the playground: a local web app that trains networks as you watch"
+    )
+    serve.add_argument(
+        "--port", type=_port, default=8000, help="port (default: %(default)s; 0: any free port)"
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default: %(default)s, this machine only; "
+        "anything else is reachable from the network and logs a warning)",
+    )
+    serve.add_argument("--open", action="store_true", help="open the page in the web browser")
+    serve.add_argument("--lang", choices=LANGS, default="en", help="page language (default: en)")
+    serve.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     lst = sub.choices["list"]
     lst.add_argument("-v", "--verbose", action="store_true", help="show each experiment's options")
     lst.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -101,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "serve":
+        return _serve(args)
     from .experiments import run_experiment, tour_order
     from .experiments.report import write_report
 
@@ -141,6 +168,17 @@ def _dispatch(args: argparse.Namespace) -> int:
         bar.close()
     index = write_report(args.out, records, lang=args.lang)
     print(f"report: {index}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:  # lazy: `mlplab list` and friends never import FastAPI
+        from .playground import server
+    except ModuleNotFoundError as exc:
+        raise RuntimeError(
+            f"the playground needs FastAPI and uvicorn ({exc}); pip install fastapi uvicorn"
+        ) from exc
+    server.serve(host=args.host, port=args.port, open_browser=args.open, lang=args.lang)
     return 0
 
 

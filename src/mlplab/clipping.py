@@ -34,10 +34,13 @@ def _clip_(
     ``norm``: the gradient's norm if the caller has it already."""
     if norm is None:
         norm = _global_norm(grad)
+    current = norm
     if clip_value is not None:
         np.clip(grad, -clip_value, clip_value, out=grad)
-    if max_norm is not None and norm > max_norm and math.isfinite(norm):
-        grad *= max_norm / (norm if clip_value is None else _global_norm(grad))
+        if max_norm is not None and norm > max_norm:
+            current = _global_norm(grad)  # value clipping may already have shrunk it
+    if max_norm is not None and current > max_norm and math.isfinite(current):
+        grad *= max_norm / current  # current > max_norm > 0: never a division by zero
     return norm
 
 
