@@ -9,7 +9,8 @@ loss_curve_, coefs_, score). Where it does not hold (yet) the test says so:
 * float32: weights, predictions, n_iter_ and loss curves bit for bit too (all solvers).
 * sgd ``learning_rate="invscaling"``: exact (the stack computes ``(t + 1) ** power_t`` with
   Python floats, as the single fit).
-* The one known gap is a strict xfail: ``fits.estimator(m)`` carries no optimizer moments.
+* ``fits.estimator(m)`` carries the member's optimizer state: ``partial_fit`` continues as the
+  single fit's.
 """
 
 from __future__ import annotations
@@ -582,22 +583,31 @@ def test_convergence_warning_and_converged_flags():
         assert (n >= 1) if expect else (n == 0), (flag, n)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fits.estimator(m) carries no optimizer state (Adam moments): partial_fit "
-    "continues differently from the single fit's partial_fit",
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"solver": "adam"},
+        {"solver": "sgd"},  # momentum 0.9, nesterov
+        {"solver": "sgd", "learning_rate": "invscaling", "nesterovs_momentum": False},
+        {"solver": "sgd", "momentum": 0.0},
+        {"solver": "adam", "dtype": "float32"},
+    ],
 )
-def test_estimator_m_continues_like_the_single_fit():
+def test_estimator_m_continues_like_the_single_fit(kw):
+    # the member's optimizer state (moments, velocity, step count, learning rate) and
+    # stopping counters travel to fits.estimator(m): partial_fit continues as the single fit
     X = _X()
     y = _y_reg(X)
     est = MLPRegressor(
-        hidden_layer_sizes=(5,), solver="adam", max_iter=10, random_state=0, learning_rate_init=0.01
+        hidden_layer_sizes=(5,), max_iter=10, random_state=0, learning_rate_init=0.01, **kw
     )
-    fits = fit_members([est], X, y, [np.arange(N)])
+    fits = fit_members([est], X, y, [np.arange(N)])  # ConvergenceWarning: filtered (module)
     e, s = fits.estimator(0), clone(est).fit(X, y)
-    e.partial_fit(X, y)
-    s.partial_fit(X, y)
+    for _ in range(3):
+        e.partial_fit(X, y)
+        s.partial_fit(X, y)
     assert np.array_equal(e.predict(X), s.predict(X))
+    assert e.loss_curve_ == s.loss_curve_ and e._no_improvement_count == s._no_improvement_count
 
 
 # --------------------------------------------------------------- fit_many (public)

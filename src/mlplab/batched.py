@@ -358,6 +358,10 @@ def _stochastic(stack: _Stack, theta, rstates, lr0) -> _StackResult:
     sample_idx = np.tile(np.arange(n), (M, 1))
     Xa, Ya, alpha_a = stack.X, stack.Y, stack.alpha
     out_theta = theta.copy()
+    # each member's optimizer state when it stops (for fits.estimator(m).partial_fit)
+    out_m1 = np.zeros_like(theta)
+    out_v1 = np.zeros_like(theta) if v1 is not None else None
+    out_lr = lr0.copy()
     n_iter = np.zeros(M, dtype=int)
     loss = np.full(M, np.nan)
     best = np.full(M, np.inf)
@@ -433,6 +437,10 @@ def _stochastic(stack: _Stack, theta, rstates, lr0) -> _StackResult:
         if done.any():
             save = done & ~failed[active]  # a failed member keeps its last finite weights
             out_theta[active[save]] = theta[save]
+            out_m1[active[done]] = m1[done]
+            if v1 is not None:
+                out_v1[active[done]] = v1[done]
+            out_lr[active[done]] = lr[done]
             keep = ~done
             active, theta, m1 = active[keep], theta[keep], m1[keep]
             v1 = v1[keep] if v1 is not None else None
@@ -441,9 +449,18 @@ def _stochastic(stack: _Stack, theta, rstates, lr0) -> _StackResult:
             if not len(active):
                 break
     out_theta[active] = theta
+    out_m1[active] = m1
+    if v1 is not None:
+        out_v1[active] = v1
+    out_lr[active] = lr
+    n_batches = -(-n // bs)
+    optimizer = {
+        "m1": out_m1, "v1": out_v1, "lr": out_lr, "steps": n_iter * n_batches,
+        "count": count, "best": best,
+    }  # fmt: skip
     return _StackResult(
         out_theta.astype(np.float64), n_iter, loss, curves, t_samples, 0.0,
-        {"failed": failed, "converged": converged},
+        {"failed": failed, "converged": converged, "optimizer": optimizer},
     )  # fmt: skip
 
 
@@ -603,7 +620,7 @@ class MemberFits:
             return w
         from sklearn.base import clone
 
-        spec, theta, t, _classes = w
+        spec, theta, t, _classes, opt_state = w
         est = clone(self._estimators[m])
         rows = np.asarray(self._rows[m])
         est._validate_params()
@@ -623,8 +640,35 @@ class MemberFits:
             est.loss_curve_ = list(self.loss_curve_[m])
             est.t_ = int(t)
             est.best_loss_ = min(est.loss_curve_) if est.loss_curve_ else np.inf
+            if opt_state is not None:
+                est._optimizer = _optimizer_of(est, opt_state, order, dtype)
+                est._no_improvement_count = int(opt_state["count"])
+                est._sync_optimizer()
         est.history_ = {"loss": list(self.loss_curve_[m])}
         return est
+
+
+def _optimizer_of(est: Any, state: dict[str, Any], order: np.ndarray, dtype) -> Any:
+    """The single fit's optimizer after training, from a member's stacked state (the
+    stack keeps parameters in scikit-learn's order; the network in its own)."""
+    from .optimizers import SGD, Adam
+
+    def in_net_order(v: np.ndarray) -> np.ndarray:
+        out = np.empty(len(order), dtype=dtype)
+        out[order] = v
+        return out
+
+    if est.solver == "adam":
+        opt = Adam(est.learning_rate_init, est.beta_1, est.beta_2, est.epsilon)
+        opt.state = {"m": in_net_order(state["m1"]), "v": in_net_order(state["v1"])}
+    else:
+        nesterov = bool(est.nesterovs_momentum) and est.momentum > 0
+        opt = SGD(est.learning_rate_init, momentum=est.momentum, nesterov=nesterov)
+        if est.momentum > 0:
+            opt.state = {"velocity": in_net_order(state["m1"])}
+        opt.learning_rate = float(state["lr"])
+    opt.t = int(state["steps"])
+    return opt
 
 
 def _targets(spec_cls: bool, y: np.ndarray, classes: np.ndarray | None) -> np.ndarray:
@@ -735,7 +779,11 @@ def fit_members(
             key, members, spec = job[0], job[1], job[2]
             share = res.fit_time / len(members)
             for j, m in enumerate(members):
-                fits._where[m] = (spec, res.theta[j], res.t[j], member_classes.get(m))
+                opt = res.extra.get("optimizer")
+                state = None if opt is None else {
+                    k: (v[j] if v is not None else None) for k, v in opt.items()
+                }  # fmt: skip
+                fits._where[m] = (spec, res.theta[j], res.t[j], member_classes.get(m), state)
                 fits.n_iter_[m] = res.n_iter[j]
                 fits.loss_[m] = res.loss[j]
                 fits.loss_curve_[m] = res.loss_curves[j]
