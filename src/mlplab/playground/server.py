@@ -820,12 +820,21 @@ class _Hub:
             return {"type": "error", "detail": f"failed: {_describe(exc)}", "status": 500}
         return {"type": "error", "detail": 'unknown message type (expected "control" or "config")'}
 
-    async def apply(self, entry: _Entry, patch: dict[str, Any]) -> bytes:
+    async def call(
+        self, entry: _Entry, method: Callable[..., Any], *args: Any, config: bool = False
+    ) -> bytes:
+        """Call a Session method in a worker thread; answer with the frame (and the config)."""
+
         def work() -> bytes:
-            _user_call(entry.session.apply, patch)
-            return _dumps({"config": entry.session.config, "frame": self.frame(entry)})
+            _user_call(method, *args)
+            out = {"config": entry.session.config} if config else {}
+            out["frame"] = self.frame(entry)
+            return _dumps(out)
 
         return await self.run(entry, work)
+
+    async def apply(self, entry: _Entry, patch: dict[str, Any]) -> bytes:
+        return await self.call(entry, entry.session.apply, patch, config=True)
 
 
 # --------------------------------------------------------------------------- the app
@@ -995,12 +1004,7 @@ def create_app(
     async def add_point(sid: SessionId, body: PointBody) -> Response:
         """Add a clicked point to the training set."""
         entry = hub.get(sid)
-
-        def work() -> bytes:
-            _user_call(entry.session.add_point, body.x, body.y, body.label)
-            return _dumps({"frame": hub.frame(entry)})
-
-        content = await hub.run(entry, work)
+        content = await hub.call(entry, entry.session.add_point, body.x, body.y, body.label)
         return Response(content, media_type="application/json")
 
     @api.post(
@@ -1014,12 +1018,7 @@ def create_app(
         entry = hub.get(sid)
         if len(body.text.encode("utf-8", "surrogatepass")) > caps["csv_bytes"]:
             raise HTTPException(413, f"CSV text too large (limit {caps['csv_bytes']} bytes)")
-
-        def work() -> bytes:
-            _user_call(entry.session.load_csv, body.text)
-            return _dumps({"config": entry.session.config, "frame": hub.frame(entry)})
-
-        content = await hub.run(entry, work)
+        content = await hub.call(entry, entry.session.load_csv, body.text, config=True)
         return Response(content, media_type="application/json")
 
     @api.post(
@@ -1031,12 +1030,8 @@ def create_app(
     async def set_weight(sid: SessionId, body: WeightBody) -> Response:
         """Edit one weight (``i = -1``: the bias of unit ``j``)."""
         entry = hub.get(sid)
-
-        def work() -> bytes:
-            _user_call(entry.session.set_weight, body.layer, body.i, body.j, body.value)
-            return _dumps({"frame": hub.frame(entry)})
-
-        content = await hub.run(entry, work)
+        args = (body.layer, body.i, body.j, body.value)
+        content = await hub.call(entry, entry.session.set_weight, *args)
         return Response(content, media_type="application/json")
 
     @api.get(
