@@ -81,6 +81,24 @@ def check_int(name: str, value: Any, *, minimum: int | None = None) -> int:
     return int(value)
 
 
+def check_sizes(name: str, value: Any) -> list[int]:
+    """Layer sizes: an int or a sequence of positive ints (not bools), as a list."""
+    single = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    sizes = [value] if single else value
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        raise TypeError(
+            f"`{name}` must be an int or a sequence of ints. Received: {name}={value!r}."
+        ) from None
+    if any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
+        raise ValueError(
+            f"`{name}` must contain positive integers ({name} must be > 0). "
+            f"Received: {name}={value!r}."
+        )
+    return [int(s) for s in sizes]
+
+
 def check_float(
     name: str,
     value: Any,

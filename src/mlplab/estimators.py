@@ -71,7 +71,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._checks import check_choice, check_dtype, check_float, check_int, format_choices
+from ._checks import (
+    check_choice,
+    check_dtype,
+    check_float,
+    check_int,
+    check_sizes,
+    format_choices,
+)
 from .activations import ACTIVATIONS, ALIASES
 from .clipping import _clip_
 from .diagnostics import RECORDED, layer_stats
@@ -232,23 +239,7 @@ class _BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------ validation
     def _hidden_sizes(self) -> list[int]:
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
-            sizes = [sizes]
-        try:
-            sizes = list(sizes)
-        except TypeError:
-            raise TypeError(
-                "`hidden_layer_sizes` must be an int or a sequence of ints. "
-                f"Received: {self.hidden_layer_sizes!r}."
-            ) from None
-        for s in sizes:
-            if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s <= 0:
-                raise ValueError(
-                    "`hidden_layer_sizes` must contain positive integers (hidden_layer_sizes "
-                    f"must be > 0). Received: {self.hidden_layer_sizes!r}."
-                )
-        return [int(s) for s in sizes]
+        return check_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
 
     def _activations(self, n_hidden: int) -> list[str]:
         acts = self.activation

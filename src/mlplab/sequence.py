@@ -45,7 +45,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._checks import check_choice, check_dtype, check_float, check_int
+from ._checks import check_choice, check_dtype, check_float, check_int, check_sizes
 from .callbacks import EarlyStopping
 from .estimators import _jsonable
 from .io import register_saveable
@@ -169,22 +169,7 @@ class _BaseRNN(BaseEstimator):
 
     # ------------------------------------------------------------ validation
     def _dense_sizes(self) -> list[int]:
-        sizes = self.dense_layers
-        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
-            sizes = [sizes]
-        try:
-            sizes = list(sizes)
-        except TypeError:
-            raise TypeError(
-                "`dense_layers` must be an int or a sequence of ints. "
-                f"Received: dense_layers={self.dense_layers!r}."
-            ) from None
-        if any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
-            raise ValueError(
-                "`dense_layers` must contain positive integers. "
-                f"Received: dense_layers={self.dense_layers!r}."
-            )
-        return [int(s) for s in sizes]
+        return check_sizes("dense_layers", self.dense_layers)
 
     def _validate_params(self) -> None:
         check_choice("cell", self.cell, CELLS)
