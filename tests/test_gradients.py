@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import mlplab
+from _gradcheck import assert_grad_matches_fd, fd_grad
 from mlplab import ActivationLayer, BatchNorm, Dense, PReLU, Sequential
 from mlplab.activations import ACTIVATIONS
 from mlplab.initializers import INITIALIZERS
@@ -105,40 +106,12 @@ def _problem(arch: str, loss: str, out: str, dtype="float64", salt: str = "", **
     return net, X, y
 
 
-def _fd_grad(net: Sequential, X, y, h: float = 1e-6, **kw) -> np.ndarray:
-    """Central differences of the loss in every coordinate of theta (perturbed in place)."""
-    theta = net.theta
-    fd = np.empty(theta.size, dtype=np.float64)
-    for i in range(theta.size):
-        old = theta[i]
-        theta[i] = old + h
-        up, fp = float(theta[i]), net.loss_and_grad(X, y, **kw)[0]
-        theta[i] = old - h
-        down, fm = float(theta[i]), net.loss_and_grad(X, y, **kw)[0]
-        theta[i] = old
-        fd[i] = (fp - fm) / (up - down)
-    return fd
-
-
-def _assert_grad_matches_fd(net, X, y, rtol=1e-6, atol=1e-8, h=1e-6, **kw):
-    value, grad = net.loss_and_grad(X, y, **kw)
-    grad = grad.copy()  # the next call overwrites net.grad
-    assert np.isfinite(value)
-    fd = _fd_grad(net, X, y, h=h, **kw)
-    names = [f"{name}[{j}]" for name, v in net.named_parameters() for j in range(v.size)]
-    bad = ~np.isclose(grad, fd, rtol=rtol, atol=atol)
-    assert not bad.any(), "gradient != finite differences at " + ", ".join(
-        f"{names[i]}: {grad[i]:.10g} vs {fd[i]:.10g}" for i in np.flatnonzero(bad)[:8]
-    )
-    return grad
-
-
 # ------------------------------------------------------------------- (a) finite differences
 @pytest.mark.parametrize("loss,out", LOSS_CASES, ids=LOSS_IDS)
 @pytest.mark.parametrize("arch", sorted(ARCHS))
 def test_gradient_matches_finite_differences(arch, loss, out):
     net, X, y = _problem(arch, loss, out)
-    grad = _assert_grad_matches_fd(net, X, y, loss=loss)
+    grad = assert_grad_matches_fd(net, X, y, loss=loss)
     assert np.abs(grad).max() > 1e-6  # a zero gradient would match nothing useful
 
 
@@ -148,7 +121,7 @@ def test_gradient_matches_fd_for_every_initializer(init):
     net = Sequential([Dense(4, "tanh"), Dense(2)], n_inputs=N_IN, init=init, seed=3)
     X = rng.standard_normal((N_SAMPLES, N_IN))
     y = rng.standard_normal((N_SAMPLES, 2))
-    _assert_grad_matches_fd(net, X, y, loss="mse")
+    assert_grad_matches_fd(net, X, y, loss="mse")
 
 
 def test_deep_tanh_net_gradient_matches_fd():
@@ -159,7 +132,7 @@ def test_deep_tanh_net_gradient_matches_fd():
     _randomise_non_weights(net, rng)
     X = rng.standard_normal((N_SAMPLES, N_IN))
     y = rng.standard_normal(N_SAMPLES)
-    grad = _assert_grad_matches_fd(net, X, y, loss="mse", rtol=1e-6, atol=1e-9)
+    grad = assert_grad_matches_fd(net, X, y, loss="mse", rtol=1e-6, atol=1e-9)
     first = grad[: net.layers[0].W.size]  # "0.W" leads theta
     assert np.abs(first).max() > 1e-7  # the first layer's gradient is really tested
 
@@ -527,7 +500,7 @@ def test_l2_penalty_value_and_gradient(arch, loss, out):
         [(l2 * v if name.endswith(".W") else np.zeros_like(v)).ravel() for name, v in params]
     )  # W only: no b, alpha, gamma, beta
     np.testing.assert_allclose(g1 - g0, expected, rtol=1e-10, atol=1e-14)
-    _assert_grad_matches_fd(net, X, y, loss=loss, l2=l2)
+    assert_grad_matches_fd(net, X, y, loss=loss, l2=l2)
 
 
 @pytest.mark.parametrize("loss,out", LOSS_CASES, ids=LOSS_IDS)
@@ -546,7 +519,7 @@ def _weights(n, rng):
 def test_sample_weight_gradient_matches_fd_and_torch(arch, loss, out):
     net, X, y = _problem(arch, loss, out)
     sw = _weights(N_SAMPLES, np.random.default_rng(_seed("sw", arch, loss, out)))
-    _assert_grad_matches_fd(net, X, y, loss=loss, sample_weight=sw)
+    assert_grad_matches_fd(net, X, y, loss=loss, sample_weight=sw)
     pytest.importorskip("torch")
     _assert_matches_torch(net, X, y, loss, out, sample_weight=sw)
 
@@ -601,7 +574,7 @@ def test_float32_gradient(arch, loss, out):
     assert g32.dtype == np.float32 and net32.theta.dtype == np.float32
     g32 = g32.copy()
     # float32 finite differences (eps 1e-3): coarse, but independent of float64
-    fd = _fd_grad(net32, X, y, h=1e-3, loss=loss)
+    fd = fd_grad(net32, X, y, h=1e-3, loss=loss)
     np.testing.assert_allclose(g32, fd, rtol=1e-2, atol=2e-3)
     # and the float32 gradient is the float64 one, rounded
     v64, g64 = net64.loss_and_grad(X, y, loss=loss)
@@ -664,7 +637,7 @@ def test_mse_with_logistic_and_softmax_outputs_matches_fd():
         _randomise_non_weights(net, rng)
         X = rng.standard_normal((N_SAMPLES, N_IN))
         y = rng.uniform(0, 1, (N_SAMPLES, 3))
-        _assert_grad_matches_fd(net, X, y, loss="mse")
+        assert_grad_matches_fd(net, X, y, loss="mse")
 
 
 def test_mlplab_public_names():

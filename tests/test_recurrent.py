@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 import mlplab
+from _gradcheck import assert_grad_matches_fd
 from mlplab import ActivationLayer, BatchNorm, Dense, PReLU, Sequential
 
 N, F, U, K = 3, 2, 3, 2  # samples, features, units, outputs: small, so FD is fast
@@ -93,36 +94,6 @@ def _problem(kinds, T, seq, loss="mse", *, n=N, head=None, rec_kw=None, salt="",
 
 
 # ----------------------------------------------------------------- finite differences
-def _fd_grad(net: Sequential, X, y, h: float = 1e-6, **kw) -> np.ndarray:
-    """Central differences of the loss in every coordinate of theta (perturbed in place)."""
-    theta = net.theta
-    fd = np.empty(theta.size, dtype=np.float64)
-    for i in range(theta.size):
-        old = theta[i]
-        theta[i] = old + h
-        up, fp = float(theta[i]), net.loss_and_grad(X, y, **kw)[0]
-        theta[i] = old - h
-        down, fm = float(theta[i]), net.loss_and_grad(X, y, **kw)[0]
-        theta[i] = old
-        fd[i] = (fp - fm) / (up - down)
-    return fd
-
-
-def _assert_grad_matches_fd(net, X, y, rtol=1e-6, atol=1e-8, h=1e-6, **kw):
-    value, grad = net.loss_and_grad(X, y, **kw)
-    grad = grad.copy()  # the next call overwrites net.grad
-    assert np.isfinite(value)
-    assert grad.shape == net.theta.shape
-    fd = _fd_grad(net, X, y, h=h, **kw)
-    names = [f"{name}[{j}]" for name, v in net.named_parameters() for j in range(v.size)]
-    bad = ~np.isclose(grad, fd, rtol=rtol, atol=atol)
-    assert not bad.any(), "gradient != finite differences at " + ", ".join(
-        f"{names[i]}: {grad[i]:.10g} vs {fd[i]:.10g}" for i in np.flatnonzero(bad)[:8]
-    )
-    assert np.linalg.norm(grad - fd) <= rtol * np.linalg.norm(fd) + atol
-    return grad
-
-
 def _rec_grad_block(net: Sequential, grad: np.ndarray, layer_index: int) -> np.ndarray:
     """The part of the flat gradient that belongs to one layer."""
     parts, start = [], 0
@@ -138,7 +109,7 @@ def _rec_grad_block(net: Sequential, grad: np.ndarray, layer_index: int) -> np.n
 @pytest.mark.parametrize("kind", FD_KINDS)
 def test_bptt_gradient_matches_finite_differences(kind, T, mode):
     net, X, y = _problem([kind], T, mode == "seq")
-    grad = _assert_grad_matches_fd(net, X, y, loss="mse")
+    grad = assert_grad_matches_fd(net, X, y, loss="mse")
     rec = _rec_grad_block(net, grad, 0)
     assert np.abs(rec).max() > 1e-6  # the recurrent layer's gradient is really tested
 
@@ -149,7 +120,7 @@ def test_bptt_gradient_matches_finite_differences(kind, T, mode):
 )
 def test_stacked_bptt_gradient_matches_finite_differences(kinds, mode):
     net, X, y = _problem(kinds, 5, mode == "seq")
-    grad = _assert_grad_matches_fd(net, X, y, loss="mse")
+    grad = assert_grad_matches_fd(net, X, y, loss="mse")
     assert np.abs(_rec_grad_block(net, grad, 0)).max() > 1e-6  # the bottom layer too
 
 
@@ -157,7 +128,7 @@ def test_stacked_bptt_gradient_matches_finite_differences(kinds, mode):
 @pytest.mark.parametrize("mode", MODES)
 def test_cross_entropy_losses_bptt_matches_finite_differences(loss, mode):
     net, X, y = _problem(["gru"], 5, mode == "seq", loss=loss, k=3)
-    _assert_grad_matches_fd(net, X, y, loss=loss)
+    assert_grad_matches_fd(net, X, y, loss=loss)
 
 
 @pytest.mark.parametrize(
@@ -167,7 +138,7 @@ def test_cross_entropy_losses_bptt_matches_finite_differences(loss, mode):
 def test_simple_rnn_any_activation_matches_fd(act):
     """SimpleRNN takes any elementwise mlplab activation except step/prelu (and softmax)."""
     net, X, y = _problem([f"rnn-{act}"], 4, True, salt="act")
-    _assert_grad_matches_fd(net, X, y, loss="mse")
+    assert_grad_matches_fd(net, X, y, loss="mse")
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -175,14 +146,14 @@ def test_feed_forward_head_after_sequences_matches_fd(mode):
     """Several feed-forward layers after the recurrent one (applied at every step)."""
     head = [Dense(4, "tanh"), Dense(K)]
     net, X, y = _problem(["lstm"], 5, mode == "seq", head=head, salt="head")
-    _assert_grad_matches_fd(net, X, y, loss="mse")
+    assert_grad_matches_fd(net, X, y, loss="mse")
 
 
 @pytest.mark.parametrize("kind", LAYER_KINDS)
 def test_l2_and_sample_weight_gradient_match_fd(kind, rng):
     net, X, y = _problem([kind], 5, True, salt="l2sw")
     sw = rng.uniform(0.2, 2.0, N)
-    _assert_grad_matches_fd(net, X, y, loss="mse", l2=0.3, sample_weight=sw)
+    assert_grad_matches_fd(net, X, y, loss="mse", l2=0.3, sample_weight=sw)
 
 
 # ---------------------------------------------------------------------------- PyTorch
