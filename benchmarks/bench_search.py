@@ -282,7 +282,7 @@ class StandinGridSearch:
         self.estimator, self.param_grid, self.cv, self.n_jobs = estimator, param_grid, cv, n_jobs
 
     def fit(self, X, y):
-        from mlplab.batched import fit_members
+        from mlplab.sklearn.batched import fit_members
 
         splits = list(KFold(self.cv).split(X, y))
         cands = list(ParameterGrid(self.param_grid))
@@ -305,7 +305,7 @@ def mlplab_search_class(mlplab):
     if cls is not None:
         return cls, "mlplab.GridSearchCV"
     try:
-        from mlplab.search import GridSearchCV as cls
+        from mlplab.sklearn.search import GridSearchCV as cls
 
         return cls, "mlplab.search.GridSearchCV"
     except ImportError as exc:
@@ -766,7 +766,7 @@ def bench_ensemble(cfg, mlplab, torch, results, summary_rows, targets):
     )
     variants = []
     if mlplab is not None:
-        from mlplab.batched import fit_many
+        from mlplab.sklearn.batched import fit_many
 
         fit_many = getattr(mlplab, "fit_many", fit_many)
         est = mlplab.MLPRegressor(**kw, convergence_warning=False)

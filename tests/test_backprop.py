@@ -11,8 +11,8 @@ import pytest
 import mlplab
 import mlplab.experiments.gradients  # noqa: F401  (registers the three experiments)
 from mlplab import ActivationLayer, BatchNorm, Dense, PReLU, Sequential
-from mlplab.backprop import BackpropTable, backprop_by_hand
 from mlplab.experiments import EXPERIMENTS, run_experiment
+from mlplab.teaching.backprop import BackpropTable, backprop_by_hand
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -21,7 +21,7 @@ from sklearn.base import clone
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
 from mlplab import MLPClassifier, MLPRegressor
-from mlplab.batched import MemberFits, can_batch, fit_many, fit_members
+from mlplab.sklearn.batched import MemberFits, can_batch, fit_many, fit_members
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -81,7 +81,7 @@ def test_tour_writes_a_report_in_portuguese(tmp_path):
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert "Afirmação" in readme and "Afirmação" in page
     assert 'lang="pt"' in page and "data:image/png;base64," in page
-    assert "src=\"http" not in page  # self-contained
+    assert 'src="http' not in page  # self-contained
 
 
 def test_failure_is_one_line_without_traceback(tmp_path):

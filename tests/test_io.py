@@ -247,7 +247,7 @@ def test_file_is_safetensors_with_mlplab_document(saved: tuple[Path, bytes], toy
     assert doc["config"] == toy.config
     assert doc["config_sha256"] == sha(canonical(toy.config))
     try:
-        from mlplab import __version__ as expected_version
+        from mlplab._version import __version__ as expected_version
     except ImportError:
         expected_version = None
     assert doc["mlplab_version"] == expected_version

@@ -501,14 +501,14 @@ def test_clipping_huge_entries_emits_no_numpy_warning(clip, dtype):
 
 
 def test_clip_by_value_then_norm_never_grows_and_never_divides_by_zero():
-    from mlplab.clipping import _clip_
+    from mlplab.clipping import clip_
 
     g = np.array([3.0, -4.0])  # norm 5
-    assert _clip_(g, 2.0, 0.5) == pytest.approx(5.0)  # returns the pre-clip norm
+    assert clip_(g, 2.0, 0.5) == pytest.approx(5.0)  # returns the pre-clip norm
     np.testing.assert_array_equal(g, [0.5, -0.5])  # value clip left norm 0.71 <= 2: no rescale
     g = np.array([3.0, -4.0])
-    _clip_(g, 1.0, 3.5)  # value clip -> [3, -3.5], norm 4.61 > 1: rescaled to norm 1
+    clip_(g, 1.0, 3.5)  # value clip -> [3, -3.5], norm 4.61 > 1: rescaled to norm 1
     assert np.linalg.norm(g) == pytest.approx(1.0, rel=1e-12)
     g = np.array([1.0, -2.0])
-    _clip_(g, 0.5, 5e-324)  # the clipped squares underflow to 0: no ZeroDivisionError
+    clip_(g, 0.5, 5e-324)  # the clipped squares underflow to 0: no ZeroDivisionError
     assert np.isfinite(g).all() and np.abs(g).max() <= 5e-324

@@ -40,7 +40,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 import mlplab
 from mlplab import search
-from mlplab.search import FallbackNotice, GridSearchCV, RandomizedSearchCV
+from mlplab.sklearn.search import FallbackNotice, GridSearchCV, RandomizedSearchCV
 
 RTOL = 1e-6  # scores of a batched member vs the same network fitted alone
 ATOL = 1e-9

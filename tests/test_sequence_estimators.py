@@ -15,7 +15,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import mlplab
-from mlplab.sequence import RNNClassifier, RNNRegressor, make_windows
+from mlplab.sklearn.sequence import RNNClassifier, RNNRegressor, make_windows
 
 ESTIMATORS = [
     RNNRegressor(cell="lstm", units=8),

@@ -46,11 +46,16 @@ assert TARGETS["multilabel"].sum(axis=0).min() > 5
 
 
 def _classes(kind):
-    return (sknn.MLPClassifier, mlplab.MLPClassifier) if kind in (
-        "binary",
-        "multiclass",
-        "multilabel",
-    ) else (sknn.MLPRegressor, mlplab.MLPRegressor)
+    return (
+        (sknn.MLPClassifier, mlplab.MLPClassifier)
+        if kind
+        in (
+            "binary",
+            "multiclass",
+            "multilabel",
+        )
+        else (sknn.MLPRegressor, mlplab.MLPRegressor)
+    )
 
 
 def _fit_recording(est, X, y, **fit_kw):
@@ -125,9 +130,7 @@ def _assert_same_predictions(sk, ml, kind):
         np.testing.assert_allclose(ml.predict(X), sk.predict(X), rtol=1e-9, atol=1e-9)
     else:
         np.testing.assert_array_equal(ml.classes_, sk.classes_)
-        np.testing.assert_allclose(
-            ml.predict_proba(X), sk.predict_proba(X), rtol=1e-9, atol=1e-9
-        )
+        np.testing.assert_allclose(ml.predict_proba(X), sk.predict_proba(X), rtol=1e-9, atol=1e-9)
         np.testing.assert_array_equal(ml.predict(X), sk.predict(X))
 
 
@@ -174,8 +177,10 @@ def test_initial_weights_equal_sklearn(kind, hidden, activation, seed):
     )
     sk, ml, w_sk, w_ml = _fit_pair(kind, params)
     assert _n_convergence(w_sk) == _n_convergence(w_ml) == 1  # max_iter=1 reached
-    n_out = 1 if y.ndim == 1 and kind in ("binary", "reg") else (
-        3 if kind == "multiclass" else y.shape[1]
+    n_out = (
+        1
+        if y.ndim == 1 and kind in ("binary", "reg")
+        else (3 if kind == "multiclass" else y.shape[1])
     )
     units = [X.shape[1], *hidden, n_out]
     ref_W, ref_b = _reference_initial_weights(units, activation, seed)
@@ -189,8 +194,13 @@ def test_initial_weights_equal_sklearn(kind, hidden, activation, seed):
 def test_initial_weights_follow_random_state():
     """Another random_state gives other initial weights (the check above can fail)."""
     params = dict(
-        hidden_layer_sizes=(5,), solver="sgd", max_iter=1, batch_size=60,
-        learning_rate_init=1e-12, shuffle=False, random_state=0,
+        hidden_layer_sizes=(5,),
+        solver="sgd",
+        max_iter=1,
+        batch_size=60,
+        learning_rate_init=1e-12,
+        shuffle=False,
+        random_state=0,
     )
     a = mlplab.MLPRegressor(**params)
     b = mlplab.MLPRegressor(**{**params, "random_state": 1})
@@ -209,48 +219,91 @@ BASE = dict(batch_size=16, max_iter=30, shuffle=True)
 
 SOLVER_CASES = {
     "sgd-plain-logistic": dict(
-        solver="sgd", momentum=0.0, learning_rate_init=0.2, activation="logistic",
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=0.2,
+        activation="logistic",
         hidden_layer_sizes=(5,),
     ),
     "sgd-momentum-tanh": dict(
-        solver="sgd", momentum=0.9, nesterovs_momentum=False, learning_rate_init=0.02,
-        activation="tanh", hidden_layer_sizes=(4, 3),
+        solver="sgd",
+        momentum=0.9,
+        nesterovs_momentum=False,
+        learning_rate_init=0.02,
+        activation="tanh",
+        hidden_layer_sizes=(4, 3),
     ),
     "sgd-nesterov-relu": dict(
-        solver="sgd", momentum=0.8, nesterovs_momentum=True, learning_rate_init=0.02,
-        activation="relu", hidden_layer_sizes=(5,),
+        solver="sgd",
+        momentum=0.8,
+        nesterovs_momentum=True,
+        learning_rate_init=0.02,
+        activation="relu",
+        hidden_layer_sizes=(5,),
     ),
     "sgd-invscaling-tanh": dict(
-        solver="sgd", learning_rate="invscaling", learning_rate_init=0.5, power_t=0.4,
-        activation="tanh", hidden_layer_sizes=(4, 3),
+        solver="sgd",
+        learning_rate="invscaling",
+        learning_rate_init=0.5,
+        power_t=0.4,
+        activation="tanh",
+        hidden_layer_sizes=(4, 3),
     ),
     # tol large: every epoch counts as "no improvement", so the adaptive rate is
     # divided by 5 every n_iter_no_change + 1 epochs until it falls below 1e-6
     "sgd-adaptive-relu": dict(
-        solver="sgd", learning_rate="adaptive", learning_rate_init=0.05, tol=0.5,
-        n_iter_no_change=2, activation="relu", hidden_layer_sizes=(5,),
+        solver="sgd",
+        learning_rate="adaptive",
+        learning_rate_init=0.05,
+        tol=0.5,
+        n_iter_no_change=2,
+        activation="relu",
+        hidden_layer_sizes=(5,),
     ),
     "sgd-stops-on-tol-logistic": dict(
-        solver="sgd", learning_rate_init=0.1, tol=0.02, n_iter_no_change=3,
-        activation="logistic", hidden_layer_sizes=(5,),
+        solver="sgd",
+        learning_rate_init=0.1,
+        tol=0.02,
+        n_iter_no_change=3,
+        activation="logistic",
+        hidden_layer_sizes=(5,),
     ),
     "adam-relu": dict(
-        solver="adam", learning_rate_init=0.01, activation="relu", hidden_layer_sizes=(4, 3),
+        solver="adam",
+        learning_rate_init=0.01,
+        activation="relu",
+        hidden_layer_sizes=(4, 3),
     ),
     "adam-betas-tanh-noshuffle": dict(
-        solver="adam", learning_rate_init=0.02, beta_1=0.8, beta_2=0.99, epsilon=1e-6,
-        activation="tanh", hidden_layer_sizes=(5,), shuffle=False,
+        solver="adam",
+        learning_rate_init=0.02,
+        beta_1=0.8,
+        beta_2=0.99,
+        epsilon=1e-6,
+        activation="tanh",
+        hidden_layer_sizes=(5,),
+        shuffle=False,
     ),
     "adam-alpha-logistic": dict(
-        solver="adam", learning_rate_init=0.05, alpha=0.3, activation="logistic",
+        solver="adam",
+        learning_rate_init=0.05,
+        alpha=0.3,
+        activation="logistic",
         hidden_layer_sizes=(5,),
     ),
     "sgd-alpha-auto-batch-tanh": dict(
-        solver="sgd", learning_rate_init=0.1, alpha=0.05, batch_size="auto",
-        activation="tanh", hidden_layer_sizes=(4, 3),
+        solver="sgd",
+        learning_rate_init=0.1,
+        alpha=0.05,
+        batch_size="auto",
+        activation="tanh",
+        hidden_layer_sizes=(4, 3),
     ),
     "identity-adam": dict(
-        solver="adam", learning_rate_init=0.02, activation="identity", hidden_layer_sizes=(3,),
+        solver="adam",
+        learning_rate_init=0.02,
+        activation="identity",
+        hidden_layer_sizes=(3,),
     ),
 }
 KINDS = ["binary", "multiclass", "multilabel", "reg", "reg2"]
@@ -268,8 +321,7 @@ def test_stochastic_fit_matches_sklearn(case, kind):
 
 def test_stochastic_cases_exercise_stopping_and_warnings():
     """The cases above cover both early convergence and the max_iter ConvergenceWarning."""
-    stopped = sknn.MLPClassifier(**{**BASE, **SOLVER_CASES["sgd-adaptive-relu"]},
-                                 random_state=11)
+    stopped = sknn.MLPClassifier(**{**BASE, **SOLVER_CASES["sgd-adaptive-relu"]}, random_state=11)
     caught = _fit_recording(stopped, X, TARGETS["binary"])
     assert stopped.n_iter_ < 30 and _n_convergence(caught) == 0
     full = sknn.MLPClassifier(**{**BASE, **SOLVER_CASES["adam-relu"]}, random_state=11)
@@ -312,8 +364,13 @@ def test_early_stopping_fit_matches_sklearn(case, use_sample_weight, kind):
 def test_poisson_regressor_matches_sklearn():
     y = np.exp(0.5 * X[:, 0] - 0.3 * X[:, 1])
     params = dict(
-        loss="poisson", solver="adam", learning_rate_init=0.01, hidden_layer_sizes=(5,),
-        activation="tanh", random_state=2, **BASE,
+        loss="poisson",
+        solver="adam",
+        learning_rate_init=0.01,
+        hidden_layer_sizes=(5,),
+        activation="tanh",
+        random_state=2,
+        **BASE,
     )
     sk, ml, w_sk, w_ml = _fit_pair("reg", params, y_=y)
     assert ml.out_activation_ == sk.out_activation_ == "exp"
@@ -342,13 +399,22 @@ def test_float32_fit_matches_sklearn(case, kind):
         np.testing.assert_allclose(ml.predict_proba(X32), sk.predict_proba(X32), atol=1e-4)
 
 
-@pytest.mark.parametrize("Sk, Ml, y", [
-    (sknn.MLPClassifier, mlplab.MLPClassifier, TARGETS["multiclass"]),
-    (sknn.MLPRegressor, mlplab.MLPRegressor, TARGETS["reg"]),
-])
+@pytest.mark.parametrize(
+    "Sk, Ml, y",
+    [
+        (sknn.MLPClassifier, mlplab.MLPClassifier, TARGETS["multiclass"]),
+        (sknn.MLPRegressor, mlplab.MLPRegressor, TARGETS["reg"]),
+    ],
+)
 def test_partial_fit_matches_sklearn(Sk, Ml, y):
-    params = dict(solver="sgd", learning_rate_init=0.05, hidden_layer_sizes=(5,),
-                  activation="tanh", random_state=4, batch_size=8)
+    params = dict(
+        solver="sgd",
+        learning_rate_init=0.05,
+        hidden_layer_sizes=(5,),
+        activation="tanh",
+        random_state=4,
+        batch_size=8,
+    )
     sk, ml = Sk(**params), Ml(**params)
     kw = {"classes": np.unique(y)} if Sk is sknn.MLPClassifier else {}
     for i in range(4):
@@ -362,16 +428,27 @@ def test_partial_fit_matches_sklearn(Sk, Ml, y):
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
-@pytest.mark.parametrize("Sk, Ml, y", [
-    (sknn.MLPClassifier, mlplab.MLPClassifier, TARGETS["binary"]),
-    (sknn.MLPRegressor, mlplab.MLPRegressor, TARGETS["reg2"]),
-])
+@pytest.mark.parametrize(
+    "Sk, Ml, y",
+    [
+        (sknn.MLPClassifier, mlplab.MLPClassifier, TARGETS["binary"]),
+        (sknn.MLPRegressor, mlplab.MLPRegressor, TARGETS["reg2"]),
+    ],
+)
 @pytest.mark.parametrize("early_stopping", [False, True])
 def test_warm_start_matches_sklearn(Sk, Ml, y, solver, early_stopping):
     """warm_start: the optimizer is re-created, n_iter_ counts the last fit, t_ accumulates."""
-    params = dict(solver=solver, learning_rate_init=0.02, hidden_layer_sizes=(5,),
-                  warm_start=True, max_iter=7, batch_size=16, random_state=9,
-                  early_stopping=early_stopping, validation_fraction=0.2)
+    params = dict(
+        solver=solver,
+        learning_rate_init=0.02,
+        hidden_layer_sizes=(5,),
+        warm_start=True,
+        max_iter=7,
+        batch_size=16,
+        random_state=9,
+        early_stopping=early_stopping,
+        validation_fraction=0.2,
+    )
     sk, ml = Sk(**params), Ml(**params)
     for max_iter in (7, 5):
         sk.set_params(max_iter=max_iter)
@@ -387,8 +464,14 @@ def test_warm_start_matches_sklearn(Sk, Ml, y, solver, early_stopping):
 
 def test_early_stopping_string_labels_matches_sklearn():
     y = np.array(["low", "mid", "high"])[TARGETS["multiclass"]]
-    params = {**BASE, **SOLVER_CASES["adam-relu"], "early_stopping": True,
-              "validation_fraction": 0.25, "n_iter_no_change": 3, "random_state": 1}
+    params = {
+        **BASE,
+        **SOLVER_CASES["adam-relu"],
+        "early_stopping": True,
+        "validation_fraction": 0.25,
+        "n_iter_no_change": 3,
+        "random_state": 1,
+    }
     sk, ml, w_sk, w_ml = _fit_pair("multiclass", params, y_=y)
     _assert_same_stochastic_fit(sk, ml)
     np.testing.assert_array_equal(ml.predict(X), sk.predict(X))
@@ -397,8 +480,7 @@ def test_early_stopping_string_labels_matches_sklearn():
 def test_batch_size_larger_than_data_warns_like_sklearn():
     params = {**BASE, **SOLVER_CASES["adam-relu"], "batch_size": 100, "random_state": 0}
     sk, ml, w_sk, w_ml = _fit_pair("reg", params)  # _fit_pair compares the warnings
-    assert any(issubclass(w.category, UserWarning) and "batch_size" in str(w.message)
-               for w in w_ml)
+    assert any(issubclass(w.category, UserWarning) and "batch_size" in str(w.message) for w in w_ml)
     _assert_same_stochastic_fit(sk, ml)
 
 
@@ -423,8 +505,14 @@ def test_lbfgs_fit_agrees_with_sklearn(kind, activation, hidden, alpha, sw):
     rs = np.random.RandomState(1)
     Xtr, Xte = X, X + 0.05 * rs.randn(*X.shape)
     y = TARGETS[kind]
-    params = dict(solver="lbfgs", activation=activation, hidden_layer_sizes=hidden,
-                  alpha=alpha, max_iter=300, random_state=8)
+    params = dict(
+        solver="lbfgs",
+        activation=activation,
+        hidden_layer_sizes=hidden,
+        alpha=alpha,
+        max_iter=300,
+        random_state=8,
+    )
     sk, ml, w_sk, w_ml = _fit_pair(
         kind, params, sample_weight=SAMPLE_WEIGHT if sw else None, X_=Xtr, y_=y
     )
@@ -481,8 +569,9 @@ LECTURE_CLASSIFICATION = {
 def test_lecture_classification_parity(problem, random_state):
     make, hidden = LECTURE_CLASSIFICATION[problem]
     Xp, yp = make()
-    params = dict(hidden_layer_sizes=hidden, activation="logistic", solver="lbfgs",
-                  random_state=random_state)
+    params = dict(
+        hidden_layer_sizes=hidden, activation="logistic", solver="lbfgs", random_state=random_state
+    )
     sk = sknn.MLPClassifier(**params)
     ml = mlplab.MLPClassifier(**params)
     w_sk = _fit_recording(sk, Xp, yp)
@@ -511,8 +600,13 @@ def test_lecture_regression_parity(name, random_state):
     x = np.linspace(lo, hi, 1000).reshape(-1, 1)
     y = f(x.ravel())
     X_tr, X_val, y_tr, y_val = train_test_split(x, y, test_size=0.3, random_state=0)
-    params = dict(hidden_layer_sizes=(20,), activation="logistic", solver="lbfgs",
-                  max_iter=5000, random_state=random_state)
+    params = dict(
+        hidden_layer_sizes=(20,),
+        activation="logistic",
+        solver="lbfgs",
+        max_iter=5000,
+        random_state=random_state,
+    )
     sk = sknn.MLPRegressor(**params)
     ml = mlplab.MLPRegressor(**params)
     w_sk = _fit_recording(sk, X_tr, y_tr)
@@ -540,8 +634,9 @@ def test_lab7_grid_search_agrees_with_sklearn():
             searches.append(gs.fit(X_tr, y_tr))
     sk, ml = searches
     assert ml.best_params_ == sk.best_params_
-    np.testing.assert_allclose(ml.cv_results_["mean_test_score"],
-                               sk.cv_results_["mean_test_score"], rtol=0.1)
+    np.testing.assert_allclose(
+        ml.cv_results_["mean_test_score"], sk.cv_results_["mean_test_score"], rtol=0.1
+    )
     mse_sk = mean_squared_error(y_val, sk.predict(X_val))
     mse_ml = mean_squared_error(y_val, ml.predict(X_val))
     assert mse_ml <= 1.1 * mse_sk + 1e-12

@@ -12,35 +12,26 @@ Notation (code <-> lecture): z = x W + b is the lecture's weighted sum g(x) = w^
 (the lecture's J_e). See docs/notation.md.
 """
 
-from . import (
-    activations,
-    batched,
-    datasets,
-    diagnostics,
-    initializers,
-    losses,
-    optimizers,
-    recurrent,
-)
-from .activations import ACTIVATIONS, get_activation
-from .backprop import backprop_by_hand
-from .batched import Ensemble, fit_many
-from .callbacks import Callback, EarlyStopping
-from .clipping import clip_grad_norm_, clip_grad_value_
-from .diagnostics import GradientFlow, diagnose
-from .estimators import MLPClassifier, MLPRegressor
-from .initializers import INITIALIZERS, get_initializer
-from .io import IntegrityError, ModelFormatError, load, register_saveable, save
-from .layers import ActivationLayer, BatchNorm, Dense, PReLU
-from .losses import LOSSES, get_loss
-from .network import Sequential
-from .optimizers import OPTIMIZERS, get_optimizer
-from .recurrent import GRU, LSTM, SimpleRNN
-from .search import GridSearchCV, RandomizedSearchCV
-from .sequence import RNNClassifier, RNNRegressor, make_windows
-from .training import History, TrainingDivergedError, TrainState, fit
-
-__version__ = "0.1.0"
+from mlplab import activations, diagnostics, initializers, losses, optimizers, recurrent
+from mlplab._version import __version__ as __version__
+from mlplab.activations import ACTIVATIONS, get_activation
+from mlplab.clipping import clip_grad_norm_, clip_grad_value_
+from mlplab.diagnostics import GradientFlow, diagnose
+from mlplab.initializers import INITIALIZERS, get_initializer
+from mlplab.io import IntegrityError, ModelFormatError, load, register_saveable, save
+from mlplab.layers import ActivationLayer, BatchNorm, Dense, PReLU
+from mlplab.losses import LOSSES, get_loss
+from mlplab.network import Sequential
+from mlplab.optimizers import OPTIMIZERS, get_optimizer
+from mlplab.recurrent import GRU, LSTM, SimpleRNN
+from mlplab.sklearn import batched
+from mlplab.sklearn.batched import Ensemble, fit_many
+from mlplab.sklearn.estimators import MLPClassifier, MLPRegressor
+from mlplab.sklearn.search import GridSearchCV, RandomizedSearchCV
+from mlplab.sklearn.sequence import RNNClassifier, RNNRegressor, make_windows
+from mlplab.teaching import datasets
+from mlplab.teaching.backprop import backprop_by_hand
+from mlplab.training import Callback, EarlyStopping, History, TrainingDivergedError, TrainState, fit
 
 register_saveable(Sequential)
 

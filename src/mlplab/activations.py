@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import special
 
-from ._checks import build_from_spec, check_float, resolve_spec
+from mlplab._checks import build_from_spec, check_float, resolve_spec
 
 __all__ = [
     "ACTIVATIONS",

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import __version__
+from mlplab._version import __version__
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,7 +53,7 @@ def _port(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .experiments import EXPERIMENTS, LANGS
+    from mlplab.experiments import EXPERIMENTS, LANGS
 
     p = _Parser(
         prog="mlplab",
@@ -128,8 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "serve":
         return _serve(args)
-    from .experiments import run_experiment, tour_order
-    from .experiments.report import write_report
+    from mlplab.experiments import run_experiment, tour_order
+    from mlplab.experiments.report import write_report
 
     if args.command == "list":
         exps = tour_order()
@@ -173,7 +173,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     try:  # lazy: `mlplab list` and friends never import FastAPI
-        from .playground import server
+        from mlplab.playground import server
     except ModuleNotFoundError as exc:
         raise RuntimeError(
             f"the playground needs FastAPI and uvicorn ({exc}); pip install fastapi uvicorn"

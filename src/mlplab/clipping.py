@@ -10,10 +10,10 @@ import math
 
 import numpy as np
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "global_norm"]
+__all__ = ["clip_", "clip_grad_norm_", "clip_grad_value_", "global_norm", "norm_of"]
 
 
-def _global_norm(grad: np.ndarray) -> float:
+def norm_of(grad: np.ndarray) -> float:
     """||grad||_2; the caller silences numpy's overflow warnings (np.errstate)."""
     sq = float(np.dot(grad, grad))
     if math.isfinite(sq) or grad.size == 0:
@@ -26,19 +26,19 @@ def _global_norm(grad: np.ndarray) -> float:
     return m * math.sqrt(float(np.dot(g, g)))
 
 
-def _clip_(
+def clip_(
     grad: np.ndarray, max_norm: float | None, clip_value: float | None, norm: float | None = None
 ) -> float:
     """Clip in place by value and/or norm; return the pre-clip norm (no errstate: fast path).
 
     ``norm``: the gradient's norm if the caller has it already."""
     if norm is None:
-        norm = _global_norm(grad)
+        norm = norm_of(grad)
     current = norm
     if clip_value is not None:
         np.clip(grad, -clip_value, clip_value, out=grad)
         if max_norm is not None and norm > max_norm:
-            current = _global_norm(grad)  # value clipping may already have shrunk it
+            current = norm_of(grad)  # value clipping may already have shrunk it
     if max_norm is not None and current > max_norm and math.isfinite(current):
         grad *= max_norm / current  # current > max_norm > 0: never a division by zero
     return norm
@@ -47,7 +47,7 @@ def _clip_(
 def global_norm(grad: np.ndarray) -> float:
     """Return ||grad||_2 over every parameter (inf/nan if any entry is), without overflow."""
     with np.errstate(over="ignore", invalid="ignore"):
-        return _global_norm(grad)
+        return norm_of(grad)
 
 
 def clip_grad_norm_(grad: np.ndarray, max_norm: float | None) -> float:
@@ -56,7 +56,7 @@ def clip_grad_norm_(grad: np.ndarray, max_norm: float | None) -> float:
     g <- g * max_norm / ||g||  when ||g|| > max_norm (the direction is kept).
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        return _clip_(grad, max_norm, None)
+        return clip_(grad, max_norm, None)
 
 
 def clip_grad_value_(grad: np.ndarray, clip_value: float | None) -> float:
@@ -65,4 +65,4 @@ def clip_grad_value_(grad: np.ndarray, clip_value: float | None) -> float:
     Unlike norm clipping, this can change the gradient's direction.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        return _clip_(grad, None, clip_value)
+        return clip_(grad, None, clip_value)

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._checks import build_from_spec, check_choice, check_float, resolve_spec
+from mlplab._checks import build_from_spec, check_choice, check_float, resolve_spec
 
 __all__ = ["INITIALIZERS", "Initializer", "get_initializer", "VarianceScaling"]
 

@@ -54,6 +54,8 @@ __all__ = [
     "MAX_HEADER_BYTES",
     "IntegrityError",
     "ModelFormatError",
+    "atomic_write",
+    "jsonable",
     "load",
     "register_saveable",
     "save",
@@ -203,7 +205,7 @@ def _sha256(data: bytes | str | np.ndarray) -> str:
 
 def _mlplab_version() -> str | None:
     try:
-        from mlplab import __version__
+        from mlplab._version import __version__
     except ImportError:
         return None
     return str(__version__)
@@ -356,7 +358,7 @@ def _remove_orphans(directory: str, name: str) -> None:
             os.unlink(os.path.join(directory, entry))
 
 
-def _atomic_write(path: str, data: bytes) -> None:
+def atomic_write(path: str, data: bytes) -> None:
     directory, name = os.path.split(os.path.abspath(path))
     mode = _default_mode(path)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.{os.getpid()}.", suffix=".tmp")
@@ -404,7 +406,7 @@ def save(obj: object, path: str | os.PathLike[str]) -> None:
         If the file cannot be written.
     """
     data = _encode(obj)
-    _atomic_write(os.fsdecode(path), data)
+    atomic_write(os.fsdecode(path), data)
 
 
 # --------------------------------------------------------------------------
@@ -758,3 +760,12 @@ def load(path: str | os.PathLike[str]) -> Any:
             f"{cls.__name__}.__mlplab_restore__ rejected the stored config and "
             f"arrays ({type(exc).__name__}: {exc})",
         ) from exc
+
+
+def jsonable(v: Any) -> Any:
+    """A numpy scalar as the Python number JSON can hold (anything else unchanged)."""
+    if isinstance(v, (np.floating, float)):
+        return float(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    return v

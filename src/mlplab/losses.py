@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import special
 
-from ._checks import as_float_array, build_from_spec, check_choice, resolve_spec
+from mlplab._checks import as_float_array, build_from_spec, check_choice, resolve_spec
 
 __all__ = ["BCE", "CCE", "LOSSES", "Loss", "MSE", "get_loss"]
 

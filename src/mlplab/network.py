@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import (
+from mlplab._checks import (
     as_float_array,
     check_dtype,
     check_float,
@@ -27,11 +27,11 @@ from ._checks import (
     check_sample_weight,
     check_X,
 )
-from .activations import Identity
-from .initializers import Initializer, get_initializer
-from .layers import BatchNorm, Layer, layer_from_config
-from .losses import Loss, get_loss
-from .recurrent import TimeFlatten
+from mlplab.activations import Identity
+from mlplab.initializers import Initializer, get_initializer
+from mlplab.layers import BatchNorm, Layer, layer_from_config
+from mlplab.losses import Loss, get_loss
+from mlplab.recurrent import TimeFlatten
 
 __all__ = ["Sequential"]
 
@@ -390,7 +390,7 @@ class Sequential:
 
         Returns a ``History`` (loss and metrics per epoch).
         """
-        from .training import fit
+        from mlplab.training import fit
 
         return fit(self, X, y, **kwargs)
 
@@ -430,7 +430,7 @@ class Sequential:
     def __mlplab_restore__(
         cls, config: dict[str, Any], arrays: dict[str, np.ndarray]
     ) -> Sequential:
-        from .optimizers import get_optimizer
+        from mlplab.optimizers import get_optimizer
 
         net = cls.from_config(config["network"])
         net.load_state_dict({k: v for k, v in arrays.items() if not k.startswith("optimizer.")})

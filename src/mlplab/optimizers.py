@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._checks import build_from_spec, check_float, check_int, resolve_spec
+from mlplab._checks import build_from_spec, check_float, check_int, resolve_spec
 
 __all__ = [
     "AdaGrad",

@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import check_int
-from .activations import Activation, Logistic, Tanh, get_activation
-from .initializers import Initializer, Zeros, get_initializer
-from .layers import LAYERS, Layer
+from mlplab._checks import check_int
+from mlplab.activations import Activation, Logistic, Tanh, get_activation
+from mlplab.initializers import Initializer, Zeros, get_initializer
+from mlplab.layers import LAYERS, Layer
 
 __all__ = ["GRU", "LSTM", "GRUCell", "LSTMCell", "Recurrent", "SimpleRNN", "SimpleRNNCell"]
 

@@ -6,7 +6,7 @@ seed and the library versions) and its PNG figures; the tour then writes
 ``DIR/index.html`` and ``DIR/README.md``.
 """
 
-from . import (  # noqa: F401  (each module registers its experiments)
+from mlplab.experiments import (  # noqa: F401  (each module registers its experiments)
     activations,
     approximation,
     depth,
@@ -15,6 +15,14 @@ from . import (  # noqa: F401  (each module registers its experiments)
     mitigations,
     recurrent,
 )
-from ._registry import EXPERIMENTS, LANGS, Experiment, T, register, run_experiment, tour_order
+from mlplab.experiments._registry import (
+    EXPERIMENTS,
+    LANGS,
+    Experiment,
+    T,
+    register,
+    run_experiment,
+    tour_order,
+)
 
 __all__ = ["EXPERIMENTS", "LANGS", "Experiment", "T", "register", "run_experiment", "tour_order"]

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_choice
-from ..io import _atomic_write
+from mlplab._checks import check_choice
+from mlplab.io import atomic_write
 
 LANGS = ("en", "pt")
 
@@ -92,7 +92,7 @@ class T:
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Write JSON atomically (a reader never sees half a file)."""
     text = json.dumps(data, indent=2, sort_keys=True, default=_json_default) + "\n"
-    _atomic_write(str(path), text.encode())
+    atomic_write(str(path), text.encode())
 
 
 def _json_default(o: Any) -> Any:
@@ -110,7 +110,7 @@ def save_figure(fig: Any, path: Path) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
-    _atomic_write(str(path), buf.getvalue())
+    atomic_write(str(path), buf.getvalue())
 
 
 def run_experiment(
@@ -126,7 +126,7 @@ def run_experiment(
     import matplotlib
 
     matplotlib.use("Agg")
-    from .. import __version__
+    from mlplab._version import __version__
 
     check_choice("experiment", name, EXPERIMENTS)
     check_choice("lang", lang, LANGS)

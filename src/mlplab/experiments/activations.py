@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ..activations import ACTIVATIONS, Activation
-from ._registry import T, register, save_figure
+from mlplab.activations import ACTIVATIONS, Activation
+from mlplab.experiments._registry import T, register, save_figure
 
 #: Activations with a kink at z = 0: f'(0) is a choice, not a derivative.
 KINKED = ("relu", "leaky_relu", "prelu", "elu")

@@ -36,9 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import datasets
-from .._checks import check_choice, check_float, check_int
-from ._registry import T, register, save_figure
+from mlplab import datasets
+from mlplab._checks import check_choice, check_float, check_int
+from mlplab.experiments._registry import T, register, save_figure
 
 #: The issue's thresholds on the validation MSE (full runs, not ``--quick``).
 THRESHOLDS = {"x2": 1e-5, "inv": 1e-5, "sin": 1e-4, "log10": 1e-5, "exp": 1e-5}
@@ -73,7 +73,7 @@ def _mlp(
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from ..estimators import MLPRegressor
+    from mlplab.sklearn.estimators import MLPRegressor
 
     model = MLPRegressor(
         hidden_layer_sizes=tuple(hidden),

@@ -87,14 +87,14 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_float, check_int
-from ..callbacks import Callback
-from ..diagnostics import GradientFlow, GradientWarning, layer_stats
-from ..initializers import Constant, VarianceScaling
-from ..layers import Dense
-from ..losses import get_loss
-from ..network import Sequential
-from ._registry import T, register, save_figure
+from mlplab._checks import check_float, check_int
+from mlplab.diagnostics import GradientFlow, GradientWarning, layer_stats
+from mlplab.experiments._registry import T, register, save_figure
+from mlplab.initializers import Constant, VarianceScaling
+from mlplab.layers import Dense
+from mlplab.losses import get_loss
+from mlplab.network import Sequential
+from mlplab.training.callbacks import Callback
 
 #: The activations of the depth sweep, all with the common LeCun-normal init.
 SWEEP_ACTIVATIONS = ("logistic", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu", "softplus")

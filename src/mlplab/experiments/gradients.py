@@ -26,12 +26,12 @@ from typing import Any
 
 import numpy as np
 
-from ..activations import get_activation
-from ..backprop import H, backprop_by_hand
-from ..diagnostics import diagnose
-from ..layers import Dense
-from ..network import Sequential
-from ._registry import T, register, save_figure
+from mlplab.activations import get_activation
+from mlplab.diagnostics import diagnose
+from mlplab.experiments._registry import T, register, save_figure
+from mlplab.layers import Dense
+from mlplab.network import Sequential
+from mlplab.teaching.backprop import H, backprop_by_hand
 
 THREE_NODE_ACTIVATIONS = ("logistic", "tanh", "relu")
 _ACT_COLORS = {"logistic": "tab:blue", "tanh": "tab:orange", "relu": "tab:green"}

@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import datasets
-from .._checks import check_int
-from ..estimators import MLPClassifier
-from ._registry import T, register, save_figure
+from mlplab import datasets
+from mlplab._checks import check_int
+from mlplab.experiments._registry import T, register, save_figure
+from mlplab.sklearn.estimators import MLPClassifier
 
 MAX_ITER = 1000  # L-BFGS iterations; these tiny networks converge in far fewer
 SOLVED = 0.99  # the training accuracy counted as "solved" per initialisation

@@ -47,13 +47,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._checks import check_float, check_int
-from ..callbacks import Callback
-from ..diagnostics import Diagnosis, GradientFlow, GradientWarning, diagnose
-from ..estimators import MLPClassifier
-from ..layers import ActivationLayer, BatchNorm, Dense
-from ..network import Sequential
-from ._registry import T, register, save_figure
+from mlplab._checks import check_float, check_int
+from mlplab.diagnostics import Diagnosis, GradientFlow, GradientWarning, diagnose
+from mlplab.experiments._registry import T, register, save_figure
+from mlplab.layers import ActivationLayer, BatchNorm, Dense
+from mlplab.network import Sequential
+from mlplab.sklearn.estimators import MLPClassifier
+from mlplab.training.callbacks import Callback
 
 #: A unit is "dead" (dying-relu) when |f'(z)| < this for every training sample.
 DEAD_DERIVATIVE = 1e-3
@@ -936,7 +936,7 @@ def _preset_deep_sigmoid(ctx: dict[str, Any]) -> dict[str, Any]:
 
 def _sine(n: int) -> tuple[np.ndarray, np.ndarray]:
     """The lecture's sin x on [0, 2π] (n linspace points), x standardised."""
-    from .. import datasets
+    from mlplab import datasets
 
     x, y = datasets.function("sin", n)
     return (x - x.mean()) / x.std(), y
@@ -1076,7 +1076,7 @@ def _xor_fit(hidden: tuple[int, ...], X, y, random_state: int) -> MLPClassifier:
 
 
 def _preset_xor(ctx: dict[str, Any]) -> dict[str, Any]:
-    from .. import datasets
+    from mlplab import datasets
 
     seed = ctx["seed"]
     X, y = datasets.logic_gate("xor", ctx["n"], noise=0.1, seed=seed)
@@ -1244,9 +1244,9 @@ def failure_lab(
             "",
         ]
     text = "\n".join(lines)
-    from ..io import _atomic_write
+    from mlplab.io import atomic_write
 
-    _atomic_write(str(out_dir / "failure_lab.txt"), text.encode("utf-8"))
+    atomic_write(str(out_dir / "failure_lab.txt"), text.encode("utf-8"))
     _failure_figure(results, t, out_dir / "failure_lab.png")
 
     keys = list(results)

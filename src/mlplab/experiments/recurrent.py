@@ -109,14 +109,14 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_float, check_int
-from ..activations import get_activation
-from ..callbacks import Callback
-from ..layers import Dense
-from ..network import Sequential
-from ..recurrent import GRU, LSTM, SimpleRNN
-from ..training import small_net_threads
-from ._registry import T, register, save_figure
+from mlplab._blas import small_net_threads
+from mlplab._checks import check_float, check_int
+from mlplab.activations import get_activation
+from mlplab.experiments._registry import T, register, save_figure
+from mlplab.layers import Dense
+from mlplab.network import Sequential
+from mlplab.recurrent import GRU, LSTM, SimpleRNN
+from mlplab.training.callbacks import Callback
 
 
 def _num(x: float, t: T, fmt: str = ".3g") -> str:

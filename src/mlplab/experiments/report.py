@@ -17,8 +17,8 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from ..io import _atomic_write
-from ._registry import LANGS, T
+from mlplab.experiments._registry import LANGS, T
+from mlplab.io import atomic_write
 
 SECTIONS = {
     "1": ("The multilayer perceptron", "O perceptron multicamadas"),
@@ -243,6 +243,6 @@ def write_report(out: str | Path, records: list[dict[str, Any]], *, lang: str = 
         h.append("</section>")
     h.append("</body>\n</html>\n")
     index = out / "index.html"
-    _atomic_write(str(index), "\n".join(h).encode("utf-8"))
-    _atomic_write(str(out / "README.md"), "\n".join(md).encode("utf-8"))
+    atomic_write(str(index), "\n".join(h).encode("utf-8"))
+    atomic_write(str(out / "README.md"), "\n".join(md).encode("utf-8"))
     return index

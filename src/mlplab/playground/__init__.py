@@ -16,7 +16,7 @@ __all__ = ["create_app", "serve"]
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        from . import server
+        from mlplab.playground import server
 
         return getattr(server, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -54,8 +54,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.routing import Match, Route
 
-from .. import __version__
-from . import session as _session
+from mlplab._version import __version__
+from mlplab.playground import session as _session
 
 __all__ = ["create_app", "serve", "DEFAULT_LIMITS", "SERVER_LIMITS", "TOKEN_HEADER"]
 
@@ -423,7 +423,7 @@ class ConfigPatch(BaseModel):
     batch_size: Int = Field(None, ge=1, le=_session.LIMITS["n_samples"])
     l2: Finite = Field(None, ge=0, le=_session.MAX_L2)
     # >= 1e-8 (session.py accepts any positive value): below that the clipped gradient's
-    # squares underflow and mlplab.clipping._clip_ divides by a zero norm.
+    # squares underflow and mlplab.clipping.clip_ divides by a zero norm.
     clip_norm: Finite | None = Field(None, ge=MIN_CLIP, le=1e6)
     clip_value: Finite | None = Field(None, ge=MIN_CLIP, le=1e6)
     loss: LossName = None

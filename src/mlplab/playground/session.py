@@ -92,14 +92,15 @@ import numpy as np
 from scipy import special
 
 import mlplab
+from mlplab._blas import one_blas_thread
 from mlplab.activations import ACTIVATIONS
-from mlplab.clipping import _clip_, _global_norm
-from mlplab.diagnostics import REMEDIES, THRESHOLDS, Finding, _findings, layer_stats
+from mlplab.clipping import clip_, norm_of
+from mlplab.diagnostics import REMEDIES, THRESHOLDS, Finding, find_problems, layer_stats
 from mlplab.initializers import INITIALIZERS
 from mlplab.layers import ActivationLayer, BatchNorm, Dense, PReLU
 from mlplab.losses import get_loss
 from mlplab.optimizers import SOLVER_NAMES, get_optimizer
-from mlplab.training import _first_nonfinite, one_blas_thread
+from mlplab.training.loop import first_nonfinite
 
 __all__ = [
     "ConfigError",
@@ -871,13 +872,13 @@ class Session:
         net = self._net
         stats = layer_stats(net)
         with np.errstate(all="ignore"):
-            gnorm = _global_norm(net.grad)
+            gnorm = norm_of(net.grad)
         th = THRESHOLDS
         if rows < 16:  # "dead for every sample" means little on a handful of rows
             th = {**THRESHOLDS, "dead_fraction": math.inf}
-        found = _findings(stats, gnorm, self._config["lang"], th)
+        found = find_problems(stats, gnorm, self._config["lang"], th)
         self._stats = stats
-        self._findings = found
+        self.find_problems = found
         self._grad_norm = gnorm
 
     def _threads(self):
@@ -938,13 +939,13 @@ class Session:
                     idx = order[self._batch * bs : (self._batch + 1) * bs]
                     Xb, Yb = X[idx], Y[idx]
                 value = net._loss_and_grad(Xb, Yb, loss, None, l2, fused)
-                gnorm = _global_norm(grad)
+                gnorm = norm_of(grad)
                 rows = Xb.shape[0]
                 if not (math.isfinite(value) and math.isfinite(gnorm)):
                     self._diverged(value)
                     return
                 if clipping:
-                    _clip_(grad, clip_norm, clip_value, gnorm)
+                    clip_(grad, clip_norm, clip_value, gnorm)
                 np.copyto(backup, theta)
                 self._backup_valid = True
                 opt.step(theta, grad)
@@ -959,7 +960,7 @@ class Session:
 
     def _diverged(self, value: float) -> None:
         net = self._net
-        where = _first_nonfinite(net)
+        where = first_nonfinite(net)
         pt = self._config["lang"] == "pt"
         what = (
             ("perda" if pt else "loss")
@@ -986,9 +987,9 @@ class Session:
         self._order_state = None
         self._probe()
         self._error = msg
-        self._findings = [
+        self.find_problems = [
             Finding("nonfinite", None, "", math.nan, msg, REMEDIES["nonfinite"][1 if pt else 0]),
-            *(f for f in self._findings if f.kind not in ("healthy", "nonfinite")),
+            *(f for f in self.find_problems if f.kind not in ("healthy", "nonfinite")),
         ]
 
     # -------------------------------------------------------------- evaluation
@@ -1083,7 +1084,7 @@ class Session:
                 "detail": f.detail,
                 "remedy": f.remedy,
             }
-            for f in self._findings
+            for f in self.find_problems
         ]
         # one forward pass over the heatmap/curve grid and the node-map grid
         with np.errstate(all="ignore"):

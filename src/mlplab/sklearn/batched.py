@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse, special
 
-from .activations import get_activation
+from mlplab.activations import get_activation
 
 __all__ = ["MemberFits", "can_batch", "fit_many", "fit_members"]
 
@@ -77,7 +77,7 @@ def _params(est: Any) -> dict[str, Any]:
 
 def can_batch(est: Any) -> tuple[bool, str]:
     """(True, "") if ``est`` (unfitted) can train in a stack, else (False, why)."""
-    from .estimators import MLPClassifier, MLPRegressor
+    from mlplab.sklearn.estimators import MLPClassifier, MLPRegressor
 
     if not isinstance(est, (MLPRegressor, MLPClassifier)):
         return False, f"{type(est).__name__} is not an mlplab MLPRegressor/MLPClassifier"
@@ -328,7 +328,7 @@ def _fit_stack(spec: _Spec, X: np.ndarray, Y: np.ndarray, seeds: list, alpha, lr
     X = X.astype(spec.dtype, copy=False)
     Y = Y.astype(spec.dtype, copy=False)
     stack = _Stack(spec, X, Y, np.asarray(alpha, dtype=float))
-    from .training import one_blas_thread
+    from mlplab._blas import one_blas_thread
 
     # small products: threads do not help them, and on a busy machine they can make
     # them orders of magnitude slower (the estimators make the same choice)
@@ -429,9 +429,7 @@ def _stochastic(stack: _Stack, theta, rstates, lr0) -> _StackResult:
         best[active] = np.minimum(best[active], la)
         if invscaling:
             # Python's float power, as the estimator (numpy's differs by an ulp at times)
-            lr = np.array(
-                [float(lr0[m]) / (int(t_samples[m]) + 1) ** p["power_t"] for m in active]
-            )
+            lr = np.array([float(lr0[m]) / (int(t_samples[m]) + 1) ** p["power_t"] for m in active])
         converged[active] = count[active] > n_no_change
         done = converged[active] | failed[active]
         if done.any():
@@ -651,7 +649,7 @@ class MemberFits:
 def _optimizer_of(est: Any, state: dict[str, Any], order: np.ndarray, dtype) -> Any:
     """The single fit's optimizer after training, from a member's stacked state (the
     stack keeps parameters in scikit-learn's order; the network in its own)."""
-    from .optimizers import SGD, Adam
+    from mlplab.optimizers import SGD, Adam
 
     def in_net_order(v: np.ndarray) -> np.ndarray:
         out = np.empty(len(order), dtype=dtype)
@@ -902,9 +900,7 @@ def fit_many(
     if n == 0:
         raise ValueError("No members: `random_state` / `param_list` is empty.")
     if param_list is not None and len(param_list) != n:
-        raise ValueError(
-            f"`param_list` has {len(param_list)} entries but `random_state` has {n}."
-        )
+        raise ValueError(f"`param_list` has {len(param_list)} entries but `random_state` has {n}.")
     ests = []
     for i in range(n):
         est = clone(estimator)

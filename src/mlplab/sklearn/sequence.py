@@ -45,15 +45,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._checks import check_choice, check_dtype, check_float, check_int, check_sizes
-from .callbacks import EarlyStopping
-from .estimators import _jsonable
-from .io import register_saveable
-from .layers import Dense
-from .network import Sequential
-from .optimizers import SOLVER_NAMES
-from .recurrent import GRU, LSTM, SimpleRNN
-from .training import TrainingDivergedError, fit
+from mlplab._checks import check_choice, check_dtype, check_float, check_int, check_sizes
+from mlplab.io import jsonable, register_saveable
+from mlplab.layers import Dense
+from mlplab.network import Sequential
+from mlplab.optimizers import SOLVER_NAMES
+from mlplab.recurrent import GRU, LSTM, SimpleRNN
+from mlplab.training import TrainingDivergedError, fit
+from mlplab.training.callbacks import EarlyStopping
 
 __all__ = ["RNNClassifier", "RNNRegressor", "make_windows"]
 
@@ -338,7 +337,7 @@ class _BaseRNN(BaseEstimator):
                 v = None  # a RandomState object is not part of the saved model
             elif k == "dtype" and v is not None:
                 v = check_dtype(v).name
-            params[k] = _jsonable(v)
+            params[k] = jsonable(v)
         fitted = {k: getattr(self, k) for k in self._FITTED if hasattr(self, k)}
         fitted["input_shape_"] = list(self.input_shape_)
         if hasattr(self, "feature_names_in_"):
@@ -386,7 +385,7 @@ def _jsonable_tree(v: Any) -> Any:
         return {k: _jsonable_tree(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
         return [_jsonable_tree(x) for x in v]
-    return _jsonable(v)
+    return jsonable(v)
 
 
 class RNNRegressor(RegressorMixin, _BaseRNN):

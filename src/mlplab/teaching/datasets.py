@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_choice, check_float, check_int
+from mlplab._checks import check_choice, check_float, check_int
 
 __all__ = ["logic_gate", "circles", "function", "FUNCTIONS"]
 

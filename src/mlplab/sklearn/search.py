@@ -67,8 +67,8 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params, check_array
 
-from .batched import can_batch, fit_members
-from .estimators import MLPClassifier, MLPRegressor
+from mlplab.sklearn.batched import can_batch, fit_members
+from mlplab.sklearn.estimators import MLPClassifier, MLPRegressor
 
 __all__ = ["FallbackNotice", "GridSearchCV", "RandomizedSearchCV"]
 
@@ -629,9 +629,15 @@ class _BatchedSearchMixin:
 
         records = []
         for m in range(len(batched)):
-            diverged = failed[m] or not np.isfinite(fits.loss_[m]) or (
-                check_predictions
-                and not (finite(test_preds[m]) and (train_preds is None or finite(train_preds[m])))
+            diverged = (
+                failed[m]
+                or not np.isfinite(fits.loss_[m])
+                or (
+                    check_predictions
+                    and not (
+                        finite(test_preds[m]) and (train_preds is None or finite(train_preds[m]))
+                    )
+                )
             )
             if diverged:
                 records.append(None)

@@ -71,7 +71,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._checks import (
+from mlplab._blas import small_net_threads
+from mlplab._checks import (
     check_choice,
     check_dtype,
     check_float,
@@ -79,16 +80,15 @@ from ._checks import (
     check_sizes,
     format_choices,
 )
-from .activations import ACTIVATIONS, ALIASES
-from .clipping import _clip_
-from .diagnostics import RECORDED, layer_stats
-from .initializers import get_initializer
-from .io import register_saveable
-from .layers import ActivationLayer, BatchNorm, Dense
-from .losses import Loss
-from .network import Sequential
-from .optimizers import SGD, Adam
-from .training import small_net_threads
+from mlplab.activations import ACTIVATIONS, ALIASES
+from mlplab.clipping import clip_
+from mlplab.diagnostics import RECORDED, layer_stats
+from mlplab.initializers import get_initializer
+from mlplab.io import jsonable, register_saveable
+from mlplab.layers import ActivationLayer, BatchNorm, Dense
+from mlplab.losses import Loss
+from mlplab.network import Sequential
+from mlplab.optimizers import SGD, Adam
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -631,7 +631,7 @@ class _BaseMLP(BaseEstimator):
                         layer_norms += self._layer_grad_norms()
                         # the training score as the epoch goes (Keras' convention)
                         stats = stats + self._score_stats(net.layers[-1].a, Yb, swb)
-                        gnorm = _clip_(grad, clip_norm, clip_value)
+                        gnorm = clip_(grad, clip_norm, clip_value)
                         if not (math.isfinite(value) and math.isfinite(gnorm)):
                             if n_batches or self.n_iter_:
                                 theta[...] = backup
@@ -815,7 +815,7 @@ class _BaseMLP(BaseEstimator):
         for k in self._FITTED_SCALARS + self._FITTED_LISTS:
             if hasattr(self, k):
                 v = getattr(self, k)
-                fitted[k] = [float(x) for x in v] if isinstance(v, list) else _jsonable(v)
+                fitted[k] = [float(x) for x in v] if isinstance(v, list) else jsonable(v)
         fitted["history_"] = {k: [float(x) for x in v] for k, v in self.history_.items()}
         if hasattr(self, "feature_names_in_"):
             fitted["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
@@ -880,14 +880,6 @@ class _stochastic_only:
                 "not stochastic."
             )
         return self.fn if obj is None else self.fn.__get__(obj, owner)
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, (np.floating, float)):
-        return float(v)
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    return v
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):

@@ -21,21 +21,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.optimize
 
-from ._checks import (
+from mlplab._blas import small_net_threads
+from mlplab._checks import (
     check_choice,
     check_float,
     check_int,
     check_sample_weight,
 )
-from .callbacks import Callback, EarlyStopping
-from .clipping import _clip_, _global_norm, global_norm
-from .losses import Loss, get_loss
-from .optimizers import SOLVER_NAMES, Optimizer, get_optimizer, get_schedule
+from mlplab.clipping import clip_, global_norm, norm_of
+from mlplab.losses import Loss, get_loss
+from mlplab.optimizers import SOLVER_NAMES, Optimizer, get_optimizer, get_schedule
+from mlplab.training.callbacks import Callback, EarlyStopping
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .network import Sequential
+    from mlplab.network import Sequential
 
-__all__ = ["History", "TrainState", "fit", "METRICS", "TrainingDivergedError"]
+__all__ = ["History", "TrainState", "fit", "first_nonfinite", "METRICS", "TrainingDivergedError"]
 
 METRICS = ("accuracy", "mae", "mse")
 
@@ -103,7 +104,7 @@ def _metric(name: str, scores: np.ndarray, Y: np.ndarray, loss: Loss, fused: boo
 
 
 # --------------------------------------------------------------- the loop
-def _first_nonfinite(net: Sequential) -> str:
+def first_nonfinite(net: Sequential) -> str:
     """Name the first layer whose forward output or gradient is non-finite."""
     for i, layer in enumerate(net.layers):
         a = getattr(layer, "a", None)
@@ -113,38 +114,6 @@ def _first_nonfinite(net: Sequential) -> str:
         if not np.isfinite(g).all():
             return f"gradient of {name}"
     return "the loss itself"
-
-
-def small_net_threads(net: Sequential, batch: int):
-    """A context limiting BLAS to one thread when every matrix product is small.
-
-    Threads do not speed up small products, and when the machine is busy a
-    multithreaded BLAS can make them orders of magnitude slower (measured: a
-    gradient-norm dot product at 7 ms instead of microseconds). Large products
-    (e.g. 128 x 784 x 256) keep the default thread count.
-    """
-    from contextlib import nullcontext
-
-    largest = max(
-        (batch * layer.n_in * layer.n_out for layer in net.layers if hasattr(layer, "W")),
-        default=0,
-    )
-    if largest >= 4_000_000:
-        return nullcontext()
-    return one_blas_thread()
-
-
-def one_blas_thread():
-    """A context limiting BLAS to one thread (the controller is found once, ~1 ms)."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
-
-
-_CONTROLLER = None
 
 
 def _resolve_batch_size(batch_size: Any, n: int, solver: str) -> int:
@@ -287,7 +256,7 @@ def fit(
                 f"callbacks must be mlplab Callback objects. Received: {type(cb).__name__}."
             )
     if diagnostics and solver_name != "lbfgs":
-        from .diagnostics import GradientWarnings
+        from mlplab.diagnostics import GradientWarnings
 
         callbacks.append(GradientWarnings())
     if patience is not None:
@@ -361,11 +330,11 @@ def fit(
                 for cb in batch_begin:
                     cb.on_batch_begin(state, net)
                 value = net._loss_and_grad(Xb, Yb, loss_obj, swb, l2, fused)
-                gnorm = _global_norm(grad)  # before clipping: what diagnostics record
+                gnorm = norm_of(grad)  # before clipping: what diagnostics record
                 if not (math.isfinite(value) and math.isfinite(gnorm)):
                     if state.step > 0:
                         theta[...] = backup  # back to the last parameters with a finite loss
-                    where = _first_nonfinite(net)
+                    where = first_nonfinite(net)
                     msg = (
                         f"Training diverged at epoch {epoch + 1}, batch {b + 1}: non-finite "
                         f"{'loss' if not math.isfinite(value) else 'gradient'} (first non-finite: "
@@ -382,7 +351,7 @@ def fit(
                 for cb in on_grad:
                     cb.on_gradients(state, net)  # the raw gradient, before clipping
                 if clipping:
-                    _clip_(grad, clip_norm, clip_value, gnorm)
+                    clip_(grad, clip_norm, clip_value, gnorm)
                 np.copyto(backup, theta)
                 opt.step(theta, grad)
                 state.step += 1

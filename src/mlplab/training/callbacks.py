@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._checks import check_float, check_int
+from mlplab._checks import check_float, check_int
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .network import Sequential
-    from .training import TrainState
+    from mlplab.network import Sequential
+    from mlplab.training import TrainState
 
 __all__ = ["Callback", "EarlyStopping"]
 

@@ -33,10 +33,10 @@ from typing import Any
 
 import numpy as np
 
-from .activations import Activation, Identity, Step
-from .layers import Dense
-from .losses import BCE, CCE, MSE
-from .network import Sequential
+from mlplab.activations import Activation, Identity, Step
+from mlplab.layers import Dense
+from mlplab.losses import BCE, CCE, MSE
+from mlplab.network import Sequential
 
 __all__ = ["BackpropTable", "backprop_by_hand"]
 
@@ -423,7 +423,7 @@ def _one_sample(net: Sequential, x: Any, y: Any, loss: Any):
             "backprop_by_hand() works on ONE sample: x must have shape (n_inputs,) or "
             f"(1, n_inputs). Received shape {np.shape(x)}."
         )
-    from .losses import get_loss
+    from mlplab.losses import get_loss
 
     loss_obj = get_loss(loss)
     Y = np.asarray(y)

@@ -1,0 +1,370 @@
+"""The gradient doctor: a plain-language report per layer with the lecture's remedy."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mlplab.clipping import global_norm
+from mlplab.diagnostics.statistics import THRESHOLDS, layer_stats
+from mlplab.network import Sequential
+
+# ------------------------------------------------------------------ doctor
+
+REMEDIES = {
+    "vanishing": (
+        "use ReLU-family activations (relu, leaky_relu, elu, gelu) in the hidden layers, "
+        "Glorot/He initialisation, batch normalisation, or fewer layers",
+        "use ativações da família ReLU (relu, leaky_relu, elu, gelu) nas camadas ocultas, "
+        "inicialização de Glorot/He, normalização em lote, ou menos camadas",
+    ),
+    "exploding": (
+        "lower the learning rate, clip the gradient (clip_norm / clip_value), use a smaller "
+        "initialisation (Glorot/He instead of large constants), batch normalisation, or scale "
+        "the inputs and a large regression target",
+        "reduza a taxa de aprendizado, limite o gradiente (clip_norm / clip_value), use uma "
+        "inicialização menor (Glorot/He em vez de constantes grandes), normalização em lote, "
+        "ou escale as entradas e um alvo de regressão grande",
+    ),
+    "saturated": (
+        "scale the inputs (standardise X), use Glorot initialisation, or ReLU-family activations",
+        "escale as entradas (padronize X), use inicialização de Glorot, ou ativações da "
+        "família ReLU",
+    ),
+    "dead": (
+        "lower the learning rate, use He initialisation with zero biases, or a ReLU variant that "
+        "keeps a gradient for z < 0 (leaky_relu, prelu, elu, gelu)",
+        "reduza a taxa de aprendizado, use inicialização de He com vieses nulos, ou uma variante "
+        "da ReLU com gradiente para z < 0 (leaky_relu, prelu, elu, gelu)",
+    ),
+    "vanishing_time": (
+        "gating fixes the vanishing gradient through time: use LSTM or GRU instead of "
+        "SimpleRNN; also an orthogonal recurrent initialisation, shorter sequences",
+        "os portões resolvem o gradiente que desaparece no tempo: use LSTM ou GRU em vez de "
+        "SimpleRNN; também inicialização recorrente ortogonal, sequências mais curtas",
+    ),
+    "vanishing_time_gated": (
+        "a gated layer learns to keep its memory (forget gate f -> 1, GRU update gate u -> 1) "
+        "only if training asks for it: train longer on the task, raise the forget-gate bias, "
+        "or use shorter sequences",
+        "uma camada com portões só aprende a guardar a memória (portão de esquecimento f -> 1, "
+        "portão de atualização u -> 1) se o treino pedir: treine mais na tarefa, aumente o viés "
+        "do portão de esquecimento, ou use sequências mais curtas",
+    ),
+    "exploding_time": (
+        "clip the gradient (clip_norm), truncate backpropagation through time (truncate=k), "
+        "or shrink the recurrent weights (spectral radius of W_h below 1)",
+        "limite o gradiente (clip_norm), trunque a retropropagação no tempo (truncate=k) "
+        "ou reduza os pesos recorrentes (raio espectral de W_h abaixo de 1)",
+    ),
+    "nonfinite": (
+        "training diverged: lower the learning rate, clip the gradient, scale the inputs and "
+        "targets",
+        "o treino divergiu: reduza a taxa de aprendizado, limite o gradiente, escale entradas "
+        "e alvos",
+    ),
+}
+
+_KIND_PT = {
+    "healthy": "saudável",
+    "vanishing": "gradiente desaparecendo",
+    "exploding": "gradiente explodindo",
+    "saturated": "saturada",
+    "dead": "unidades mortas",
+    "nonfinite": "NaN/inf",
+}
+
+
+@dataclass
+class Finding:
+    """One finding of the doctor: ``kind`` in healthy / vanishing / exploding /
+    saturated / dead / nonfinite, for ``layer`` (None: the whole network)."""
+
+    kind: str
+    layer: int | None
+    name: str
+    value: float
+    detail: str
+    remedy: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Diagnosis:
+    """The doctor's report: ``findings`` and the per-layer ``stats`` it read."""
+
+    findings: list[Finding]
+    stats: list[dict[str, Any]]
+    global_norm: float
+    loss: float
+    lang: str = "en"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return all(f.kind == "healthy" for f in self.findings)
+
+    def kinds(self) -> set[str]:
+        return {f.kind for f in self.findings}
+
+    def __str__(self) -> str:
+        pt = self.lang == "pt"
+        lines = [
+            ("Diagnóstico do gradiente" if pt else "Gradient doctor")
+            + f" ({'perda' if pt else 'loss'} {self.loss:.4g}, ‖∇‖ {self.global_norm:.3g})"
+        ]
+        for s in self.stats:
+            lines.append(
+                f"  {s['name']:<28} ‖dW‖={s['grad_norm_W']:.3g}"
+                f"  {'média' if pt else 'mean'}|f'|={s['mean_abs_fprime']:.3g}"
+                f"  {'sat' if pt else 'sat'}={s['saturation']:.0%}"
+                f"  {'mortas' if pt else 'dead'}={s['dead_fraction']:.0%}"
+            )
+        remedies: dict[str, str] = {}
+        for f in self.findings:
+            kind = _KIND_PT.get(f.kind, f.kind) if pt else f.kind
+            where = f.name if f.layer is not None else ("rede" if pt else "network")
+            lines.append(f"- {where}: {kind.upper()} — {f.detail}")
+            if f.remedy:
+                remedies.setdefault(kind, f.remedy)
+        for kind, text in remedies.items():  # the lecture's remedy, once per kind of finding
+            lines.append(f"{'Remédio' if pt else 'Remedy'} ({kind}): {text}")
+        lines += [f"  ({n})" for n in self.notes]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "healthy": self.healthy,
+            "loss": self.loss,
+            "global_norm": self.global_norm,
+            "findings": [f.to_dict() for f in self.findings],
+            "stats": self.stats,
+        }
+
+
+def find_problems(
+    stats: list[dict[str, Any]],
+    global_norm: float,
+    lang: str,
+    thresholds: dict[str, float],
+    loss: float = 0.0,
+) -> list[Finding]:
+    pt = lang == "pt"
+
+    def remedy(kind: str) -> str:
+        return REMEDIES[kind][1 if pt else 0]
+
+    found: list[Finding] = []
+    if not (math.isfinite(global_norm) and math.isfinite(loss)) or any(
+        s["nonfinite"] for s in stats
+    ):
+        first = next((s for s in stats if s.get("nonfinite_act")), None) or next(
+            (s for s in stats if s["nonfinite"]), None
+        )
+        found.append(
+            Finding(
+                "nonfinite",
+                None if first is None else first["layer"],
+                "" if first is None else first["name"],
+                global_norm,
+                (
+                    "gradiente ou ativações não finitos"
+                    if pt
+                    else "non-finite gradient or activations"
+                )
+                + (
+                    ""
+                    if first is None
+                    else (f" a partir de {first['name']}" if pt else f" from {first['name']} on")
+                ),
+                remedy("nonfinite"),
+            )
+        )
+        return found
+    rms = np.array([s["grad_rms_W"] for s in stats])
+    top = float(rms.max()) if rms.size else 0.0
+    low = float(rms.min()) if rms.size else 0.0
+    if global_norm > thresholds["exploding_norm"] or (
+        low > 0 and top / low > thresholds["exploding_ratio"] and top > 1.0
+    ):
+        biggest = stats[int(rms.argmax())]
+        found.append(
+            Finding(
+                "exploding",
+                biggest["layer"],
+                biggest["name"],
+                global_norm,
+                (
+                    f"norma global do gradiente {global_norm:.3g}; RMS de dL/dW até {top:.3g}"
+                    if pt
+                    else f"global gradient norm {global_norm:.3g}; RMS of dL/dW up to {top:.3g}"
+                ),
+                remedy("exploding"),
+            )
+        )
+    elif top > 0:
+        for s, r in zip(stats[:-1], rms[:-1], strict=False):
+            if r < thresholds["vanishing_ratio"] * top:
+                found.append(
+                    Finding(
+                        "vanishing",
+                        s["layer"],
+                        s["name"],
+                        float(r / top),
+                        _vanishing_text(r, top, pt),
+                        remedy("vanishing"),
+                    )
+                )
+    for s in stats[:-1]:  # hidden layers
+        if s["saturation"] > thresholds["saturated_fraction"]:
+            found.append(
+                Finding(
+                    "saturated",
+                    s["layer"],
+                    s["name"],
+                    s["saturation"],
+                    (
+                        f"{s['saturation']:.0%} das saídas perto de uma assíntota; mean|f'| = "
+                        f"{s['mean_abs_fprime']:.3g}"
+                        if pt
+                        else f"{s['saturation']:.0%} of outputs near an asymptote; mean|f'| = "
+                        f"{s['mean_abs_fprime']:.3g}"
+                    ),
+                    remedy("saturated"),
+                )
+            )
+        if s["dead_fraction"] > thresholds["dead_fraction"]:
+            found.append(
+                Finding(
+                    "dead",
+                    s["layer"],
+                    s["name"],
+                    s["dead_fraction"],
+                    (
+                        f"{s['dead_fraction']:.0%} das unidades ReLU dão 0 para todas as amostras"
+                        if pt
+                        else f"{s['dead_fraction']:.0%} of the ReLU units output 0 for every sample"
+                    ),
+                    remedy("dead"),
+                )
+            )
+    if not found:
+        found.append(
+            Finding(
+                "healthy",
+                None,
+                "",
+                global_norm,
+                "nada a relatar" if pt else "nothing to report",
+                "",
+            )
+        )
+    return found
+
+
+def _vanishing_text(r: float, top: float, pt: bool) -> str:
+    times = top / max(r, 1e-300)
+    if pt:
+        return f"RMS de dL/dW = {r:.3g}, {times:.3g}× menor que a maior camada"
+    return f"RMS of dL/dW = {r:.3g}, {times:.3g}× smaller than the largest layer's"
+
+
+def _resolve(model: Any, X: Any, y: Any, loss: Any):
+    """(net, X, Y, loss object, fused) for a Sequential or a fitted mlplab estimator."""
+    from mlplab.diagnostics.losses import get_loss
+
+    if isinstance(model, Sequential):
+        net, loss_obj = model, get_loss(loss if loss is not None else "mse")
+        Xc, Y, loss_obj, _ = net._prepare(X, y, loss_obj, None)
+        return net, Xc, Y, loss_obj
+    net = getattr(model, "net_", None)
+    if not isinstance(net, Sequential):
+        raise TypeError(
+            "diagnose() takes an mlplab.Sequential or a fitted mlplab MLPClassifier/"
+            f"MLPRegressor. Received: {type(model).__name__}."
+        )
+    from sklearn.utils.validation import validate_data
+
+    Xc = validate_data(model, X, reset=False)
+    Xc = np.ascontiguousarray(Xc, dtype=net.dtype)
+    Y = model._targets(model._encode(y), net.dtype)
+    return net, Xc, Y, model._loss
+
+
+def diagnose(
+    model: Any,
+    X: Any,
+    y: Any,
+    *,
+    loss: Any = None,
+    lang: str = "en",
+    thresholds: dict[str, float] | None = None,
+) -> Diagnosis:
+    """Examine one backward pass of ``model`` on (X, y) and report per layer.
+
+    ``model`` is an ``mlplab.Sequential`` (``loss`` names its loss, default "mse")
+    or a fitted ``mlplab.MLPClassifier``/``MLPRegressor``. Nothing is updated
+    (the gradient is computed; batch-norm running statistics move as in one
+    training step). Returns a :class:`Diagnosis`; ``print(diagnosis)`` reads it.
+    """
+    th = {**THRESHOLDS, **(thresholds or {})}
+    net, Xc, Y, loss_obj = _resolve(model, X, y, loss)
+    buffers = net.state_dict()
+    with np.errstate(all="ignore"):
+        if isinstance(model, Sequential):
+            value = net._loss_and_grad(Xc, Y, loss_obj, None, 0.0)
+        else:
+            value = model._loss_grad(Xc, Y, None)
+    net.load_state_dict(buffers)  # a diagnosis leaves the network as it was
+    stats = layer_stats(net)
+    gnorm = global_norm(net.grad)  # rescales instead of overflowing
+    findings = find_problems(stats, gnorm, lang, th, float(value))
+    time_findings = _time_findings(net, lang, th)
+    if time_findings:
+        findings = [f for f in findings if f.kind != "healthy"] + time_findings
+    return Diagnosis(findings, stats, gnorm, float(value), lang)
+
+
+def _time_findings(net: Sequential, lang: str, th: dict[str, float]) -> list[Finding]:
+    """Vanishing/exploding gradient through time in each recurrent layer."""
+    pt = lang == "pt"
+    out = []
+    for i, layer in enumerate(net.layers):
+        norms = getattr(layer, "hidden_grad_norms", None)
+        if norms is None or len(norms) < 2 or not np.isfinite(norms).all():
+            continue
+        name = f"{i}:{type(layer).__name__}"
+        first, top, last = float(norms[0]), float(norms.max()), float(norms[-1])
+        if top > 0 and first < th["vanishing_ratio"] * top:
+            ratio = first / top
+            detail = (
+                f"||dJ/dh_1|| = {first:.3g}, {top / max(first, 1e-300):.3g}× menor que o maior "
+                f"||dJ/dh_t|| em {len(norms)} passos"
+                if pt
+                else f"||dJ/dh_1|| = {first:.3g}, {top / max(first, 1e-300):.3g}× smaller than "
+                f"the largest ||dJ/dh_t|| over {len(norms)} steps"
+            )
+            gated = type(layer).__name__ != "SimpleRNN"
+            key = "vanishing_time_gated" if gated else "vanishing_time"
+            kind, remedy = "vanishing", REMEDIES[key][1 if pt else 0]
+        elif last > 0 and first > th["exploding_ratio"] * last:
+            ratio = first / last
+            detail = (
+                f"||dJ/dh_1|| = {first:.3g}, {ratio:.3g}× o do último passo"
+                if pt
+                else f"||dJ/dh_1|| = {first:.3g}, {ratio:.3g}× the last step's"
+            )
+            kind, remedy = "exploding", REMEDIES["exploding_time"][1 if pt else 0]
+        else:
+            continue
+        out.append(
+            Finding(
+                kind, i, name + (" (no tempo)" if pt else " (through time)"), ratio, detail, remedy
+            )
+        )
+    return out

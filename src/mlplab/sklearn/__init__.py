@@ -1,0 +1,1 @@
+"""scikit-learn drop-ins: the MLP estimators, batched stacks, searches, sequence estimators."""
