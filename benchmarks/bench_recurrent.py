@@ -473,7 +473,7 @@ def profile_cell(mlplab, cell, cfg, threads, nt):
     phases = {
         "whole step (loss_and_grad + Adam.step)": whole,
         "  check_X + prepare_targets (input validation)": _time(
-            lambda: scratch._prepare(X, y, "mse", None), reps
+            lambda: scratch.prepare(X, y, "mse", None), reps
         ),
         "  recurrent layer forward (all T steps)": t_fwd,
         "  recurrent layer backward (BPTT + weight gradients)": t_fb - t_fwd,

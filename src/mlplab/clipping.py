@@ -1,20 +1,25 @@
 """Gradient clipping on the flat gradient vector (the lecture's cure for exploding gradients).
 
 Both functions work in place on ``grad`` (e.g. ``net.grad``) and return the
-global L2 norm measured *before* clipping, which diagnostics record.
+global L2 norm measured *before* clipping, which diagnostics record. A stack's
+(M, P) gradient (the member axis) is clipped member by member.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 __all__ = ["clip_", "clip_grad_norm_", "clip_grad_value_", "global_norm", "norm_of"]
 
 
-def norm_of(grad: np.ndarray) -> float:
-    """||grad||_2; the caller silences numpy's overflow warnings (np.errstate)."""
+def norm_of(grad: np.ndarray) -> Any:
+    """||grad||_2 (a float), or one norm per member (an (M,) array) of a stack's (M, P)
+    gradient; the caller silences numpy's overflow warnings (np.errstate)."""
+    if grad.ndim == 2:
+        return _row_norms(grad)
     sq = float(np.dot(grad, grad))
     if math.isfinite(sq) or grad.size == 0:
         return math.sqrt(sq)
@@ -26,12 +31,28 @@ def norm_of(grad: np.ndarray) -> float:
     return m * math.sqrt(float(np.dot(g, g)))
 
 
+def _row_norms(grad: np.ndarray) -> np.ndarray:
+    """Per-member norms of an (M, P) gradient, each computed as ``norm_of`` of its row."""
+    sq = np.matmul(grad[:, None, :], grad[:, :, None])[:, 0, 0].astype(np.float64)
+    out = np.sqrt(sq)
+    for m in np.flatnonzero(~np.isfinite(sq)):
+        out[m] = norm_of(grad[m])  # overflowed or non-finite: the rescaled form
+    return out
+
+
 def clip_(
-    grad: np.ndarray, max_norm: float | None, clip_value: float | None, norm: float | None = None
-) -> float:
+    grad: np.ndarray, max_norm: float | None, clip_value: float | None, norm: Any = None
+) -> Any:
     """Clip in place by value and/or norm; return the pre-clip norm (no errstate: fast path).
 
-    ``norm``: the gradient's norm if the caller has it already."""
+    ``norm``: the gradient's norm if the caller has it already. A stack's (M, P)
+    gradient is clipped member by member (its norms are an (M,) array)."""
+    if grad.ndim == 2:
+        if norm is None:
+            norm = _row_norms(grad)
+        for m in range(grad.shape[0]):
+            clip_(grad[m], max_norm, clip_value, float(norm[m]))
+        return norm
     if norm is None:
         norm = norm_of(grad)
     current = norm

@@ -134,9 +134,9 @@ class Sequential:
         # (not a layer of the architecture) turns (n, T, k) into (n T, k) for them.
         rec = [i for i, layer in enumerate(self.layers) if getattr(layer, "recurrent", False)]
         self.sequence_input = bool(rec)
-        self._seq_out = bool(rec) and self.layers[rec[-1]].return_sequences
+        self.sequence_output = bool(rec) and self.layers[rec[-1]].return_sequences
         self._run = self.layers
-        if self._seq_out:
+        if self.sequence_output:
             cut = rec[-1] + 1
             self._run = [*self.layers[:cut], TimeFlatten(), *self.layers[cut:]]
         self._hidden, self._top = self._run[:-1], self._run[-1]
@@ -183,7 +183,7 @@ class Sequential:
             target[...] = value
 
     # ---------------------------------------------------------------- inputs
-    def _check_input(self, X: Any, name: str = "X") -> np.ndarray:
+    def check_input(self, X: Any, name: str = "X") -> np.ndarray:
         """X validated: (n, n_inputs), or (n, T, n_inputs) for a recurrent network."""
         if not self.sequence_input:
             return check_X(X, self.n_inputs, self.dtype, name=name)
@@ -200,10 +200,10 @@ class Sequential:
             )
         return np.ascontiguousarray(arr)
 
-    def _prepare_targets(self, y: Any, loss: Loss, X: np.ndarray, name: str = "y") -> np.ndarray:
+    def prepare_targets(self, y: Any, loss: Loss, X: np.ndarray, name: str = "y") -> np.ndarray:
         """Targets validated for ``loss``: (n, n_outputs), or (n, T, n_outputs) when the
         network outputs a sequence."""
-        if not self._seq_out:
+        if not self.sequence_output:
             Y = loss.prepare_targets(y, self.n_outputs, self.dtype)
             check_lengths(X, Y)
             return Y
@@ -223,7 +223,9 @@ class Sequential:
         return loss.prepare_targets(flat, k, self.dtype).reshape(n, T, k)
 
     # --------------------------------------------------------------- forward
-    def _forward(self, X: np.ndarray, training: bool) -> np.ndarray:
+    def forward_unchecked(self, X: np.ndarray, training: bool) -> np.ndarray:
+        """``forward`` for X already validated (``check_input``); outputs as the layers
+        lay them out ((n T, k) when a recurrent network outputs sequences)."""
         for layer in self._run:
             X = layer.forward(X, training)
         return X
@@ -236,9 +238,9 @@ class Sequential:
         ``training=True`` uses batch statistics in BatchNorm layers (and updates
         their running averages); the default uses the running averages.
         """
-        X = self._check_input(X)
-        out = self._forward(X, training)
-        if self._seq_out:
+        X = self.check_input(X)
+        out = self.forward_unchecked(X, training)
+        if self.sequence_output:
             out = out.reshape(X.shape[0], X.shape[1], -1)
         return out
 
@@ -254,7 +256,7 @@ class Sequential:
         return self.forward(X)
 
     # -------------------------------------------------------------- backward
-    def _output_fusion(self, loss: Loss) -> bool:
+    def output_fusion(self, loss: Loss) -> bool:
         """True if the last layer's activation is the loss's link (fused gradient)."""
         if loss.link is None:
             return False
@@ -290,7 +292,7 @@ class Sequential:
         for i in range(last - 1, -1, -1):
             d = layers[i].backward(d, i > 0)  # the first layer (i = 0) skips dL/dx
 
-    def _loss_and_grad(
+    def loss_and_grad_unchecked(
         self,
         X: np.ndarray,
         Y: np.ndarray,
@@ -301,8 +303,8 @@ class Sequential:
     ) -> float:
         """Unchecked core of ``loss_and_grad``: returns L, leaves dL/dtheta in ``self.grad``."""
         if fused is None:
-            fused = self._output_fusion(loss)
-        if self._seq_out:  # every time step is a sample of the loss
+            fused = self.output_fusion(loss)
+        if self.sequence_output:  # every time step is a sample of the loss
             Y = Y.reshape(-1, Y.shape[-1])
             if sample_weight is not None and sample_weight.shape[0] != Y.shape[0]:
                 sample_weight = np.repeat(sample_weight, X.shape[1])
@@ -349,34 +351,36 @@ class Sequential:
         mode (BatchNorm uses batch statistics). ``l2`` adds (l2/2) * sum ||W||^2
         over weight matrices (not biases).
         """
-        X, Y, loss_obj, sw = self._prepare(X, y, loss, sample_weight)
+        X, Y, loss_obj, sw = self.prepare(X, y, loss, sample_weight)
         if l2 != 0.0:
             l2 = check_float("l2", l2, minimum=0.0)
-        value = self._loss_and_grad(X, Y, loss_obj, sw, l2)
+        value = self.loss_and_grad_unchecked(X, Y, loss_obj, sw, l2)
         return value, self.grad
 
-    def _prepare(self, X, y, loss, sample_weight):
+    def prepare(self, X, y, loss, sample_weight):
+        """(X, Y, Loss, sample_weight) validated for ``loss_and_grad_unchecked``."""
         loss_obj = get_loss(loss)
-        X = self._check_input(X)
-        Y = self._prepare_targets(y, loss_obj, X)
+        X = self.check_input(X)
+        Y = self.prepare_targets(y, loss_obj, X)
         sw = check_sample_weight(sample_weight, X.shape[0], self.dtype)
-        self._output_fusion(loss_obj)  # reject a loss/last-activation mismatch early
+        self.output_fusion(loss_obj)  # reject a loss/last-activation mismatch early
         return X, Y, loss_obj, sw
 
     def loss(
         self, X: Any, y: Any, loss: str | dict[str, Any] | Loss = "mse", *, l2: float = 0.0
     ) -> float:
         """Return L on (X, y) in inference mode, without touching gradients."""
-        X, Y, loss_obj, _ = self._prepare(X, y, loss, None)
-        return self._eval_loss(X, Y, loss_obj, None, l2)
+        X, Y, loss_obj, _ = self.prepare(X, y, loss, None)
+        return self.loss_unchecked(X, Y, loss_obj, None, l2)
 
-    def _eval_loss(self, X, Y, loss_obj, sw, l2=0.0) -> float:
-        out = self._forward(X, False)
-        if self._seq_out:
+    def loss_unchecked(self, X, Y, loss_obj, sw, l2=0.0) -> float:
+        """``loss`` for inputs already validated (``prepare``)."""
+        out = self.forward_unchecked(X, False)
+        if self.sequence_output:
             Y = Y.reshape(-1, Y.shape[-1])
             if sw is not None and sw.shape[0] != Y.shape[0]:
                 sw = np.repeat(sw, X.shape[1])
-        if self._output_fusion(loss_obj):
+        if self.output_fusion(loss_obj):
             out = self.layers[-1].z
         value = loss_obj.value(out, Y, sw)
         for start, stop in self._decay if l2 else ():

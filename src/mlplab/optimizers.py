@@ -1,9 +1,15 @@
 """Gradient-descent optimizers acting in place on the flat parameter vector.
 
 Every optimizer has ``step(theta, grad)``: a handful of numpy operations on
-two 1-D arrays, whatever the depth of the network. State (velocity, moments,
+two flat arrays, whatever the depth of the network. State (velocity, moments,
 step count) is allocated on the first step and can be saved and restored
 (``state_dict`` / ``load_state_dict``). The update rule is in each docstring.
+
+The member axis: ``theta`` is (P,) for one network or (M, P) for a stack of M
+same-shaped networks trained together (:mod:`mlplab.sklearn.batched`). For a
+stack, ``learning_rate`` may be one rate per member (an (M,) array); the state
+arrays are (M, P) and ``select(keep)`` drops the members that stopped. The
+arithmetic per member is the same as for one network, bit for bit.
 
 Learning-rate schedules map the epoch number to a learning rate; the training
 loop sets ``optimizer.learning_rate`` from them at the start of every epoch.
@@ -32,16 +38,35 @@ __all__ = [
 ]
 
 
+def check_rate(learning_rate: Any) -> float | np.ndarray:
+    """A learning rate > 0: a float, or one per member of a stack (a 1-D float64 array)."""
+    if np.ndim(learning_rate) == 0:
+        return check_float("learning_rate", learning_rate, minimum=0.0, strict_min=True)
+    rates = np.array(learning_rate, dtype=np.float64)
+    if rates.ndim != 1 or not (np.isfinite(rates).all() and (rates > 0).all()):
+        raise ValueError(
+            "`learning_rate` must be a number > 0 or one such number per member (1-D). "
+            f"Received: {learning_rate!r}."
+        )
+    return rates
+
+
+def per_member(scale: float | np.ndarray, theta: np.ndarray) -> Any:
+    """``scale`` ready to multiply ``theta``: a float as it is (numpy casts it to theta's
+    dtype), per-member values as a (M, 1) column of theta's dtype (the same rounding)."""
+    if np.ndim(scale) == 0:
+        return scale
+    return np.asarray(scale).astype(theta.dtype)[:, None]
+
+
 class Optimizer:
     """Base class. Subclasses define ``_slots`` (state arrays) and ``step``."""
 
     name: ClassVar[str] = ""
     _slots: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, learning_rate: float) -> None:
-        self.learning_rate = check_float(
-            "learning_rate", learning_rate, minimum=0.0, strict_min=True
-        )
+    def __init__(self, learning_rate: float | np.ndarray) -> None:
+        self.learning_rate = check_rate(learning_rate)
         #: the rate schedules start from (``learning_rate`` may have been decayed)
         self.initial_learning_rate = self.learning_rate
         self.t = 0  # number of steps taken
@@ -54,11 +79,19 @@ class Optimizer:
             self.t = 0
 
     def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
-        """Update ``theta`` in place from ``grad``."""
+        """Update ``theta`` in place from ``grad`` ((P,), or (M, P) for a stack)."""
         raise NotImplementedError
 
+    def select(self, keep: np.ndarray) -> None:
+        """Keep only the members ``keep`` (indices or a mask) of a stack's state and rates."""
+        self.state = {k: v[keep] for k, v in self.state.items()}
+        for name in ("learning_rate", "initial_learning_rate"):
+            rate = getattr(self, name)
+            if np.ndim(rate):
+                setattr(self, name, rate[keep])
+
     def hyperparameters(self) -> dict[str, Any]:
-        return {"learning_rate": self.learning_rate}
+        return {"learning_rate": _plain(self.learning_rate)}
 
     def config(self) -> dict[str, Any]:
         return {"name": self.name, **self.hyperparameters()}
@@ -101,7 +134,7 @@ class SGD(Optimizer):
         self._slots = ("velocity",) if self.momentum > 0 else ()
 
     def step(self, theta, grad):
-        lr = self.learning_rate
+        lr = per_member(self.learning_rate, theta)
         if self.momentum == 0:
             self.t += 1
             theta -= lr * grad
@@ -118,7 +151,7 @@ class SGD(Optimizer):
 
     def hyperparameters(self):
         return {
-            "learning_rate": self.learning_rate,
+            "learning_rate": _plain(self.learning_rate),
             "momentum": self.momentum,
             "nesterov": self.nesterov,
         }
@@ -139,10 +172,10 @@ class AdaGrad(Optimizer):
         self.t += 1
         G = self.state["sum_sq"]
         G += grad * grad
-        theta -= self.learning_rate * grad / (np.sqrt(G) + self.epsilon)
+        theta -= per_member(self.learning_rate, theta) * grad / (np.sqrt(G) + self.epsilon)
 
     def hyperparameters(self):
-        return {"learning_rate": self.learning_rate, "epsilon": self.epsilon}
+        return {"learning_rate": _plain(self.learning_rate), "epsilon": self.epsilon}
 
 
 class RMSProp(Optimizer):
@@ -164,10 +197,14 @@ class RMSProp(Optimizer):
         v = self.state["mean_sq"]
         v *= self.rho
         v += (1.0 - self.rho) * grad * grad
-        theta -= self.learning_rate * grad / (np.sqrt(v) + self.epsilon)
+        theta -= per_member(self.learning_rate, theta) * grad / (np.sqrt(v) + self.epsilon)
 
     def hyperparameters(self):
-        return {"learning_rate": self.learning_rate, "rho": self.rho, "epsilon": self.epsilon}
+        return {
+            "learning_rate": _plain(self.learning_rate),
+            "rho": self.rho,
+            "epsilon": self.epsilon,
+        }
 
 
 class Adam(Optimizer):
@@ -219,7 +256,7 @@ class Adam(Optimizer):
         np.sqrt(v, out=tmp)
         tmp += self.epsilon / c2
         np.divide(m, tmp, out=tmp)
-        tmp *= lr_t * (1.0 - b1) / c2
+        tmp *= per_member(lr_t * (1.0 - b1) / c2, theta)
         theta -= tmp
 
     def state_dict(self):
@@ -237,11 +274,16 @@ class Adam(Optimizer):
 
     def hyperparameters(self):
         return {
-            "learning_rate": self.learning_rate,
+            "learning_rate": _plain(self.learning_rate),
             "beta_1": self.beta_1,
             "beta_2": self.beta_2,
             "epsilon": self.epsilon,
         }
+
+
+def _plain(rate: float | np.ndarray) -> float | list[float]:
+    """A rate as JSON holds it."""
+    return rate.tolist() if np.ndim(rate) else rate
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, AdaGrad, RMSProp, Adam)}

@@ -280,7 +280,7 @@ def _resolve(model: Any, X: Any, y: Any, loss: Any):
 
     if isinstance(model, Sequential):
         net, loss_obj = model, get_loss(loss if loss is not None else "mse")
-        Xc, Y, loss_obj, _ = net._prepare(X, y, loss_obj, None)
+        Xc, Y, loss_obj, _ = net.prepare(X, y, loss_obj, None)
         return net, Xc, Y, loss_obj
     net = getattr(model, "net_", None)
     if not isinstance(net, Sequential):
@@ -317,7 +317,7 @@ def diagnose(
     buffers = net.state_dict()
     with np.errstate(all="ignore"):
         if isinstance(model, Sequential):
-            value = net._loss_and_grad(Xc, Y, loss_obj, None, 0.0)
+            value = net.loss_and_grad_unchecked(Xc, Y, loss_obj, None, 0.0)
         else:
             value = model._loss_grad(Xc, Y, None)
     net.load_state_dict(buffers)  # a diagnosis leaves the network as it was

@@ -769,7 +769,7 @@ class Session:
         net = mlplab.Sequential(layers, n_inputs=data.n_inputs, init=cfg["init"], seed=cfg["seed"])
         loss_obj = get_loss(loss)
         try:
-            fused = net._output_fusion(loss_obj)
+            fused = net.output_fusion(loss_obj)
         except ValueError as exc:
             raise ConfigError(
                 f"output_activation: {out_act!r} does not fit the loss {loss!r}: {exc}",
@@ -802,7 +802,7 @@ class Session:
         self._names.append(
             f"{len(self._config['layers']) + 1}: {self._out_act} ({self._n_out}, output)"
         )
-        self._prepare_targets()
+        self.prepare_targets()
         self._start_training()
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
@@ -858,7 +858,7 @@ class Session:
         net = self._net
         buffers = {k: v for k, v in net.state_dict().items() if "running" in k}
         with np.errstate(all="ignore"):
-            net._loss_and_grad(
+            net.loss_and_grad_unchecked(
                 self._Xs_train, self._Y_train, self._loss, None, self._config["l2"], self._fused
             )
         if buffers:  # a probe must not move the batch-norm running statistics
@@ -938,7 +938,7 @@ class Session:
                 else:
                     idx = order[self._batch * bs : (self._batch + 1) * bs]
                     Xb, Yb = X[idx], Y[idx]
-                value = net._loss_and_grad(Xb, Yb, loss, None, l2, fused)
+                value = net.loss_and_grad_unchecked(Xb, Yb, loss, None, l2, fused)
                 gnorm = norm_of(grad)
                 rows = Xb.shape[0]
                 if not (math.isfinite(value) and math.isfinite(gnorm)):
@@ -995,7 +995,7 @@ class Session:
     # -------------------------------------------------------------- evaluation
     def _outputs(self, X: np.ndarray) -> np.ndarray:
         """Network outputs in inference mode, the output activation applied."""
-        return self._net._forward(X, False)
+        return self._net.forward_unchecked(X, False)
 
     def _proba(self, out: np.ndarray) -> np.ndarray:
         """(n, 1) P(class 1) or (n, k) class scores, from the activated outputs."""
@@ -1212,7 +1212,7 @@ class Session:
                 d.domain = _domain(np.concatenate([d.X_train, d.X_test]))
                 self._make_grid()
             self._data_version += 1
-            self._prepare_targets()
+            self.prepare_targets()
             self._version += 1
 
     def load_csv(self, text: str) -> None:

@@ -471,7 +471,7 @@ class _BaseMLP(BaseEstimator):
         """L and dL/dtheta on one batch, in scikit-learn's order of operations:
         backpropagate the raw output delta, add alpha W, divide by the sample count."""
         net = self.net_
-        value = net._loss_and_grad(X, Y, self._loss, sw, 0.0, self._fused)
+        value = net.loss_and_grad_unchecked(X, Y, self._loss, sw, 0.0, self._fused)
         sw_sum = X.shape[0] if sw is None else sw.sum()
         squares = 0
         for w in self.coefs_:
@@ -715,7 +715,7 @@ class _BaseMLP(BaseEstimator):
 
     def _record_validation(self, Xv, yv, swv) -> tuple[float, float]:
         """Validation score (accuracy / R²) and loss at the current weights; both recorded."""
-        out = self.net_._forward(Xv, False)
+        out = self.net_.forward_unchecked(Xv, False)
         scores = self.net_.layers[-1].z if self._fused else out
         if np.isfinite(out).all():
             score = float(self._score_function(yv, self._from_output(out), sample_weight=swv))
@@ -769,7 +769,7 @@ class _BaseMLP(BaseEstimator):
             X = np.ascontiguousarray(X, dtype=self.net_.dtype)
         else:
             X = X.astype(self.net_.dtype)
-        return self.net_._forward(X, False)
+        return self.net_.forward_unchecked(X, False)
 
     # ---------------------------------------------------------- persistence
     def __getstate__(self):

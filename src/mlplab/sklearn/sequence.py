@@ -318,7 +318,7 @@ class _BaseRNN(BaseEstimator):
     def _forward(self, X) -> np.ndarray:
         check_is_fitted(self)
         X, _ = self._validate_X(X, reset=False)
-        return self.net_._forward(np.ascontiguousarray(X, dtype=self.net_.dtype), False)
+        return self.net_.forward_unchecked(np.ascontiguousarray(X, dtype=self.net_.dtype), False)
 
     def fit(self, X, y, sample_weight=None):
         """Train on X (n, T, F) or (n, T) and y; ``sample_weight`` (n,) optional."""

@@ -439,7 +439,7 @@ def _one_sample(net: Sequential, x: Any, y: Any, loss: Any):
             "backprop_by_hand() works on ONE sample: y must be a scalar, a class label or a "
             f"row of {net.n_outputs} target(s). Received shape {np.shape(y)}."
         )
-    return net._prepare(X, Y, loss_obj, None)[:3]
+    return net.prepare(X, Y, loss_obj, None)[:3]
 
 
 # ---------------------------------------------------------------- the pass
@@ -482,7 +482,7 @@ def backprop_by_hand(net: Sequential, x: Any, y: Any, loss: Any = "mse") -> Back
     ys = [float(v) for v in Y[0]]
 
     # ---- the engine: caches of a forward pass, the loss and its gradient
-    net._forward(X, False)
+    net.forward_unchecked(X, False)
     eng_z = [layer.z[0].copy() for layer in layers]
     eng_a = [layer.a[0].copy() for layer in layers]
     value, _ = net.loss_and_grad(X, Y, loss_obj)
@@ -497,7 +497,7 @@ def backprop_by_hand(net: Sequential, x: Any, y: Any, loss: Any = "mse") -> Back
         keep = net.theta[k]
         net.theta[k] = keep + step
         try:
-            return net._eval_loss(X, Y, loss_obj, None)
+            return net.loss_unchecked(X, Y, loss_obj, None)
         finally:
             net.theta[k] = keep
 

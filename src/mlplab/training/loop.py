@@ -28,10 +28,11 @@ from mlplab._checks import (
     check_int,
     check_sample_weight,
 )
-from mlplab.clipping import clip_, global_norm, norm_of
+from mlplab.clipping import global_norm
 from mlplab.losses import Loss, get_loss
 from mlplab.optimizers import SOLVER_NAMES, Optimizer, get_optimizer, get_schedule
 from mlplab.training.callbacks import Callback, EarlyStopping
+from mlplab.training.step import EpochResult, Trainer, generator_batches, run_epoch
 
 if TYPE_CHECKING:  # pragma: no cover
     from mlplab.network import Sequential
@@ -86,8 +87,8 @@ class History:
 # ------------------------------------------------------------------ metrics
 def _scores(net: Sequential, X: np.ndarray, loss: Loss) -> np.ndarray:
     """Network outputs in the loss's space (logits for the fused cross-entropies)."""
-    out = net._forward(X, False)
-    return net.layers[-1].z if net._output_fusion(loss) else out
+    out = net.forward_unchecked(X, False)
+    return net.layers[-1].z if net.output_fusion(loss) else out
 
 
 def _metric(name: str, scores: np.ndarray, Y: np.ndarray, loss: Loss, fused: bool) -> float:
@@ -206,10 +207,10 @@ def fit(
     if solver_name is not None:
         check_choice("optimizer", solver_name, SOLVER_NAMES)
     loss_obj = get_loss(loss)
-    X = net._check_input(X)
-    Y = net._prepare_targets(y, loss_obj, X)
+    X = net.check_input(X)
+    Y = net.prepare_targets(y, loss_obj, X)
     sw = check_sample_weight(sample_weight, X.shape[0], net.dtype)
-    fused = net._output_fusion(loss_obj)
+    fused = net.output_fusion(loss_obj)
     epochs = check_int("epochs", epochs, minimum=1)
     l2 = check_float("l2", l2, minimum=0.0)
     if clip_norm is not None:
@@ -234,8 +235,8 @@ def fit(
     if validation_data is not None:
         if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
             raise ValueError("`validation_data` must be a pair (X_val, y_val).")
-        Xv = net._check_input(validation_data[0], name="validation_data[0]")
-        Yv = net._prepare_targets(validation_data[1], loss_obj, Xv, name="validation_data[1]")
+        Xv = net.check_input(validation_data[0], name="validation_data[0]")
+        Yv = net.prepare_targets(validation_data[1], loss_obj, Xv, name="validation_data[1]")
     elif validation_split > 0:
         n_val = int(round(validation_split * X.shape[0]))
         if n_val < 1 or n_val >= X.shape[0]:
@@ -274,11 +275,11 @@ def fit(
     state.history["grad_norm"] = []
 
     if solver_name == "lbfgs":
-        data = _Data(X, Y, sw, loss_obj, fused, l2, metrics, Xv, Yv, net._seq_out)
+        data = _Data(X, Y, sw, loss_obj, fused, l2, metrics, Xv, Yv, net.sequence_output)
         _fit_lbfgs(net, data, epochs, tol, max_fun, state, callbacks, verbose)
         return History(state)
 
-    data = _Data(X, Y, sw, loss_obj, fused, l2, metrics, Xv, Yv, net._seq_out)
+    data = _Data(X, Y, sw, loss_obj, fused, l2, metrics, Xv, Yv, net.sequence_output)
     n = X.shape[0]
     bs = _resolve_batch_size(batch_size, n, solver_name or "")
     schedule = get_schedule(lr_schedule)
@@ -289,22 +290,33 @@ def fit(
     net.optimizer = opt  # every argument is valid: from here on this fit owns the optimizer
     n_batches = -(-n // bs)
     state.n_batches = n_batches
-    theta, grad = net.theta, net.grad
-    backup = np.empty_like(theta)  # the last finite parameters (for the NaN guard)
-    clipping = clip_norm is not None or clip_value is not None
     pbar = _progress(epochs, verbose)
+    hooks = _StepHooks(state, net, callbacks)
 
-    # per-step hooks: only the callbacks that override them (a no-op call costs
-    # ~0.2 us, a real share of a tiny network's step)
-    def overriding(hook: str) -> list[Callback]:
-        base = getattr(Callback, hook)
-        return [cb for cb in callbacks if getattr(getattr(cb, hook), "__func__", None) is not base]
+    def loss_and_grad(theta, Xb, Yb, swb):
+        return net.loss_and_grad_unchecked(Xb, Yb, loss_obj, swb, l2, fused), net.grad
 
-    batch_begin, on_grad, batch_end = (
-        overriding(h) for h in ("on_batch_begin", "on_gradients", "on_batch_end")
+    trainer = Trainer(
+        net.theta,
+        loss_and_grad,
+        opt,
+        clip_norm=clip_norm,
+        clip_value=clip_value,
+        hooks=[hooks.on_gradients] if hooks.on_grad else (),
     )
+    weight_total = n if sw is None else float(sw.sum())
 
-    # Overflow and NaN are caught by the guard below, with a message that says
+    def batches():
+        for b, (rows, count) in enumerate(generator_batches(n, bs, rng if shuffle else None)):
+            hooks.before_step(b)
+            swb = None if sw is None or rows is None else sw[rows]
+            weight = count if swb is None else float(swb.sum())
+            if rows is None:
+                yield (count if sw is None else weight_total), (X, Y, sw)
+            else:
+                yield weight, (X[rows], Y[rows], swb)
+
+    # Overflow and NaN are caught by the step's guard, with a message that says
     # where; numpy's own floating-point warnings would only be noise.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), small_net_threads(net, bs):
         for cb in callbacks:
@@ -314,60 +326,12 @@ def fit(
             opt.learning_rate = state.learning_rate = schedule(lr0, epoch)
             for cb in callbacks:
                 cb.on_epoch_begin(state, net)
-            order = rng.permutation(n) if shuffle and n_batches > 1 else None
-            total, norms = 0.0, 0.0
-            for b in range(n_batches):
-                start = b * bs
-                if order is None:
-                    sl = slice(start, start + bs)
-                    Xb, Yb = (X, Y) if n_batches == 1 else (X[sl], Y[sl])
-                    swb = None if sw is None else sw[sl]
-                else:
-                    idx = order[start : start + bs]
-                    Xb, Yb = X[idx], Y[idx]
-                    swb = None if sw is None else sw[idx]
-                state.batch = b
-                for cb in batch_begin:
-                    cb.on_batch_begin(state, net)
-                value = net._loss_and_grad(Xb, Yb, loss_obj, swb, l2, fused)
-                gnorm = norm_of(grad)  # before clipping: what diagnostics record
-                if not (math.isfinite(value) and math.isfinite(gnorm)):
-                    if state.step > 0:
-                        theta[...] = backup  # back to the last parameters with a finite loss
-                    where = first_nonfinite(net)
-                    msg = (
-                        f"Training diverged at epoch {epoch + 1}, batch {b + 1}: non-finite "
-                        f"{'loss' if not math.isfinite(value) else 'gradient'} (first non-finite: "
-                        f"{where}). The weights of the last finite step were kept. Try a lower "
-                        "learning_rate, clip_norm, scaled inputs or another initialisation."
-                    )
-                    state.history["loss"].append(value if not math.isfinite(value) else math.nan)
-                    state.stop, state.stop_reason = True, msg
-                    if on_nan == "raise":
-                        raise TrainingDivergedError(msg)
-                    warnings.warn(msg, RuntimeWarning, stacklevel=2)
-                    break
-                state.loss, state.grad_norm = value, gnorm
-                for cb in on_grad:
-                    cb.on_gradients(state, net)  # the raw gradient, before clipping
-                if clipping:
-                    clip_(grad, clip_norm, clip_value, gnorm)
-                np.copyto(backup, theta)
-                opt.step(theta, grad)
-                state.step += 1
-                total += value * (Yb.shape[0] if swb is None else float(swb.sum()))
-                norms += gnorm
-                for cb in batch_end:
-                    cb.on_batch_end(state, net)
-                if state.stop:
-                    break
-            if state.stop and state.stop_reason.startswith("Training diverged"):
+            result = run_epoch(trainer, batches(), hooks.after_step if hooks.per_step else None)
+            if result.diverged_at is not None:
+                _diverged(net, trainer, state, result, on_nan)
                 break
-            weight_total = n if sw is None else float(sw.sum())
-            state.loss = (
-                total / weight_total
-            )  # mean of the batch losses, as scikit-learn/Keras report
-            _record_epoch(net, state, data, norms / n_batches)
+            state.loss = result.total / weight_total  # the mean of the batch losses
+            _record_epoch(net, state, data, result.norms / n_batches)
             for cb in callbacks:
                 cb.on_epoch_end(state, net)
             _report(pbar, state, verbose)
@@ -378,6 +342,66 @@ def fit(
     if pbar is not None:
         pbar.close()
     return History(state)
+
+
+class _StepHooks:
+    """The callbacks' per-step hooks, only those a callback overrides (a no-op call
+    costs ~0.2 us, a real share of a tiny network's step)."""
+
+    def __init__(self, state: TrainState, net: Sequential, callbacks: list[Callback]) -> None:
+        self.state, self.net = state, net
+
+        def overriding(hook: str) -> list[Callback]:
+            base = getattr(Callback, hook)
+            return [
+                cb for cb in callbacks if getattr(getattr(cb, hook), "__func__", None) is not base
+            ]
+
+        self.batch_begin, self.on_grad, self.batch_end = (
+            overriding(h) for h in ("on_batch_begin", "on_gradients", "on_batch_end")
+        )
+        self.per_step = True  # the step counter and batch index live in the state
+
+    def before_step(self, b: int) -> None:
+        self.state.batch = b
+        for cb in self.batch_begin:
+            cb.on_batch_begin(self.state, self.net)
+
+    def on_gradients(self, value: float, norm: float) -> None:
+        state = self.state
+        state.loss, state.grad_norm = value, norm
+        for cb in self.on_grad:
+            cb.on_gradients(state, self.net)  # the raw gradient, before clipping
+
+    def after_step(self, b: int, value: float, norm: float, ok: bool) -> bool:
+        state = self.state
+        state.batch = b
+        state.loss, state.grad_norm = value, norm
+        state.step += 1
+        for cb in self.batch_end:
+            cb.on_batch_end(state, self.net)
+        return state.stop
+
+
+def _diverged(
+    net: Sequential, trainer: Trainer, state: TrainState, result: EpochResult, on_nan: str
+) -> None:
+    """The guard's policy for ``fit``: back to the last parameters with a finite loss,
+    then stop with a warning or raise."""
+    trainer.undo()
+    value = result.value
+    where = first_nonfinite(net)
+    msg = (
+        f"Training diverged at epoch {state.epoch + 1}, batch {result.diverged_at + 1}: "
+        f"non-finite {'loss' if not math.isfinite(value) else 'gradient'} (first non-finite: "
+        f"{where}). The weights of the last finite step were kept. Try a lower "
+        "learning_rate, clip_norm, scaled inputs or another initialisation."
+    )
+    state.history["loss"].append(value if not math.isfinite(value) else math.nan)
+    state.stop, state.stop_reason = True, msg
+    if on_nan == "raise":
+        raise TrainingDivergedError(msg)
+    warnings.warn(msg, RuntimeWarning, stacklevel=4)
 
 
 @dataclass
@@ -457,7 +481,9 @@ def _fit_lbfgs(
     def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
         theta[...] = x  # in place: every layer sees it through its view
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            value = net._loss_and_grad(data.X, data.Y, data.loss, data.sw, data.l2, data.fused)
+            value = net.loss_and_grad_unchecked(
+                data.X, data.Y, data.loss, data.sw, data.l2, data.fused
+            )
         g = net.grad.astype(np.float64)  # a copy: scipy keeps references
         last["value"], last["norm"], last["x"] = value, global_norm(net.grad), x
         if math.isfinite(value) and np.isfinite(g).all():
@@ -504,7 +530,9 @@ def _fit_lbfgs(
         )
     x = result.x if np.isfinite(result.fun) and np.isfinite(result.x).all() else best["theta"]
     theta[...] = x
-    net._loss_and_grad(data.X, data.Y, data.loss, data.sw, data.l2, data.fused)  # caches at x*
+    net.loss_and_grad_unchecked(
+        data.X, data.Y, data.loss, data.sw, data.l2, data.fused
+    )  # caches at x*
     if not state.stop_reason:
         state.stop_reason = f"lbfgs: {result.message}"
     state.n_iter = int(result.nit)  # type: ignore[attr-defined]
