@@ -57,10 +57,9 @@ from typing import Any
 import numpy as np
 import scipy.optimize
 from scipy import sparse, special
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target, unique_labels
@@ -81,14 +80,14 @@ from mlplab._checks import (
     format_choices,
 )
 from mlplab.activations import ACTIVATIONS, ALIASES
-from mlplab.clipping import clip_
 from mlplab.diagnostics import RECORDED, layer_stats
 from mlplab.initializers import get_initializer
 from mlplab.io import jsonable, register_saveable
 from mlplab.layers import ActivationLayer, BatchNorm, Dense
 from mlplab.losses import Loss
 from mlplab.network import Sequential
-from mlplab.optimizers import SGD, Adam
+from mlplab.sklearn.rules import adaptive_rate, count_no_improvement
+from mlplab.sklearn.stochastic import fit_stochastic
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -550,152 +549,7 @@ class _BaseMLP(BaseEstimator):
             self.grad_norms_ = np.vstack([self.grad_norms_, np.array(norms)])
 
     def _fit_stochastic(self, X, Y, sw, incremental, val) -> None:
-        net = self.net_
-        if not incremental or not hasattr(self, "_optimizer"):
-            if self.solver == "sgd":
-                self._optimizer = SGD(
-                    self.learning_rate_init,
-                    momentum=self.momentum,
-                    nesterov=bool(self.nesterovs_momentum) and self.momentum > 0,
-                )
-            else:
-                self._optimizer = Adam(
-                    self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
-                )
-        opt = self._optimizer
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True")
-        early_stopping = self.early_stopping
-        sw_val = None
-        if early_stopping:
-            stratify = Y if (is_classifier(self) and self.n_outputs_ == 1) else None
-            split = train_test_split(
-                X,
-                Y,
-                *(() if sw is None else (sw,)),
-                random_state=self._random_state,
-                test_size=self.validation_fraction,
-                stratify=stratify,
-            )
-            if sw is None:
-                X_train, X_val, Y_train, Y_val = split
-                sw_train = None
-            else:
-                X_train, X_val, Y_train, Y_val, sw_train, sw_val = split
-            if X_val.shape[0] < 2:
-                raise ValueError(
-                    "The validation set is too small. Increase 'validation_fraction' or the "
-                    "size of your dataset."
-                )
-            val = (X_val, self._decode(Y_val), sw_val)
-        else:
-            X_train, Y_train, sw_train = X, Y, sw
-        n_samples = X_train.shape[0]
-        sample_idx = np.arange(n_samples, dtype=int)
-        if self.batch_size == "auto":
-            batch_size = min(200, n_samples)
-        else:
-            if self.batch_size > n_samples:
-                warnings.warn(
-                    "Got `batch_size` less than 1 or larger than sample size. It is going "
-                    "to be clipped",
-                    stacklevel=3,
-                )
-            batch_size = int(np.clip(self.batch_size, 1, n_samples))
-        theta, grad = net.theta, net.grad
-        backup = np.empty_like(theta)
-        sst = self._total_squares(Y_train, sw_train)
-        clip_norm, clip_value = self.clip_norm, self.clip_value
-        n_w = len(self._weight_slices)
-        rs = self._random_state
-        epoch_norms = []
-        try:
-            self.n_iter_ = 0
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                for _ in range(self.max_iter):
-                    if self.shuffle:
-                        # sklearn.utils.shuffle: permute the current order with rs.shuffle
-                        perm = np.arange(n_samples)
-                        rs.shuffle(perm)
-                        sample_idx = sample_idx[perm]
-                    accumulated = 0.0
-                    stats = 0.0
-                    layer_norms = np.zeros(n_w)
-                    n_batches = 0
-                    for start in range(0, n_samples, batch_size):
-                        stop = min(start + batch_size, n_samples)
-                        idx = sample_idx[start:stop] if self.shuffle else slice(start, stop)
-                        Xb, Yb = X_train[idx], Y_train[idx]
-                        swb = None if sw_train is None else sw_train[idx]
-                        value = self._loss_grad(Xb, Yb, swb)
-                        layer_norms += self._layer_grad_norms()
-                        # the training score as the epoch goes (Keras' convention)
-                        stats = stats + self._score_stats(net.layers[-1].a, Yb, swb)
-                        gnorm = clip_(grad, clip_norm, clip_value)
-                        if not (math.isfinite(value) and math.isfinite(gnorm)):
-                            if n_batches or self.n_iter_:
-                                theta[...] = backup
-                            raise FloatingPointError(
-                                f"non-finite loss or gradient at epoch {self.n_iter_ + 1}, "
-                                f"batch {n_batches + 1}"
-                            )
-                        np.copyto(backup, theta)
-                        opt.step(theta, grad)
-                        accumulated += value * (stop - start)
-                        n_batches += 1
-                    self.n_iter_ += 1
-                    self.loss_ = accumulated / n_samples
-                    self.t_ += n_samples
-                    self.loss_curve_.append(self.loss_)
-                    self.history_["loss"].append(self.loss_)
-                    self.history_.setdefault("score", []).append(self._score_from(stats, sst))
-                    epoch_norms.append(layer_norms / max(n_batches, 1))
-                    self._record_diagnostics()  # from the epoch's last batch
-                    if self.verbose:
-                        print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-                    self._update_no_improvement_count(early_stopping, val)
-                    if self.learning_rate == "invscaling" and self.solver == "sgd":
-                        opt.learning_rate = self.learning_rate_init / (self.t_ + 1) ** self.power_t
-                    if self._no_improvement_count > self.n_iter_no_change:
-                        what = "Validation score" if early_stopping else "Training loss"
-                        msg = (
-                            f"{what} did not improve more than tol={self.tol:f} for "
-                            f"{self.n_iter_no_change} consecutive epochs."
-                        )
-                        if self._trigger_stopping(msg):
-                            break
-                        self._no_improvement_count = 0
-                    if incremental:
-                        break
-                    if self.n_iter_ == self.max_iter:
-                        self._warn(
-                            f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                            "reached and the optimization hasn't converged yet."
-                        )
-        except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.", stacklevel=3)
-        except FloatingPointError as exc:
-            if not early_stopping:
-                raise ValueError(
-                    f"Solver produced non-finite parameter weights ({exc}); the weights of "
-                    "the last finite step were kept. The input data may contain large values "
-                    "and need to be preprocessed; or lower learning_rate_init, or set clip_norm."
-                ) from None
-            # as scikit-learn: a diverged run with early stopping keeps its best weights
-            self.validation_scores_.append(math.nan)
-            self.history_.setdefault("val_score", []).append(math.nan)
-            self.history_.setdefault("val_loss", []).append(math.nan)
-            warnings.warn(
-                f"Training diverged ({exc}); the weights of the best validation score "
-                "were restored.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-        finally:
-            if epoch_norms:
-                self.grad_norms_ = np.vstack([self.grad_norms_, np.array(epoch_norms)])
-        if early_stopping:
-            theta[...] = self._best_theta  # restore the best weights
+        fit_stochastic(self, X, Y, sw, incremental, val)
 
     def _trigger_stopping(self, msg: str) -> bool:
         """scikit-learn's rule: stop, or (learning_rate="adaptive", sgd) divide the rate by 5."""
@@ -704,11 +558,12 @@ class _BaseMLP(BaseEstimator):
             if self.verbose:
                 print(msg + " Stopping.")
             return True
-        if opt.learning_rate <= 1e-6:
+        rate = adaptive_rate(opt.learning_rate)
+        if rate is None:
             if self.verbose:
                 print(msg + " Learning rate too small. Stopping.")
             return True
-        opt.learning_rate /= 5.0
+        opt.learning_rate = rate
         if self.verbose:
             print(msg + f" Setting learning rate to {opt.learning_rate:f}")
         return False
@@ -754,12 +609,9 @@ class _BaseMLP(BaseEstimator):
         else:
             if val is not None:
                 self._record_validation(*val)
-            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if self.loss_curve_[-1] < self.best_loss_:
-                self.best_loss_ = self.loss_curve_[-1]
+            self._no_improvement_count, self.best_loss_ = count_no_improvement(
+                self._no_improvement_count, self.best_loss_, self.loss_curve_[-1], self.tol
+            )
 
     # -------------------------------------------------------------- predict
     def _forward(self, X) -> np.ndarray:

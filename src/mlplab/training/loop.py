@@ -367,7 +367,7 @@ class _StepHooks:
         for cb in self.batch_begin:
             cb.on_batch_begin(self.state, self.net)
 
-    def on_gradients(self, value: float, norm: float) -> None:
+    def on_gradients(self, value: float, norm: float, batch: tuple[Any, ...]) -> None:
         state = self.state
         state.loss, state.grad_norm = value, norm
         for cb in self.on_grad:

@@ -7,7 +7,7 @@ the playground. One step on one mini-batch is::
     value, grad = loss_and_grad(theta, *batch)   # forward, loss, backward (chain rule)
     norm = ||grad||                              # before clipping: what diagnostics record
     guard: a non-finite loss or gradient stops here, theta untouched
-    hooks(value, norm)                           # e.g. callbacks' on_gradients
+    hooks(value, norm, batch)                    # e.g. callbacks' on_gradients
     clip grad (by value, then by global norm)
     backup <- theta;  optimizer.step(theta, grad)  # w <- w - alpha dJ/dw for plain SGD
 
@@ -57,7 +57,7 @@ class Trainer:
     clip_norm, clip_value : float, optional
         Gradient clipping (per member for a stack).
     hooks : sequence of callables
-        ``hook(value, norm)`` after the guard, before clipping (the raw gradient).
+        ``hook(value, norm, batch)`` after the guard, before clipping (the raw gradient).
     """
 
     def __init__(
@@ -68,7 +68,7 @@ class Trainer:
         *,
         clip_norm: float | None = None,
         clip_value: float | None = None,
-        hooks: Iterable[Callable[[Any, Any], None]] = (),
+        hooks: Iterable[Callable[[Any, Any, tuple[Any, ...]], None]] = (),
     ) -> None:
         self.theta = theta
         self.loss_and_grad = loss_and_grad
@@ -96,7 +96,7 @@ class Trainer:
             if not ok.all():
                 grad[~ok] = 0.0  # a diverged member sits out the update
         for hook in self.hooks:
-            hook(value, norm)
+            hook(value, norm, batch)
         if self.clip_norm is not None or self.clip_value is not None:
             clip_(grad, self.clip_norm, self.clip_value, norm)
         np.copyto(self.backup, theta)
