@@ -22,7 +22,6 @@ function evaluations the members ask for are computed together.
 
 from __future__ import annotations
 
-import math
 import numbers
 import time
 from collections import defaultdict
@@ -33,6 +32,9 @@ import numpy as np
 from scipy import sparse, special
 
 from mlplab.activations import get_activation
+from mlplab.optimizers import SGD, Adam
+from mlplab.sklearn.rules import batch_size_of, count_no_improvement, invscaling_rate
+from mlplab.training.step import Trainer, run_epoch, sklearn_batches, sklearn_shuffle
 
 __all__ = ["MemberFits", "can_batch", "fit_many", "fit_members"]
 
@@ -171,6 +173,10 @@ class _Stack:
         self.alpha = alpha  # (M,)
         self.wsl, self.bsl, self.P = _layout(spec.units)
         self._ws: dict[Any, np.ndarray] = {}
+
+    def select(self, keep: np.ndarray) -> None:
+        """Keep only the members ``keep`` (their rows, targets and L2)."""
+        self.X, self.Y, self.alpha = self.X[keep], self.Y[keep], self.alpha[keep]
 
     def views(self, theta: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         u, M = self.spec.units, theta.shape[0]
@@ -343,123 +349,120 @@ def _fit_stack(spec: _Spec, X: np.ndarray, Y: np.ndarray, seeds: list, alpha, lr
 
 # ----------------------------------------------------------------- sgd / adam
 def _stochastic(stack: _Stack, theta, rstates, lr0) -> _StackResult:
+    """sgd/adam for every member: the one training step on the stack, scikit-learn's
+    shuffles per member, its stopping rule per member; stopped members are dropped."""
     spec, p = stack.spec, stack.spec.params
     M, n = stack.X.shape[0], stack.X.shape[1]
-    bs = min(200, n) if p["batch_size"] == "auto" else int(np.clip(p["batch_size"], 1, n))
-    adam = spec.solver == "adam"
-    b1, b2, eps = p["beta_1"], p["beta_2"], p["epsilon"]
-    mom, nesterov = p["momentum"], bool(p["nesterovs_momentum"]) and p["momentum"] > 0
+    bs = batch_size_of(p["batch_size"], n)
     tol, n_no_change, max_iter = p["tol"], p["n_iter_no_change"], p["max_iter"]
     invscaling = spec.solver == "sgd" and p["learning_rate"] == "invscaling"
-    m1 = np.zeros_like(theta)
-    v1 = np.zeros_like(theta) if adam or mom > 0 else None
-    lr = lr0.copy()
-    active = np.arange(M)  # members still training (rows of the arrays below)
+    opt = _optimizer(spec, lr0)
+    run = _Run(M, theta, stack)
+
+    def loss_and_grad(theta, Xb, Yb):
+        value, grad = stack.loss_and_grad(theta, Xb, Yb)
+        return value.astype(np.float64), grad  # the estimator adds Python floats
+
+    trainer = Trainer(theta, loss_and_grad, opt)
+
+    def on_step(b, value, norm, ok) -> bool:
+        if not ok.all():  # as the estimator: that member stops with its last finite weights
+            bad = run.active[~ok]
+            run.failed[bad] = True
+            run.out_theta[bad] = trainer.backup[~ok]
+        return False
+
     sample_idx = np.tile(np.arange(n), (M, 1))
-    Xa, Ya, alpha_a = stack.X, stack.Y, stack.alpha
-    out_theta = theta.copy()
-    # each member's optimizer state when it stops (for fits.estimator(m).partial_fit)
-    out_m1 = np.zeros_like(theta)
-    out_v1 = np.zeros_like(theta) if v1 is not None else None
-    out_lr = lr0.copy()
-    n_iter = np.zeros(M, dtype=int)
-    loss = np.full(M, np.nan)
-    best = np.full(M, np.inf)
-    count = np.zeros(M, dtype=int)
-    curves: list[list[float]] = [[] for _ in range(M)]
-    t_samples = np.zeros(M, dtype=np.int64)
-    failed = np.zeros(M, dtype=bool)  # a non-finite loss or gradient: the estimator raises
-    converged = np.zeros(M, dtype=bool)
-    step = 0
-    rows = np.arange(M)
     for _epoch in range(max_iter):
         if p["shuffle"]:
-            for j, m in enumerate(active):
-                perm = np.arange(n)
-                rstates[m].shuffle(perm)
-                sample_idx[j] = sample_idx[j][perm]
-        acc = np.zeros(len(active))
-        for start in range(0, n, bs):
-            stop = min(start + bs, n)
-            idx = sample_idx[:, start:stop]
-            Xb = Xa[rows[: len(idx), None], idx]  # each member's batch, from its own rows
-            Yb = Ya[rows[: len(idx), None], idx]
-            stack.alpha = alpha_a
-            value, grad = stack.loss_and_grad(theta, Xb, Yb)
-            bad = ~np.isfinite(value + np.matmul(grad[:, None, :], grad[:, :, None])[:, 0, 0])
-            if bad.any():  # as the estimator: stop that member, keep its last finite weights
-                failed[active[bad]] = True
-                out_theta[active[bad]] = theta[bad]
-                grad[bad] = 0.0
-            step += 1
-            if adam:  # the estimator's Adam, member by member (rescaled moments)
-                m1 *= b1
-                m1 += grad
-                tmp = grad * grad
-                v1 *= b2
-                v1 += tmp
-                c2 = math.sqrt(1.0 - b2)
-                lr_t = lr * math.sqrt(1.0 - b2**step) / (1.0 - b1**step)
-                np.sqrt(v1, out=tmp)
-                tmp += eps / c2
-                np.divide(m1, tmp, out=tmp)
-                tmp *= (lr_t * (1.0 - b1) / c2).astype(theta.dtype)[:, None]
-                theta -= tmp
-            elif mom > 0:
-                m1 *= mom
-                lrd = lr.astype(theta.dtype)[:, None]
-                m1 -= lrd * grad
-                if nesterov:
-                    theta += mom * m1 - lrd * grad
-                else:
-                    theta += m1
-            else:
-                theta -= lr.astype(theta.dtype)[:, None] * grad
-            acc += value.astype(np.float64) * (stop - start)  # the estimator adds floats
-        n_iter[active] += 1
-        epoch_loss = acc / n
-        t_samples[active] += n
-        loss[active] = epoch_loss
+            for j, m in enumerate(run.active):
+                sample_idx[j] = sklearn_shuffle(sample_idx[j], rstates[m])
+        rows = np.arange(len(run.active))[:, None]
+        batches = (
+            (count, (stack.X[rows, idx], stack.Y[rows, idx]))
+            for idx, count in sklearn_batches(sample_idx, bs, True)
+        )
+        epoch_loss = run_epoch(trainer, batches, on_step).total / n
+        active = run.active
+        run.n_iter[active] += 1
+        run.t_samples[active] += n
+        run.loss[active] = epoch_loss
         for j, m in enumerate(active):
-            curves[m].append(float(epoch_loss[j]))
-        # scikit-learn's rule: no improvement of tol for n_iter_no_change epochs
-        la = epoch_loss
-        worse = la > best[active] - tol
-        count[active] = np.where(worse, count[active] + 1, 0)
-        best[active] = np.minimum(best[active], la)
+            run.curves[m].append(float(epoch_loss[j]))
+        run.count[active], run.best[active] = count_no_improvement(
+            run.count[active], run.best[active], epoch_loss, tol
+        )
         if invscaling:
-            # Python's float power, as the estimator (numpy's differs by an ulp at times)
-            lr = np.array([float(lr0[m]) / (int(t_samples[m]) + 1) ** p["power_t"] for m in active])
-        converged[active] = count[active] > n_no_change
-        done = converged[active] | failed[active]
+            opt.learning_rate = invscaling_rate(lr0[active], run.t_samples[active], p["power_t"])
+        run.converged[active] = run.count[active] > n_no_change
+        done = run.converged[active] | run.failed[active]
         if done.any():
-            save = done & ~failed[active]  # a failed member keeps its last finite weights
-            out_theta[active[save]] = theta[save]
-            out_m1[active[done]] = m1[done]
-            if v1 is not None:
-                out_v1[active[done]] = v1[done]
-            out_lr[active[done]] = lr[done]
+            run.save(trainer, done, keep_theta=~run.failed[active])
             keep = ~done
-            active, theta, m1 = active[keep], theta[keep], m1[keep]
-            v1 = v1[keep] if v1 is not None else None
-            sample_idx, lr = sample_idx[keep], lr[keep]
-            Xa, Ya, alpha_a = Xa[keep], Ya[keep], alpha_a[keep]
-            if not len(active):
+            trainer.select(keep)
+            stack.select(keep)
+            sample_idx = sample_idx[keep]
+            run.active = active[keep]
+            if not len(run.active):
                 break
-    out_theta[active] = theta
-    out_m1[active] = m1
-    if v1 is not None:
-        out_v1[active] = v1
-    out_lr[active] = lr
-    n_batches = -(-n // bs)
-    optimizer = {
-        "m1": out_m1, "v1": out_v1, "lr": out_lr, "steps": n_iter * n_batches,
-        "count": count, "best": best,
-    }  # fmt: skip
-    return _StackResult(
-        out_theta.astype(np.float64), n_iter, loss, curves, t_samples, 0.0,
-        {"failed": failed, "converged": converged, "optimizer": optimizer},
-    )  # fmt: skip
+    run.save(trainer, np.ones(len(run.active), dtype=bool), keep_theta=None)
+    return run.result(-(-n // bs))
+
+
+def _optimizer(spec: _Spec, lr0: np.ndarray) -> SGD | Adam:
+    """The estimators' optimizer for the stack, one learning rate per member."""
+    p = spec.params
+    if spec.solver == "adam":
+        return Adam(lr0.copy(), p["beta_1"], p["beta_2"], p["epsilon"])
+    nesterov = bool(p["nesterovs_momentum"]) and p["momentum"] > 0
+    return SGD(lr0.copy(), momentum=p["momentum"], nesterov=nesterov)
+
+
+class _Run:
+    """What a stochastic stack records per member (rows: all M members; ``active``
+    maps the stack's current rows to them)."""
+
+    def __init__(self, M: int, theta: np.ndarray, stack: _Stack) -> None:
+        self.active = np.arange(M)
+        self.out_theta = theta.copy()
+        # each member's optimizer state when it stops (for fits.estimator(m).partial_fit)
+        self.out_m1 = np.zeros_like(theta)
+        self.out_v1 = np.zeros_like(theta)
+        self.out_lr = np.zeros(M)
+        self.n_iter = np.zeros(M, dtype=int)
+        self.loss = np.full(M, np.nan)
+        self.best = np.full(M, np.inf)
+        self.count = np.zeros(M, dtype=int)
+        self.curves: list[list[float]] = [[] for _ in range(M)]
+        self.t_samples = np.zeros(M, dtype=np.int64)
+        self.failed = np.zeros(M, dtype=bool)  # non-finite loss or gradient: the estimator raises
+        self.converged = np.zeros(M, dtype=bool)
+
+    def save(self, trainer: Trainer, rows: np.ndarray, keep_theta: np.ndarray | None) -> None:
+        """Store the final state of the stack rows ``rows`` (a failed member keeps the
+        last finite weights saved when it failed: ``keep_theta`` False)."""
+        members = self.active[rows]
+        save = rows if keep_theta is None else rows & keep_theta
+        self.out_theta[self.active[save]] = trainer.theta[save]
+        opt = trainer.optimizer
+        moments = opt.state.get("m", opt.state.get("velocity"))
+        if moments is not None:
+            self.out_m1[members] = moments[rows]
+        if "v" in opt.state:
+            self.out_v1[members] = opt.state["v"][rows]
+        rate = opt.learning_rate
+        self.out_lr[members] = rate[rows] if np.ndim(rate) else rate
+
+    def result(self, n_batches: int) -> _StackResult:
+        optimizer = {
+            "m1": self.out_m1, "v1": self.out_v1, "lr": self.out_lr,
+            "steps": self.n_iter * n_batches, "count": self.count, "best": self.best,
+        }  # fmt: skip
+        return _StackResult(
+            self.out_theta.astype(np.float64), self.n_iter, self.loss, self.curves,
+            self.t_samples, 0.0,
+            {"failed": self.failed, "converged": self.converged, "optimizer": optimizer},
+        )  # fmt: skip
 
 
 # ----------------------------------------------------------------- L-BFGS
