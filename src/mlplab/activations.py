@@ -78,6 +78,19 @@ class Activation:
         """Chain rule through the activation: ``dL/dz = dL/da * f'(z)``."""
         return da * self.derivative(z, a)
 
+    # In-place forms for a stack of networks (mlplab.sklearn.batched), whose work arrays
+    # are reused: the same arithmetic as forward/backward, bit for bit. ``z`` may be the
+    # array being overwritten, so the derivative forms read ``a`` where they can.
+    def forward_(self, z: np.ndarray) -> np.ndarray:
+        """``z <- f(z)`` in place; return z."""
+        np.copyto(z, self.forward(z))
+        return z
+
+    def backward_(self, a: np.ndarray, da: np.ndarray, tmp: np.ndarray | None = None) -> None:
+        """``da <- da * f'(z)`` in place, from the output ``a`` only (``tmp``: a work
+        array shaped as ``a``). Only for the activations whose f' is a function of a."""
+        raise NotImplementedError(f"{self.name!r} needs z for its derivative")
+
     def config(self) -> dict[str, Any]:
         """Return the JSON-able spec that ``get_activation`` turns back into this object."""
         params = {k: v for k, v in self.__dict__.items()}
@@ -102,6 +115,12 @@ class Identity(Activation):
 
     def backward(self, z, a, da):
         return da  # f'(z) = 1: the gradient passes through unchanged
+
+    def forward_(self, z):
+        return z
+
+    def backward_(self, a, da, tmp=None):
+        pass
 
 
 @dataclass(frozen=True)
@@ -143,19 +162,27 @@ class Logistic(Activation):
     name: ClassVar[str] = "logistic"
 
     def forward(self, z):
-        if z.dtype == np.float32:
-            a = np.multiply(z, 0.5)
-            np.tanh(a, out=a)
-            a *= 0.5
-            a += 0.5
-            return a
-        return special.expit(z)
+        return self.forward_(z.copy() if z.dtype == np.float32 else z, inplace=False)
+
+    def forward_(self, z, inplace=True):
+        if z.dtype == np.float32:  # f(z) = 0.5 tanh(z / 2) + 0.5
+            z *= 0.5
+            np.tanh(z, out=z)
+            z *= 0.5
+            z += 0.5
+            return z
+        return special.expit(z, out=z) if inplace else special.expit(z)
 
     def derivative(self, z, a):
         return a * (1.0 - a)
 
     def backward(self, z, a, da):
         return da * a * (1.0 - a)  # dL/dz = dL/da * a (1 - a)
+
+    def backward_(self, a, da, tmp=None):
+        da *= a  # da * a * (1 - a), the same order of operations
+        tmp = np.subtract(1.0, a, out=tmp)
+        da *= tmp
 
 
 @dataclass(frozen=True)
@@ -167,11 +194,19 @@ class Tanh(Activation):
     def forward(self, z):
         return np.tanh(z)
 
+    def forward_(self, z):
+        return np.tanh(z, out=z)
+
     def derivative(self, z, a):
         return 1.0 - a * a
 
     def backward(self, z, a, da):
         return da * (1.0 - a * a)  # dL/dz = dL/da * (1 - a^2)
+
+    def backward_(self, a, da, tmp=None):
+        tmp = np.multiply(a, a, out=tmp)
+        np.subtract(1.0, tmp, out=tmp)
+        da *= tmp
 
 
 @dataclass(frozen=True)
@@ -183,11 +218,17 @@ class ReLU(Activation):
     def forward(self, z):
         return np.maximum(z, 0)
 
+    def forward_(self, z):
+        return np.maximum(z, 0, out=z)
+
     def derivative(self, z, a):
         return (z > 0).astype(z.dtype)
 
     def backward(self, z, a, da):
         return da * (z > 0)  # dL/dz = dL/da where the unit is active, else 0
+
+    def backward_(self, a, da, tmp=None):
+        da *= a > 0  # a > 0 exactly where z > 0
 
 
 @dataclass(frozen=True)
@@ -216,8 +257,9 @@ class PReLU(Activation):
 
     As a plain function it uses the fixed ``alpha`` given here (its initial
     value, 0.25 as in He et al. 2015). Inside ``Dense(..., activation="prelu")``
-    or the ``PReLU`` layer, alpha is a trained parameter with
-    dL/dalpha = sum over samples of dL/da * min(z, 0). f'(0) = alpha.
+    or the ``PReLU`` layer, alpha is a trained parameter (one per node), passed to
+    ``apply`` / ``backward_with``: dL/dalpha = sum over samples of dL/da * min(z, 0).
+    f'(0) = alpha.
     """
 
     name: ClassVar[str] = "prelu"
@@ -227,28 +269,28 @@ class PReLU(Activation):
     def __post_init__(self):
         check_float("alpha", self.alpha)
 
+    @staticmethod
+    def apply(z: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
+        """a = z for z > 0, alpha * z otherwise (alpha broadcast per node)."""
+        return np.where(z > 0, z, z * alpha)
+
+    @staticmethod
+    def backward_with(
+        z: np.ndarray, alpha: np.ndarray | float, da: np.ndarray, dalpha: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Return dL/dz; with ``dalpha``, also write dL/dalpha = sum_n dL/da * min(z, 0)."""
+        if dalpha is not None:
+            np.sum(da * np.minimum(z, 0), axis=0, out=dalpha)  # da/dalpha = z where z <= 0
+        return np.where(z > 0, da, da * alpha)  # da/dz = 1 or alpha
+
     def forward(self, z):
-        return prelu_forward(z, self.alpha)
+        return self.apply(z, self.alpha)
 
     def derivative(self, z, a):
         return np.where(z > 0, 1.0, self.alpha).astype(z.dtype)
 
     def backward(self, z, a, da):
-        return np.where(z > 0, da, da * self.alpha)
-
-
-def prelu_forward(z: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
-    """a = z for z > 0, alpha * z otherwise (alpha broadcast per node)."""
-    return np.where(z > 0, z, z * alpha)
-
-
-def prelu_backward(
-    z: np.ndarray, alpha: np.ndarray, da: np.ndarray, dalpha: np.ndarray
-) -> np.ndarray:
-    """Return dL/dz and write dL/dalpha = sum_n dL/da * min(z, 0) into ``dalpha``."""
-    neg = np.minimum(z, 0)
-    np.sum(da * neg, axis=0, out=dalpha)  # da/dalpha = z where z <= 0, else 0
-    return np.where(z > 0, da, da * alpha)  # da/dz = 1 or alpha
+        return self.backward_with(z, self.alpha, da)
 
 
 @dataclass(frozen=True)

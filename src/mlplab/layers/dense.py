@@ -11,8 +11,6 @@ from mlplab.activations import (
     Activation,
     Identity,
     get_activation,
-    prelu_backward,
-    prelu_forward,
 )
 from mlplab.initializers import Constant, Initializer, get_initializer
 from mlplab.layers.base import Layer, sum_rows
@@ -53,6 +51,7 @@ class Dense(Layer):
         self.bias_init = get_initializer(bias_init)
         self._identity = isinstance(self.activation, Identity)
         self.x = self.z = self.a = None
+        self._works: dict[str, np.ndarray] = {}  # a stack's reused work arrays
 
     def build(self, n_in, dtype):
         self.n_in, self.n_out, self.dtype = n_in, self.units, dtype
@@ -74,13 +73,15 @@ class Dense(Layer):
             self._f, self._df = None, None
         elif act.learnable:  # PReLU: the slope is this layer's parameter "alpha"
             alpha, dalpha = values["alpha"], grads["alpha"]
-            self._f = lambda z: prelu_forward(z, alpha)
-            self._df = lambda z, a, da: prelu_backward(z, alpha, da, dalpha)
+            self._f = lambda z: act.apply(z, alpha)
+            self._df = lambda z, a, da: act.backward_with(z, alpha, da, dalpha)
         else:
             self._f, self._df = act.forward, act.backward
 
     def forward(self, x, training=False):
         self.x = x
+        if x.ndim == 3:
+            return self._forward_members(x, logits=False)
         # z_j = sum_i x_i w_ij ...  (np.dot: least call overhead; @ for scipy.sparse input)
         z = np.dot(x, self.W) if type(x) is np.ndarray else np.asarray(x @ self.W)
         z += self.b  # ... + w_0j * x0, with x0 = 1
@@ -91,12 +92,17 @@ class Dense(Layer):
 
     def forward_logits(self, x, training=False):
         self.x = x
+        if x.ndim == 3:
+            return self._forward_members(x, logits=True)
         z = np.dot(x, self.W) if type(x) is np.ndarray else np.asarray(x @ self.W)
         z += self.b
         self.z = self.a = z  # the loss applies the output activation itself
         return z
 
     def backward(self, da, need_dx=True):
+        if da.ndim == 3:  # a stack: dL/dz = dL/da * f'(z) in place, from a
+            self.activation.backward_(self.a, da, self._work("tmp", da.shape, da.dtype))
+            return self.backward_from_z(da, need_dx)
         df = self._df
         # dL/dz = dL/da * f'(z)  (identity: f'(z) = 1, dz = da)
         dz = da if df is None else df(self.z, self.a, da)
@@ -104,6 +110,8 @@ class Dense(Layer):
 
     def backward_from_z(self, dz: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         """Backward given dL/dz directly (used by the fused output-layer gradient)."""
+        if dz.ndim == 3:
+            return self._backward_members(dz, need_dx)
         x = self.x
         if type(x) is np.ndarray:
             np.dot(x.T, dz, out=self.dW)  # dL/dw_ij = sum_n x_i dz_j  (dL/dW = x^T dz)
@@ -117,6 +125,45 @@ class Dense(Layer):
         if need_dx:
             return np.dot(dz, self.W.T)  # dL/dx_i = sum_j dz_j w_ij  (dL/dx = dz W^T)
         return None
+
+    # ------------------------------------------------------------ the member axis
+    # A stack of M networks (mlplab.sklearn.batched): x (M, n, n_in), W (M, n_in, units),
+    # b (M, units); the same formulas per member, one numpy call for all of them. The
+    # activation works in place on work arrays the layer reuses from call to call (so
+    # z is not kept: a = f(z) overwrites it, and f' is read from a).
+    def _work(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """A work array of ``shape``, kept for the largest member count seen."""
+        work = self._works
+        arr = work.get(name)
+        if arr is None or arr.shape[1:] != shape[1:] or arr.dtype != dtype or len(arr) < shape[0]:
+            arr = work[name] = np.empty(shape, dtype)
+        return arr[: shape[0]]
+
+    def _forward_members(self, x: np.ndarray, logits: bool) -> np.ndarray:
+        z = self._work("z", (x.shape[0], x.shape[1], self.units), self.W.dtype)
+        if x.shape[2] == 1:
+            np.multiply(x, self.W, out=z)  # (M, n, 1) * (M, 1, units): a K=1 product, exactly
+        else:
+            np.matmul(x, self.W, out=z)  # z = x W per member
+        z += self.b[:, None, :]  # + b
+        if not logits:
+            self.activation.forward_(z)  # a = f(z), in place
+        self.z = None
+        self.a = z
+        return z
+
+    def _backward_members(self, dz: np.ndarray, need_dx: bool) -> np.ndarray | None:
+        np.matmul(self.x.transpose(0, 2, 1), dz, out=self.dW)  # dL/dW = x^T dz per member
+        np.add.reduce(dz, axis=1, out=self.db)  # dL/db = sum over samples of dz
+        if not need_dx:
+            return None
+        wt = self.W.transpose(0, 2, 1)
+        dx = self._work("dx", (dz.shape[0], dz.shape[1], wt.shape[2]), dz.dtype)
+        if dz.shape[2] == 1:
+            np.multiply(dz, wt, out=dx)  # K=1: a broadcast product, exactly
+        else:
+            np.matmul(dz, wt, out=dx)  # dL/dx = dz W^T per member
+        return dx
 
     def config(self):
         cfg: dict[str, Any] = {

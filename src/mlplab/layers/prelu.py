@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from mlplab._checks import check_float
 from mlplab.activations import (
-    prelu_backward,
-    prelu_forward,
+    PReLU as PReLUActivation,
 )
 from mlplab.initializers import Constant
 from mlplab.layers.base import Layer
@@ -27,11 +26,11 @@ class PReLU(Layer):
 
     def forward(self, x, training=False):
         self.x = x
-        self.a = prelu_forward(x, self.params["alpha"])
+        self.a = PReLUActivation.apply(x, self.params["alpha"])
         return self.a
 
     def backward(self, da, need_dx=True):
-        return prelu_backward(self.x, self.params["alpha"], da, self.grads["alpha"])
+        return PReLUActivation.backward_with(self.x, self.params["alpha"], da, self.grads["alpha"])
 
     def config(self):
         return {"class": "PReLU", "alpha_init": self.alpha_init}

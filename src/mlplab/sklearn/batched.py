@@ -29,10 +29,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import sparse, special
+from scipy import sparse
 
 from mlplab.activations import get_activation
+from mlplab.layers.dense import Dense
 from mlplab.optimizers import SGD, Adam
+from mlplab.sklearn.losses import BinaryLogLoss, LogLoss, SquaredError, sklearn_l2
 from mlplab.sklearn.rules import batch_size_of, count_no_improvement, invscaling_rate
 from mlplab.training.step import Trainer, run_epoch, sklearn_batches, sklearn_shuffle
 
@@ -165,149 +167,63 @@ def _layout(units: tuple[int, ...]) -> tuple[list[tuple[int, int]], list[tuple[i
 
 
 class _Stack:
-    """M members of one structure: forward, backward and loss, all stacked."""
+    """M members of one structure: Dense layers on the member axis, scikit-learn's loss."""
 
     def __init__(self, spec: _Spec, X: np.ndarray, Y: np.ndarray, alpha: np.ndarray):
         self.spec = spec
         self.X, self.Y = X, Y  # (M, n, d), (M, n, k): each member's own rows
         self.alpha = alpha  # (M,)
         self.wsl, self.bsl, self.P = _layout(spec.units)
-        self._ws: dict[Any, np.ndarray] = {}
+        u = spec.units
+        self.layers = [Dense(fo, spec.activation) for fo in u[1:-1]]
+        self.layers.append(Dense(u[-1], "identity"))  # the output link is the loss's
+        self.loss = {"identity": SquaredError, "logistic": BinaryLogLoss, "softmax": LogLoss}[
+            spec.out
+        ]()
 
     def select(self, keep: np.ndarray) -> None:
         """Keep only the members ``keep`` (their rows, targets and L2)."""
         self.X, self.Y, self.alpha = self.X[keep], self.Y[keep], self.alpha[keep]
 
-    def views(self, theta: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def bind(self, theta: np.ndarray, grad: np.ndarray | None) -> None:
+        """Seat every layer's W, b (and dW, db) on views of (M, P) arrays in scikit-learn's
+        order (every W, then every b)."""
         u, M = self.spec.units, theta.shape[0]
-        W = [
-            theta[:, a:b].reshape(M, fi, fo)
-            for (a, b), fi, fo in zip(self.wsl, u[:-1], u[1:], strict=True)
-        ]
-        B = [theta[:, a:b].reshape(M, 1, b - a) for a, b in self.bsl]
-        return W, B
+        for i, layer in enumerate(self.layers):
+            (wa, wb), (ba, bb) = self.wsl[i], self.bsl[i]
+            layer.W = theta[:, wa:wb].reshape(M, u[i], u[i + 1])
+            layer.b = theta[:, ba:bb]
+            if grad is not None:
+                layer.dW = grad[:, wa:wb].reshape(M, u[i], u[i + 1])
+                layer.db = grad[:, ba:bb]
 
-    def _buf(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
-        """A work array reused between evaluations of the same shape (no fresh pages)."""
-        key = (name, shape[1:], np.dtype(dtype).str)  # kept for the largest member count
-        arr = self._ws.get(key)
-        if arr is None or arr.shape[0] < shape[0]:
-            if len(self._ws) > 64:
-                self._ws.clear()
-            arr = self._ws[key] = np.empty(shape, dtype)
-        return arr[: shape[0]]
-
-    def _activate(self, z: np.ndarray) -> None:
-        """The hidden activation in place, the same arithmetic as mlplab.activations."""
-        name = self.spec.activation
-        if name == "logistic":
-            if z.dtype == np.float32:  # f(z) = 0.5 tanh(z / 2) + 0.5, as Logistic.forward
-                z *= 0.5
-                np.tanh(z, out=z)
-                z *= 0.5
-                z += 0.5
-            else:
-                special.expit(z, out=z)
-        elif name == "tanh":
-            np.tanh(z, out=z)
-        elif name == "relu":
-            np.maximum(z, 0, out=z)
-
-    def _derivative(self, da: np.ndarray, a: np.ndarray) -> None:
-        """da *= f'(z), in place, in the activations' order of operations."""
-        name = self.spec.activation
-        if name == "logistic":  # da * a * (1 - a)
-            da *= a
-            tmp = self._buf("tmp", a.shape, a.dtype)
-            np.subtract(1.0, a, out=tmp)
-            da *= tmp
-        elif name == "tanh":  # da * (1 - a^2)
-            tmp = self._buf("tmp", a.shape, a.dtype)
-            np.multiply(a, a, out=tmp)
-            np.subtract(1.0, tmp, out=tmp)
-            da *= tmp
-        elif name == "relu":  # da * (z > 0)
-            da *= a > 0
-
-    def forward(self, theta, X):
-        """Outputs of every layer (the last: before the output link) for X (M, n, d)."""
-        W, B = self.views(theta)
-        acts = [X]
+    def forward(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """The output layer's z (before the output link) for X (M, n, d); a work array."""
+        self.bind(theta, None)
         a = X
-        M, n = X.shape[0], X.shape[1]
-        last = len(W) - 1
-        for i, (w, b) in enumerate(zip(W, B, strict=True)):
-            z = self._buf(f"z{i}", (M, n, w.shape[2]), theta.dtype)
-            if a.shape[2] == 1:
-                np.multiply(a, w, out=z)  # (M, n, 1) * (M, 1, fo): a K=1 product, exactly
-            else:
-                np.matmul(a, w, out=z)
-            z += b
-            if i < last:
-                self._activate(z)
-            acts.append(z)
-            a = z
-        return acts, W
+        for layer in self.layers[:-1]:
+            a = layer.forward(a)
+        return self.layers[-1].forward_logits(a)
 
-    def output(self, z):
-        """The output link applied to the last layer's z."""
-        out = self.spec.out
-        if out == "identity":
-            return z
-        if out == "logistic":
-            return get_activation("logistic").forward(z)
-        p = z - z.max(axis=2)[:, :, None]
-        np.exp(p, out=p)
-        p /= p.sum(axis=2)[:, :, None]
-        return p
+    def output(self, z: np.ndarray) -> np.ndarray:
+        """The output link applied to the last layer's z (what predict_proba gives)."""
+        return get_activation(self.spec.out).forward(z)
 
     def loss_and_grad(self, theta, X, Y, need_grad=True):
         """Per-member loss (M,) and gradient (M, P), as scikit-learn's MLP computes them."""
-        acts, W = self.forward(theta, X)
         M, n = X.shape[0], X.shape[1]
-        prob = self.output(acts[-1])
-        spec = self.spec
-        if spec.out == "identity":
-            r = Y - prob
-            value = 0.5 * (r * r).mean(axis=1).mean(axis=1)
-        else:
-            eps = np.finfo(prob.dtype).eps
-            p = np.clip(prob, eps, 1 - eps)
-            if spec.out == "logistic":
-                per = np.log(np.where(Y != 0, p, 1 - p))
-                value = -per.mean(axis=1).sum(axis=1)
-            else:
-                value = -special.xlogy(Y, p).mean(axis=1).sum(axis=1)
-        dt = theta.dtype  # the estimator's scalars meet arrays of this dtype (NEP 50)
-        squares = np.zeros(M, dtype=dt)
-        for w in W:
-            wf = w.reshape(M, -1)
-            squares += np.matmul(wf[:, None, :], wf[:, :, None])[:, 0, 0]  # = np.dot(w, w)
-        value = value + (0.5 * self.alpha).astype(dt) * squares / dt.type(n)
+        grad = np.empty((M, self.P), dtype=theta.dtype) if need_grad else None
+        z = self.forward(theta, X)
+        value, delta = self.loss.value_and_gradient(z, Y)
+        weights = [layer.W for layer in self.layers]
         if not need_grad:
-            return value, None
-        grad = np.empty((M, self.P), dtype=theta.dtype)
-        delta = np.subtract(prob, Y, out=self._buf("delta", prob.shape, prob.dtype))
-        last = len(W) - 1
-        for i in range(last, -1, -1):
-            a = acts[i]
-            gw = grad[:, self.wsl[i][0] : self.wsl[i][1]].reshape(W[i].shape)
-            np.matmul(a.transpose(0, 2, 1), delta, out=gw)  # dL/dW = a^T delta
-            gb = grad[:, self.bsl[i][0] : self.bsl[i][1]]
-            np.add.reduce(delta, axis=1, out=gb)  # dL/db = sum_n delta
-            if i > 0:
-                wt = W[i].transpose(0, 2, 1)
-                d = self._buf(f"d{i}", (M, n, wt.shape[2]), delta.dtype)
-                if delta.shape[2] == 1:
-                    np.multiply(delta, wt, out=d)  # K=1: a broadcast product, exactly
-                else:
-                    np.matmul(delta, wt, out=d)
-                delta = d
-                self._derivative(delta, acts[i])
-        for (a, b), w in zip(self.wsl, W, strict=True):
-            grad[:, a:b] += self.alpha.astype(dt)[:, None] * w.reshape(M, -1)
-        grad /= n
-        return value, grad
+            return sklearn_l2(value, weights, (), None, self.alpha, n), None
+        self.bind(theta, grad)
+        d = self.layers[-1].backward_from_z(delta, len(self.layers) > 1)
+        for i in range(len(self.layers) - 2, -1, -1):
+            d = self.layers[i].backward(d, i > 0)
+        w_grads = [layer.dW for layer in self.layers]
+        return sklearn_l2(value, weights, w_grads, grad, self.alpha, n), grad
 
 
 def _init_theta(spec: _Spec, rstates: list[np.random.RandomState]) -> np.ndarray:
@@ -584,8 +500,8 @@ class MemberFits:
         stack = _Stack(spec, None, None, np.zeros(1))
         Xd = np.asarray(X, dtype=spec.dtype)[None]
         with np.errstate(over="ignore", invalid="ignore"):  # as the estimator's predict
-            acts, _ = stack.forward(theta[None].astype(spec.dtype), Xd)
-            return stack.output(acts[-1])[0].copy()
+            z = stack.forward(theta[None].astype(spec.dtype), Xd)
+            return stack.output(z)[0].copy()
 
     def predict(self, m: int, X: Any) -> np.ndarray:
         """Member m's predictions for X (labels for a classifier)."""

@@ -56,7 +56,7 @@ from typing import Any
 
 import numpy as np
 import scipy.optimize
-from scipy import sparse, special
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -86,79 +86,17 @@ from mlplab.io import jsonable, register_saveable
 from mlplab.layers import ActivationLayer, BatchNorm, Dense
 from mlplab.losses import Loss
 from mlplab.network import Sequential
+from mlplab.sklearn.losses import (
+    BinaryLogLoss,
+    LogLoss,
+    PoissonLoss,
+    SquaredError,
+    sklearn_l2,
+)
 from mlplab.sklearn.rules import adaptive_rate, count_no_improvement
 from mlplab.sklearn.stochastic import fit_stochastic
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
-
-
-# scikit-learn's MLP losses, computed as scikit-learn computes them, operation
-# for operation, so that the same data and weights give the same bits. The
-# gradient returned is the *raw* output delta, the output activation minus y
-# (times the sample weight): _BaseMLP._loss_grad then adds alpha W and divides
-# every gradient by the sample count, in scikit-learn's order.
-
-
-class _SkSquaredError(Loss):
-    """Half the mean squared error; delta = y_hat - y (identity output)."""
-
-    name = "squared_error"
-
-    def value_and_gradient(self, out, y, sample_weight=None):
-        value = 0.5 * np.average((y - out) ** 2, weights=sample_weight, axis=0).mean()
-        return float(value), _raw_delta(out, y, sample_weight)
-
-
-class _SkBinaryLogLoss(Loss):
-    """Binary cross-entropy of logistic outputs (clipped to [eps, 1 - eps]);
-    delta = sigma(z) - y."""
-
-    name = "binary_log_loss"
-    link = "logistic"
-
-    def value_and_gradient(self, z, y, sample_weight=None):
-        prob = special.expit(z)
-        p = np.clip(prob, np.finfo(prob.dtype).eps, 1 - np.finfo(prob.dtype).eps)
-        # y is exactly 0 or 1 here, so xlogy(y, p) + xlogy(1 - y, 1 - p) is
-        # log(p) or log(1 - p) bit for bit: one logarithm per element, not two.
-        per = np.log(np.where(y != 0, p, 1 - p))
-        value = -np.average(per, weights=sample_weight, axis=0).sum()
-        return float(value), _raw_delta(prob, y, sample_weight)
-
-
-class _SkLogLoss(Loss):
-    """Categorical cross-entropy of softmax outputs; delta = softmax(z) - y."""
-
-    name = "log_loss"
-    link = "softmax"
-
-    def value_and_gradient(self, z, y, sample_weight=None):
-        prob = z - z.max(axis=1)[:, np.newaxis]
-        np.exp(prob, out=prob)
-        prob /= prob.sum(axis=1)[:, np.newaxis]
-        p = np.clip(prob, np.finfo(prob.dtype).eps, 1 - np.finfo(prob.dtype).eps)
-        value = -np.average(special.xlogy(y, p), weights=sample_weight, axis=0).sum()
-        return float(value), _raw_delta(prob, y, sample_weight)
-
-
-class _SkPoissonLoss(Loss):
-    """Half Poisson deviance with the exp output; delta = e^z - y."""
-
-    name = "poisson"
-    link = "exp"
-
-    def value_and_gradient(self, z, y, sample_weight=None):
-        mu = np.exp(z)
-        per = special.xlogy(y, y / mu) - y + mu
-        value = np.average(per, weights=sample_weight, axis=0).sum()
-        return float(value), _raw_delta(mu, y, sample_weight)
-
-
-def _raw_delta(pred, y, sample_weight):
-    delta = pred - y
-    if sample_weight is not None:
-        delta *= sample_weight.reshape(-1, 1)
-    return delta
 
 
 _STOCHASTIC = ("sgd", "adam")
@@ -376,10 +314,7 @@ class _BaseMLP(BaseEstimator):
         dense = self._dense_layers(self.net_)
         self.coefs_ = [layer.W for layer in dense]
         self.intercepts_ = [layer.b for layer in dense]
-        self._weight_slices = []
-        for name, view in self.net_.named_gradients():
-            if name.endswith(".W"):
-                self._weight_slices.append(view.reshape(-1))
+        self._weight_grads = [layer.dW for layer in dense]  # their gradients' views
 
     def _sklearn_order(self) -> np.ndarray:
         """Indices into theta: every W, then every b (scikit-learn's _pack), then the rest."""
@@ -419,7 +354,7 @@ class _BaseMLP(BaseEstimator):
         return out
 
     def _layer_grad_norms(self) -> np.ndarray:
-        return np.array([math.sqrt(float(np.dot(g, g))) for g in self._weight_slices])
+        return np.array([math.sqrt(float(np.dot(g, g))) for g in map(np.ravel, self._weight_grads)])
 
     # ------------------------------------------------------------------ fit
     def _fit(self, X, y, sample_weight=None, incremental=False, validation_data=None):
@@ -471,16 +406,8 @@ class _BaseMLP(BaseEstimator):
         backpropagate the raw output delta, add alpha W, divide by the sample count."""
         net = self.net_
         value = net.loss_and_grad_unchecked(X, Y, self._loss, sw, 0.0, self._fused)
-        sw_sum = X.shape[0] if sw is None else sw.sum()
-        squares = 0
-        for w in self.coefs_:
-            w = w.ravel()
-            squares += np.dot(w, w)
-        value += (0.5 * self.alpha) * squares / sw_sum
-        for g, w in zip(self._weight_slices, self.coefs_, strict=True):
-            g += self.alpha * w.ravel()
-        net.grad /= sw_sum
-        return float(value)
+        n = X.shape[0] if sw is None else sw.sum()
+        return sklearn_l2(value, self.coefs_, self._weight_grads, net.grad, self.alpha, n)
 
     @property
     def _fused(self) -> bool:
@@ -629,7 +556,7 @@ class _BaseMLP(BaseEstimator):
         state = dict(state)
         state.pop("coefs_", None)  # views of net_: rebuilt on unpickling
         state.pop("intercepts_", None)
-        state.pop("_weight_slices", None)
+        state.pop("_weight_grads", None)
         return state
 
     def __setstate__(self, state):
@@ -905,8 +832,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _out_activation_and_loss(self):
         multiclass = self._label_binarizer.y_type_ == "multiclass"
         if self.loss == "cce" or (self.loss == "log_loss" and multiclass):
-            return "softmax", _SkLogLoss()
-        return "logistic", _SkBinaryLogLoss()
+            return "softmax", LogLoss()
+        return "logistic", BinaryLogLoss()
 
     def _from_output(self, out: np.ndarray):
         """Class labels from output probabilities (as scikit-learn's ``_predict``)."""
@@ -1137,8 +1064,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _out_activation_and_loss(self):
         if self.loss == "poisson":
-            return "exp", _SkPoissonLoss()
-        return "identity", _SkSquaredError()
+            return "exp", PoissonLoss()
+        return "identity", SquaredError()
 
     def _from_output(self, out: np.ndarray):
         if self.loss == "poisson":

@@ -65,7 +65,7 @@ class _EpochStats:
         self.reset()
 
     def reset(self) -> None:
-        self.layer_norms = np.zeros(len(self.est._weight_slices))
+        self.layer_norms = np.zeros(len(self.est._weight_grads))
         self.stats: Any = 0.0
 
     def __call__(self, value: float, norm: float, batch: tuple[Any, ...]) -> None:
