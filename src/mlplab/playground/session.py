@@ -802,7 +802,7 @@ class Session:
         self._names.append(
             f"{len(self._config['layers']) + 1}: {self._out_act} ({self._n_out}, output)"
         )
-        self.prepare_targets()
+        self._prepare_targets()
         self._start_training()
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
@@ -1212,7 +1212,7 @@ class Session:
                 d.domain = _domain(np.concatenate([d.X_train, d.X_test]))
                 self._make_grid()
             self._data_version += 1
-            self.prepare_targets()
+            self._prepare_targets()
             self._version += 1
 
     def load_csv(self, text: str) -> None:
