@@ -536,8 +536,12 @@ class _BaseMLP(BaseEstimator):
         else:
             if val is not None:
                 self._record_validation(*val)
+            # (a model loaded from a file written before the counter was saved counts from 0)
             self._no_improvement_count, self.best_loss_ = count_no_improvement(
-                self._no_improvement_count, self.best_loss_, self.loss_curve_[-1], self.tol
+                getattr(self, "_no_improvement_count", 0),
+                self.best_loss_,
+                self.loss_curve_[-1],
+                self.tol,
             )
 
     # -------------------------------------------------------------- predict
