@@ -10,7 +10,6 @@ import numpy as np
 
 from mlplab.clipping import global_norm
 from mlplab.diagnostics.statistics import THRESHOLDS, layer_stats
-from mlplab.network import Sequential
 
 # ------------------------------------------------------------------ doctor
 
@@ -274,26 +273,15 @@ def _vanishing_text(r: float, top: float, pt: bool) -> str:
     return f"RMS of dL/dW = {r:.3g}, {times:.3g}× smaller than the largest layer's"
 
 
-def _resolve(model: Any, X: Any, y: Any, loss: Any):
-    """(net, X, Y, loss object, fused) for a Sequential or a fitted mlplab estimator."""
-    from mlplab.losses import get_loss
-
-    if isinstance(model, Sequential):
-        net, loss_obj = model, get_loss(loss if loss is not None else "mse")
-        Xc, Y, loss_obj, _ = net.prepare(X, y, loss_obj, None)
-        return net, Xc, Y, loss_obj
-    net = getattr(model, "net_", None)
-    if not isinstance(net, Sequential):
+def _network_of(model: Any) -> Any:
+    """The network inside ``model``: a Sequential itself, or a fitted estimator's ``net_``."""
+    net = getattr(model, "net_", model)
+    if not (hasattr(net, "layers") and hasattr(net, "loss_and_grad") and hasattr(net, "theta")):
         raise TypeError(
             "diagnose() takes an mlplab.Sequential or a fitted mlplab MLPClassifier/"
             f"MLPRegressor. Received: {type(model).__name__}."
         )
-    from sklearn.utils.validation import validate_data
-
-    Xc = validate_data(model, X, reset=False)
-    Xc = np.ascontiguousarray(Xc, dtype=net.dtype)
-    Y = model._targets(model._encode(y), net.dtype)
-    return net, Xc, Y, model._loss
+    return net
 
 
 def diagnose(
@@ -313,13 +301,13 @@ def diagnose(
     training step). Returns a :class:`Diagnosis`; ``print(diagnosis)`` reads it.
     """
     th = {**THRESHOLDS, **(thresholds or {})}
-    net, Xc, Y, loss_obj = _resolve(model, X, y, loss)
+    net = _network_of(model)
     buffers = net.state_dict()
     with np.errstate(all="ignore"):
-        if isinstance(model, Sequential):
-            value = net.loss_and_grad_unchecked(Xc, Y, loss_obj, None, 0.0)
-        else:
-            value = model._loss_grad(Xc, Y, None)
+        if model is net:  # a Sequential: its loss, default "mse"
+            value, _ = net.loss_and_grad(X, y, loss if loss is not None else "mse")
+        else:  # an estimator: its own loss, L2 and scaling
+            value, _ = model.loss_and_grad(X, y)
     net.load_state_dict(buffers)  # a diagnosis leaves the network as it was
     stats = layer_stats(net)
     gnorm = global_norm(net.grad)  # rescales instead of overflowing
@@ -330,7 +318,7 @@ def diagnose(
     return Diagnosis(findings, stats, gnorm, float(value), lang)
 
 
-def _time_findings(net: Sequential, lang: str, th: dict[str, float]) -> list[Finding]:
+def _time_findings(net: Any, lang: str, th: dict[str, float]) -> list[Finding]:
     """Vanishing/exploding gradient through time in each recurrent layer."""
     pt = lang == "pt"
     out = []

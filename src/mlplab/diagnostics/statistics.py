@@ -27,7 +27,6 @@ from mlplab.activations import (
     Tanh,
 )
 from mlplab.layers import ActivationLayer, Dense
-from mlplab.network import Sequential
 
 #: Heuristic thresholds of the doctor (see the module docstring).
 THRESHOLDS = {
@@ -52,7 +51,7 @@ def _sqnorm(a: np.ndarray) -> float:
     return float(np.dot(a, a))
 
 
-def weight_units(net: Sequential) -> list[tuple[int, Any, Any]]:
+def weight_units(net: Any) -> list[tuple[int, Any, Any]]:
     """(index, layer with weights, layer whose output is the activation) per weight layer."""
     out = []
     layers = net.layers
@@ -72,7 +71,7 @@ def weight_units(net: Sequential) -> list[tuple[int, Any, Any]]:
     return out
 
 
-def layer_stats(net: Sequential) -> list[dict[str, Any]]:
+def layer_stats(net: Any) -> list[dict[str, Any]]:
     """Statistics of every weight layer from the last forward/backward pass.
 
     Per layer: ``grad_norm_W``, ``grad_norm_b`` (L2 norms of dL/dW and dL/db,

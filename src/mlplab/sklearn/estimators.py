@@ -409,6 +409,17 @@ class _BaseMLP(BaseEstimator):
         n = X.shape[0] if sw is None else sw.sum()
         return sklearn_l2(value, self.coefs_, self._weight_grads, net.grad, self.alpha, n)
 
+    def loss_and_grad(self, X, y) -> tuple[float, np.ndarray]:
+        """(L, dL/dtheta) of the fitted model on (X, y) at its current weights, as training
+        computes them (scikit-learn's loss, L2 and scaling); nothing is updated. The
+        gradient is ``net_.grad`` itself, aligned with ``net_.theta``."""
+        check_is_fitted(self)
+        net = self.net_
+        Xc = validate_data(self, X, reset=False)
+        Xc = np.ascontiguousarray(Xc, dtype=net.dtype)
+        Y = self._targets(self._encode(y), net.dtype)
+        return self._loss_grad(Xc, Y, None), net.grad
+
     @property
     def _fused(self) -> bool:
         return self._loss.link in ("logistic", "softmax")
