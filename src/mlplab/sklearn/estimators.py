@@ -314,7 +314,7 @@ class _BaseMLP(BaseEstimator):
         dense = self._dense_layers(self.net_)
         self.coefs_ = [layer.W for layer in dense]
         self.intercepts_ = [layer.b for layer in dense]
-        self._weight_grads = [layer.dW for layer in dense]  # their gradients' views
+        self._weight_grads = [layer.dW.reshape(-1) for layer in dense]  # flat gradient views
 
     def _sklearn_order(self) -> np.ndarray:
         """Indices into theta: every W, then every b (scikit-learn's _pack), then the rest."""
@@ -354,7 +354,7 @@ class _BaseMLP(BaseEstimator):
         return out
 
     def _layer_grad_norms(self) -> np.ndarray:
-        return np.array([math.sqrt(float(np.dot(g, g))) for g in map(np.ravel, self._weight_grads)])
+        return np.array([math.sqrt(float(np.dot(g, g))) for g in self._weight_grads])
 
     # ------------------------------------------------------------------ fit
     def _fit(self, X, y, sample_weight=None, incremental=False, validation_data=None):

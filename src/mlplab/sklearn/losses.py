@@ -117,7 +117,7 @@ def sklearn_l2(
     each weight gradient, then divide the whole gradient by n.
 
     One network: ``alpha`` a float, ``weights`` the (n_in, n_out) matrices,
-    ``weight_grads`` their gradients' views, ``n`` the sample count (or weight sum).
+    ``weight_grads`` flat views of their gradients, ``n`` the sample count (or weight sum).
     A stack: ``alpha`` (M,), ``weights`` (M, n_in, n_out) views, ``grad`` (M, P).
     """
     if np.ndim(alpha) == 0:
@@ -128,7 +128,7 @@ def sklearn_l2(
         value += (0.5 * alpha) * squares / n
         if grad is not None:
             for g, w in zip(weight_grads, weights, strict=True):
-                g += alpha * w
+                g += alpha * w.ravel()  # g: the flat view of w's gradient
             grad /= n
         return float(value)
     M = weights[0].shape[0]

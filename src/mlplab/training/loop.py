@@ -308,7 +308,9 @@ def fit(
 
     def batches():
         for b, (rows, count) in enumerate(generator_batches(n, bs, rng if shuffle else None)):
-            hooks.before_step(b)
+            state.batch = b
+            if hooks.batch_begin:
+                hooks.before_step(b)
             swb = None if sw is None or rows is None else sw[rows]
             weight = count if swb is None else float(swb.sum())
             if rows is None:

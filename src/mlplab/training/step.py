@@ -21,6 +21,7 @@ drawn and when training stops are the callers' policies; the step is not.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -88,7 +89,7 @@ class Trainer:
         value, grad = self.loss_and_grad(theta, *batch)
         norm = norm_of(grad)
         if theta.ndim == 1:
-            ok = bool(np.isfinite(value)) and bool(np.isfinite(norm))
+            ok = math.isfinite(value) and math.isfinite(norm)
             if not ok:
                 return value, norm, ok
         else:
@@ -185,9 +186,13 @@ def sklearn_batches(
     """scikit-learn's order (``gen_batches`` over the current, already shuffled index);
     ``sample_idx`` is (n,), or (M, n) for members with their own orders."""
     n = sample_idx.shape[-1]
+    members = sample_idx.ndim == 2
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
-        rows = sample_idx[..., start:stop] if shuffle else slice(start, stop)
+        if not shuffle:
+            rows: Any = slice(start, stop)
+        else:
+            rows = sample_idx[:, start:stop] if members else sample_idx[start:stop]
         yield rows, stop - start
 
 
