@@ -229,3 +229,62 @@ def test_bad_arguments():
         lbfgs.minimize_lbfgs(lambda X, m: (X.sum(1), X), np.zeros(2), maxls=0)
     with pytest.raises(ValueError, match="x0"):
         lbfgs.minimize_lbfgs(lambda X, m: (X.sum(1), X), np.zeros((1, 2, 2)))
+
+
+# ------------------------------------------- the three callers, natively and without setulb
+def _callers():
+    """What each caller produces for small lbfgs problems: Sequential.fit (with a
+    callback that stops it), an MLPClassifier and a stack of MLPRegressor members."""
+    from mlplab import Callback, MLPClassifier, MLPRegressor
+    from mlplab.sklearn.batched import fit_members
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = X[:, 0] - X[:, 1] * X[:, 2]
+
+    class StopAt(Callback):
+        def on_epoch_end(self, state, net):
+            state.stop = state.epoch + 1 == 6
+
+    net = Sequential([Dense(4, "tanh"), Dense(1)], n_inputs=3, seed=0)
+    hist = net.fit(X, y, optimizer="lbfgs", epochs=50, callbacks=[StopAt()])
+    seq = (net.theta.copy(), dict(hist.history), hist.stop_reason)
+    clf = MLPClassifier(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=8, random_state=0)
+    with pytest.warns(Warning, match="lbfgs failed to converge"):
+        clf.fit(X, y > 0)
+    ests = [
+        MLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", random_state=s, max_iter=60)
+        for s in (0, 1, 2)
+    ]
+    ests[2].set_params(alpha=1.0)
+    rows = [np.random.RandomState(s).permutation(40)[:35] for s in (0, 1, 2)]  # one group
+    with pytest.warns(Warning, match="before converging"):  # each member stops early
+        fits = fit_members(ests, X, y, rows)
+    assert fits.batched_.all()
+    stack = [fits.estimator(m).coefs_ for m in range(3)], fits.n_iter_.copy(), fits.loss_curve_
+    return seq, (clf.coefs_, clf.n_iter_, clf.loss_, clf.history_), stack
+
+
+def _equal(a, b):
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_equal(u, v) for u, v in zip(a, b, strict=True))
+    if isinstance(a, str):
+        return a == b
+    return np.array_equal(a, b, equal_nan=True)
+
+
+def test_the_callers_fall_back_to_the_same_results(monkeypatch):
+    native = _callers()
+    assert "StopIteration" in native[0][2] and len(native[0][1]["loss"]) == 6
+    monkeypatch.setattr(lbfgs, "native_available", lambda: False)
+    runs = []
+    alone_ = lbfgs._alone
+    monkeypatch.setattr(lbfgs, "_alone", lambda *a: runs.append(a[2]) or alone_(*a))
+    alone = _callers()
+    # scipy.optimize.minimize per member: Sequential.fit, MLPClassifier, then the members
+    # (their stack is cut in two: fit_members' _chunks splits a lone stack)
+    assert runs == [0, 0, 0, 1, 0]
+    for a, b, name in zip(native, alone, ["Sequential.fit", "MLPClassifier", "stack"], strict=True):
+        assert _equal(a, b), name
