@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import scipy.optimize
 
-__all__ = ["FTOL", "minimize_lbfgs", "native_available"]
+__all__ = ["FTOL", "RESULT_FIELDS", "minimize_lbfgs", "native_available"]
 
 #: scipy's default ``ftol`` for L-BFGS-B (``factr = ftol / eps``, about 1e7).
 FTOL = 2.2204460492503131e-09
@@ -46,7 +46,7 @@ FTOL = 2.2204460492503131e-09
 _NEW_X, _FG, _CONVERGENCE, _STOP = 1, 3, 4, 5
 _MAXFUN, _MAXITER, _HALT = 502, 504, 505
 #: what a member's result holds (scipy's OptimizeResult for L-BFGS-B, less hess_inv)
-_FIELDS = ("x", "fun", "jac", "nit", "nfev", "njev", "status", "success", "message")
+RESULT_FIELDS = ("x", "fun", "jac", "nit", "nfev", "njev", "status", "success", "message")
 
 Fun = Callable[[np.ndarray, np.ndarray], tuple[Any, Any]]
 IterationCallback = Callable[[np.ndarray, np.ndarray, np.ndarray], Any]
@@ -98,12 +98,12 @@ def minimize_lbfgs(
     opts = {"maxiter": maxiter, "maxfun": maxfun, "gtol": gtol, "ftol": ftol}
     opts.update(maxcor=maxcor, maxls=maxls)
     if native_available():
-        results = run_native(fun, X0, callback, opts)
+        results = _run_native(fun, X0, callback, opts)
     else:
         results = _one_by_one(fun, X0, callback, opts)
     if x0.ndim == 1:
         return results[0]
-    stacked = {k: np.array([r[k] for r in results]) for k in _FIELDS if k != "message"}
+    stacked = {k: np.array([r[k] for r in results]) for k in RESULT_FIELDS if k != "message"}
     return scipy.optimize.OptimizeResult(**stacked, message=[r.message for r in results])
 
 
@@ -114,14 +114,14 @@ def native_available() -> bool:
     by ``scipy.optimize.minimize``, which must agree to the bit and be right (a changed
     ``setulb`` would also change what ``minimize`` answers)."""
     x0 = np.array([-1.2, 1.0, 0.8])
-    opts = {"maxiter": 15000, "maxfun": 15000, "gtol": 1e-5, "ftol": FTOL, "maxcor": 10}
-    opts["maxls"] = 20
+    opts = {"maxiter": 15000, "maxfun": 15000, "gtol": 1e-5, "ftol": FTOL}  # scipy's defaults
+    opts.update(maxcor=10, maxls=20)
 
     def rosen(x):
         return scipy.optimize.rosen(x), scipy.optimize.rosen_der(x)
 
     try:
-        mine = run_native(lambda X, _: rosen(X[0]), x0[None], None, opts)[0]
+        mine = _run_native(lambda X, _: rosen(X[0]), x0[None], None, opts)[0]
         ref = scipy.optimize.minimize(rosen, x0, jac=True, method="L-BFGS-B")
     except Exception:  # a signature or module scipy no longer has
         return False
@@ -144,11 +144,8 @@ class _Member:
         self.wa = np.zeros(2 * m * n + 5 * n + 11 * m * m + 8 * m)
         self.iwa = np.zeros(3 * n, np.int32)
         self.task, self.ln_task = np.zeros(2, np.int32), np.zeros(2, np.int32)
-        self.lsave, self.isave, self.dsave = (
-            np.zeros(4, np.int32),
-            np.zeros(44, np.int32),
-            np.zeros(29),
-        )
+        self.lsave, self.isave = np.zeros(4, np.int32), np.zeros(44, np.int32)
+        self.dsave = np.zeros(29)
         self.nit = self.nfev = 0
         self.halted = False  # the callback stopped it
         self.seen: tuple[np.ndarray | None, float, np.ndarray | None] = (None, 0.0, None)
@@ -198,7 +195,7 @@ class _Member:
         )  # fmt: skip
 
 
-def run_native(
+def _run_native(
     fun: Fun, X0: np.ndarray, callback: IterationCallback | None, opts: dict[str, Any]
 ) -> list[scipy.optimize.OptimizeResult]:
     """Every member's own ``setulb`` loop, their evaluations computed together.
@@ -206,8 +203,7 @@ def run_native(
     Rounds: each member waiting on ``setulb`` is advanced until it wants an
     evaluation or stops; members that accepted an iterate meanwhile go through
     the callback and the limits, then back to ``setulb``; the evaluations wanted
-    are computed in one call of ``fun``. (Public for :func:`native_available` and
-    the tests; callers use :func:`minimize_lbfgs`.)
+    are computed in one call of ``fun``.
     """
     from scipy.optimize._lbfgsb import setulb
 
@@ -310,4 +306,4 @@ def _alone(
         one, x0, jac=True, method="L-BFGS-B", callback=None if callback is None else halt,
         options=opts,
     )  # fmt: skip
-    return scipy.optimize.OptimizeResult({k: res[k] for k in _FIELDS})
+    return scipy.optimize.OptimizeResult({k: res[k] for k in RESULT_FIELDS})
