@@ -14,10 +14,10 @@ their rows (which are scikit-learn's fits): the same operations in the same
 order per member, so the same numbers up to the summation order inside a few
 reductions (see docs/batched.md for the measured agreement).
 
-L-BFGS is batched through scipy's own L-BFGS-B: each member has its own
-L-BFGS-B state (scipy's reverse-communication ``setulb``: the same two-loop
-memory, line search and stopping rules as ``scipy.optimize.minimize``), and the
-function evaluations the members ask for are computed together.
+L-BFGS is batched through scipy's own L-BFGS-B (``mlplab.training.lbfgs``): each
+member has its own L-BFGS-B state (scipy's reverse-communication ``setulb``: the
+same two-loop memory, line search and stopping rules as ``scipy.optimize.minimize``),
+and the function evaluations the members ask for are computed together.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from mlplab.layers.dense import Dense
 from mlplab.optimizers import SGD, Adam
 from mlplab.sklearn.losses import BinaryLogLoss, LogLoss, SquaredError, sklearn_l2
 from mlplab.sklearn.rules import batch_size_of, count_no_improvement, invscaling_rate
+from mlplab.training.lbfgs import minimize_lbfgs
 from mlplab.training.step import Trainer, run_epoch, sklearn_batches, sklearn_shuffle
 
 __all__ = ["MemberFits", "can_batch", "fit_many", "fit_members"]
@@ -383,92 +384,29 @@ class _Run:
 
 # ----------------------------------------------------------------- L-BFGS
 def _lbfgs(stack: _Stack, theta: np.ndarray) -> _StackResult:
-    """scipy's L-BFGS-B per member, the members' evaluations computed together."""
-    from scipy.optimize import _lbfgsb
-
-    p = stack.spec.params
-    M, P = theta.shape
-    maxcor, maxls = 10, 20
-    factr = 2.2204460492503131e-09 / np.finfo(float).eps  # scipy's default ftol
-    pgtol, maxiter, maxfun = p["tol"], p["max_iter"], p["max_fun"]
-    low, up, nbd = np.zeros(P), np.zeros(P), np.zeros(P, np.int32)
-    st = []
-    for m in range(M):
-        st.append(
-            {
-                "x": theta[m].copy(),
-                "f": np.array(0.0),
-                "g": np.zeros(P),
-                "wa": np.zeros(2 * maxcor * P + 5 * P + 11 * maxcor * maxcor + 8 * maxcor),
-                "iwa": np.zeros(3 * P, np.int32),
-                "task": np.zeros(2, np.int32),
-                "ln_task": np.zeros(2, np.int32),
-                "lsave": np.zeros(4, np.int32),
-                "isave": np.zeros(44, np.int32),
-                "dsave": np.zeros(29),
-                "nit": 0,
-                "nfev": 1,
-                "curve": [],
-                "done": False,
-            }
-        )
-    dtype = stack.spec.dtype
-
-    def evaluate(members: list[int]) -> None:
-        xs = np.stack([st[m]["x"] for m in members]).astype(dtype)
-        sel = np.asarray(members)
-        stack.alpha = alpha_all[sel]
-        value, grad = stack.loss_and_grad(xs, X_all[sel], Y_all[sel])
-        for j, m in enumerate(members):
-            st[m]["fx"] = float(value[j])
-            st[m]["gx"] = grad[j].astype(np.float64)
-            st[m]["xe"] = st[m]["x"].copy()
-
+    """scipy's L-BFGS-B per member (mlplab.training.lbfgs), the members' evaluations
+    computed together."""
+    p, dtype = stack.spec.params, stack.spec.dtype
+    M = theta.shape[0]
     X_all, Y_all, alpha_all = stack.X, stack.Y, stack.alpha
-    evaluate(list(range(M)))  # scipy evaluates at x0 when it sets the problem up
-    pending = list(range(M))
-    while pending:
-        need = []
-        for m in pending:
-            s = st[m]
-            while True:
-                _lbfgsb.setulb(
-                    maxcor, s["x"], low, up, nbd, s["f"], s["g"], factr, pgtol, s["wa"],
-                    s["iwa"], s["task"], s["lsave"], s["isave"], s["dsave"], maxls, s["ln_task"],
-                )  # fmt: skip
-                task = s["task"]
-                if task[0] == 3:  # wants f and g at x
-                    if np.array_equal(s["x"], s["xe"]):
-                        s["f"] = np.array(s["fx"])
-                        s["g"] = s["gx"].copy()
-                        continue
-                    need.append(m)
-                    break
-                if task[0] == 1:  # a new iterate
-                    s["nit"] += 1
-                    s["curve"].append(float(s["f"]))
-                    if s["nit"] >= maxiter:
-                        task[0], task[1] = 5, 504
-                    elif s["nfev"] > maxfun:
-                        task[0], task[1] = 5, 502
-                    continue
-                s["done"] = True
-                break
-        if need:
-            evaluate(need)
-            for m in need:
-                st[m]["nfev"] += 1
-                st[m]["f"] = np.array(st[m]["fx"])
-                st[m]["g"] = st[m]["gx"].copy()
-        pending = need
-    out = np.stack([s["x"] for s in st])
-    n_iter = np.array([min(s["nit"], maxiter) for s in st])
-    loss = np.array([float(s["f"]) for s in st])
-    converged = np.array([int(s["task"][0]) == 4 for s in st])  # scipy's warnflag 0
-    failed = ~np.isfinite(out).all(axis=1)  # the estimator raises on non-finite weights
+    curves: list[list[float]] = [[] for _ in range(M)]
+
+    def fun(xs: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        stack.alpha = alpha_all[members]
+        return stack.loss_and_grad(xs.astype(dtype), X_all[members], Y_all[members])
+
+    def record(members: np.ndarray, _xs: np.ndarray, fs: np.ndarray) -> None:
+        for m, f in zip(members, fs, strict=True):
+            curves[m].append(float(f))
+
+    res = minimize_lbfgs(
+        fun, theta, maxiter=p["max_iter"], maxfun=p["max_fun"], gtol=p["tol"], callback=record
+    )
+    n_iter = np.minimum(res.nit, p["max_iter"])
+    failed = ~np.isfinite(res.x).all(axis=1)  # the estimator raises on non-finite weights
     return _StackResult(
-        out, n_iter, loss, [s["curve"] for s in st], np.zeros(M, np.int64), 0.0,
-        {"failed": failed, "converged": converged},
+        res.x, n_iter, res.fun, curves, np.zeros(M, np.int64), 0.0,
+        {"failed": failed, "converged": res.status == 0},  # scipy's warnflag 0
     )  # fmt: skip
 
 

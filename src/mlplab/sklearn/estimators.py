@@ -55,7 +55,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-import scipy.optimize
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -95,6 +94,7 @@ from mlplab.sklearn.losses import (
 )
 from mlplab.sklearn.rules import adaptive_rate, count_no_improvement
 from mlplab.sklearn.stochastic import fit_stochastic
+from mlplab.training.lbfgs import minimize_lbfgs
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -433,24 +433,26 @@ class _BaseMLP(BaseEstimator):
         # every b): the same vector, so L-BFGS takes the same steps.
         order = self._sklearn_order()
 
-        def fun(x):
+        def fun(xs, members):
+            x = xs[0]  # one network: the driver's only member
             theta[order] = x
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 value = self._loss_grad(X, Y, sw)
             last["x"] = x
-            return value, net.grad[order].astype(np.float64)
+            return [value], net.grad[order][None]
 
         sst = self._total_squares(Y, sw)
 
-        def callback(intermediate_result):
-            self.history_["loss"].append(float(intermediate_result.fun))
-            if last["x"] is not None and np.array_equal(last["x"], intermediate_result.x):
+        def callback(members, xs, fs):
+            x = xs[0]
+            self.history_["loss"].append(float(fs[0]))
+            if last["x"] is not None and np.array_equal(last["x"], x):
                 # the accepted point was the last one evaluated: its caches are current
                 stats = self._score_stats(net.layers[-1].a, Y, sw)
                 norms.append(self._layer_grad_norms())
                 self._record_diagnostics()
             else:
-                theta[order] = intermediate_result.x
+                theta[order] = x
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                     self._loss_grad(X, Y, sw)
                 stats = self._score_stats(net.layers[-1].a, Y, sw)
@@ -458,16 +460,16 @@ class _BaseMLP(BaseEstimator):
                 self._record_diagnostics()
             self.history_.setdefault("score", []).append(self._score_from(stats, sst))
             if val is not None:
-                theta[order] = intermediate_result.x
+                theta[order] = x
                 self._record_validation(*val)
 
-        result = scipy.optimize.minimize(
+        result = minimize_lbfgs(
             fun,
             theta[order].astype(np.float64),
-            method="L-BFGS-B",
-            jac=True,
+            maxfun=self.max_fun,
+            maxiter=self.max_iter,
+            gtol=self.tol,
             callback=callback,
-            options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
         )
         self.n_iter_ = min(result.nit, self.max_iter)
         if result.status != 0:

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.optimize
 
 from mlplab._blas import small_net_threads
 from mlplab._checks import (
@@ -32,6 +31,7 @@ from mlplab.clipping import global_norm
 from mlplab.losses import Loss, get_loss
 from mlplab.optimizers import SOLVER_NAMES, Optimizer, get_optimizer, get_schedule
 from mlplab.training.callbacks import Callback, EarlyStopping
+from mlplab.training.lbfgs import minimize_lbfgs
 from mlplab.training.step import EpochResult, Trainer, generator_batches, run_epoch
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -473,20 +473,22 @@ def _fit_lbfgs(
     callbacks: list[Callback],
     verbose: int,
 ) -> None:
-    """Full-batch L-BFGS-B (scipy) on theta; one iteration = one epoch of history."""
+    """Full-batch L-BFGS-B (scipy's, through mlplab.training.lbfgs) on theta; one
+    iteration = one epoch of history."""
     tol = check_float("tol", tol, minimum=0.0)
     max_fun = check_int("max_fun", max_fun, minimum=1)
     theta = net.theta
     best = {"value": math.inf, "theta": theta.copy()}
     last: dict[str, Any] = {"value": math.nan, "norm": math.nan, "x": None}
 
-    def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
+    def fun(X: np.ndarray, members: np.ndarray) -> tuple[list[float], np.ndarray]:
+        x = X[0]  # one network: the driver's only member
         theta[...] = x  # in place: every layer sees it through its view
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             value = net.loss_and_grad_unchecked(
                 data.X, data.Y, data.loss, data.sw, data.l2, data.fused
             )
-        g = net.grad.astype(np.float64)  # a copy: scipy keeps references
+        g = net.grad  # the driver copies it
         last["value"], last["norm"], last["x"] = value, global_norm(net.grad), x
         if math.isfinite(value) and np.isfinite(g).all():
             if value < best["value"]:
@@ -494,7 +496,7 @@ def _fit_lbfgs(
         else:
             value = math.inf  # makes the line search back off
             g = np.zeros_like(g)
-        return value, g
+        return [value], g[None]
 
     pbar = _progress(max_iter, verbose)
     for cb in callbacks:
@@ -502,33 +504,32 @@ def _fit_lbfgs(
 
     state.n_batches = 1  # each iteration is one full-batch "epoch"
 
-    def callback(intermediate_result: scipy.optimize.OptimizeResult) -> None:
-        x = intermediate_result.x
+    def callback(members: np.ndarray, X: np.ndarray, F: np.ndarray) -> bool:
+        x = X[0]
         theta[...] = x
         if callbacks:
             if last["x"] is None or not np.array_equal(last["x"], x):
-                fun(x)  # the caches and gradient of the accepted point, for the callbacks
+                fun(X, members)  # the caches and gradient of the accepted point, for callbacks
             state.batch, state.grad_norm = 0, last["norm"]
             for cb in callbacks:
                 cb.on_gradients(state, net)
-        state.loss = float(intermediate_result.fun)
+        state.loss = float(F[0])
         _record_epoch(net, state, data, last["norm"])
         for cb in callbacks:
             cb.on_epoch_end(state, net)
         _report(pbar, state, verbose)
         state.epoch += 1
         state.step += 1
-        if state.stop:
-            raise StopIteration
+        return state.stop  # True: the driver stops, as scipy on a StopIteration
 
     with small_net_threads(net, data.X.shape[0]):
-        result = scipy.optimize.minimize(
+        result = minimize_lbfgs(
             fun,
             theta.astype(np.float64),
-            jac=True,
-            method="L-BFGS-B",
+            maxiter=max_iter,
+            maxfun=max_fun,
+            gtol=tol,
             callback=callback,
-            options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
         )
     x = result.x if np.isfinite(result.fun) and np.isfinite(result.x).all() else best["theta"]
     theta[...] = x

@@ -1,0 +1,309 @@
+"""One L-BFGS-B driver, for one network or a stack of same-shaped networks.
+
+scipy's L-BFGS-B (the solver behind ``scipy.optimize.minimize(method="L-BFGS-B")``)
+is a reverse-communication routine, ``scipy.optimize._lbfgsb.setulb``: every call
+returns with a task code, "evaluate f and g at x" (FG), "x is a new iterate"
+(NEW_X) or a final one. :func:`minimize_lbfgs` keeps one such state per member and
+computes the evaluations the members ask for together, in one call of ``fun``: M
+networks train as one stacked computation, yet each member takes exactly the steps
+``scipy.optimize.minimize`` takes for it alone. Per member this is
+``scipy.optimize._lbfgsb_py._minimize_lbfgsb`` (scipy >= 1.15) step for step:
+
+- x0 becomes float64 and is evaluated once before the first ``setulb`` call
+  (scipy's ``ScalarFunction`` does so when it is built: nfev starts at 1);
+- a point equal (``np.array_equal``) to the last one evaluated is not evaluated
+  again nor counted (``ScalarFunction``'s memo);
+- each NEW_X counts an iteration and runs the callback; then ``nit >= maxiter``
+  stops (task 504), else ``nfev > maxfun`` stops (502): the limits are looked at
+  only between iterations, so nfev may pass maxfun;
+- the result's ``fun`` is the last value handed to ``setulb`` (scipy passes f by
+  value: a line search that gives up restores x and g, not f);
+- status 0 on CONVERGENCE, 1 when a limit was reached, else 2 (an abnormal line
+  search); the message is scipy's ``"<STATUS>: <TASK>"``; but a member its callback
+  stopped gets ``minimize``'s status 99, "`callback` raised `StopIteration`.".
+
+``setulb`` is private and its signature changed in scipy 1.15. :func:`native_available`
+checks it once, by solving a small problem both ways; when the answers differ (or the
+call fails) every member runs through the public ``scipy.optimize.minimize`` instead,
+one member at a time: the same results, unbatched.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.optimize
+
+__all__ = ["FTOL", "RESULT_FIELDS", "minimize_lbfgs", "native_available"]
+
+#: scipy's default ``ftol`` for L-BFGS-B (``factr = ftol / eps``, about 1e7).
+FTOL = 2.2204460492503131e-09
+
+# setulb's task codes (task[0]) and the details (task[1]) the driver sets itself
+_NEW_X, _FG, _CONVERGENCE, _STOP = 1, 3, 4, 5
+_MAXFUN, _MAXITER, _HALT = 502, 504, 505
+#: what a member's result holds (scipy's OptimizeResult for L-BFGS-B, less hess_inv)
+RESULT_FIELDS = ("x", "fun", "jac", "nit", "nfev", "njev", "status", "success", "message")
+
+Fun = Callable[[np.ndarray, np.ndarray], tuple[Any, Any]]
+IterationCallback = Callable[[np.ndarray, np.ndarray, np.ndarray], Any]
+
+
+def minimize_lbfgs(
+    fun: Fun,
+    x0: Any,
+    *,
+    maxiter: int = 15000,
+    maxfun: int = 15000,
+    gtol: float = 1e-5,
+    ftol: float = FTOL,
+    maxcor: int = 10,
+    maxls: int = 20,
+    callback: IterationCallback | None = None,
+) -> scipy.optimize.OptimizeResult:
+    """L-BFGS-B on one parameter vector, or on M of them at once, each on its own.
+
+    Parameters
+    ----------
+    fun : callable ``fun(X, members) -> (values, grads)``
+        ``X`` (m, P) float64: the points of the members ``members`` (m,) (indices
+        into x0's rows) that want an evaluation, fresh arrays ``fun`` may keep;
+        returns their losses (m,) and gradients (m, P), computed together.
+    x0 : array (P,) for one problem, (M, P) for a stack (converted to float64).
+    maxiter, maxfun, gtol, ftol, maxcor, maxls
+        As ``scipy.optimize.minimize(method="L-BFGS-B")``'s options, per member.
+    callback : callable ``callback(members, X, F)``, optional
+        Runs once per accepted iteration of the members ``members`` (k,), with
+        copies of their iterates ``X`` (k, P) and losses ``F`` (k,). It stops
+        members by returning True (all k), a boolean array (k,), or by raising
+        StopIteration (all k): as a callback raising StopIteration in scipy
+        (status 99, even when the iteration limit is reached at the same time).
+
+    Returns
+    -------
+    scipy.optimize.OptimizeResult
+        x, fun, jac, nit, nfev, njev, status, success, message as
+        ``scipy.optimize.minimize`` gives them; for a stack, arrays with one entry
+        per member (x and jac (M, P), message a list).
+    """
+    x0 = np.asarray(x0)
+    if x0.ndim not in (1, 2):
+        raise ValueError(f"x0 must be (P,) or (M, P); received shape {x0.shape}.")
+    if not maxls > 0:
+        raise ValueError("maxls must be positive.")
+    X0 = np.array(np.atleast_2d(x0), dtype=np.float64)
+    opts = {"maxiter": maxiter, "maxfun": maxfun, "gtol": gtol, "ftol": ftol}
+    opts.update(maxcor=maxcor, maxls=maxls)
+    if native_available():
+        results = _run_native(fun, X0, callback, opts)
+    else:
+        results = _one_by_one(fun, X0, callback, opts)
+    if x0.ndim == 1:
+        return results[0]
+    stacked = {k: np.array([r[k] for r in results]) for k in RESULT_FIELDS if k != "message"}
+    return scipy.optimize.OptimizeResult(**stacked, message=[r.message for r in results])
+
+
+@functools.cache
+def native_available() -> bool:
+    """Whether scipy's private reverse-communication L-BFGS-B works as this module
+    drives it (scipy >= 1.15): checked once, on Rosenbrock's function solved here and
+    by ``scipy.optimize.minimize``, which must agree to the bit and be right (a changed
+    ``setulb`` would also change what ``minimize`` answers)."""
+    x0 = np.array([-1.2, 1.0, 0.8])
+    opts = {"maxiter": 15000, "maxfun": 15000, "gtol": 1e-5, "ftol": FTOL}  # scipy's defaults
+    opts.update(maxcor=10, maxls=20)
+
+    def rosen(x):
+        return scipy.optimize.rosen(x), scipy.optimize.rosen_der(x)
+
+    try:
+        mine = _run_native(lambda X, _: rosen(X[0]), x0[None], None, opts)[0]
+        ref = scipy.optimize.minimize(rosen, x0, jac=True, method="L-BFGS-B")
+    except Exception:  # a signature or module scipy no longer has
+        return False
+    return bool(
+        mine.status == 0
+        and np.allclose(mine.x, 1.0, atol=1e-4)  # Rosenbrock's minimum
+        and np.array_equal(mine.x, ref.x)
+        and (mine.fun, mine.nit, mine.nfev, mine.message)
+        == (ref.fun, ref.nit, ref.nfev, ref.message)
+    )
+
+
+class _Member:
+    """One member's L-BFGS-B state: the arrays ``setulb`` works in, scipy's counters
+    and its memo of the last point evaluated."""
+
+    def __init__(self, x0: np.ndarray, maxcor: int) -> None:
+        n, m = x0.size, maxcor
+        self.x, self.f, self.g = x0.copy(), 0.0, np.zeros(n)
+        self.wa = np.zeros(2 * m * n + 5 * n + 11 * m * m + 8 * m)
+        self.iwa = np.zeros(3 * n, np.int32)
+        self.task, self.ln_task = np.zeros(2, np.int32), np.zeros(2, np.int32)
+        self.lsave, self.isave = np.zeros(4, np.int32), np.zeros(44, np.int32)
+        self.dsave = np.zeros(29)
+        self.nit = self.nfev = 0
+        self.halted = False  # the callback stopped it
+        self.seen: tuple[np.ndarray | None, float, np.ndarray | None] = (None, 0.0, None)
+
+    def advance(self, setulb: Callable[..., Any], opts: dict[str, Any]) -> int:
+        """Call ``setulb`` until it wants a point evaluated that was not the last one
+        (FG), accepts an iterate (NEW_X) or stops; returns that task code."""
+        n = self.x.size
+        bounds, nbd = np.zeros(n), np.zeros(n, np.int32)  # unbounded: l and u are not read
+        factr = opts["ftol"] / np.finfo(float).eps  # as scipy computes it
+        while True:
+            setulb(
+                opts["maxcor"], self.x, bounds, bounds, nbd,
+                self.f, self.g, factr, opts["gtol"], self.wa, self.iwa, self.task,
+                self.lsave, self.isave, self.dsave, opts["maxls"], self.ln_task,
+            )  # fmt: skip
+            code = int(self.task[0])
+            if code != _FG or not np.array_equal(self.x, self.seen[0]):
+                return code
+            self.take()  # the memo: not evaluated again, not counted
+
+    def evaluated(self, f: float, g: np.ndarray) -> None:
+        self.seen = (self.x.copy(), f, g)
+        self.nfev += 1
+
+    def take(self) -> None:
+        """Hand the last evaluation to ``setulb`` (a copy: it may restore g in place)."""
+        self.f, self.g = self.seen[1], self.seen[2].copy()
+
+    def result(self, opts: dict[str, Any]) -> scipy.optimize.OptimizeResult:
+        """``_minimize_lbfgsb``'s warnflag, message and result."""
+        from scipy.optimize import _lbfgsb_py
+
+        code, detail = int(self.task[0]), int(self.task[1])
+        if code == _CONVERGENCE:
+            status = 0
+        elif self.nfev > opts["maxfun"] or self.nit >= opts["maxiter"]:
+            status = 1
+        else:
+            status = 2
+        message = _lbfgsb_py.status_messages[code] + ": " + _lbfgsb_py.task_messages[detail]
+        if self.halted:  # scipy.optimize.minimize's verdict on a StopIteration
+            status, message = 99, "`callback` raised `StopIteration`."
+        return scipy.optimize.OptimizeResult(
+            x=self.x, fun=self.f, jac=self.g, nit=self.nit, nfev=self.nfev, njev=self.nfev,
+            status=status, success=status == 0, message=message,
+        )  # fmt: skip
+
+
+def _run_native(
+    fun: Fun, X0: np.ndarray, callback: IterationCallback | None, opts: dict[str, Any]
+) -> list[scipy.optimize.OptimizeResult]:
+    """Every member's own ``setulb`` loop, their evaluations computed together.
+
+    Rounds: each member waiting on ``setulb`` is advanced until it wants an
+    evaluation or stops; members that accepted an iterate meanwhile go through
+    the callback and the limits, then back to ``setulb``; the evaluations wanted
+    are computed in one call of ``fun``.
+    """
+    from scipy.optimize._lbfgsb import setulb
+
+    members = [_Member(x, opts["maxcor"]) for x in X0]
+    _evaluate(fun, members, list(range(len(members))))  # x0, as ScalarFunction does
+    ready = list(range(len(members)))
+    while ready:
+        want = []
+        while ready:
+            accepted = []
+            for i in ready:
+                code = members[i].advance(setulb, opts)
+                if code == _FG:
+                    want.append(i)
+                elif code == _NEW_X:
+                    accepted.append(i)
+            _accept(members, accepted, callback, opts)
+            ready = accepted  # back to setulb: it searches from the new iterate
+        want.sort()
+        _evaluate(fun, members, want)
+        for i in want:
+            members[i].take()
+        ready = want
+    return [m.result(opts) for m in members]
+
+
+def _evaluate(fun: Fun, members: list[_Member], idx: list[int]) -> None:
+    if not idx:
+        return
+    X = np.stack([members[i].x for i in idx])
+    values, grads = fun(X, np.asarray(idx))
+    values = np.asarray(values).reshape(len(idx))
+    grads = np.array(grads, dtype=np.float64).reshape(X.shape)  # a copy: fun may reuse its own
+    for j, i in enumerate(idx):
+        members[i].evaluated(float(values[j]), grads[j])
+
+
+def _accept(
+    members: list[_Member],
+    idx: list[int],
+    callback: IterationCallback | None,
+    opts: dict[str, Any],
+) -> None:
+    """scipy's NEW_X branch: count the iteration, run the callback, apply the limits."""
+    if not idx:
+        return
+    for i in idx:
+        members[i].nit += 1
+    stop = np.zeros(len(idx), dtype=bool)
+    if callback is not None:
+        X = np.stack([members[i].x for i in idx])
+        F = np.array([members[i].f for i in idx])
+        stop = _asks_to_stop(callback, np.asarray(idx), X, F)
+    for j, i in enumerate(idx):
+        m = members[i]
+        if stop[j]:
+            m.task[:] = _STOP, _HALT
+            m.halted = True
+        if m.nit >= opts["maxiter"]:
+            m.task[:] = _STOP, _MAXITER
+        elif m.nfev > opts["maxfun"]:
+            m.task[:] = _STOP, _MAXFUN
+
+
+def _asks_to_stop(
+    callback: IterationCallback, idx: np.ndarray, X: np.ndarray, F: np.ndarray
+) -> np.ndarray:
+    """The callback's answer as one flag per member (StopIteration: all of them)."""
+    try:
+        answer = callback(idx, X, F)
+    except StopIteration:
+        answer = True
+    if answer is None:
+        answer = False
+    return np.broadcast_to(np.asarray(answer, dtype=bool), idx.shape)
+
+
+def _one_by_one(
+    fun: Fun, X0: np.ndarray, callback: IterationCallback | None, opts: dict[str, Any]
+) -> list[scipy.optimize.OptimizeResult]:
+    """Without a usable ``setulb``: the public ``scipy.optimize.minimize``, per member."""
+    return [_alone(fun, x0, i, callback, opts) for i, x0 in enumerate(X0)]
+
+
+def _alone(
+    fun: Fun, x0: np.ndarray, i: int, callback: IterationCallback | None, opts: dict[str, Any]
+) -> scipy.optimize.OptimizeResult:
+    idx = np.array([i])
+
+    def one(x: np.ndarray) -> tuple[float, np.ndarray]:
+        values, grads = fun(x[None], idx)
+        return float(np.asarray(values).reshape(1)[0]), np.array(grads, np.float64).ravel()
+
+    def halt(intermediate_result: Any) -> None:  # this name: scipy passes the result
+        X, F = intermediate_result.x[None].copy(), np.array([intermediate_result.fun])
+        if _asks_to_stop(callback, idx, X, F)[0]:  # type: ignore[arg-type]
+            raise StopIteration
+
+    res = scipy.optimize.minimize(
+        one, x0, jac=True, method="L-BFGS-B", callback=None if callback is None else halt,
+        options=opts,
+    )  # fmt: skip
+    return scipy.optimize.OptimizeResult({k: res[k] for k in RESULT_FIELDS})
