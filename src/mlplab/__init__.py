@@ -21,7 +21,7 @@ from mlplab.initializers import INITIALIZERS, get_initializer
 from mlplab.io import IntegrityError, ModelFormatError, load, register_saveable, save
 from mlplab.layers import ActivationLayer, BatchNorm, Dense, PReLU
 from mlplab.losses import LOSSES, get_loss
-from mlplab.network import Sequential
+from mlplab.network import Sequential, fit
 from mlplab.optimizers import OPTIMIZERS, get_optimizer
 from mlplab.recurrent import GRU, LSTM, SimpleRNN
 from mlplab.sklearn import batched
@@ -31,7 +31,7 @@ from mlplab.sklearn.search import GridSearchCV, RandomizedSearchCV
 from mlplab.sklearn.sequence import RNNClassifier, RNNRegressor, make_windows
 from mlplab.teaching import datasets
 from mlplab.teaching.backprop import backprop_by_hand
-from mlplab.training import Callback, EarlyStopping, History, TrainingDivergedError, TrainState, fit
+from mlplab.training import Callback, EarlyStopping, History, TrainingDivergedError, TrainState
 
 register_saveable(Sequential)
 

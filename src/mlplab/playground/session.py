@@ -99,8 +99,8 @@ from mlplab.diagnostics import REMEDIES, THRESHOLDS, Finding, find_problems, lay
 from mlplab.initializers import INITIALIZERS
 from mlplab.layers import ActivationLayer, BatchNorm, Dense, PReLU
 from mlplab.losses import get_loss
+from mlplab.network import first_nonfinite
 from mlplab.optimizers import SOLVER_NAMES, get_optimizer
-from mlplab.training.loop import first_nonfinite
 
 __all__ = [
     "ConfigError",

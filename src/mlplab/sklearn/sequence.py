@@ -48,10 +48,10 @@ from sklearn.utils.validation import (
 from mlplab._checks import check_choice, check_dtype, check_float, check_int, check_sizes
 from mlplab.io import jsonable, register_saveable
 from mlplab.layers import Dense
-from mlplab.network import Sequential
+from mlplab.network import Sequential, fit
 from mlplab.optimizers import SOLVER_NAMES
 from mlplab.recurrent import GRU, LSTM, SimpleRNN
-from mlplab.training import TrainingDivergedError, fit
+from mlplab.training import TrainingDivergedError
 from mlplab.training.callbacks import EarlyStopping
 
 __all__ = ["RNNClassifier", "RNNRegressor", "make_windows"]

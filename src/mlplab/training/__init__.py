@@ -1,14 +1,8 @@
-"""Training: the loop over mini-batches, L-BFGS, callbacks."""
+"""The training engine: one step (``step``), the L-BFGS driver (``lbfgs``), callbacks,
+and the state of a run. ``Sequential.fit`` (:mod:`mlplab.network.fit`), the
+estimators, the batched stacks and the playground all train through it."""
 
 from mlplab.training.callbacks import Callback, EarlyStopping
-from mlplab.training.loop import METRICS, History, TrainingDivergedError, TrainState, fit
+from mlplab.training.state import History, TrainingDivergedError, TrainState
 
-__all__ = [
-    "METRICS",
-    "Callback",
-    "EarlyStopping",
-    "History",
-    "TrainState",
-    "TrainingDivergedError",
-    "fit",
-]
+__all__ = ["Callback", "EarlyStopping", "History", "TrainState", "TrainingDivergedError"]

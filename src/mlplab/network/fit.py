@@ -1,12 +1,14 @@
-"""The training loop: gradient descent on the flat parameter vector.
+"""``Sequential.fit``: a user's training options turned into the one training step.
 
-One epoch: shuffle -> for each mini-batch: forward, loss, backward (chain
-rule) -> guard against NaN/inf -> clip -> ``on_gradients`` callbacks ->
-optimizer step (w <- w - alpha dJ/dw for plain gradient descent). At the end
-of the epoch: validation loss and metrics, history, early stopping.
+One epoch: shuffle -> for each mini-batch the step of :mod:`mlplab.training.step`
+(forward, loss, backward (chain rule) -> guard against NaN/inf -> ``on_gradients``
+callbacks -> clip -> optimizer step, w <- w - alpha dJ/dw for plain gradient
+descent). At the end of the epoch: validation loss and metrics, history, callbacks
+(early stopping), the learning-rate schedule.
 
-``optimizer="lbfgs"`` runs scipy's L-BFGS-B on the full batch instead; each
-of its iterations counts as one epoch (``epochs`` is the iteration limit).
+``optimizer="lbfgs"`` runs L-BFGS-B (:mod:`mlplab.training.lbfgs`) on the full
+batch instead; each of its iterations counts as one epoch (``epochs`` is the
+iteration limit).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import math
 import sys
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,10 +30,12 @@ from mlplab._checks import (
     check_sample_weight,
 )
 from mlplab.clipping import global_norm
+from mlplab.diagnostics import GradientWarnings
 from mlplab.losses import Loss, get_loss
 from mlplab.optimizers import SOLVER_NAMES, Optimizer, get_optimizer, get_schedule
 from mlplab.training.callbacks import Callback, EarlyStopping
 from mlplab.training.lbfgs import minimize_lbfgs
+from mlplab.training.state import History, TrainingDivergedError, TrainState
 from mlplab.training.step import EpochResult, Trainer, generator_batches, run_epoch
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,48 +44,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["History", "TrainState", "fit", "first_nonfinite", "METRICS", "TrainingDivergedError"]
 
 METRICS = ("accuracy", "mae", "mse")
-
-
-class TrainingDivergedError(FloatingPointError):
-    """Training produced a non-finite loss or gradient (``on_nan="raise"``)."""
-
-
-@dataclass
-class TrainState:
-    """What the training loop knows; callbacks read it and may set ``stop``."""
-
-    epoch: int = 0
-    batch: int = 0
-    step: int = 0
-    epochs: int = 0
-    n_batches: int = 0
-    loss: float = math.nan  # the current batch's loss (the epoch mean in on_epoch_end)
-    grad_norm: float = math.nan  # global gradient norm before clipping
-    learning_rate: float = math.nan
-    stop: bool = False
-    stop_reason: str = ""
-    best_epoch: int | None = None
-    history: dict[str, list[float]] = field(default_factory=dict)
-
-
-class History:
-    """Loss and metrics per epoch: ``hist["loss"]``, ``hist["val_loss"]``, ``hist.history``."""
-
-    def __init__(self, state: TrainState) -> None:
-        self.history = state.history
-        self.epochs = len(state.history.get("loss", []))
-        self.stop_reason = state.stop_reason
-        self.best_epoch = state.best_epoch
-
-    def __getitem__(self, key: str) -> list[float]:
-        return self.history[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.history
-
-    def __repr__(self) -> str:
-        last = {k: round(v[-1], 6) for k, v in self.history.items() if v}
-        return f"History(epochs={self.epochs}, last={last})"
 
 
 # ------------------------------------------------------------------ metrics
@@ -257,8 +219,6 @@ def fit(
                 f"callbacks must be mlplab Callback objects. Received: {type(cb).__name__}."
             )
     if diagnostics and solver_name != "lbfgs":
-        from mlplab.diagnostics import GradientWarnings
-
         callbacks.append(GradientWarnings())
     if patience is not None:
         callbacks.append(

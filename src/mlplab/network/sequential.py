@@ -31,6 +31,7 @@ from mlplab.activations import Identity
 from mlplab.initializers import Initializer, get_initializer
 from mlplab.layers import BatchNorm, Layer, layer_from_config
 from mlplab.losses import Loss, get_loss
+from mlplab.network.fit import fit as fit_network
 from mlplab.recurrent import TimeFlatten
 
 __all__ = ["Sequential"]
@@ -394,9 +395,7 @@ class Sequential:
 
         Returns a ``History`` (loss and metrics per epoch).
         """
-        from mlplab.training import fit
-
-        return fit(self, X, y, **kwargs)
+        return fit_network(self, X, y, **kwargs)
 
     # ----------------------------------------------------------- persistence
     def get_config(self) -> dict[str, Any]:

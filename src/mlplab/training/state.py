@@ -1,0 +1,50 @@
+"""What a training run knows as it goes (TrainState), what it returns (History), how it fails."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+__all__ = ["History", "TrainState", "TrainingDivergedError"]
+
+
+class TrainingDivergedError(FloatingPointError):
+    """Training produced a non-finite loss or gradient (``on_nan="raise"``)."""
+
+
+@dataclass
+class TrainState:
+    """What the training loop knows; callbacks read it and may set ``stop``."""
+
+    epoch: int = 0
+    batch: int = 0
+    step: int = 0
+    epochs: int = 0
+    n_batches: int = 0
+    loss: float = math.nan  # the current batch's loss (the epoch mean in on_epoch_end)
+    grad_norm: float = math.nan  # global gradient norm before clipping
+    learning_rate: float = math.nan
+    stop: bool = False
+    stop_reason: str = ""
+    best_epoch: int | None = None
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+
+class History:
+    """Loss and metrics per epoch: ``hist["loss"]``, ``hist["val_loss"]``, ``hist.history``."""
+
+    def __init__(self, state: TrainState) -> None:
+        self.history = state.history
+        self.epochs = len(state.history.get("loss", []))
+        self.stop_reason = state.stop_reason
+        self.best_epoch = state.best_epoch
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.history
+
+    def __repr__(self) -> str:
+        last = {k: round(v[-1], 6) for k, v in self.history.items() if v}
+        return f"History(epochs={self.epochs}, last={last})"
