@@ -192,103 +192,121 @@ def fit(
         seed = net.seed
     rng = np.random.default_rng(seed)
 
-    # validation data
-    Xv = Yv = None
+    X, Y, sw, Xv, Yv = _validation(net, X, Y, sw, loss_obj, validation_data, validation_split, rng)
+    callbacks = _all_callbacks(
+        callbacks, diagnostics and solver_name != "lbfgs", patience, min_delta, Xv is not None
+    )
+    state = _new_state(epochs, metrics, Xv is not None)
+    data = _Data(X, Y, sw, loss_obj, fused, l2, metrics, Xv, Yv, net.sequence_output)
+    if solver_name == "lbfgs":
+        _fit_lbfgs(net, data, epochs, tol, max_fun, state, callbacks, verbose)
+        return History(state)
+    opt = get_optimizer(optimizer, learning_rate)
+    if solver_name is None and learning_rate is not None:
+        opt.learning_rate = opt.initial_learning_rate = learning_rate
+    net.optimizer = opt  # every argument is valid: from here on this fit owns the optimizer
+    bs = _resolve_batch_size(batch_size, X.shape[0], solver_name or "")
+    _fit_epochs(net, data, opt, (clip_norm, clip_value), bs, rng if shuffle else None,
+                get_schedule(lr_schedule), state, callbacks, on_nan, verbose)  # fmt: skip
+    return History(state)
+
+
+def _validation(net, X, Y, sw, loss, validation_data, validation_split, rng):
+    """(X, Y, sw, Xv, Yv): the validation data given, or a seeded split of (X, Y)."""
     if validation_data is not None:
         if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
             raise ValueError("`validation_data` must be a pair (X_val, y_val).")
         Xv = net.check_input(validation_data[0], name="validation_data[0]")
-        Yv = net.prepare_targets(validation_data[1], loss_obj, Xv, name="validation_data[1]")
-    elif validation_split > 0:
-        n_val = int(round(validation_split * X.shape[0]))
-        if n_val < 1 or n_val >= X.shape[0]:
-            raise ValueError(
-                f"`validation_split`={validation_split} leaves {n_val} validation and "
-                f"{X.shape[0] - n_val} training samples; both need at least one."
-            )
-        perm = rng.permutation(X.shape[0])
-        val_idx, tr_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
-        Xv, Yv = X[val_idx], Y[val_idx]
-        X, Y = X[tr_idx], Y[tr_idx]
-        sw = None if sw is None else sw[tr_idx]
+        Yv = net.prepare_targets(validation_data[1], loss, Xv, name="validation_data[1]")
+        return X, Y, sw, Xv, Yv
+    if validation_split <= 0:
+        return X, Y, sw, None, None
+    n_val = int(round(validation_split * X.shape[0]))
+    if n_val < 1 or n_val >= X.shape[0]:
+        raise ValueError(
+            f"`validation_split`={validation_split} leaves {n_val} validation and "
+            f"{X.shape[0] - n_val} training samples; both need at least one."
+        )
+    perm = rng.permutation(X.shape[0])
+    val_idx, tr_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+    sw = None if sw is None else sw[tr_idx]
+    return X[tr_idx], Y[tr_idx], sw, X[val_idx], Y[val_idx]
 
+
+def _all_callbacks(callbacks, warnings_on, patience, min_delta, validating) -> list[Callback]:
+    """The user's callbacks, then the doctor's warnings and early stopping if asked for."""
     callbacks = list(callbacks)
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(
                 f"callbacks must be mlplab Callback objects. Received: {type(cb).__name__}."
             )
-    if diagnostics and solver_name != "lbfgs":
+    if warnings_on:
         callbacks.append(GradientWarnings())
     if patience is not None:
-        callbacks.append(
-            EarlyStopping("val_loss" if Xv is not None else "loss", patience, min_delta)
-        )
+        callbacks.append(EarlyStopping("val_loss" if validating else "loss", patience, min_delta))
+    return callbacks
+
+
+def _new_state(epochs: int, metrics: list[str], validating: bool) -> TrainState:
     state = TrainState(epochs=epochs)
     state.history = {"loss": []}
-    if Xv is not None:
+    if validating:
         state.history["val_loss"] = []
     for m in metrics:
         state.history[m] = []
-        if Xv is not None:
+        if validating:
             state.history[f"val_{m}"] = []
     state.history["grad_norm"] = []
+    return state
 
-    if solver_name == "lbfgs":
-        data = _Data(X, Y, sw, loss_obj, fused, l2, metrics, Xv, Yv, net.sequence_output)
-        _fit_lbfgs(net, data, epochs, tol, max_fun, state, callbacks, verbose)
-        return History(state)
 
-    data = _Data(X, Y, sw, loss_obj, fused, l2, metrics, Xv, Yv, net.sequence_output)
+def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_nan, verbose):
+    """Epochs of mini-batches through the one step; the schedule, callbacks, history."""
+    X, Y, sw = data.X, data.Y, data.sw
     n = X.shape[0]
-    bs = _resolve_batch_size(batch_size, n, solver_name or "")
-    schedule = get_schedule(lr_schedule)
-    opt = get_optimizer(optimizer, learning_rate)
-    if solver_name is None and learning_rate is not None:
-        opt.learning_rate = opt.initial_learning_rate = learning_rate
     lr0 = opt.initial_learning_rate  # a resumed optimizer restarts its schedule from here
-    net.optimizer = opt  # every argument is valid: from here on this fit owns the optimizer
     n_batches = -(-n // bs)
     state.n_batches = n_batches
-    pbar = _progress(epochs, verbose)
+    pbar = _progress(state.epochs, verbose)
     hooks = _StepHooks(state, net, callbacks)
+    loss, l2, fused = data.loss, data.l2, data.fused
 
     def loss_and_grad(theta, Xb, Yb, swb):
-        return net.loss_and_grad_unchecked(Xb, Yb, loss_obj, swb, l2, fused), net.grad
+        return net.loss_and_grad_unchecked(Xb, Yb, loss, swb, l2, fused), net.grad
 
     trainer = Trainer(
         net.theta,
         loss_and_grad,
         opt,
-        clip_norm=clip_norm,
-        clip_value=clip_value,
+        clip_norm=clip[0],
+        clip_value=clip[1],
         hooks=[hooks.on_gradients] if hooks.on_grad else (),
     )
     weight_total = n if sw is None else float(sw.sum())
 
     def batches():
-        for b, (rows, count) in enumerate(generator_batches(n, bs, rng if shuffle else None)):
+        for b, (rows, count) in enumerate(generator_batches(n, bs, rng)):
             state.batch = b
             if hooks.batch_begin:
                 hooks.before_step(b)
-            swb = None if sw is None or rows is None else sw[rows]
-            weight = count if swb is None else float(swb.sum())
             if rows is None:
-                yield (count if sw is None else weight_total), (X, Y, sw)
+                yield weight_total, (X, Y, sw)
             else:
-                yield weight, (X[rows], Y[rows], swb)
+                swb = None if sw is None else sw[rows]
+                yield (count if swb is None else float(swb.sum())), (X[rows], Y[rows], swb)
 
     # Overflow and NaN are caught by the step's guard, with a message that says
     # where; numpy's own floating-point warnings would only be noise.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), small_net_threads(net, bs):
         for cb in callbacks:
             cb.on_train_begin(state, net)
-        for epoch in range(epochs):
+        for epoch in range(state.epochs):
             state.epoch = epoch
             opt.learning_rate = state.learning_rate = schedule(lr0, epoch)
             for cb in callbacks:
                 cb.on_epoch_begin(state, net)
-            result = run_epoch(trainer, batches(), hooks.after_step if hooks.per_step else None)
+            result = run_epoch(trainer, batches(), hooks.after_step)
             if result.diverged_at is not None:
                 _diverged(net, trainer, state, result, on_nan)
                 break
@@ -303,7 +321,6 @@ def fit(
         cb.on_train_end(state, net)
     if pbar is not None:
         pbar.close()
-    return History(state)
 
 
 class _StepHooks:
@@ -322,7 +339,6 @@ class _StepHooks:
         self.batch_begin, self.on_grad, self.batch_end = (
             overriding(h) for h in ("on_batch_begin", "on_gradients", "on_batch_end")
         )
-        self.per_step = True  # the step counter and batch index live in the state
 
     def before_step(self, b: int) -> None:
         self.state.batch = b
