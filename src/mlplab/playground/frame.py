@@ -1,4 +1,4 @@
-"""What a session shows: its loss and metric, its history, and the frame the page draws.
+"""What a session shows: its loss and metric, the doctor's reading, its history, and the frame.
 
 :class:`Frames` is a part of :class:`mlplab.playground.session.Session` kept in its own file:
 Session inherits its methods, which read the session's data, network and history. The frame's
@@ -29,13 +29,17 @@ contract is docs/playground.md; beyond it:
 
 from __future__ import annotations
 
+import copy
+import json
 import math
 from typing import Any
 
 import numpy as np
 from scipy import special
 
-from mlplab.playground.config import HEATMAP, NODE_MAP
+from mlplab.clipping import norm_of
+from mlplab.diagnostics import THRESHOLDS, find_problems, layer_stats
+from mlplab.playground.config import HEATMAP, NODE_MAP, as_choice
 
 __all__ = ["Frames"]
 
@@ -64,7 +68,8 @@ def _num(x: Any) -> float | None:
 
 
 class Frames:
-    """Evaluation, history and frames of a Session (a mixin: only Session uses it)."""
+    """Evaluation, doctor's reading, history and frames of a Session (a mixin: only Session
+    uses it)."""
 
     def _outputs(self, X: np.ndarray) -> np.ndarray:
         """Network outputs in inference mode, the output activation applied."""
@@ -231,3 +236,49 @@ class Frames:
             "data_version": self._data_version,
             "lang": self._config["lang"],
         }
+
+    # ---------------------------------------------------------- the doctor's reading
+    def _probe(self) -> None:
+        """Gradient and statistics on the whole training set, without a step."""
+        net = self._net
+        buffers = {k: v for k, v in net.state_dict().items() if "running" in k}
+        with np.errstate(all="ignore"):
+            net._loss_and_grad(
+                self._Xs_train, self._Y_train, self._loss, None, self._config["l2"], self._fused
+            )
+        if buffers:  # a probe must not move the batch-norm running statistics
+            full = net.state_dict()
+            full.update(buffers)
+            net.load_state_dict(full)
+        self._snapshot(self._Xs_train.shape[0])
+
+    def _snapshot(self, rows: int) -> None:
+        """The doctor's reading of the last backward pass (before any other forward)."""
+        net = self._net
+        stats = layer_stats(net)
+        with np.errstate(all="ignore"):
+            gnorm = norm_of(net.grad)
+        th = THRESHOLDS
+        if rows < 16:  # "dead for every sample" means little on a handful of rows
+            th = {**THRESHOLDS, "dead_fraction": math.inf}
+        found = find_problems(stats, gnorm, self._config["lang"], th)
+        self._stats = stats
+        self.find_problems = found
+        self._grad_norm = gnorm
+
+    # ----------------------------------------------------------------- history
+    def export_history(self, fmt: str = "csv") -> str:
+        """The training history as CSV or JSON text."""
+        with self._lock:
+            fmt = as_choice("format", fmt, ("csv", "json"))
+            h = copy.deepcopy(self._history)
+            names = list(self._names)
+        if fmt == "json":
+            return json.dumps({**h, "layer_names": names}, allow_nan=False)
+        cols = ["step", "epoch", "loss", "test_loss", "train_metric", "test_metric"]
+        header = cols + [f"grad_norm_{k + 1}" for k in range(len(names))]
+        lines = [",".join(header)]
+        for r in range(len(h["step"])):
+            cells = [h[c][r] for c in cols] + list(h["grad_norms"][r])
+            lines.append(",".join("" if v is None else repr(v) for v in cells))
+        return "\n".join(lines) + "\n"

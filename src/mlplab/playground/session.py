@@ -54,7 +54,6 @@ Notes for the authors of server.py and the page (the contract is docs/playground
 from __future__ import annotations
 
 import copy
-import json
 import math
 import os
 import tempfile
@@ -66,8 +65,6 @@ import numpy as np
 
 import mlplab
 from mlplab._blas import one_blas_thread
-from mlplab.clipping import norm_of
-from mlplab.diagnostics import THRESHOLDS, find_problems, layer_stats
 from mlplab.layers import BatchNorm, Dense
 from mlplab.optimizers import get_optimizer
 from mlplab.playground.config import (
@@ -81,7 +78,6 @@ from mlplab.playground.config import (
     ConfigError,
     DivergedError,
     TooLargeError,
-    as_choice,
     as_integer,
     as_number,
     default_config,
@@ -119,8 +115,9 @@ class Session(Training, Frames):
     ``Session(config=None, seed=0)``: ``config`` overrides ``default_config()`` (``seed``
     is the default of its "seed" key). Raises ConfigError on a bad config.
 
-    The training steps are in :mod:`mlplab.playground.train` (:class:`Training`), the
-    evaluation and the frames in :mod:`mlplab.playground.frame` (:class:`Frames`).
+    The training steps are in :mod:`mlplab.playground.train` (:class:`Training`); the
+    evaluation, the doctor's reading, the history and the frames in
+    :mod:`mlplab.playground.frame` (:class:`Frames`).
     """
 
     def __init__(
@@ -314,34 +311,6 @@ class Session(Training, Frames):
             self._commit_net(self._make_net(self._config, self._data))
 
     # ------------------------------------------------------------------ train
-    def _probe(self) -> None:
-        """Gradient and statistics on the whole training set, without a step."""
-        net = self._net
-        buffers = {k: v for k, v in net.state_dict().items() if "running" in k}
-        with np.errstate(all="ignore"):
-            net._loss_and_grad(
-                self._Xs_train, self._Y_train, self._loss, None, self._config["l2"], self._fused
-            )
-        if buffers:  # a probe must not move the batch-norm running statistics
-            full = net.state_dict()
-            full.update(buffers)
-            net.load_state_dict(full)
-        self._snapshot(self._Xs_train.shape[0])
-
-    def _snapshot(self, rows: int) -> None:
-        """The doctor's reading of the last backward pass (before any other forward)."""
-        net = self._net
-        stats = layer_stats(net)
-        with np.errstate(all="ignore"):
-            gnorm = norm_of(net.grad)
-        th = THRESHOLDS
-        if rows < 16:  # "dead for every sample" means little on a handful of rows
-            th = {**THRESHOLDS, "dead_fraction": math.inf}
-        found = find_problems(stats, gnorm, self._config["lang"], th)
-        self._stats = stats
-        self.find_problems = found
-        self._grad_norm = gnorm
-
     def _threads(self):
         """One BLAS thread for big work: threads do not speed up these small products and
         a busy machine makes them much slower (measured: 3x for 8 x 32 units on 5000
@@ -481,22 +450,6 @@ class Session(Training, Frames):
         with self._lock:
             X = np.asarray(X, dtype=np.float64).reshape(-1, self._data.n_inputs)
             return self._outputs(self._scale(X)).copy()
-
-    def export_history(self, fmt: str = "csv") -> str:
-        """The training history as CSV or JSON text."""
-        with self._lock:
-            fmt = as_choice("format", fmt, ("csv", "json"))
-            h = copy.deepcopy(self._history)
-            names = list(self._names)
-        if fmt == "json":
-            return json.dumps({**h, "layer_names": names}, allow_nan=False)
-        cols = ["step", "epoch", "loss", "test_loss", "train_metric", "test_metric"]
-        header = cols + [f"grad_norm_{k + 1}" for k in range(len(names))]
-        lines = [",".join(header)]
-        for r in range(len(h["step"])):
-            cells = [h[c][r] for c in cols] + list(h["grad_norms"][r])
-            lines.append(",".join("" if v is None else repr(v) for v in cells))
-        return "\n".join(lines) + "\n"
 
     def export_snippet(self, epochs: int | None = None) -> str:
         """Python code that rebuilds the data and the network with mlplab's API and trains it."""
