@@ -1,5 +1,5 @@
 """The playground end to end: the real server (``create_app`` + uvicorn on a free port) and the
-page (``static/index.html``, ``app.js``) driven in a real headless Chromium.
+page (``static/index.html`` and its ES modules) driven in a real headless Chromium.
 
 Debian's Chromium (/usr/bin/chromium) through the Python ``playwright`` package, like
 tests/test_report.py; the module is skipped only when one of the two (or fastapi/uvicorn) is

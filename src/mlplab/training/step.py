@@ -59,6 +59,8 @@ class Trainer:
         Gradient clipping (per member for a stack).
     hooks : sequence of callables
         ``hook(value, norm, batch)`` after the guard, before clipping (the raw gradient).
+    backup : array, optional
+        Where to keep the parameters from before each update (default: a new array).
     """
 
     def __init__(
@@ -70,13 +72,15 @@ class Trainer:
         clip_norm: float | None = None,
         clip_value: float | None = None,
         hooks: Iterable[Callable[[Any, Any, tuple[Any, ...]], None]] = (),
+        backup: np.ndarray | None = None,
     ) -> None:
         self.theta = theta
         self.loss_and_grad = loss_and_grad
         self.optimizer = optimizer
         self.clip_norm, self.clip_value = clip_norm, clip_value
         self.hooks = list(hooks)
-        self.backup = np.empty_like(theta)  # the parameters before the last update
+        # the parameters before the last update (a caller may own the array: it outlives us)
+        self.backup = np.empty_like(theta) if backup is None else backup
         self.steps = 0  # updates made
 
     def step(self, *batch: Any) -> tuple[Any, Any, Any]:

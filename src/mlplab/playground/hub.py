@@ -1,0 +1,339 @@
+"""The session hub: every Session of one app, its lock, its WebSocket clients and its play loop.
+
+Training runs in this process, one ``Session`` per browser tab, kept in memory. While a session
+is "playing", a background task runs a chunk of training steps plus ``Session.frame()`` in a
+worker thread (so the event loop stays responsive) and sends the frame to the session's
+WebSocket(s); the chunk size adapts so a chunk takes ~35 ms. Every call into a Session runs in
+a worker thread under the session's own ``asyncio.Lock``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import HTTPException, WebSocket
+from pydantic import ValidationError
+
+from mlplab.playground.config import ConfigError, TooLargeError
+from mlplab.playground.encoding import dumps
+from mlplab.playground.schemas import SESSION_ID, WsConfig, WsControl, validation_message
+from mlplab.playground.session import Session
+
+__all__ = ["Entry", "Hub", "UserError", "user_call"]
+
+log = logging.getLogger("mlplab.playground")
+
+CHUNK_SECONDS = 0.035  # target duration of one training chunk (steps + frame): ~28 frames/s
+SEND_TIMEOUT = 5.0  # a WebSocket client that does not read for this long is dropped
+
+
+@dataclass(eq=False)
+class _Client:
+    ws: WebSocket
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+@dataclass(eq=False)
+class Entry:
+    id: str
+    session: Any
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    running: bool = False
+    task: asyncio.Task | None = None
+    clients: set[_Client] = field(default_factory=set)
+    chunk_steps: int = 1
+
+
+class UserError(Exception):
+    """A Session refused its input (``ConfigError``): 422 (413 for ``TooLargeError``)."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def user_call(fn: Callable[..., Any], *args: Any) -> Any:
+    """Call a Session method; its ``ConfigError`` becomes a ``UserError``."""
+    try:
+        return fn(*args)
+    except ConfigError as exc:
+        status = 413 if isinstance(exc, TooLargeError) else 422
+        raise UserError(" ".join(str(exc).split()) or "invalid input", status) from exc
+
+
+def _describe(exc: BaseException) -> str:
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+class Hub:
+    """All sessions of one app, their locks and training tasks."""
+
+    def __init__(self, limits: dict[str, int], session_limits: dict[str, int]) -> None:
+        self.limits = limits
+        self.session_limits = session_limits
+        self.entries: dict[str, Entry] = {}
+
+    def get(self, sid: str) -> Entry:
+        entry = self.entries.get(sid)
+        if entry is None:
+            raise HTTPException(404, "no such session")
+        return entry
+
+    def running_count(self) -> int:
+        return sum(1 for e in self.entries.values() if e.running)
+
+    @staticmethod
+    def frame(entry: Entry, points: bool | None = None) -> dict[str, Any]:
+        """``Session.frame()`` plus ``running`` (call it in a worker thread)."""
+        frame = dict(entry.session.frame(points))
+        frame["running"] = entry.running
+        return frame
+
+    async def run(self, entry: Entry, work: Callable[[], Any]) -> Any:
+        """Run ``work`` in a worker thread, under the session's lock."""
+        async with entry.lock:
+            return await asyncio.to_thread(work)
+
+    async def create(self, config: dict[str, Any] | None) -> bytes:
+        cap = self.limits["sessions"]
+        if len(self.entries) >= cap:
+            raise HTTPException(429, f"too many sessions (limit {cap}); delete one first")
+
+        def build() -> Any:
+            return user_call(lambda: Session(config, limits=self.session_limits or None))
+
+        session = await asyncio.to_thread(build)
+        if len(self.entries) >= cap:  # another request won the last place meanwhile
+            raise HTTPException(429, f"too many sessions (limit {cap}); delete one first")
+        entry = Entry(id=secrets.token_urlsafe(12), session=session)
+        self.entries[entry.id] = entry
+        return await self.describe(entry)
+
+    async def describe(self, entry: Entry) -> bytes:
+        """``{"id", "config", "running", "frame"}`` of a session (the frame with its points)."""
+
+        def work() -> bytes:
+            return dumps(
+                {
+                    "id": entry.id,
+                    "config": entry.session.config,
+                    "running": entry.running,
+                    "frame": self.frame(entry, True),
+                }
+            )
+
+        return await self.run(entry, work)
+
+    async def delete(self, sid: str) -> None:
+        entry = self.entries.pop(sid, None)
+        if entry is None:
+            raise HTTPException(404, "no such session")
+        await self._stop(entry)
+        for client in list(entry.clients):
+            with contextlib.suppress(Exception):
+                await client.ws.close(code=1000, reason="session deleted")
+        entry.clients.clear()
+
+    async def _stop(self, entry: Entry) -> None:
+        entry.running = False
+        task, entry.task = entry.task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def shutdown(self) -> None:
+        for sid in list(self.entries):
+            with contextlib.suppress(Exception):
+                await self.delete(sid)
+
+    # -- control -------------------------------------------------------------------------
+
+    async def control(self, entry: Entry, action: str, steps: int) -> bytes:
+        """Apply an action; answer ``{"running", "frame"}`` (JSON bytes)."""
+        if action == "step" and steps > self.limits["steps_per_request"]:
+            raise HTTPException(
+                422, f"steps: at most {self.limits['steps_per_request']} per request"
+            )
+        if action == "play":
+            if not entry.running:
+                cap = self.limits["running_sessions"]
+                if self.running_count() >= cap:
+                    raise HTTPException(
+                        429, f"too many sessions training at once (limit {cap}); pause one"
+                    )
+                entry.running = True
+            if entry.task is None or entry.task.done():
+                entry.task = asyncio.create_task(self._train(entry))
+        elif action in ("pause", "reset"):
+            entry.running = False
+
+        def work() -> bytes:
+            if action == "step":
+                user_call(entry.session.step, steps)
+            elif action == "reset":
+                entry.session.reset()
+            return dumps({"running": entry.running, "frame": self.frame(entry)})
+
+        try:
+            return await self.run(entry, work)
+        except UserError:
+            raise
+        except Exception as exc:  # a crash pauses this session only
+            entry.running = False
+            log.warning("session %s: %s crashed", entry.id, action, exc_info=True)
+            raise HTTPException(500, f"{action} failed: {_describe(exc)}") from exc
+
+    async def _train(self, entry: Entry) -> None:
+        """The play loop: chunks of steps + a frame in a worker thread, then broadcast."""
+
+        def chunk(k: int) -> tuple[str, float, float, str | None]:
+            t0 = time.perf_counter()
+            entry.session.step(k)
+            t1 = time.perf_counter()
+            frame = self.frame(entry)
+            error = frame.get("error")
+            if error:  # diverged: the session keeps its last finite weights; pause
+                entry.running = False
+                frame["running"] = False
+            return dumps(frame).decode(), t1 - t0, time.perf_counter() - t1, error
+
+        try:
+            while entry.running:
+                k = entry.chunk_steps
+                async with entry.lock:
+                    if not entry.running:
+                        break
+                    try:
+                        text, t_step, t_frame, error = await asyncio.to_thread(chunk, k)
+                    except Exception as exc:  # a crash pauses this session only
+                        entry.running = False
+                        if isinstance(exc, ConfigError):  # e.g. the epoch limit
+                            detail = " ".join(str(exc).split())
+                        else:
+                            log.warning("session %s: training crashed", entry.id, exc_info=True)
+                            detail = f"training stopped: {_describe(exc)}"
+                        error_message = {"type": "error", "detail": detail, "running": False}
+                        await self.broadcast(entry, error_message)
+                        break
+                await self.broadcast(entry, text)
+                if error:
+                    await self.broadcast(
+                        entry, {"type": "error", "detail": str(error), "running": False}
+                    )
+                    break
+                per_step = max(t_step / k, 1e-6)
+                budget = max(CHUNK_SECONDS - t_frame, 0.25 * CHUNK_SECONDS)
+                target = int(budget / per_step)
+                entry.chunk_steps = max(1, min(target, 2 * k, self.limits["steps_per_request"]))
+                await asyncio.sleep(0.001)  # let control messages and other sessions in
+        finally:
+            if entry.task is asyncio.current_task():
+                entry.task = None
+
+    async def broadcast(self, entry: Entry, message: dict[str, Any] | str) -> None:
+        text = message if isinstance(message, str) else dumps(message).decode()
+        for client in list(entry.clients):
+            try:
+                await self._send(client, text)
+            except Exception:  # gone or stuck: drop it
+                entry.clients.discard(client)
+                with contextlib.suppress(Exception):
+                    await client.ws.close(code=1011)
+
+    @staticmethod
+    async def _send(client: _Client, message: dict[str, Any] | str) -> None:
+        text = message if isinstance(message, str) else dumps(message).decode()
+        async with client.lock:
+            await asyncio.wait_for(client.ws.send_text(text), SEND_TIMEOUT)
+
+    # -- the WebSocket ---------------------------------------------------------------------
+
+    async def websocket(self, ws: WebSocket, sid: str) -> None:
+        entry = self.entries.get(sid) if re.fullmatch(SESSION_ID, sid) else None
+        if entry is None:
+            await ws.close(code=4404, reason="no such session")
+            return
+        if len(entry.clients) >= self.limits["ws_clients_per_session"]:
+            await ws.close(code=1008, reason="too many connections to this session")
+            return
+        await ws.accept()
+        client = _Client(ws)
+        entry.clients.add(client)
+        try:
+            first = await self.run(entry, lambda: dumps(self.frame(entry, True)).decode())
+            await self._send(client, first)
+            while True:
+                message = await ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                if message["type"] != "websocket.receive":
+                    continue
+                raw = message.get("text")
+                if raw is None:
+                    raw = (message.get("bytes") or b"").decode("utf-8", "replace")
+                reply = await self._ws_message(entry, raw)
+                if reply is not None:
+                    await self._send(client, reply)
+                if sid not in self.entries:
+                    break
+        except Exception:  # a broken connection must not take anything else down
+            log.debug("websocket of session %s ended", sid, exc_info=True)
+        finally:
+            entry.clients.discard(client)
+
+    async def _ws_message(self, entry: Entry, raw: str) -> dict[str, Any] | None:
+        """Handle one client message; answer an error for this client only, or None."""
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
+            return {"type": "error", "detail": "malformed JSON"}
+        kind = data.get("type") if isinstance(data, dict) else None
+        try:
+            if kind == "control":
+                msg = WsControl.model_validate(data)
+                answer = await self.control(entry, msg.action, msg.steps)
+                if msg.action != "play":  # while playing, frames flow anyway
+                    await self.broadcast(entry, json.loads(answer)["frame"])
+                return None
+            if kind == "config":
+                cfg = WsConfig.model_validate(data)
+                answer = await self.apply(entry, cfg.config.patch())
+                await self.broadcast(entry, json.loads(answer)["frame"])
+                return None
+        except ValidationError as exc:
+            return {"type": "error", "detail": validation_message(exc.errors()), "status": 422}
+        except HTTPException as exc:
+            return {"type": "error", "detail": str(exc.detail), "status": exc.status_code}
+        except UserError as exc:
+            return {"type": "error", "detail": str(exc), "status": exc.status}
+        except Exception as exc:
+            log.warning("session %s: websocket message failed", entry.id, exc_info=True)
+            return {"type": "error", "detail": f"failed: {_describe(exc)}", "status": 500}
+        return {"type": "error", "detail": 'unknown message type (expected "control" or "config")'}
+
+    async def call(
+        self, entry: Entry, method: Callable[..., Any], *args: Any, config: bool = False
+    ) -> bytes:
+        """Call a Session method in a worker thread; answer with the frame (and the config)."""
+
+        def work() -> bytes:
+            user_call(method, *args)
+            out = {"config": entry.session.config} if config else {}
+            out["frame"] = self.frame(entry)
+            return dumps(out)
+
+        return await self.run(entry, work)
+
+    async def apply(self, entry: Entry, patch: dict[str, Any]) -> bytes:
+        return await self.call(entry, entry.session.apply, patch, config=True)
