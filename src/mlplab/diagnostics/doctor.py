@@ -276,7 +276,7 @@ def _vanishing_text(r: float, top: float, pt: bool) -> str:
 
 def _resolve(model: Any, X: Any, y: Any, loss: Any):
     """(net, X, Y, loss object, fused) for a Sequential or a fitted mlplab estimator."""
-    from mlplab.diagnostics.losses import get_loss
+    from mlplab.losses import get_loss
 
     if isinstance(model, Sequential):
         net, loss_obj = model, get_loss(loss if loss is not None else "mse")
