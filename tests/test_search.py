@@ -39,7 +39,7 @@ from sklearn.model_selection import GroupKFold, KFold
 from sklearn.utils._param_validation import InvalidParameterError
 
 import mlplab
-from mlplab import search
+from mlplab.sklearn import search
 from mlplab.sklearn.search import FallbackNotice, GridSearchCV, RandomizedSearchCV
 
 RTOL = 1e-6  # scores of a batched member vs the same network fitted alone
