@@ -6,11 +6,13 @@ seed and the library versions) and its PNG figures; the tour then writes
 ``DIR/index.html`` and ``DIR/README.md``.
 """
 
-from mlplab.experiments import (  # noqa: F401  (each module registers its experiments)
+from mlplab.experiments import (  # noqa: F401  (each module registers its experiment)
     activations,
     approximation,
+    backprop_by_hand,
+    chain_rule,
     depth,
-    gradients,
+    doctor,
     logic,
     mitigations,
     recurrent,
