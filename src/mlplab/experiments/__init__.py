@@ -11,11 +11,12 @@ from mlplab.experiments import (  # noqa: F401  (each module registers its exper
     approximation,
     backprop_by_hand,
     chain_rule,
-    depth,
     doctor,
+    exploding_gradient,
     logic,
     mitigations,
     recurrent,
+    vanishing_gradient,
 )
 from mlplab.experiments._registry import (
     EXPERIMENTS,
