@@ -8,15 +8,17 @@ seed and the library versions) and its PNG figures; the tour then writes
 
 from mlplab.experiments import (  # noqa: F401  (each module registers its experiment)
     activations,
+    and_gate,
     approximation,
     backprop_by_hand,
     chain_rule,
+    circles,
     doctor,
     exploding_gradient,
-    logic,
     mitigations,
     recurrent,
     vanishing_gradient,
+    xor,
 )
 from mlplab.experiments._registry import (
     EXPERIMENTS,
