@@ -18,10 +18,12 @@ from mlplab.experiments import (  # noqa: F401  (each module registers its exper
     failure_lab,
     lab7,
     mitigations,
-    recurrent,
+    recurrent_dynamics,
+    recurrent_memory,
     regression,
     universal_approximation,
     vanishing_gradient,
+    vital_signs,
     xor,
 )
 from mlplab.experiments._registry import (

@@ -165,21 +165,29 @@ def compute(
         a: _dying_run(a, X, y, seed=seed, bias=bias, lr=lr_b, **common) for a in DYING_ACTIVATIONS
     }
 
+    setting = {
+        "data": f"two spirals, {n} points, standardised",
+        "network": f"{depth} hidden layers x {width} nodes, He (normal) initialisation",
+        "optimizer": "Adam, batch 64, binary cross-entropy",
+        "epochs": n_epochs,
+        "large_step": f"learning_rate={lr:g}, zero biases, seeds {seed}..{seed + reps - 1}",
+        "negative_bias": f"bias_init={bias:g}, learning_rate={lr_b:g}, seed {seed}",
+        "dead_unit": f"|f'(z)| < {DEAD_DERIVATIVE:g} for every training sample",
+    }
+    metrics = {"setting": setting, "twins": twins, **_metrics(large, neg)}
+    data = {"large": large, "neg": neg, "lr": lr, "bias": bias, "lr_b": lr_b}
+    return Result(metrics, data)
+
+
+def _metrics(large: dict[str, list[dict[str, Any]]], neg: dict[str, dict[str, Any]]) -> dict:
+    """The dead fractions, losses and accuracies per activation: setting A (``large``,
+    the mean over the seeds unless said) and setting B (``neg``, prefixed negative_bias_)."""
+
     def mean_dead(runs, i):
         return float(np.mean([run["dead"][i].mean() for run in runs]))
 
     acts = DYING_ACTIVATIONS
-    metrics = {
-        "setting": {
-            "data": f"two spirals, {n} points, standardised",
-            "network": f"{depth} hidden layers x {width} nodes, He (normal) initialisation",
-            "optimizer": "Adam, batch 64, binary cross-entropy",
-            "epochs": n_epochs,
-            "large_step": f"learning_rate={lr:g}, zero biases, seeds {seed}..{seed + reps - 1}",
-            "negative_bias": f"bias_init={bias:g}, learning_rate={lr_b:g}, seed {seed}",
-            "dead_unit": f"|f'(z)| < {DEAD_DERIVATIVE:g} for every training sample",
-        },
-        "twins": twins,
+    return {
         "initial_dead_fraction": {a: mean_dead(large[a], 0) for a in acts},
         "final_dead_fraction": {a: mean_dead(large[a], -1) for a in acts},
         "final_dead_fraction_per_layer": {
@@ -211,8 +219,6 @@ def compute(
             for a in acts
         },
     }
-    data = {"large": large, "neg": neg, "lr": lr, "bias": bias, "lr_b": lr_b}
-    return Result(metrics, data)
 
 
 def draw(result: Result, t: T, out_dir: Path) -> None:

@@ -361,44 +361,7 @@ def _exploding_training_figure(
         ),
     )
     for ax, group, title in panels:
-        for name, rec in group.items():
-            losses = np.asarray(rec["step_loss"])
-            label = labels[name]
-            if name in ("clip_norm", "clip_value"):
-                label += f" ({name} = {t.num(rec[name], 'g')})"
-            ax.plot(np.arange(1, losses.size + 1), losses, color=colors[name], lw=1.2, label=label)
-            at = rec["diverged_at"]
-            if at is not None:  # the batch whose loss was NaN/inf: drawn at the top edge
-                x = losses.size + 1
-                ax.plot([x], [top], "X", color=colors[name], ms=12, clip_on=False)
-                ax.annotate(
-                    t(
-                        f"step {x} (epoch {at['epoch']}, batch {at['batch']}): NaN/inf;\n"
-                        "the guard stops and keeps the last finite weights",
-                        f"passo {x} (época {at['epoch']}, lote {at['batch']}): NaN/inf;\n"
-                        "a proteção para e mantém os últimos pesos finitos",
-                    ),
-                    xy=(x, top),
-                    xytext=(12, -30),
-                    textcoords="offset points",
-                    fontsize=9,
-                    color=colors[name],
-                )
-        ax.axhline(mean_loss, color="0.4", ls=":", lw=1)
-        ax.text(
-            1,
-            mean_loss * 3,
-            t("loss of predicting the mean, Var(y)", "perda de prever a média, Var(y)"),
-            fontsize=8,
-            color="0.3",
-        )
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_ylim(top=top)
-        ax.set_xlabel(t("SGD step (batch of 32)", "passo do SGD (lote de 32)"))
-        ax.set_title(title)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="center right")
+        _training_panel(ax, group, title, top, mean_loss, labels, colors, t)
     axes[0].set_ylabel(t("batch loss (MSE)", "perda do lote (MSE)"))
     fig.suptitle(
         t(
@@ -407,6 +370,48 @@ def _exploding_training_figure(
         )
     )
     save_figure(fig, path)
+
+
+def _training_panel(ax, group, title: str, top: float, mean_loss: float, labels, colors, t: T):
+    """One init's runs: the batch loss per step, the NaN guard's stop at the top edge."""
+    for name, rec in group.items():
+        losses = np.asarray(rec["step_loss"])
+        label = labels[name]
+        if name in ("clip_norm", "clip_value"):
+            label += f" ({name} = {t.num(rec[name], 'g')})"
+        ax.plot(np.arange(1, losses.size + 1), losses, color=colors[name], lw=1.2, label=label)
+        at = rec["diverged_at"]
+        if at is not None:  # the batch whose loss was NaN/inf: drawn at the top edge
+            x = losses.size + 1
+            ax.plot([x], [top], "X", color=colors[name], ms=12, clip_on=False)
+            ax.annotate(
+                t(
+                    f"step {x} (epoch {at['epoch']}, batch {at['batch']}): NaN/inf;\n"
+                    "the guard stops and keeps the last finite weights",
+                    f"passo {x} (época {at['epoch']}, lote {at['batch']}): NaN/inf;\n"
+                    "a proteção para e mantém os últimos pesos finitos",
+                ),
+                xy=(x, top),
+                xytext=(12, -30),
+                textcoords="offset points",
+                fontsize=9,
+                color=colors[name],
+            )
+    ax.axhline(mean_loss, color="0.4", ls=":", lw=1)
+    ax.text(
+        1,
+        mean_loss * 3,
+        t("loss of predicting the mean, Var(y)", "perda de prever a média, Var(y)"),
+        fontsize=8,
+        color="0.3",
+    )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_ylim(top=top)
+    ax.set_xlabel(t("SGD step (batch of 32)", "passo do SGD (lote de 32)"))
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="center right")
 
 
 @register(
