@@ -1,5 +1,9 @@
-"""The lecture's experiments: each a Python function returning its measured
-results, also runnable as ``mlplab run NAME`` and collected by ``mlplab tour``.
+"""The lecture's experiments, one module each: its ``compute()`` measures (metrics and
+arrays, no matplotlib), its ``draw()`` makes the figures from that result, and its
+registered ``run()`` wires the two; each is runnable as ``mlplab run NAME`` and
+collected by ``mlplab tour``. What several experiments share lives in the modules
+with a leading underscore (``_common``, ``_depth``, ``_deep``, ``_logic``,
+``_approximation``); the en/pt texts and numbers go through :mod:`mlplab.i18n`.
 
 Every experiment writes ``DIR/NAME/metrics.json`` (its measured figures, the
 seed and the library versions) and its PNG figures; the tour then writes
