@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import mlplab
-import mlplab.experiments.gradients  # noqa: F401  (registers the three experiments)
+import mlplab.experiments  # noqa: F401  (registers the experiments)
 from mlplab import ActivationLayer, BatchNorm, Dense, PReLU, Sequential
 from mlplab.experiments import EXPERIMENTS, run_experiment
 from mlplab.teaching.backprop import BackpropTable, backprop_by_hand

@@ -9,18 +9,16 @@ import math
 import numpy as np
 import pytest
 
-import mlplab.experiments.approximation  # noqa: F401  (registers the experiments)
+import mlplab.experiments  # noqa: F401  (registers the experiments)
 from mlplab import datasets
 from mlplab.experiments import EXPERIMENTS, run_experiment
-from mlplab.experiments.approximation import (
-    JUMPS,
-    LAB7_FUNCTIONS,
-    _extended,
-    _gap_mask,
-    _n_weights,
-    _sawtooth,
-    _square,
-)
+from mlplab.experiments._approximation import n_weights as _n_weights
+from mlplab.experiments.lab7 import LAB7_FUNCTIONS
+from mlplab.experiments.regression import extended as _extended
+from mlplab.experiments.universal_approximation import JUMPS
+from mlplab.experiments.universal_approximation import gap_mask as _gap_mask
+from mlplab.experiments.universal_approximation import sawtooth as _sawtooth
+from mlplab.experiments.universal_approximation import square as _square
 
 PNG = b"\x89PNG\r\n\x1a\n"
 FIGURES = {

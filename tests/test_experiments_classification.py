@@ -10,7 +10,7 @@ import pytest
 
 import mlplab.experiments.activations  # noqa: F401  (registers "activations")
 from mlplab.experiments import EXPERIMENTS, run_experiment
-from mlplab.experiments.logic import _opposite_pairs
+from mlplab.experiments.circles import opposite_pairs as _opposite_pairs
 
 PNG = b"\x89PNG\r\n\x1a\n"
 CLASSIFIERS = {"and": 1, "xor": 3, "circles": 5}  # experiment -> total nodes

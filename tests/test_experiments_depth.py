@@ -9,9 +9,9 @@ import math
 import numpy as np
 import pytest
 
-import mlplab.experiments.depth  # noqa: F401  (registers the experiments)
+import mlplab.experiments  # noqa: F401  (registers the experiments)
 from mlplab.experiments import EXPERIMENTS, run_experiment
-from mlplab.experiments.depth import QUICK_DEPTHS, RELU_HE, SWEEP_ACTIVATIONS
+from mlplab.experiments.vanishing_gradient import QUICK_DEPTHS, RELU_HE, SWEEP_ACTIVATIONS
 
 PNG = b"\x89PNG\r\n\x1a\n"
 FIGURES = {

@@ -8,9 +8,11 @@ import math
 
 import pytest
 
-import mlplab.experiments.mitigations  # noqa: F401  (registers the three experiments)
+import mlplab.experiments  # noqa: F401  (registers the experiments)
 from mlplab.experiments import EXPERIMENTS, run_experiment
-from mlplab.experiments.mitigations import CONFIGS, DYING_ACTIVATIONS, PRESETS
+from mlplab.experiments.dying_relu import DYING_ACTIVATIONS
+from mlplab.experiments.failure_lab import PRESETS
+from mlplab.experiments.mitigations import CONFIGS
 
 PNG = b"\x89PNG\r\n\x1a\n"
 NAMES = ("mitigations", "dying-relu", "failure-lab")

@@ -10,9 +10,9 @@ import math
 import numpy as np
 import pytest
 
-import mlplab.experiments.recurrent  # noqa: F401  (registers the experiments)
+import mlplab.experiments  # noqa: F401  (registers the experiments)
 from mlplab.experiments import EXPERIMENTS, run_experiment
-from mlplab.experiments.recurrent import MEMORY_MODELS, QUICK_KS, RECURRENT_MODELS
+from mlplab.experiments.recurrent_memory import MEMORY_MODELS, QUICK_KS, RECURRENT_MODELS
 
 PNG = b"\x89PNG\r\n\x1a\n"
 FIGURES = {

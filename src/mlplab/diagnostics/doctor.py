@@ -67,7 +67,8 @@ REMEDIES = {
     ),
 }
 
-_KIND_PT = {
+#: The finding kinds in Portuguese (the report's words; English is the kind itself).
+KIND_PT = {
     "healthy": "saudável",
     "vanishing": "gradiente desaparecendo",
     "exploding": "gradiente explodindo",
@@ -126,7 +127,7 @@ class Diagnosis:
             )
         remedies: dict[str, str] = {}
         for f in self.findings:
-            kind = _KIND_PT.get(f.kind, f.kind) if pt else f.kind
+            kind = KIND_PT.get(f.kind, f.kind) if pt else f.kind
             where = f.name if f.layer is not None else ("rede" if pt else "network")
             lines.append(f"- {where}: {kind.upper()} — {f.detail}")
             if f.remedy:

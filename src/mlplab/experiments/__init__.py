@@ -1,19 +1,34 @@
-"""The lecture's experiments: each a Python function returning its measured
-results, also runnable as ``mlplab run NAME`` and collected by ``mlplab tour``.
+"""The lecture's experiments, one module each: its ``compute()`` measures (metrics and
+arrays, no matplotlib), its ``draw()`` makes the figures from that result, and its
+registered ``run()`` wires the two; each is runnable as ``mlplab run NAME`` and
+collected by ``mlplab tour``. What several experiments share lives in the modules
+with a leading underscore (``_common``, ``_depth``, ``_deep``, ``_logic``,
+``_approximation``); the en/pt texts and numbers go through :mod:`mlplab.i18n`.
 
 Every experiment writes ``DIR/NAME/metrics.json`` (its measured figures, the
 seed and the library versions) and its PNG figures; the tour then writes
 ``DIR/index.html`` and ``DIR/README.md``.
 """
 
-from mlplab.experiments import (  # noqa: F401  (each module registers its experiments)
+from mlplab.experiments import (  # noqa: F401  (each module registers its experiment)
     activations,
-    approximation,
-    depth,
-    gradients,
-    logic,
+    and_gate,
+    backprop_by_hand,
+    chain_rule,
+    circles,
+    doctor,
+    dying_relu,
+    exploding_gradient,
+    failure_lab,
+    lab7,
     mitigations,
-    recurrent,
+    recurrent_dynamics,
+    recurrent_memory,
+    regression,
+    universal_approximation,
+    vanishing_gradient,
+    vital_signs,
+    xor,
 )
 from mlplab.experiments._registry import (
     EXPERIMENTS,

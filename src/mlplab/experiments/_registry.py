@@ -1,8 +1,11 @@
-"""Registry of experiments, the files they write, and the report's languages.
+"""Registry of experiments and the files they write (the languages: :mod:`mlplab.i18n`).
 
-An experiment is a function ``func(out_dir, *, seed, quick, lang, **options)``
-that trains what it needs, saves its PNG figures into ``out_dir`` (with
-:func:`save_figure`) and returns its measured figures as a JSON-able dict.
+An experiment is a module with three functions: ``compute(...)`` measures and
+returns a :class:`Result` (metrics and the arrays its figures need, no
+matplotlib), ``draw(result, t, out_dir)`` saves its PNG figures into ``out_dir``
+(with :func:`save_figure`), and the registered
+``run(out_dir, *, seed, quick, lang, **options)`` wires the two and returns the
+measured figures as a JSON-able dict.
 ``run_experiment`` adds the seed, the versions and the timing and writes
 ``out_dir/metrics.json`` atomically. Options are the function's own keyword
 arguments (``mlplab run xor --set hidden=3``).
@@ -23,9 +26,8 @@ from typing import Any
 import numpy as np
 
 from mlplab._checks import check_choice
+from mlplab.i18n import LANGS, T  # noqa: F401  (T: re-exported by mlplab.experiments)
 from mlplab.io import atomic_write
-
-LANGS = ("en", "pt")
 
 
 @dataclass(frozen=True)
@@ -79,14 +81,14 @@ def tour_order() -> list[Experiment]:
     return sorted(EXPERIMENTS.values(), key=key)
 
 
-class T:
-    """Pick the text of the report's language: ``t = T(lang); t("accuracy", "acurácia")``."""
+@dataclass
+class Result:
+    """What an experiment's ``compute`` returns: ``metrics`` (JSON-able, what ``run``
+    returns and ``metrics.json`` records) and ``data`` (the arrays and values its
+    ``draw`` needs for the figures; never written)."""
 
-    def __init__(self, lang: str) -> None:
-        self.lang = check_choice("lang", lang, LANGS)
-
-    def __call__(self, en: str, pt: str) -> str:
-        return pt if self.lang == "pt" else en
+    metrics: dict[str, Any]
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from mlplab.activations import ACTIVATIONS, Activation
-from mlplab.experiments._registry import T, register, save_figure
+from mlplab.experiments._registry import Result, register, save_figure
+from mlplab.i18n import T
 
 #: Activations with a kink at z = 0: f'(0) is a choice, not a derivative.
 KINKED = ("relu", "leaky_relu", "prelu", "elu")
@@ -24,29 +25,19 @@ KINKED = ("relu", "leaky_relu", "prelu", "elu")
 GRID_STEP = 1e-3
 GRID_HALF_WIDTH = 10.0
 
-# Portuguese names of the activations, for the plots' titles.
-_COMMON_NAMES = {
-    "relu": "ReLU",
-    "leaky_relu": "leaky ReLU",
-    "prelu": "PReLU",
-    "gelu": "GELU",
-    "silu": "SiLU",
-    "softplus": "softplus",
-    "elu": "ELU",
-}
-_EN_NAMES = {
-    **_COMMON_NAMES,
-    "identity": "identity",
-    "step": "step",
-    "logistic": "logistic",
-    "tanh": "hyperbolic tangent",
-}
-_PT_NAMES = {
-    **_COMMON_NAMES,
-    "identity": "identidade",
-    "step": "degrau",
-    "logistic": "logística",
-    "tanh": "tangente hiperbólica",
+#: The activations' names in the plots' titles (others: their mlplab name).
+_NAMES = {
+    "identity": ("identity", "identidade"),
+    "step": ("step", "degrau"),
+    "logistic": ("logistic", "logística"),
+    "tanh": ("hyperbolic tangent", "tangente hiperbólica"),
+    "relu": ("ReLU", "ReLU"),
+    "leaky_relu": ("leaky ReLU", "leaky ReLU"),
+    "prelu": ("PReLU", "PReLU"),
+    "gelu": ("GELU", "GELU"),
+    "silu": ("SiLU", "SiLU"),
+    "softplus": ("softplus", "softplus"),
+    "elu": ("ELU", "ELU"),
 }
 
 
@@ -60,13 +51,7 @@ def _f_and_df(act: Activation, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _display_name(name: str, t: T) -> str:
-    return t(_EN_NAMES.get(name, name), _PT_NAMES.get(name, name))
-
-
-def _num(x: float, t: T, fmt: str = "g") -> str:
-    """A number as the language writes it (Portuguese: decimal comma)."""
-    text = format(x, fmt)
-    return t(text, text.replace(".", ","))
+    return t.lookup(_NAMES, name, name)
 
 
 def _maximum(z: np.ndarray, d: np.ndarray) -> tuple[float, float, list[float]]:
@@ -84,9 +69,9 @@ def _finite_difference_error(act: Activation, name: str, z: np.ndarray, d: np.nd
     return float(np.max(np.abs(fd[keep] - d[keep])))
 
 
-def _plot_one(ax, name: str, act: Activation, t: T) -> None:
-    z = np.linspace(-4, 4, 801)
-    a, d = _f_and_df(act, z)
+def _plot_one(ax, name: str, curve: tuple[np.ndarray, ...], d0: float | None, t: T) -> None:
+    """f and f' of one activation; ``d0``: the value chosen for f'(0) at a kink."""
+    z, a, d = curve
     neg, pos = z < 0, z > 0
     if name == "step":
         ax.plot(z[neg], a[neg], color="tab:blue", lw=2, label="f(z)")
@@ -109,11 +94,10 @@ def _plot_one(ax, name: str, act: Activation, t: T) -> None:
         if name in KINKED:
             ax.plot(z[neg], d[neg], "--", color="tab:red", lw=2, label="f'(z)")
             ax.plot(z[pos], d[pos], "--", color="tab:red", lw=2)
-            d0 = float(act.derivative(np.zeros(1), act.forward(np.zeros(1)))[0])
             ax.plot([0], [1], "o", mfc="white", color="tab:red", ms=5)  # right limit
             ax.plot([0], [d0], "o", color="tab:red", ms=5)  # the chosen value
             ax.annotate(
-                t(f"f'(0) := {d0:g} (chosen)", f"f'(0) := {_num(d0, t)} (escolhida)"),
+                t(f"f'(0) := {d0:g} (chosen)", f"f'(0) := {t.num(d0, 'g')} (escolhida)"),
                 xy=(0, d0),
                 xytext=(-3.9, 0.55 * max(1.0, float(a.max()))),
                 fontsize=8,
@@ -128,7 +112,7 @@ def _plot_one(ax, name: str, act: Activation, t: T) -> None:
     ax.grid(alpha=0.3)
 
 
-def _plot_grid(names: list[str], t: T, path: Path) -> None:
+def _plot_grid(names: list[str], curves, chosen: dict[str, float], t: T, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     ncols = 4
@@ -136,7 +120,7 @@ def _plot_grid(names: list[str], t: T, path: Path) -> None:
     fig, axes = plt.subplots(nrows, ncols, figsize=(4 * ncols, 3.2 * nrows))
     axes = axes.ravel()
     for ax, name in zip(axes, names, strict=False):
-        _plot_one(ax, name, ACTIVATIONS[name](), t)
+        _plot_one(ax, name, curves[name], chosen.get(name), t)
     axes[0].legend(loc="upper left", fontsize=8)
     legend_ax = axes[len(names)]
     legend_ax.axis("off")
@@ -173,17 +157,15 @@ def _plot_grid(names: list[str], t: T, path: Path) -> None:
     save_figure(fig, path)
 
 
-def _plot_saturation(t: T, path: Path) -> None:
+def _plot_saturation(saturation, t: T, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    z = np.linspace(-10, 10, 2001)
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
     for ax, name, peak, lows, note_at in (
         (axes[0], "logistic", 0.25, (0.0, 1.0), (1.2, 0.37)),
         (axes[1], "tanh", 1.0, (-1.0, 1.0), (1.5, 0.45)),
     ):
-        act = ACTIVATIONS[name]()
-        a, d = _f_and_df(act, z)
+        z, a, d = saturation[name]
         ax.plot(z, a, color="tab:blue", lw=2, label="f(z)")
         ax.plot(z, d, "--", color="tab:red", lw=2, label="f'(z)")
         for lo, hi in ((-10, -5), (5, 10)):
@@ -204,7 +186,7 @@ def _plot_saturation(t: T, path: Path) -> None:
         )
         ax.plot([0], [peak], "o", color="tab:red")
         ax.annotate(
-            t(f"max f'(z) = {peak:g} at z = 0", f"máx f'(z) = {_num(peak, t)} em z = 0"),
+            t(f"max f'(z) = {peak:g} at z = 0", f"máx f'(z) = {t.num(peak, 'g')} em z = 0"),
             xy=(0, peak),
             xytext=note_at,
             arrowprops={"arrowstyle": "->"},
@@ -214,7 +196,7 @@ def _plot_saturation(t: T, path: Path) -> None:
             ax.axhline(lim, color="0.5", lw=0.6, ls=":")
         f10 = float(d[-1])
         ax.annotate(
-            f"f'(10) = {_num(f10, t, '.2g')}",
+            f"f'(10) = {t.num(f10, '.2g')}",
             xy=(10, f10),
             xytext=(4.2, lows[0] + 0.25 * (lows[1] - lows[0])),
             arrowprops={"arrowstyle": "->", "color": "tab:red"},
@@ -226,7 +208,7 @@ def _plot_saturation(t: T, path: Path) -> None:
         ax.set_title(
             t(
                 f"{_display_name(name, t)}: its derivative is at most {peak:g}",
-                f"{_display_name(name, t)}: sua derivada vale no máximo {_num(peak, t)}",
+                f"{_display_name(name, t)}: sua derivada vale no máximo {t.num(peak, 'g')}",
             )
         )
         ax.grid(alpha=0.3)
@@ -241,32 +223,8 @@ def _plot_saturation(t: T, path: Path) -> None:
     save_figure(fig, path)
 
 
-@register(
-    "activations",
-    section="2",
-    order=1,
-    title={
-        "en": "Activation functions beside their derivatives",
-        "pt": "Funções de ativação ao lado de suas derivadas",
-    },
-    claim={
-        "en": "The logistic derivative is at most 0.25 (at z = 0) and tanh's at most 1 (at z = 0); "
-        "both vanish as |z| grows (saturation). The step's derivative is 0 except at 0, where it "
-        "is undefined; ReLU-like functions have a kink at 0 where a library must choose f'(0).",
-        "pt": "A derivada da logística vale no máximo 0,25 (em z = 0) e a da tanh no máximo 1 "
-        "(em z = 0); ambas se anulam quando |z| cresce (saturação). A derivada do degrau é 0 "
-        "exceto em 0, onde é indefinida; as funções do tipo ReLU têm um bico em 0, onde a "
-        "biblioteca precisa escolher f'(0).",
-    },
-)
-def activations(
-    out_dir: Path, *, seed: int = 0, quick: bool = False, lang: str = "en"
-) -> dict[str, Any]:
-    """Plot every elementwise activation with its derivative and measure the derivatives.
-
-    Deterministic: ``seed`` and ``quick`` change nothing (the grid is already fast).
-    """
-    t = T(lang)
+def compute() -> Result:
+    """The derivatives measured on the grid, and f, f' on the figures' grids (see :func:`run`)."""
     names = _elementwise()
     n_half = int(round(GRID_HALF_WIDTH / GRID_STEP))
     z = np.arange(-n_half, n_half + 1) / n_half * GRID_HALF_WIDTH  # 0 and ±10 exactly
@@ -286,9 +244,7 @@ def activations(
     f_end, d_end = _f_and_df(logistic, ends)
     tanh_f, tanh_d = _f_and_df(ACTIVATIONS["tanh"](), ends)
 
-    _plot_grid(names, t, out_dir / "activations_grid.png")
-    _plot_saturation(t, out_dir / "activations_saturation.png")
-    return {
+    metrics = {
         "activations": names,
         "grid": {"z_min": float(z[0]), "z_max": float(z[-1]), "step": GRID_STEP},
         "max_derivative": max_d,
@@ -310,3 +266,48 @@ def activations(
         "step_derivative_at_0": "undefined (0 everywhere else)",
         "max_error_vs_finite_difference": fd_err,
     }
+    plot_z = np.linspace(-4, 4, 801)
+    curves = {name: (plot_z, *_f_and_df(ACTIVATIONS[name](), plot_z)) for name in names}
+    sat_z = np.linspace(-10, 10, 2001)
+    saturation = {
+        name: (sat_z, *_f_and_df(ACTIVATIONS[name](), sat_z)) for name in ("logistic", "tanh")
+    }
+    return Result(metrics, {"curves": curves, "chosen": chosen, "saturation": saturation})
+
+
+def draw(result: Result, t: T, out_dir: Path) -> None:
+    """``activations_grid.png`` (every activation beside its derivative) and
+    ``activations_saturation.png`` (the logistic's and tanh's saturation)."""
+    d = result.data
+    names = result.metrics["activations"]
+    _plot_grid(names, d["curves"], d["chosen"], t, out_dir / "activations_grid.png")
+    _plot_saturation(d["saturation"], t, out_dir / "activations_saturation.png")
+
+
+@register(
+    "activations",
+    section="2",
+    order=1,
+    title={
+        "en": "Activation functions beside their derivatives",
+        "pt": "Funções de ativação ao lado de suas derivadas",
+    },
+    claim={
+        "en": "The logistic derivative is at most 0.25 (at z = 0) and tanh's at most 1 (at z = 0); "
+        "both vanish as |z| grows (saturation). The step's derivative is 0 except at 0, where it "
+        "is undefined; ReLU-like functions have a kink at 0 where a library must choose f'(0).",
+        "pt": "A derivada da logística vale no máximo 0,25 (em z = 0) e a da tanh no máximo 1 "
+        "(em z = 0); ambas se anulam quando |z| cresce (saturação). A derivada do degrau é 0 "
+        "exceto em 0, onde é indefinida; as funções do tipo ReLU têm um bico em 0, onde a "
+        "biblioteca precisa escolher f'(0).",
+    },
+)
+def run(out_dir: Path, *, seed: int = 0, quick: bool = False, lang: str = "en") -> dict[str, Any]:
+    """Plot every elementwise activation with its derivative and measure the derivatives.
+
+    Deterministic: ``seed`` and ``quick`` change nothing (the grid is already fast).
+    """
+    t = T(lang)
+    result = compute()
+    draw(result, t, out_dir)
+    return result.metrics

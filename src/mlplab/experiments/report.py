@@ -17,7 +17,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from mlplab.experiments._registry import LANGS, T
+from mlplab.i18n import LANGS, T
 from mlplab.io import atomic_write
 
 SECTIONS = {
@@ -171,8 +171,8 @@ def write_report(out: str | Path, records: list[dict[str, Any]], *, lang: str = 
     facts = _facts(records, t)
     parts = []
     for sec, recs in _sections(records):
-        en, pt = SECTIONS.get(sec, (f"Section {sec}", f"Seção {sec}"))
-        parts.append((sec, f"§{sec} {t(en, pt)}", recs))
+        name = t.lookup(SECTIONS, sec, (f"Section {sec}", f"Seção {sec}"))
+        parts.append((sec, f"§{sec} {name}", recs))
 
     h = [
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">',
@@ -204,45 +204,54 @@ def write_report(out: str | Path, records: list[dict[str, Any]], *, lang: str = 
         )
         md += [f"## {head}", ""]
         for r in recs:
-            name = r["experiment"]
-            h.append(f'<section class="experiment" id="{esc(name)}">\n<h3>{esc(r["title"])}</h3>')
-            h.append(f'<p class="claim"><b>{t("Claim", "Afirmação")}:</b> {esc(r["claim"])}</p>')
-            md += [f"### {r['title']}", "", f"> **{t('Claim', 'Afirmação')}:** {r['claim']}", ""]
-            for fig in r["figures"]:
-                n_fig += 1
-                data = (out / name / fig).read_bytes()
-                uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-                size = _png_size(data)
-                dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
-                caption = t(f"Figure {n_fig}", f"Figura {n_fig}")
-                h.append(
-                    f'<figure>\n<img alt="{esc(r["title"])}: {esc(fig)}"{dims} src="{uri}">\n'
-                    f"<figcaption><b>{caption}.</b> <code>{esc(name)}/{esc(fig)}</code>"
-                    "</figcaption>\n</figure>"
-                )
-                md += [f"![{name}: {fig}]({name}/{fig})", "", f"*{caption}: `{name}/{fig}`*", ""]
-            rows = _rows(r["metrics"])
-            h.append(
-                f'<div class="scroll"><table>\n<tr><th>{t("measured", "medido")}</th>'
-                f"<th>{t('value', 'valor')}</th></tr>"
-            )
-            h += [f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows]
-            h.append("</table></div>")
-            md += [f"| {t('measured', 'medido')} | {t('value', 'valor')} |", "|---|---|"]
-            md += [f"| {k} | {v.replace('|', '/')} |" for k, v in rows]
-            md.append("")
-            meta = t(
-                f"seed {r['seed']}, {r['seconds']:.1f} s",
-                f"semente {r['seed']}, {r['seconds']:.1f} s",
-            )
-            h.append(
-                f'<p class="meta">{t("Rerun", "Reproduzir")}: <code>'
-                f"{esc(r['command'])}</code> ({esc(meta)})</p>\n</section>"
-            )
-            md += [f"{t('Rerun', 'Reproduzir')}: `{r['command']}` ({meta})", ""]
+            n_fig = _experiment(out, r, t, n_fig, h, md)
         h.append("</section>")
     h.append("</body>\n</html>\n")
     index = out / "index.html"
     atomic_write(str(index), "\n".join(h).encode("utf-8"))
     atomic_write(str(out / "README.md"), "\n".join(md).encode("utf-8"))
     return index
+
+
+def _experiment(out: Path, r: dict[str, Any], t: T, n_fig: int, h: list[str], md: list[str]) -> int:
+    """Append one experiment's section to the page ``h`` and the Markdown ``md``: its
+    claim, figures (numbered from ``n_fig`` + 1), measured numbers and command; return
+    the number of the last figure."""
+    esc = html.escape
+    name = r["experiment"]
+    h.append(f'<section class="experiment" id="{esc(name)}">\n<h3>{esc(r["title"])}</h3>')
+    h.append(f'<p class="claim"><b>{t("Claim", "Afirmação")}:</b> {esc(r["claim"])}</p>')
+    md += [f"### {r['title']}", "", f"> **{t('Claim', 'Afirmação')}:** {r['claim']}", ""]
+    for fig in r["figures"]:
+        n_fig += 1
+        data = (out / name / fig).read_bytes()
+        uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        size = _png_size(data)
+        dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
+        caption = t(f"Figure {n_fig}", f"Figura {n_fig}")
+        h.append(
+            f'<figure>\n<img alt="{esc(r["title"])}: {esc(fig)}"{dims} src="{uri}">\n'
+            f"<figcaption><b>{caption}.</b> <code>{esc(name)}/{esc(fig)}</code>"
+            "</figcaption>\n</figure>"
+        )
+        md += [f"![{name}: {fig}]({name}/{fig})", "", f"*{caption}: `{name}/{fig}`*", ""]
+    rows = _rows(r["metrics"])
+    h.append(
+        f'<div class="scroll"><table>\n<tr><th>{t("measured", "medido")}</th>'
+        f"<th>{t('value', 'valor')}</th></tr>"
+    )
+    h += [f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows]
+    h.append("</table></div>")
+    md += [f"| {t('measured', 'medido')} | {t('value', 'valor')} |", "|---|---|"]
+    md += [f"| {k} | {v.replace('|', '/')} |" for k, v in rows]
+    md.append("")
+    meta = t(
+        f"seed {r['seed']}, {r['seconds']:.1f} s",
+        f"semente {r['seed']}, {r['seconds']:.1f} s",
+    )
+    h.append(
+        f'<p class="meta">{t("Rerun", "Reproduzir")}: <code>'
+        f"{esc(r['command'])}</code> ({esc(meta)})</p>\n</section>"
+    )
+    md += [f"{t('Rerun', 'Reproduzir')}: `{r['command']}` ({meta})", ""]
+    return n_fig

@@ -1,0 +1,20 @@
+"""Small helpers shared by experiments of several lecture sections."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlplab._blas import small_net_threads
+from mlplab.layers import Dense
+from mlplab.network import Sequential
+
+
+def dense_layers(net: Sequential) -> list[Dense]:
+    """The Dense layers of ``net``, in order."""
+    return [layer for layer in net.layers if isinstance(layer, Dense)]
+
+
+def small_forward(net: Sequential, X: np.ndarray) -> np.ndarray:
+    """``net.forward(X)`` with the BLAS threads a network this small runs fastest on."""
+    with small_net_threads(net, X.shape[0]):
+        return net.forward(X)

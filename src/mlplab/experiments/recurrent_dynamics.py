@@ -1,0 +1,546 @@
+"""``recurrent-dynamics`` (lecture section 6): a recurrent network is a dynamic system:
+it settles, oscillates, is chaotic or diverges.
+
+An Elman layer of ``units`` units run freely, its state fed back with no input:
+h_t = f(h_{t-1} W_h + b) (``layer.cell.step`` with x_t = 0), b = 0. W_h is the
+layer's own orthogonal initialisation (every eigenvalue of modulus 1) scaled to
+spectral radius rho; for the oscillation one rotation of it (a complex eigenvalue
+pair, the one whose period is nearest 20 steps) is kept at modulus rho and the
+others are damped to 0.5 (real Schur form), so a single oscillation grows out of the
+origin until tanh saturation bounds it. The initial state is N(0, 0.25) per unit.
+
+* ``regimes[name]``: rho, activation, the largest Lyapunov exponent ``lyapunov``
+  (a tangent vector v_t = J_t v_{t-1} renormalised every step, J_t =
+  diag(f'(z_t)) W_h^T; the mean of log ||J_t v_{t-1}|| after a burn-in of a quarter
+  of the steps) and ``lyapunov_two_trajectories`` (two trajectories 1e-8 apart run by
+  ``cell.step``, their distance renormalised every step), the growth rate of
+  ||h_t|| (slope of log ||h_t|| over steps 20-150) and max |h_t|.
+
+  Measured (full run, seed 0, 32 units): fixed point (tanh, rho = 0.8) lambda =
+  -0.2231 = log 0.8, the state reaches 0; oscillation (tanh, rho = 1.2, one rotation)
+  lambda = 1e-5 ~ 0, a closed orbit with period 15.5 steps (the rotation's angle
+  gives 15.50, measured 15.54); chaos (tanh, rho = 3) lambda = +0.255 (two
+  trajectories: +0.256), |h| <= 1; divergence: identity, rho = 1.2, lambda = growth
+  rate = log 1.2 = 0.182 exactly (||h|| x 1.2 per step, 2.3 -> 1.7e12 in 150 steps),
+  ReLU, rho = 3, growth 0.72 per step (x ~2.05, to 8e46). ReLU is not always
+  unbounded: with rho = 1.2 this ReLU net decays to 0 (the negative half is cut).
+* ``sweep``: lambda against rho (orthogonal W_h, tanh, 800 steps): log rho below 1
+  (the origin attracts), ~0 at rho = 1-1.2 (quasi-periodic orbits: every mode of the
+  orthogonal matrix rotates), then positive and growing (+0.05 at rho = 1.5, +0.12
+  at 2, +0.24 at 3, +0.34 at 4): the edge of chaos sits just above rho = 1.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlplab._blas import small_net_threads
+from mlplab._checks import check_int
+from mlplab.activations import get_activation
+from mlplab.experiments._registry import Result, register, save_figure
+from mlplab.i18n import T
+from mlplab.network import Sequential
+from mlplab.recurrent import SimpleRNN
+
+#: (name, activation, spectral radius) of each regime.
+#: "orthogonal": the layer's orthogonal W_h times rho (every eigenvalue of modulus rho);
+#: "one_rotation": one rotation (complex eigenvalue pair) of W_h scaled to rho, the others
+#: to ``DAMPED`` < 1, so a single oscillation grows until tanh saturation bounds it.
+REGIMES = (
+    ("fixed_point", "tanh", 0.8, "orthogonal"),
+    ("oscillation", "tanh", 1.2, "one_rotation"),
+    ("chaos", "tanh", 3.0, "orthogonal"),
+    ("divergence", "identity", 1.2, "orthogonal"),
+    ("divergence_relu", "relu", 3.0, "orthogonal"),
+)
+DAMPED = 0.5
+#: The oscillation keeps the rotation of W_h whose period is nearest this many steps.
+TARGET_PERIOD = 20.0
+_REGIME_NAMES = {
+    "fixed_point": ("settles (fixed point)", "estabiliza (ponto fixo)"),
+    "oscillation": ("oscillates (one rotation)", "oscila (uma rotação)"),
+    "chaos": ("chaotic", "caótica"),
+    "divergence": ("diverges (identity)", "diverge (identidade)"),
+    "divergence_relu": ("diverges (ReLU)", "diverge (ReLU)"),
+}
+_REGIME_COLORS = {
+    "fixed_point": "tab:green",
+    "oscillation": "tab:blue",
+    "chaos": "tab:red",
+    "divergence": "tab:purple",
+    "divergence_relu": "tab:brown",
+}
+#: Steps of the unbounded regimes (identity, ReLU): enough to measure the growth, short
+#: of overflowing float64.
+DIVERGENCE_STEPS = 150
+#: The steps [start, stop) over which the growth rate of ||h_t|| is fitted.
+GROWTH_STEPS = (20, DIVERGENCE_STEPS)
+#: Steps of the separation figure.
+SEPARATION_STEPS = 100
+
+
+def _free_run(cell, h0: np.ndarray, steps: int) -> np.ndarray:
+    """States h_0..h_steps of the cell run with no input: (steps + 1, n, units)."""
+    x0 = np.zeros((h0.shape[0], cell.W.shape[0]))
+    out = np.empty((steps + 1, *h0.shape))
+    out[0] = h = h0
+    for s in range(steps):
+        h = cell.step(x0, h)
+        out[s + 1] = h
+    return out
+
+
+def _lyapunov(W_h, b, act, h0: np.ndarray, steps: int, burn: int, rng) -> float:
+    """Largest Lyapunov exponent: the mean log growth of a tangent vector, renormalised.
+
+    Jacobian of h_t = f(h_{t-1} W_h + b):  dh_t/dh_{t-1} = diag(f'(z_t)) W_h^T.
+    """
+    h = h0.copy()
+    v = rng.standard_normal(h.size)
+    v /= np.linalg.norm(v)
+    total = 0.0
+    for s in range(burn + steps):
+        z = h @ W_h + b
+        h = act.forward(z)
+        v = act.derivative(z, h) * (v @ W_h)
+        norm = float(np.linalg.norm(v))
+        if norm == 0.0:
+            return -math.inf
+        if s >= burn:
+            total += math.log(norm)
+        v /= norm
+    return total / steps
+
+
+def _one_rotation(Q: np.ndarray, rho: float) -> tuple[np.ndarray, float]:
+    """Q = U B U^T (real Schur form: B holds 2x2 rotation blocks); keep the rotation whose
+    period is nearest TARGET_PERIOD at modulus rho, damp the others to DAMPED.
+    Returns the new matrix and the kept rotation's angle (radians per step)."""
+    from scipy.linalg import schur
+
+    B, U = schur(Q, output="real")
+    blocks = [i for i in range(B.shape[0] - 1) if abs(B[i + 1, i]) > 1e-12]
+    if not blocks:
+        raise ValueError("W_h has no rotation (complex eigenvalue pair) to keep.")
+    angles = np.array([math.atan2(abs(B[i + 1, i]), B[i, i]) for i in blocks])
+    j = int(np.argmin(np.abs(angles - 2 * math.pi / TARGET_PERIOD)))
+    i = blocks[j]
+    D = DAMPED * B
+    D[i : i + 2, i : i + 2] = rho * B[i : i + 2, i : i + 2]
+    return U @ D @ U.T, float(angles[j])
+
+
+def _period(traj: np.ndarray) -> float | None:
+    """The period (steps) of an oscillation: the first autocorrelation peak of the unit
+    with the largest variance."""
+    x = traj[:, int(np.argmax(traj.var(axis=0)))]
+    x = x - x.mean()
+    ac = np.correlate(x, x, "full")[x.size - 1 :] / (x @ x)
+    for lag in range(2, min(x.size // 2, 500)):
+        if ac[lag] >= ac[lag - 1] and ac[lag] >= ac[lag + 1] and ac[lag] > 0.5:
+            # parabolic interpolation of the peak
+            a, b, c = ac[lag - 1], ac[lag], ac[lag + 1]
+            den = a - 2 * b + c
+            return float(lag + (0.5 * (a - c) / den if den != 0 else 0.0))
+    return None
+
+
+def _two_trajectories(cell, h0: np.ndarray, steps: int, burn: int, d0: float, rng) -> float:
+    """Lyapunov exponent from two trajectories d0 apart (relative to ||h|| once the state
+    is larger than 1), their distance renormalised after every step."""
+    x0 = np.zeros((2, cell.W.shape[0]))
+    u = rng.standard_normal(h0.size)
+    ref = d0 * max(1.0, float(np.linalg.norm(h0)))
+    h = np.stack([h0, h0 + u * (ref / np.linalg.norm(u))])
+    total = 0.0
+    for s in range(burn + steps):
+        h = cell.step(x0, h)
+        diff = h[1] - h[0]
+        d = float(np.linalg.norm(diff))
+        if d == 0.0:
+            return -math.inf
+        if s >= burn:
+            total += math.log(d / ref)
+        ref = d0 * max(1.0, float(np.linalg.norm(h[0])))
+        h[1] = h[0] + diff * (ref / d)  # renormalise
+    return total / steps
+
+
+def _two_free(cell, h0: np.ndarray, steps: int, d0: float, rng) -> list[float]:
+    """Distance between two trajectories started d0 apart, not renormalised."""
+    u = rng.standard_normal(h0.size)
+    u *= d0 / np.linalg.norm(u)
+    traj = _free_run(cell, np.stack([h0, h0 + u]), steps)
+    return np.linalg.norm(traj[:, 1] - traj[:, 0], axis=1).tolist()
+
+
+def compute(*, seed: int, quick: bool, units: int, steps: int) -> Result:
+    """The five regimes and the rho sweep (see the module docstring)."""
+    units = check_int("units", units, minimum=2)
+    steps = check_int("steps", steps, minimum=50)
+    if quick:
+        steps = min(steps, 600)
+    # one BLAS thread: small products are faster, and chaotic trajectories amplify any
+    # difference in rounding between BLAS kernels
+    with small_net_threads(Sequential([SimpleRNN(units)], n_inputs=1), 1):
+        return _dynamics(seed, quick, units, steps)
+
+
+def _dynamics(seed: int, quick: bool, units: int, steps: int) -> Result:
+    burn = steps // 4
+    n_sweep = 15 if quick else 36
+    rng = np.random.default_rng(seed)
+    h0 = 0.5 * rng.standard_normal(units)
+
+    regimes: dict[str, dict[str, Any]] = {}
+    runs: dict[str, np.ndarray] = {}
+    separations: dict[str, list[float]] = {}
+    base_W_h = None
+    for name, activation, rho, structure in REGIMES:
+        regimes[name], runs[name], separations[name], base_W_h = _regime(
+            activation,
+            rho,
+            structure,
+            units=units,
+            seed=seed,
+            h0=h0,
+            steps=steps,
+            burn=burn,
+            base_W_h=base_W_h,
+        )
+
+    # lambda against rho for tanh (the identity's exponent is log rho exactly)
+    rhos = np.round(np.linspace(0.5, 4.0, n_sweep), 3)
+    act = get_activation("tanh")
+    sweep_steps, sweep_burn = (400, 100) if quick else (800, 200)
+    zero_b = np.zeros(units)
+    lam_sweep = [
+        _lyapunov(
+            r * base_W_h, zero_b, act, h0, sweep_steps, sweep_burn, np.random.default_rng([seed, 3])
+        )
+        for r in rhos
+    ]
+    metrics = {
+        "units": units,
+        "recurrent_init": "orthogonal (the layer's default) scaled to spectral radius rho; "
+        f"the oscillation keeps one rotation at rho and damps the others to {DAMPED}",
+        "bias": 0.0,
+        "steps": steps,
+        "burn_in": burn,
+        "regimes": regimes,
+        "lyapunov": {k: v["lyapunov"] for k, v in regimes.items()},
+        "growth_rate": {k: v["growth_rate"] for k, v in regimes.items()},
+        "spectral_radius": {k: v["spectral_radius"] for k, v in regimes.items()},
+        "sweep": {
+            "activation": "tanh",
+            "rho": rhos.tolist(),
+            "lyapunov": lam_sweep,
+            "steps": sweep_steps,
+        },
+    }
+    data = {
+        "runs": runs,
+        "regimes": regimes,
+        "burn": burn,
+        "rhos": rhos,
+        "lam_sweep": lam_sweep,
+        "separations": separations,
+    }
+    return Result(metrics, data)
+
+
+def _regime(
+    activation: str, rho: float, structure: str, *, units, seed, h0, steps, burn, base_W_h
+) -> tuple[dict[str, Any], np.ndarray, list[float], np.ndarray]:
+    """One regime run freely: its record, its trajectory, the distance of two trajectories
+    started 1e-8 apart, and the layer's orthogonal W_h (``base_W_h`` if given)."""
+    net = Sequential([SimpleRNN(units, activation=activation)], n_inputs=1, seed=seed)
+    layer = net.layers[0]
+    W_h = dict(net.named_parameters())["0.W_h"]
+    if base_W_h is None:
+        base_W_h = W_h.copy()  # the layer's orthogonal init: spectral radius 1
+    extra: dict[str, Any] = {}
+    if structure == "orthogonal":
+        W_h[...] = rho * base_W_h  # in place: W_h is a view into net.theta
+    else:
+        W_h[...], angle = _one_rotation(base_W_h, rho)
+        extra["rotation_period_steps"] = 2 * math.pi / angle
+    b = dict(net.named_parameters())["0.b"]
+    act = get_activation(activation)
+    bounded = activation == "tanh"
+    n_steps = steps + burn if bounded else DIVERGENCE_STEPS
+    traj = _free_run(layer.cell, h0[None, :], n_steps)[:, 0]  # (n_steps + 1, units)
+    # the cell's step is the lecture's equation: compare with numpy on the weights
+    check = act.forward(traj[:-1] @ W_h + b)
+    scale = np.maximum(1.0, np.linalg.norm(traj[1:], axis=1, keepdims=True))
+    step_error = float(np.max(np.abs(check - traj[1:]) / scale))  # relative to ||h_t||
+    lam_burn, lam_steps = (burn, steps) if bounded else (0, DIVERGENCE_STEPS)
+    lam = _lyapunov(W_h, b, act, h0, lam_steps, lam_burn, np.random.default_rng([seed, 1]))
+    lam2 = _two_trajectories(
+        layer.cell, h0, lam_steps, lam_burn, 1e-8, np.random.default_rng([seed, 2])
+    )
+    free = _two_free(layer.cell, h0, SEPARATION_STEPS, 1e-8, np.random.default_rng([seed, 2]))
+    norms = np.linalg.norm(traj, axis=1)
+    # growth per step of ||h_t||: the slope of log ||h_t|| over steps GROWTH_STEPS
+    fit = np.arange(*GROWTH_STEPS)
+    growth = float(np.polyfit(fit, np.log(norms[fit]), 1)[0])
+    eig = np.abs(np.linalg.eigvals(W_h))
+    if structure == "one_rotation":
+        extra["period_measured_steps"] = _period(traj[burn:])
+    record = {
+        "activation": activation,
+        "structure": structure,
+        **extra,
+        "spectral_radius": float(eig.max()),
+        "rho": rho,
+        "lyapunov": lam,
+        "lyapunov_two_trajectories": lam2,
+        "log_rho": math.log(rho),
+        "growth_rate": growth,
+        "norm_start": float(norms[0]),
+        "norm_end": float(norms[-1]),
+        "max_abs_state": float(np.abs(traj[1:]).max()),  # after the initial state
+        "steps": int(n_steps),
+        "cell_step_max_rel_diff": step_error,
+    }
+    return record, traj, [float(d) for d in free], base_W_h
+
+
+def draw(result: Result, t: T, out_dir: Path) -> None:
+    """``dynamics_trajectories.png``, ``dynamics_phase.png`` and ``dynamics_lyapunov.png``."""
+    d = result.data
+    runs, regimes, burn = d["runs"], d["regimes"], d["burn"]
+    _dynamics_trajectories_figure(runs, regimes, burn, t, out_dir / "dynamics_trajectories.png")
+    _dynamics_phase_figure(runs, regimes, burn, t, out_dir / "dynamics_phase.png")
+    path = out_dir / "dynamics_lyapunov.png"
+    _dynamics_lyapunov_figure(d["rhos"], d["lam_sweep"], regimes, d["separations"], t, path)
+
+
+def _regime_title(name: str, reg: dict[str, Any], t: T) -> str:
+    act = reg["activation"]
+    return (
+        f"{t.lookup(_REGIME_NAMES, name)}: {act}, rho = {t.num(reg['rho'], 'g')}, "
+        f"λ = {t.num(reg['lyapunov'], '+.3f')}"
+    )
+
+
+def _dynamics_trajectories_figure(runs, regimes, burn, t: T, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    names = list(runs)
+    fig, axes = plt.subplots(len(names), 1, figsize=(12, 2.3 * len(names)))
+    for ax, name in zip(axes, names, strict=True):
+        traj = runs[name]
+        color = _REGIME_COLORS[name]
+        show = slice(0, min(len(traj), 200))
+        steps = np.arange(len(traj))[show]
+        if regimes[name]["activation"] == "tanh":
+            for u, alpha in ((0, 1.0), (1, 0.5)):
+                ax.plot(
+                    steps, traj[show, u], color=color, alpha=alpha, lw=1.2, label=f"h_t[{u + 1}]"
+                )
+            ax.set_ylim(-1.05, 1.05)
+            ax.set_ylabel("h_t")
+        else:
+            ax.semilogy(
+                steps, np.linalg.norm(traj[show], axis=1), color=color, lw=1.5, label="||h_t||"
+            )
+            ax.set_ylabel(t("||h_t|| (log)", "||h_t|| (log)"))
+        ax.set_title(_regime_title(name, regimes[name], t), fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper right")
+    axes[-1].set_xlabel(t("time step t", "passo de tempo t"))
+    fig.suptitle(
+        t(
+            "Free-running Elman layer h_t = f(h_{t-1} W_h), from the same initial state",
+            "Camada de Elman livre h_t = f(h_{t-1} W_h), a partir do mesmo estado inicial",
+        )
+    )
+    fig.subplots_adjust(hspace=0.6, top=0.93)
+    save_figure(fig, path)
+
+
+def _dynamics_phase_figure(runs, regimes, burn, t: T, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 4, figsize=(18, 4.8))
+    for ax, name in zip(axes[:3], ("fixed_point", "oscillation", "chaos"), strict=True):
+        traj = runs[name]
+        color = _REGIME_COLORS[name]
+        if name == "fixed_point":  # the transient into the fixed point
+            pts = traj[:40]
+            ax.plot(pts[:, 0], pts[:, 1], "-", color=color, lw=0.8)
+            ax.plot(pts[:, 0], pts[:, 1], ".", color=color, ms=4)
+            ax.plot(pts[0, 0], pts[0, 1], "o", color="k", ms=5, label=t("start", "início"))
+            ax.plot(0, 0, "*", color="k", ms=10, label=t("fixed point 0", "ponto fixo 0"))
+            ax.legend(fontsize=8)
+            what = t("first 40 steps", "primeiros 40 passos")
+        else:  # the attractor, after the transient
+            pts = traj[burn:]
+            ax.plot(pts[:, 0], pts[:, 1], ".", color=color, ms=1.5)
+            what = t("after the transient", "depois do transiente")
+        ax.set_xlabel("h_t[1]")
+        ax.set_ylabel("h_t[2]")
+        ax.set_title(
+            f"{t.lookup(_REGIME_NAMES, name)}, rho = {t.num(regimes[name]['rho'], 'g')}\n({what})",
+            fontsize=10,
+        )
+        ax.grid(alpha=0.3)
+    ax = axes[3]
+    for name in ("divergence", "divergence_relu"):
+        norms = np.linalg.norm(runs[name], axis=1)
+        reg = regimes[name]
+        ax.plot(
+            np.arange(1, norms.size),
+            norms[1:] / norms[:-1],
+            ".-",
+            color=_REGIME_COLORS[name],
+            ms=3,
+            lw=0.8,
+            label=f"{t.lookup(_REGIME_NAMES, name)}, rho = {t.num(reg['rho'], 'g')}",
+        )
+    ax.axhline(1.0, color="0.5", ls=":", lw=1)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(t("time step t", "passo de tempo t"))
+    ax.set_ylabel("||h_t|| / ||h_{t-1}||")
+    ax.set_title(
+        t(
+            "Divergence: the norm's factor per step > 1",
+            "Divergência: o fator da norma por passo > 1",
+        ),
+        fontsize=10,
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.suptitle(
+        t(
+            "Phase portraits: two units of the state (h_t[1], h_t[2]); for the divergent "
+            "networks, the growth factor of the norm ||h_t|| per step",
+            "Retratos de fase: duas unidades do estado (h_t[1], h_t[2]); para as redes "
+            "divergentes, o fator de crescimento da norma ||h_t|| por passo",
+        ),
+        fontsize=11,
+    )
+    fig.subplots_adjust(wspace=0.3, top=0.8)
+    save_figure(fig, path)
+
+
+def _dynamics_lyapunov_figure(rhos, lam_sweep, regimes, separations, t: T, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(15, 5.5))
+    ax = axes[0]
+    ax.axhline(0, color="k", lw=0.8)
+    ax.plot(
+        rhos,
+        lam_sweep,
+        "o-",
+        color="tab:red",
+        lw=1.5,
+        ms=4,
+        label=t("tanh: measured λ", "tanh: λ medido"),
+    )
+    r = np.linspace(rhos[0], rhos[-1], 200)
+    ax.plot(
+        r,
+        np.log(r),
+        "--",
+        color="tab:purple",
+        lw=1.5,
+        label=t(
+            "identity: λ = log rho (diverges for rho > 1)",
+            "identidade: λ = log rho (diverge para rho > 1)",
+        ),
+    )
+    for name, reg in regimes.items():
+        if reg["activation"] == "tanh":
+            ax.plot(
+                reg["rho"],
+                reg["lyapunov"],
+                "s",
+                color=_REGIME_COLORS[name],
+                ms=10,
+                label=t.lookup(_REGIME_NAMES, name),
+            )
+    ax.set_xlabel(t("spectral radius rho of W_h", "raio espectral rho de W_h"))
+    ax.set_ylabel(
+        t("largest Lyapunov exponent λ (per step)", "maior expoente de Lyapunov λ (por passo)")
+    )
+    ax.set_title(
+        t(
+            "λ < 0: settles; λ ≈ 0: oscillates; λ > 0: chaos",
+            "λ < 0: estabiliza; λ ≈ 0: oscila; λ > 0: caos",
+        )
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    ax = axes[1]
+    for name, d in separations.items():
+        d = np.asarray(d)
+        steps = np.arange(d.size)
+        ax.semilogy(
+            steps, d / d[0], color=_REGIME_COLORS[name], lw=1.5, label=t.lookup(_REGIME_NAMES, name)
+        )
+    ax.set_xlabel(t("time step t", "passo de tempo t"))
+    ax.set_ylabel(t("distance / initial distance (1e-8)", "distância / distância inicial (1e-8)"))
+    ax.set_title(
+        t(
+            "Two trajectories started 1e-8 apart",
+            "Duas trajetórias que partem a 1e-8 uma da outra",
+        )
+    )
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="lower left")
+    fig.subplots_adjust(wspace=0.25)
+    save_figure(fig, path)
+
+
+@register(
+    "recurrent-dynamics",
+    section="6",
+    order=3,
+    title={
+        "en": "A recurrent network is a dynamic system: it settles, oscillates, is chaotic or "
+        "diverges",
+        "pt": "Uma rede recorrente é um sistema dinâmico: estabiliza, oscila, é caótica ou diverge",
+    },
+    claim={
+        "en": "Fed back on itself, a recurrent network is a dynamic system that may settle, "
+        "oscillate, be chaotic or diverge, depending on its weights and activation. Measured "
+        "on a free-running Elman layer of 32 units, h_t = f(h_{t-1} W_h), its orthogonal W_h "
+        "scaled to spectral radius rho: with tanh, rho = 0.8 settles at a fixed point "
+        "(largest Lyapunov exponent log 0.8 = -0.22); keeping one rotation of W_h at rho = 1.2 "
+        "and damping the rest, it oscillates on a closed orbit (exponent 0); rho = 3 is "
+        "chaotic (exponent about +0.25: nearby states separate exponentially) yet bounded, "
+        "|h| <= 1, since tanh saturates. With the identity (rho = 1.2) or ReLU (rho = 3) the "
+        "state diverges: ||h_t|| is multiplied by 1.2 and by about 2 at every step.",
+        "pt": "Realimentada sobre si mesma, uma rede recorrente é um sistema dinâmico que pode "
+        "estabilizar, oscilar, ser caótico ou divergir, conforme os pesos e a ativação. Medido "
+        "numa camada de Elman livre de 32 unidades, h_t = f(h_{t-1} W_h), com a sua W_h "
+        "ortogonal escalada ao raio espectral rho: com tanh, rho = 0,8 estabiliza num ponto "
+        "fixo (maior expoente de Lyapunov log 0,8 = -0,22); mantendo uma rotação de W_h em "
+        "rho = 1,2 e amortecendo as demais, oscila numa órbita fechada (expoente 0); rho = 3 é "
+        "caótico (expoente de cerca de +0,25: estados próximos se afastam exponencialmente) "
+        "mas limitado, |h| <= 1, pois a tanh satura. Com a identidade (rho = 1,2) ou a ReLU "
+        "(rho = 3) o estado diverge: ||h_t|| é multiplicado por 1,2 e por cerca de 2 a cada "
+        "passo.",
+    },
+)
+def run(
+    out_dir: Path,
+    *,
+    seed: int = 0,
+    quick: bool = False,
+    lang: str = "en",
+    units: int = 32,
+    steps: int = 2000,
+) -> dict[str, Any]:
+    """Free-running Elman layer in five regimes, Lyapunov exponents and a rho sweep."""
+    t = T(lang)
+    result = compute(seed=seed, quick=quick, units=units, steps=steps)
+    draw(result, t, out_dir)
+    return result.metrics
