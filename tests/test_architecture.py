@@ -47,7 +47,9 @@ def test_layers_import_only_downward():
 def _private_imports(path: Path) -> list[str]:
     out = []
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("mlplab")):
+        if isinstance(node, ast.ImportFrom) and (
+            node.level or (node.module or "").startswith("mlplab")
+        ):
             for alias in node.names:
                 if alias.name.startswith("_") and not alias.name.startswith("__"):
                     out.append(f"{path.relative_to(SRC)}:{node.lineno} imports {alias.name}")
