@@ -431,16 +431,12 @@ class _BatchedSearchMixin:
                 raise ValueError(
                     "No fits were performed. Was the CV iterator empty? Were there no candidates?"
                 )
-
             _warn_or_raise_about_fit_failures(out, self.error_score)
-
             all_candidate_params.extend(candidate_params)
             all_out.extend(out)
-
             if more_results is not None:
                 for key, value in more_results.items():
                     all_more_results[key].extend(value)
-
             nonlocal results
             results = self._format_results(
                 all_candidate_params, self.n_splits_, all_out, all_more_results
@@ -452,21 +448,13 @@ class _BatchedSearchMixin:
         else:
             self._run_search(evaluate_candidates)
 
-        first_test_score = all_out[0]["test_scores"]
-        self.multimetric_ = isinstance(first_test_score, dict)
-
+        self.multimetric_ = isinstance(all_out[0]["test_scores"], dict)
         if self.refit or not self.multimetric_:
             self._select_best(results, refit_metric)
         if self.refit:
             self._refit_best(base_estimator, X, y, routed_params, root_callback_ctx)
-
-        if isinstance(scorers, _MultimetricScorer):
-            self.scorer_ = scorers._scorers
-        else:
-            self.scorer_ = scorers
-
+        self.scorer_ = scorers._scorers if isinstance(scorers, _MultimetricScorer) else scorers
         self.cv_results_ = results
-
         root_callback_ctx.call_on_fit_task_end(
             estimator=self, X=X, y=y, metadata=metadata_callbacks
         )
