@@ -17,7 +17,9 @@ single JSON document under the key ``"mlplab"``::
 
 Nothing in a model file is ever executed and pickle is never used: loading
 parses JSON and raw numeric bytes only, and the class to rebuild is looked up
-in an explicit registry (:func:`register_saveable`).
+in an explicit registry (:func:`register_saveable`). The safetensors container
+(header length, JSON header, tensor entries) is read and checked by
+:mod:`mlplab.io_format`; this module checks the mlplab document and rebuilds.
 
 An object is saveable if its class implements the persistence protocol:
 
@@ -35,18 +37,28 @@ import contextlib
 import hashlib
 import hmac
 import json
-import math
 import os
 import re
 import stat
-import sys
 import tempfile
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import numpy as np
-import safetensors
 import safetensors.numpy
+
+from mlplab.io_format import (
+    ALLOWED_NAMES,
+    ALLOWED_TEXT,
+    MAX_HEADER_BYTES,
+    IntegrityError,
+    ModelFormatError,
+    check_tensors,
+    deserialize,
+    fail,
+    parse_json,
+    read_file,
+)
 
 __all__ = [
     "FORMAT_NAME",
@@ -67,61 +79,11 @@ FORMAT_NAME = "mlplab"
 FORMAT_VERSION = 1
 """Version of the file layout written by :func:`save`; the only one read."""
 
-MAX_HEADER_BYTES = 100 * 1024 * 1024
-"""Largest safetensors JSON header :func:`load` accepts (100 MB)."""
-
 _METADATA_KEY = "mlplab"
-_MAX_NDIM = 64
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
-
-# safetensors dtype code -> numpy dtype, for the dtypes mlplab stores.
-_ALLOWED_DTYPES: dict[str, np.dtype[Any]] = {
-    "F32": np.dtype("<f4"),
-    "F64": np.dtype("<f8"),
-    "I64": np.dtype("<i8"),
-    "I32": np.dtype("<i4"),
-    "BOOL": np.dtype("?"),
-}
-_ALLOWED_NAMES = frozenset(dt.name for dt in _ALLOWED_DTYPES.values())
-_ALLOWED_TEXT = ", ".join(dt.name for dt in _ALLOWED_DTYPES.values())
-# Readable names for other safetensors dtype codes, used in error messages only.
-_OTHER_DTYPE_NAMES = {
-    "F16": "float16",
-    "BF16": "bfloat16",
-    "F8_E4M3": "float8_e4m3",
-    "F8_E5M2": "float8_e5m2",
-    "U8": "uint8",
-    "I8": "int8",
-    "U16": "uint16",
-    "I16": "int16",
-    "U32": "uint32",
-    "U64": "uint64",
-    "C64": "complex64",
-}
-
-_NOT_A_MODEL = "not an mlplab model; mlplab never loads pickle, save with mlplab.save"
-_PICKLE_GLOBAL = re.compile(rb"c[A-Za-z_][\w.]*\n[A-Za-z_][\w.]*\n")
-_COMPRESSED_MAGIC = (
-    (b"\x1f\x8b", "gzip"),
-    (b"BZh", "bz2"),
-    (b"\xfd7zXZ\x00", "xz"),
-    (b"\x04\x22\x4d\x18", "lz4"),
-    (b"x\x01", "zlib"),
-    (b"x\x5e", "zlib"),
-    (b"x\x9c", "zlib"),
-    (b"x\xda", "zlib"),
-)
 
 _T = TypeVar("_T", bound=type)
 _REGISTRY: dict[str, type] = {}
-
-
-class ModelFormatError(ValueError):
-    """A file is not a valid mlplab model (corrupt, foreign or unsupported)."""
-
-
-class IntegrityError(ModelFormatError):
-    """A model file's content does not match the SHA-256 digests it records."""
 
 
 # --------------------------------------------------------------------------
@@ -262,10 +224,10 @@ def _collect_state(obj: object) -> tuple[str, str, dict[str, np.ndarray]]:
     prepared: dict[str, np.ndarray] = {}
     for key in sorted(arrays):
         arr = np.asarray(arrays[key])
-        if arr.dtype.kind not in "fiub" or arr.dtype.name not in _ALLOWED_NAMES:
+        if arr.dtype.kind not in "fiub" or arr.dtype.name not in ALLOWED_NAMES:
             raise TypeError(
                 f"array {key!r} of {qualified} has dtype {arr.dtype}; "
-                f"mlplab files store only {_ALLOWED_TEXT}"
+                f"mlplab files store only {ALLOWED_TEXT}"
             )
         if arr.dtype.kind == "f" and not np.isfinite(arr).all():
             raise ValueError(
@@ -414,185 +376,50 @@ def save(obj: object, path: str | os.PathLike[str]) -> None:
 # --------------------------------------------------------------------------
 
 
-def _fail(
-    path: str, what: str, error: type[ModelFormatError] = ModelFormatError
-) -> ModelFormatError:
-    """Build a one-line error naming the file and the problem."""
-    text = " ".join(what.split())
-    return error(f"cannot load mlplab model {path!r}: {text}")
-
-
-def _sniff_foreign(prefix: bytes) -> str | None:
-    """Name the foreign format of a file from its first bytes, if recognised."""
-    if prefix.startswith(b"\x93NUMPY"):
-        return "this is an npy file"
-    if prefix.startswith(b"PK"):
-        return "this is an npz (zip) file"
-    if prefix[:1] in (b"\x80", b"(", b"}", b"]") or _PICKLE_GLOBAL.match(prefix):
-        return "this is a pickle file (or a joblib dump)"
-    for magic, kind in _COMPRESSED_MAGIC:
-        if prefix.startswith(magic):
-            return f"this is a {kind}-compressed file (e.g. a compressed joblib dump)"
-    return None
-
-
-def _header_length(path: str, prefix: bytes, size: int) -> int:
-    """Validate the 8-byte header length against the file size, cheaply."""
-    if size == 0:
-        raise _fail(path, "the file is empty")
-    declared = int.from_bytes(prefix[:8], "little") if size >= 8 else None
-    plausible = declared is not None and declared <= size - 8 and prefix[8:9] == b"{"
-    if not plausible:
-        foreign = _sniff_foreign(prefix)
-        if foreign is not None:
-            raise _fail(path, f"{foreign}, {_NOT_A_MODEL}")
-    if declared is None:
-        raise _fail(
-            path,
-            f"the file is truncated: {size} bytes, fewer than the 8-byte safetensors header length",
-        )
-    if declared > MAX_HEADER_BYTES:
-        raise _fail(
-            path,
-            f"the declared header length {declared} exceeds the "
-            f"{MAX_HEADER_BYTES}-byte limit; the file is corrupt or not a "
-            "safetensors file",
-        )
-    if declared > size - 8:
-        raise _fail(
-            path,
-            f"the declared header length {declared} is larger than the "
-            f"{size - 8} bytes that follow it; the file is truncated or not a "
-            "safetensors file",
-        )
-    if declared < 2 or prefix[8:9] != b"{":
-        raise _fail(path, "not a safetensors file: no JSON header after the length")
-    return declared
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-standard JSON constant {name}")
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {key!r}")
-        result[key] = value
-    return result
-
-
-def _parse_json(path: str, text: bytes | str, what: str) -> Any:
-    try:
-        if isinstance(text, bytes):
-            text = text.decode("utf-8")
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        raise _fail(path, f"invalid JSON in the {what}: {exc}") from None
-
-
-def _is_index(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _check_tensors(
-    path: str, header: dict[str, Any], data_len: int
-) -> dict[str, tuple[np.dtype[Any], tuple[int, ...]]]:
-    """Validate the tensor entries of the header; return their dtypes/shapes."""
-    tensors: dict[str, tuple[np.dtype[Any], tuple[int, ...]]] = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        if not isinstance(entry, dict):
-            raise _fail(path, f"header entry for array {name!r} is not an object")
-        code = entry.get("dtype")
-        if code not in _ALLOWED_DTYPES:
-            readable = _OTHER_DTYPE_NAMES.get(code, code) if isinstance(code, str) else code
-            raise _fail(
-                path,
-                f"array {name!r} has unsupported dtype {readable!r}; mlplab "
-                f"files store only {_ALLOWED_TEXT}",
-            )
-        dtype = _ALLOWED_DTYPES[code]
-        shape = entry.get("shape")
-        if not (
-            isinstance(shape, list)
-            and len(shape) <= _MAX_NDIM
-            and all(_is_index(dim) for dim in shape)
-        ):
-            raise _fail(path, f"array {name!r} has an invalid shape {shape!r}")
-        offsets = entry.get("data_offsets")
-        if not (
-            isinstance(offsets, list)
-            and len(offsets) == 2
-            and all(_is_index(o) for o in offsets)
-            and offsets[0] <= offsets[1]
-        ):
-            raise _fail(path, f"array {name!r} has invalid data offsets {offsets!r}")
-        begin, end = offsets
-        nbytes = math.prod(shape) * dtype.itemsize
-        if end > data_len or nbytes > data_len:
-            raise _fail(
-                path,
-                f"array {name!r} ({dtype.name}, shape {tuple(shape)}) declares "
-                f"{nbytes} bytes at offsets {begin}..{end}, beyond the "
-                f"{data_len}-byte data section; the file is truncated or corrupt",
-            )
-        if end - begin != nbytes:
-            raise _fail(
-                path,
-                f"array {name!r} ({dtype.name}, shape {tuple(shape)}) needs "
-                f"{nbytes} bytes but its offsets span {end - begin}",
-            )
-        tensors[name] = (dtype, tuple(shape))
-    return tensors
-
-
 def _parse_document(path: str, header: dict[str, Any]) -> dict[str, Any]:
     """Extract and validate the mlplab JSON document from the header."""
     metadata = header.get("__metadata__")
     if metadata is None or (isinstance(metadata, dict) and _METADATA_KEY not in metadata):
-        raise _fail(
+        raise fail(
             path,
             "the safetensors metadata has no 'mlplab' entry; this is a "
             "safetensors file but not an mlplab model",
         )
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
-        raise _fail(path, "the safetensors metadata is not a string-to-string map")
-    doc = _parse_json(path, metadata[_METADATA_KEY], "'mlplab' metadata")
+        raise fail(path, "the safetensors metadata is not a string-to-string map")
+    doc = parse_json(path, metadata[_METADATA_KEY], "'mlplab' metadata")
     if not isinstance(doc, dict):
-        raise _fail(path, "the 'mlplab' metadata is not a JSON object")
+        raise fail(path, "the 'mlplab' metadata is not a JSON object")
 
     fmt = doc.get("format")
     if fmt != FORMAT_NAME:
-        raise _fail(path, f"format name is {fmt!r}, expected {FORMAT_NAME!r}")
+        raise fail(path, f"format name is {fmt!r}, expected {FORMAT_NAME!r}")
     version = doc.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise _fail(path, f"format version {version!r} is not an integer")
+        raise fail(path, f"format version {version!r} is not an integer")
     if version != FORMAT_VERSION:
         hint = "; upgrade mlplab to read it" if version > FORMAT_VERSION else ""
-        raise _fail(
+        raise fail(
             path,
             f"unsupported format version {version} (this mlplab reads version "
             f"{FORMAT_VERSION}){hint}",
         )
     class_name = doc.get("class")
     if not isinstance(class_name, str):
-        raise _fail(path, f"class name {class_name!r} is not a string")
+        raise fail(path, f"class name {class_name!r} is not a string")
     if class_name not in _REGISTRY:
-        raise _fail(
+        raise fail(
             path,
             f"unknown class {class_name!r}; known classes: {_known_classes()}",
         )
     if not isinstance(doc.get("config"), dict):
-        raise _fail(path, "the 'config' entry is missing or not a JSON object")
+        raise fail(path, "the 'config' entry is missing or not a JSON object")
     digest = doc.get("config_sha256")
     if not (isinstance(digest, str) and _HEX_DIGEST.fullmatch(digest)):
-        raise _fail(path, "the 'config_sha256' entry is missing or malformed")
+        raise fail(path, "the 'config_sha256' entry is missing or malformed")
     manifest = doc.get("arrays")
     if not isinstance(manifest, dict):
-        raise _fail(path, "the 'arrays' manifest is missing or not a JSON object")
+        raise fail(path, "the 'arrays' manifest is missing or not a JSON object")
     for name, entry in manifest.items():
         if not (
             isinstance(entry, dict)
@@ -601,7 +428,7 @@ def _parse_document(path: str, header: dict[str, Any]) -> dict[str, Any]:
             and isinstance(entry.get("dtype"), str)
             and isinstance(entry.get("shape"), list)
         ):
-            raise _fail(
+            raise fail(
                 path,
                 f"manifest entry for array {name!r} needs a dtype, a shape and "
                 "a 64-digit lowercase hex sha256",
@@ -616,14 +443,14 @@ def _check_manifest(
 ) -> None:
     missing = sorted(set(manifest) - set(tensors))
     if missing:
-        raise _fail(
+        raise fail(
             path,
             f"array(s) {', '.join(map(repr, missing))} listed in the manifest "
             "are missing from the file",
         )
     extra = sorted(set(tensors) - set(manifest))
     if extra:
-        raise _fail(
+        raise fail(
             path,
             f"array(s) {', '.join(map(repr, extra))} in the file are not listed in the manifest",
         )
@@ -631,48 +458,12 @@ def _check_manifest(
         dtype, shape = tensors[name]
         entry = manifest[name]
         if entry["dtype"] != dtype.name or entry["shape"] != list(shape):
-            raise _fail(
+            raise fail(
                 path,
                 f"array {name!r}: the manifest says {entry['dtype']} with shape "
                 f"{entry['shape']}, the file stores {dtype.name} with shape "
                 f"{list(shape)}",
             )
-
-
-def _read_file(path: str) -> tuple[dict[str, Any], bytes]:
-    """Read and pre-validate a model file; return ``(header, whole file)``."""
-    info = os.stat(path)  # FileNotFoundError propagates unchanged
-    if stat.S_ISDIR(info.st_mode):
-        raise _fail(path, "it is a directory, not an mlplab model file")
-    if not stat.S_ISREG(info.st_mode):
-        raise _fail(path, "it is not a regular file")
-    with open(path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        prefix = fh.read(16)
-        length = _header_length(path, prefix, size)
-        fh.seek(8)
-        raw_header = fh.read(length)
-        if len(raw_header) != length:
-            raise _fail(path, "the file shrank while it was being read")
-        header = _parse_json(path, raw_header, "safetensors header")
-        if not isinstance(header, dict):
-            raise _fail(path, "the safetensors header is not a JSON object")
-        fh.seek(0)
-        blob = fh.read(size + 1)
-    if len(blob) != size:
-        raise _fail(path, "the file changed size while it was being read")
-    return header, blob
-
-
-def _deserialize(path: str, blob: bytes) -> dict[str, np.ndarray]:
-    try:
-        arrays = safetensors.numpy.load(blob)
-    except Exception as exc:  # noqa: BLE001  (SafetensorError or any parser error)
-        kind = type(exc).__name__
-        raise _fail(path, f"safetensors rejected the file ({kind}: {exc})") from None
-    if sys.byteorder == "big":  # safetensors.numpy reads raw LE bytes natively
-        arrays = {k: a.view(a.dtype.newbyteorder("<")) for k, a in arrays.items()}
-    return arrays
 
 
 def load(path: str | os.PathLike[str]) -> Any:
@@ -710,53 +501,68 @@ def load(path: str | os.PathLike[str]) -> Any:
         If an array or the config does not match its recorded SHA-256 digest.
     """
     path_str = os.fsdecode(path)
-    header, blob = _read_file(path_str)
+    header, blob = read_file(path_str)
     data_len = len(blob) - 8 - int.from_bytes(blob[:8], "little")
     doc = _parse_document(path_str, header)
-    tensors = _check_tensors(path_str, header, data_len)
+    tensors = check_tensors(path_str, header, data_len)
     manifest: dict[str, Any] = doc["arrays"]
     _check_manifest(path_str, manifest, tensors)
 
-    arrays = _deserialize(path_str, blob)
+    arrays = deserialize(path_str, blob)
     del blob  # the arrays own copies; keep peak memory near twice the file size
     if set(arrays) != set(tensors):
-        raise _fail(path_str, "safetensors returned a different set of arrays")
+        raise fail(path_str, "safetensors returned a different set of arrays")
 
     config = doc["config"]
     if not hmac.compare_digest(_sha256(_canonical_json(config)), doc["config_sha256"]):
-        raise _fail(
+        raise fail(
             path_str,
             "SHA-256 mismatch for the config; the file is corrupted or was modified",
             IntegrityError,
         )
+    restored = _verified_arrays(path_str, arrays, tensors, manifest)
+    return _restore(path_str, _REGISTRY[doc["class"]], config, restored)
+
+
+def _verified_arrays(
+    path: str,
+    arrays: dict[str, np.ndarray],
+    tensors: dict[str, tuple[np.dtype[Any], tuple[int, ...]]],
+    manifest: dict[str, Any],
+) -> dict[str, np.ndarray]:
+    """The decoded arrays, each checked against its header entry, its recorded
+    SHA-256 digest and (float arrays) finiteness; native byte order, writable."""
     restored: dict[str, np.ndarray] = {}
     for name in sorted(arrays):
         arr = arrays[name]
         dtype, shape = tensors[name]
         if arr.dtype.name != dtype.name or arr.shape != shape:
-            raise _fail(path_str, f"array {name!r} decoded with an unexpected layout")
+            raise fail(path, f"array {name!r} decoded with an unexpected layout")
         digest = _sha256(np.asarray(arr, dtype=dtype, order="C"))
         if not hmac.compare_digest(digest, manifest[name]["sha256"]):
-            raise _fail(
-                path_str,
+            raise fail(
+                path,
                 f"SHA-256 mismatch for array {name!r}; the file is corrupted or was modified",
                 IntegrityError,
             )
         if arr.dtype.kind == "f":
             bad = arr.size - int(np.count_nonzero(np.isfinite(arr)))
             if bad:
-                raise _fail(path_str, f"array {name!r} contains {bad} NaN or inf value(s)")
+                raise fail(path, f"array {name!r} contains {bad} NaN or inf value(s)")
         arr = np.asarray(arr, dtype=arr.dtype.newbyteorder("="), order="C")
         if not arr.flags.writeable:
             arr = arr.copy()
         restored[name] = arr
+    return restored
 
-    cls = _REGISTRY[doc["class"]]
+
+def _restore(path: str, cls: type, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
+    """``cls.__mlplab_restore__(config, arrays)``; a refusal is a ModelFormatError."""
     try:
-        return cls.__mlplab_restore__(config, restored)  # type: ignore[attr-defined]
+        return cls.__mlplab_restore__(config, arrays)  # type: ignore[attr-defined]
     except Exception as exc:
-        raise _fail(
-            path_str,
+        raise fail(
+            path,
             f"{cls.__name__}.__mlplab_restore__ rejected the stored config and "
             f"arrays ({type(exc).__name__}: {exc})",
         ) from exc

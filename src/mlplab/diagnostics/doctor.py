@@ -154,38 +154,54 @@ def find_problems(
     thresholds: dict[str, float],
     loss: float = 0.0,
 ) -> list[Finding]:
+    """The doctor's findings for one backward pass, from the per-layer ``stats``.
+
+    A non-finite gradient, activation or loss is the only finding when present;
+    otherwise the gradient's scale (exploding, else vanishing layers), then each
+    hidden layer's saturation and dead units; "healthy" when nothing is found.
+    """
     pt = lang == "pt"
-
-    def remedy(kind: str) -> str:
-        return REMEDIES[kind][1 if pt else 0]
-
-    found: list[Finding] = []
     if not (math.isfinite(global_norm) and math.isfinite(loss)) or any(
         s["nonfinite"] for s in stats
     ):
-        first = next((s for s in stats if s.get("nonfinite_act")), None) or next(
-            (s for s in stats if s["nonfinite"]), None
-        )
-        found.append(
-            Finding(
-                "nonfinite",
-                None if first is None else first["layer"],
-                "" if first is None else first["name"],
-                global_norm,
-                (
-                    "gradiente ou ativações não finitos"
-                    if pt
-                    else "non-finite gradient or activations"
-                )
-                + (
-                    ""
-                    if first is None
-                    else (f" a partir de {first['name']}" if pt else f" from {first['name']} on")
-                ),
-                remedy("nonfinite"),
-            )
-        )
-        return found
+        return [_nonfinite_finding(stats, global_norm, pt)]
+    found = _gradient_scale_findings(stats, global_norm, pt, thresholds)
+    for s in stats[:-1]:  # hidden layers
+        found += _hidden_layer_findings(s, pt, thresholds)
+    if not found:
+        detail = "nada a relatar" if pt else "nothing to report"
+        found.append(Finding("healthy", None, "", global_norm, detail, ""))
+    return found
+
+
+def _remedy(kind: str, pt: bool) -> str:
+    return REMEDIES[kind][1 if pt else 0]
+
+
+def _nonfinite_finding(stats: list[dict[str, Any]], global_norm: float, pt: bool) -> Finding:
+    """Where the gradient or the activations first stopped being finite."""
+    first = next((s for s in stats if s.get("nonfinite_act")), None) or next(
+        (s for s in stats if s["nonfinite"]), None
+    )
+    detail = "gradiente ou ativações não finitos" if pt else "non-finite gradient or activations"
+    if first is not None:
+        detail += f" a partir de {first['name']}" if pt else f" from {first['name']} on"
+    return Finding(
+        "nonfinite",
+        None if first is None else first["layer"],
+        "" if first is None else first["name"],
+        global_norm,
+        detail,
+        _remedy("nonfinite", pt),
+    )
+
+
+def _gradient_scale_findings(
+    stats: list[dict[str, Any]], global_norm: float, pt: bool, thresholds: dict[str, float]
+) -> list[Finding]:
+    """An exploding gradient (large norm, or a large spread of the layers' RMS of
+    dL/dW with the largest above 1), else each hidden layer whose RMS is a small
+    fraction of the largest layer's (vanishing)."""
     rms = np.array([s["grad_rms_W"] for s in stats])
     top = float(rms.max()) if rms.size else 0.0
     low = float(rms.min()) if rms.size else 0.0
@@ -193,76 +209,68 @@ def find_problems(
         low > 0 and top / low > thresholds["exploding_ratio"] and top > 1.0
     ):
         biggest = stats[int(rms.argmax())]
-        found.append(
+        detail = (
+            f"norma global do gradiente {global_norm:.3g}; RMS de dL/dW até {top:.3g}"
+            if pt
+            else f"global gradient norm {global_norm:.3g}; RMS of dL/dW up to {top:.3g}"
+        )
+        return [
             Finding(
                 "exploding",
                 biggest["layer"],
                 biggest["name"],
                 global_norm,
-                (
-                    f"norma global do gradiente {global_norm:.3g}; RMS de dL/dW até {top:.3g}"
-                    if pt
-                    else f"global gradient norm {global_norm:.3g}; RMS of dL/dW up to {top:.3g}"
-                ),
-                remedy("exploding"),
+                detail,
+                _remedy("exploding", pt),
             )
+        ]
+    if top <= 0:
+        return []
+    return [
+        Finding(
+            "vanishing",
+            s["layer"],
+            s["name"],
+            float(r / top),
+            _vanishing_text(r, top, pt),
+            _remedy("vanishing", pt),
         )
-    elif top > 0:
-        for s, r in zip(stats[:-1], rms[:-1], strict=False):
-            if r < thresholds["vanishing_ratio"] * top:
-                found.append(
-                    Finding(
-                        "vanishing",
-                        s["layer"],
-                        s["name"],
-                        float(r / top),
-                        _vanishing_text(r, top, pt),
-                        remedy("vanishing"),
-                    )
-                )
-    for s in stats[:-1]:  # hidden layers
-        if s["saturation"] > thresholds["saturated_fraction"]:
-            found.append(
-                Finding(
-                    "saturated",
-                    s["layer"],
-                    s["name"],
-                    s["saturation"],
-                    (
-                        f"{s['saturation']:.0%} das saídas perto de uma assíntota; mean|f'| = "
-                        f"{s['mean_abs_fprime']:.3g}"
-                        if pt
-                        else f"{s['saturation']:.0%} of outputs near an asymptote; mean|f'| = "
-                        f"{s['mean_abs_fprime']:.3g}"
-                    ),
-                    remedy("saturated"),
-                )
-            )
-        if s["dead_fraction"] > thresholds["dead_fraction"]:
-            found.append(
-                Finding(
-                    "dead",
-                    s["layer"],
-                    s["name"],
-                    s["dead_fraction"],
-                    (
-                        f"{s['dead_fraction']:.0%} das unidades ReLU dão 0 para todas as amostras"
-                        if pt
-                        else f"{s['dead_fraction']:.0%} of the ReLU units output 0 for every sample"
-                    ),
-                    remedy("dead"),
-                )
-            )
-    if not found:
+        for s, r in zip(stats[:-1], rms[:-1], strict=False)
+        if r < thresholds["vanishing_ratio"] * top
+    ]
+
+
+def _hidden_layer_findings(
+    s: dict[str, Any], pt: bool, thresholds: dict[str, float]
+) -> list[Finding]:
+    """A hidden layer's saturated outputs and dead ReLU units, when above the thresholds."""
+    found = []
+    if s["saturation"] > thresholds["saturated_fraction"]:
+        detail = (
+            f"{s['saturation']:.0%} das saídas perto de uma assíntota; mean|f'| = "
+            f"{s['mean_abs_fprime']:.3g}"
+            if pt
+            else f"{s['saturation']:.0%} of outputs near an asymptote; mean|f'| = "
+            f"{s['mean_abs_fprime']:.3g}"
+        )
         found.append(
             Finding(
-                "healthy",
-                None,
-                "",
-                global_norm,
-                "nada a relatar" if pt else "nothing to report",
-                "",
+                "saturated",
+                s["layer"],
+                s["name"],
+                s["saturation"],
+                detail,
+                _remedy("saturated", pt),
             )
+        )
+    if s["dead_fraction"] > thresholds["dead_fraction"]:
+        detail = (
+            f"{s['dead_fraction']:.0%} das unidades ReLU dão 0 para todas as amostras"
+            if pt
+            else f"{s['dead_fraction']:.0%} of the ReLU units output 0 for every sample"
+        )
+        found.append(
+            Finding("dead", s["layer"], s["name"], s["dead_fraction"], detail, _remedy("dead", pt))
         )
     return found
 

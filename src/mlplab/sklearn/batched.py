@@ -545,14 +545,33 @@ def fit_members(
 ) -> MemberFits:
     """Fit ``estimators[m]`` on ``X[train_rows[m]], y[train_rows[m]]`` for every m,
     the batchable ones stacked by structure. See docs/batched.md."""
-    from sklearn.base import clone, is_classifier
-
     if len(estimators) != len(train_rows):
         raise ValueError(
             f"`train_rows` must hold one index array per estimator: {len(estimators)} "
             f"estimators, {len(train_rows)} index arrays."
         )
     fits = MemberFits(estimators, X, y, train_rows)
+    dense, Xa, ya = _dense_arrays(X, y)
+    groups, specs, member_classes, singles = _group_members(estimators, Xa, ya, train_rows, dense)
+    jobs = _stack_jobs(groups, specs, member_classes, estimators, Xa, ya, train_rows, n_jobs)
+    if jobs:
+        if n_jobs is None or n_jobs == 1 or len(jobs) == 1:
+            results = [_fit_stack(*args) for _, args in jobs]
+        else:
+            from joblib import Parallel, delayed
+
+            results = Parallel(n_jobs=n_jobs)(delayed(_fit_stack)(*args) for _, args in jobs)
+        for (members, args), res in zip(jobs, results, strict=True):
+            _store_stack(fits, members, args[0], res, member_classes)
+        _warn_unconverged(fits, estimators)
+    for m in singles:
+        _fit_single(fits, m, Xa, ya)
+    return fits
+
+
+def _dense_arrays(X: Any, y: Any) -> tuple[bool, Any, np.ndarray]:
+    """(dense, X, y) as arrays; dense is False for a sparse X and for data the
+    engine leaves to the estimators (non-numeric or non-finite)."""
     dense = not sparse.issparse(X)
     Xa = np.asarray(X) if dense else X
     ya = np.asarray(y)
@@ -562,53 +581,83 @@ def fit_members(
         or (ya.dtype.kind in "biuf" and not np.isfinite(ya).all())
     ):
         dense = False  # fitted one by one: each estimator raises its own clear error
+    return dense, Xa, ya
+
+
+def _group_members(
+    estimators: list[Any], Xa: Any, ya: np.ndarray, train_rows: list[Any], dense: bool
+) -> tuple[dict[Any, list[int]], dict[Any, _Spec], dict[int, np.ndarray], list[int]]:
+    """The stacks (members by key), each stack's spec, the classifiers' classes (those
+    of their own rows) and the members fitted one by one (not batchable, or a
+    classifier whose rows hold fewer than two classes)."""
+    from sklearn.base import is_classifier
+
     groups: dict[Any, list[int]] = defaultdict(list)
     singles: list[int] = []
     specs: dict[Any, _Spec] = {}
     member_classes: dict[int, np.ndarray] = {}
-    all_classes = None
     for m, est in enumerate(estimators):
         ok, _why = can_batch(est) if dense and Xa.ndim == 2 else (False, "")
         rows = np.asarray(train_rows[m])
         if ok and is_classifier(est):
-            if ya.ndim != 1:
-                ok = False
-            else:
-                if all_classes is None:
-                    all_classes = np.unique(ya)
-                cls = np.unique(ya[rows])
-                ok = len(cls) >= 2
-                member_classes[m] = cls
+            ok = ya.ndim == 1
+            if ok:
+                member_classes[m] = np.unique(ya[rows])
+                ok = len(member_classes[m]) >= 2
         if not ok:
             singles.append(m)
             continue
-        p = _params(est)
-        if p["dtype"] is not None:
-            dtype = np.dtype(p["dtype"])
-        else:
-            dtype = Xa.dtype if Xa.dtype in (np.float32, np.float64) else np.dtype(np.float64)
-        classifier = is_classifier(est)
-        k = (
-            (1 if len(member_classes[m]) == 2 else len(member_classes[m]))
-            if classifier
-            else (1 if ya.ndim == 1 else ya.shape[1])
-        )
-        units = (Xa.shape[1], *_hidden(p), k)
-        out = "identity" if not classifier else ("logistic" if k == 1 else "softmax")
-        key_params = tuple((name, repr(p[name])) for name in GROUP_PARAMS)
-        key = (
-            classifier,
-            units,
-            out,
-            dtype.str,
-            len(rows),
-            key_params,
-            tuple(member_classes[m]) if classifier else None,
-        )
-        if key not in specs:
-            specs[key] = _Spec(classifier, units, p["activation"], out, p["solver"], p, dtype)
+        key, spec = _stack_key(est, Xa, ya, len(rows), member_classes.get(m))
+        specs.setdefault(key, spec)
         groups[key].append(m)
+    return groups, specs, member_classes, singles
 
+
+def _stack_key(
+    est: Any, Xa: np.ndarray, ya: np.ndarray, n_rows: int, classes: np.ndarray | None
+) -> tuple[tuple, _Spec]:
+    """The key of the stack a batchable member trains in (members with equal keys
+    share one computation), and the spec of such a stack."""
+    from sklearn.base import is_classifier
+
+    p = _params(est)
+    if p["dtype"] is not None:
+        dtype = np.dtype(p["dtype"])
+    else:
+        dtype = Xa.dtype if Xa.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    classifier = is_classifier(est)
+    k = (
+        (1 if len(classes) == 2 else len(classes))
+        if classifier
+        else (1 if ya.ndim == 1 else ya.shape[1])
+    )
+    units = (Xa.shape[1], *_hidden(p), k)
+    out = "identity" if not classifier else ("logistic" if k == 1 else "softmax")
+    key_params = tuple((name, repr(p[name])) for name in GROUP_PARAMS)
+    key = (
+        classifier,
+        units,
+        out,
+        dtype.str,
+        n_rows,
+        key_params,
+        tuple(classes) if classifier else None,
+    )
+    return key, _Spec(classifier, units, p["activation"], out, p["solver"], p, dtype)
+
+
+def _stack_jobs(
+    groups: dict[Any, list[int]],
+    specs: dict[Any, _Spec],
+    member_classes: dict[int, np.ndarray],
+    estimators: list[Any],
+    Xa: np.ndarray,
+    ya: np.ndarray,
+    train_rows: list[Any],
+    n_jobs: int | None,
+) -> list[tuple[list[int], tuple]]:
+    """(members, ``_fit_stack`` arguments) for every stack, a stack cut into chunks
+    when there are too few stacks to keep the n_jobs workers busy."""
     jobs = []
     for key, members in groups.items():
         spec = specs[key]
@@ -620,45 +669,50 @@ def fit_members(
         alpha = [estimators[m].alpha for m in members]
         lr = [estimators[m].learning_rate_init for m in members]
         for chunk in _chunks(len(members), n_jobs, len(groups)):
-            jobs.append((key, [members[i] for i in chunk], spec, Xs[chunk], Ys[chunk],
+            jobs.append(([members[i] for i in chunk], (spec, Xs[chunk], Ys[chunk],
                          [seeds[i] for i in chunk], [alpha[i] for i in chunk],
-                         [lr[i] for i in chunk]))  # fmt: skip
-    if jobs:
-        if n_jobs is None or n_jobs == 1 or len(jobs) == 1:
-            results = [_fit_stack(*job[2:]) for job in jobs]
-        else:
-            from joblib import Parallel, delayed
+                         [lr[i] for i in chunk])))  # fmt: skip
+    return jobs
 
-            results = Parallel(n_jobs=n_jobs)(delayed(_fit_stack)(*job[2:]) for job in jobs)
-        for job, res in zip(jobs, results, strict=True):
-            key, members, spec = job[0], job[1], job[2]
-            share = res.fit_time / len(members)
-            for j, m in enumerate(members):
-                opt = res.extra.get("optimizer")
-                state = None if opt is None else {
-                    k: (v[j] if v is not None else None) for k, v in opt.items()
-                }  # fmt: skip
-                fits._where[m] = (spec, res.theta[j], res.t[j], member_classes.get(m), state)
-                fits.n_iter_[m] = res.n_iter[j]
-                fits.loss_[m] = res.loss[j]
-                fits.loss_curve_[m] = res.loss_curves[j]
-                fits.fit_time_[m] = share
-                fits.batched_[m] = True
-                fits.failed_[m] = res.extra["failed"][j]
-                fits.converged_[m] = res.extra["converged"][j]
-        _warn_unconverged(fits, estimators)
-    for m in singles:
-        t0 = time.perf_counter()
-        est = clone(estimators[m])
-        rows = np.asarray(train_rows[m])
-        est.fit(Xa[rows], ya[rows])
-        fits._where[m] = est
-        fits.n_iter_[m] = getattr(est, "n_iter_", 0)
-        fits.loss_[m] = getattr(est, "loss_", np.nan)
-        curve = getattr(est, "loss_curve_", None) or getattr(est, "history_", {}).get("loss", [])
-        fits.loss_curve_[m] = list(curve)
-        fits.fit_time_[m] = time.perf_counter() - t0
-    return fits
+
+def _store_stack(
+    fits: MemberFits,
+    members: list[int],
+    spec: _Spec,
+    res: _StackResult,
+    member_classes: dict[int, np.ndarray],
+) -> None:
+    """Each member's share of a trained stack, into ``fits``."""
+    share = res.fit_time / len(members)
+    opt = res.extra.get("optimizer")
+    for j, m in enumerate(members):
+        state = None if opt is None else {
+            k: (v[j] if v is not None else None) for k, v in opt.items()
+        }  # fmt: skip
+        fits._where[m] = (spec, res.theta[j], res.t[j], member_classes.get(m), state)
+        fits.n_iter_[m] = res.n_iter[j]
+        fits.loss_[m] = res.loss[j]
+        fits.loss_curve_[m] = res.loss_curves[j]
+        fits.fit_time_[m] = share
+        fits.batched_[m] = True
+        fits.failed_[m] = res.extra["failed"][j]
+        fits.converged_[m] = res.extra["converged"][j]
+
+
+def _fit_single(fits: MemberFits, m: int, Xa: Any, ya: np.ndarray) -> None:
+    """Member m fitted alone, by its own estimator, into ``fits``."""
+    from sklearn.base import clone
+
+    t0 = time.perf_counter()
+    est = clone(fits._estimators[m])
+    rows = np.asarray(fits._rows[m])
+    est.fit(Xa[rows], ya[rows])
+    fits._where[m] = est
+    fits.n_iter_[m] = getattr(est, "n_iter_", 0)
+    fits.loss_[m] = getattr(est, "loss_", np.nan)
+    curve = getattr(est, "loss_curve_", None) or getattr(est, "history_", {}).get("loss", [])
+    fits.loss_curve_[m] = list(curve)
+    fits.fit_time_[m] = time.perf_counter() - t0
 
 
 def _warn_unconverged(fits: MemberFits, estimators: list[Any]) -> None:

@@ -243,6 +243,53 @@ def _member_blocker(est) -> str | None:
     return None if ok else (reason or "not batchable")
 
 
+def _split_rows(pairs, n_samples: int) -> dict:
+    """Each split's (train, test) integer rows, by split index; None for a split
+    whose rows are neither integer index arrays nor boolean masks."""
+    splits = {}
+    for (_, _), (split_idx, (train, test)) in pairs:
+        if split_idx not in splits:
+            rows = (_as_indices(train, n_samples), _as_indices(test, n_samples))
+            splits[split_idx] = None if rows[0] is None or rows[1] is None else rows
+    return splits
+
+
+def _sort_pairs(base_estimator, pairs, splits) -> tuple[list, list, list, list]:
+    """The pairs the engine can train with their estimators, and the pairs to fit
+    one by one with the reasons."""
+    batched, estimators, solo, reasons = [], [], [], []
+    for i, ((_, parameters), (split_idx, _)) in enumerate(pairs):
+        if splits[split_idx] is None:
+            reason = "the cv splits are not integer index arrays or masks"
+        else:
+            est = clone(base_estimator).set_params(**clone(parameters, safe=False))
+            reason = _member_blocker(est)
+        if reason is None:
+            batched.append(i)
+            estimators.append(est)
+        else:
+            solo.append(i)
+            reasons.append(reason)
+    return batched, estimators, solo, reasons
+
+
+def _evaluation_contexts(callback_ctx, n_pairs: int) -> list:
+    """One callback subcontext per (candidate, split) pair (None without callbacks)."""
+    if callback_ctx is None:
+        return [None] * n_pairs
+    return [
+        callback_ctx.subcontext(task_name="candidate-split-evaluation", task_id=task_id)
+        for task_id in range(n_pairs)
+    ]
+
+
+def _pair_progress(verbose, pair, sizes) -> str:
+    """The " split/n_splits; candidate/n_candidates" of a pair's verbose lines."""
+    (cand_idx, _), (split_idx, _) = pair
+    n_candidates, n_splits = sizes
+    return _progress_msg(verbose, (split_idx, n_splits), (cand_idx, n_candidates))
+
+
 class _BatchedSearchMixin:
     """``fit`` for scikit-learn's search classes that trains mlplab MLPs together."""
 
@@ -359,7 +406,63 @@ class _BatchedSearchMixin:
         self.n_splits_ = self._checked_cv_orig.get_n_splits(X, y, **routed_params.splitter.split)
 
         base_estimator = clone(self.estimator)
-        fit_and_score_kwargs = dict(
+        fit_and_score_kwargs = self._fit_and_score_kwargs(scorers, routed_params)
+
+        results = {}
+        all_candidate_params = []
+        all_out = []
+        all_more_results = defaultdict(list)
+
+        def evaluate_candidates(candidate_params, cv=None, more_results=None, callback_ctx=None):
+            cv = cv or self._checked_cv_orig
+            candidate_params = list(candidate_params)
+            pairs = self._candidate_split_pairs(cv, candidate_params, X, y, routed_params)
+            out = self._evaluate(
+                base_estimator,
+                pairs,
+                _evaluation_contexts(callback_ctx, len(pairs)),
+                (X, y, Xa, ya),
+                scorers,
+                metrics,
+                fit_and_score_kwargs,
+                (len(candidate_params), self.n_splits_),
+            )
+            if len(out) < 1:
+                raise ValueError(
+                    "No fits were performed. Was the CV iterator empty? Were there no candidates?"
+                )
+            _warn_or_raise_about_fit_failures(out, self.error_score)
+            all_candidate_params.extend(candidate_params)
+            all_out.extend(out)
+            if more_results is not None:
+                for key, value in more_results.items():
+                    all_more_results[key].extend(value)
+            nonlocal results
+            results = self._format_results(
+                all_candidate_params, self.n_splits_, all_out, all_more_results
+            )
+            return results
+
+        if "callback_ctx" in signature(self._run_search).parameters:
+            self._run_search(evaluate_candidates, callback_ctx=root_callback_ctx)
+        else:
+            self._run_search(evaluate_candidates)
+
+        self.multimetric_ = isinstance(all_out[0]["test_scores"], dict)
+        if self.refit or not self.multimetric_:
+            self._select_best(results, refit_metric)
+        if self.refit:
+            self._refit_best(base_estimator, X, y, routed_params, root_callback_ctx)
+        self.scorer_ = scorers._scorers if isinstance(scorers, _MultimetricScorer) else scorers
+        self.cv_results_ = results
+        root_callback_ctx.call_on_fit_task_end(
+            estimator=self, X=X, y=y, metadata=metadata_callbacks
+        )
+        return self
+
+    def _fit_and_score_kwargs(self, scorers, routed_params) -> dict:
+        """The arguments scikit-learn's fit gives every ``_fit_and_score`` call."""
+        return dict(
             scorer=scorers,
             fit_params=routed_params.estimator.fit,
             score_params=routed_params.scorer.score,
@@ -371,196 +474,79 @@ class _BatchedSearchMixin:
             verbose=self.verbose,
         )
 
-        results = {}
-        all_candidate_params = []
-        all_out = []
-        all_more_results = defaultdict(list)
+    def _candidate_split_pairs(self, cv, candidate_params, X, y, routed_params) -> list:
+        """Every ((candidate index, parameters), (split index, (train, test))), in
+        scikit-learn's order; the "Fitting ..." line with verbose > 0."""
+        n_candidates = len(candidate_params)
+        n_splits = self.n_splits_
 
-        def evaluate_candidates(candidate_params, cv=None, more_results=None, callback_ctx=None):
-            cv = cv or self._checked_cv_orig
-            candidate_params = list(candidate_params)
-            n_candidates = len(candidate_params)
-            n_splits = self.n_splits_
-
-            cv_splits = list(cv.split(X, y, **routed_params.splitter.split))
-            if len(cv_splits) != n_splits:
-                raise ValueError(
-                    f"cv.split and cv.get_n_splits return inconsistent results. "
-                    f"Expected {n_splits} splits, got {len(cv_splits)}"
-                )
-
-            if self.verbose > 0:
-                print(
-                    f"Fitting {n_splits} folds for each of {n_candidates} candidates,"
-                    f" totalling {n_candidates * n_splits} fits"
-                )
-
-            candidate_split_pairs = list(product(enumerate(candidate_params), enumerate(cv_splits)))
-            if callback_ctx is not None:
-                evaluation_contexts = [
-                    callback_ctx.subcontext(task_name="candidate-split-evaluation", task_id=task_id)
-                    for task_id in range(len(candidate_split_pairs))
-                ]
-            else:
-                evaluation_contexts = [None] * len(candidate_split_pairs)
-
-            out = self._evaluate(
-                base_estimator,
-                candidate_split_pairs,
-                evaluation_contexts,
-                X,
-                y,
-                Xa,
-                ya,
-                scorers,
-                metrics,
-                fit_and_score_kwargs,
-                n_candidates,
-                n_splits,
+        cv_splits = list(cv.split(X, y, **routed_params.splitter.split))
+        if len(cv_splits) != n_splits:
+            raise ValueError(
+                f"cv.split and cv.get_n_splits return inconsistent results. "
+                f"Expected {n_splits} splits, got {len(cv_splits)}"
             )
 
-            if len(out) < 1:
-                raise ValueError(
-                    "No fits were performed. Was the CV iterator empty? Were there no candidates?"
-                )
-
-            _warn_or_raise_about_fit_failures(out, self.error_score)
-
-            all_candidate_params.extend(candidate_params)
-            all_out.extend(out)
-
-            if more_results is not None:
-                for key, value in more_results.items():
-                    all_more_results[key].extend(value)
-
-            nonlocal results
-            results = self._format_results(
-                all_candidate_params, n_splits, all_out, all_more_results
+        if self.verbose > 0:
+            print(
+                f"Fitting {n_splits} folds for each of {n_candidates} candidates,"
+                f" totalling {n_candidates * n_splits} fits"
             )
-            return results
+        return list(product(enumerate(candidate_params), enumerate(cv_splits)))
 
-        if "callback_ctx" in signature(self._run_search).parameters:
-            self._run_search(evaluate_candidates, callback_ctx=root_callback_ctx)
-        else:
-            self._run_search(evaluate_candidates)
+    def _select_best(self, results, refit_metric) -> None:
+        """``best_index_``, ``best_score_`` (unless refit is a callable), ``best_params_``."""
+        self.best_index_ = self._select_best_index(self.refit, refit_metric, results)
+        if not callable(self.refit):
+            self.best_score_ = results[f"mean_test_{refit_metric}"][self.best_index_]
+        self.best_params_ = results["params"][self.best_index_]
 
-        first_test_score = all_out[0]["test_scores"]
-        self.multimetric_ = isinstance(first_test_score, dict)
-
-        if self.refit or not self.multimetric_:
-            self.best_index_ = self._select_best_index(self.refit, refit_metric, results)
-            if not callable(self.refit):
-                self.best_score_ = results[f"mean_test_{refit_metric}"][self.best_index_]
-            self.best_params_ = results["params"][self.best_index_]
-
-        if self.refit:
-            self.best_estimator_ = clone(base_estimator).set_params(
-                **clone(self.best_params_, safe=False)
-            )
-            refit_subctx = root_callback_ctx.subcontext(task_name="refit-with-best-params")
-            with refit_subctx.propagate_callback_context(self.best_estimator_):
-                refit_subctx.call_on_fit_task_begin(
-                    estimator=self, X=X, y=y, metadata=metadata_callbacks
-                )
-                refit_start_time = time.time()
-                self.best_estimator_.fit(X, y, **routed_params.estimator.fit)
-                refit_end_time = time.time()
-            self.refit_time_ = refit_end_time - refit_start_time
-
-            if hasattr(self.best_estimator_, "feature_names_in_"):
-                self.feature_names_in_ = self.best_estimator_.feature_names_in_
-
-            refit_subctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata_callbacks)
-
-        if isinstance(scorers, _MultimetricScorer):
-            self.scorer_ = scorers._scorers
-        else:
-            self.scorer_ = scorers
-
-        self.cv_results_ = results
-
-        root_callback_ctx.call_on_fit_task_end(
-            estimator=self, X=X, y=y, metadata=metadata_callbacks
+    def _refit_best(self, base_estimator, X, y, routed_params, root_callback_ctx) -> None:
+        """``best_estimator_``: the best parameters fitted on all the data."""
+        metadata_callbacks = None  # no sample_weight on this path
+        self.best_estimator_ = clone(base_estimator).set_params(
+            **clone(self.best_params_, safe=False)
         )
-        return self
+        refit_subctx = root_callback_ctx.subcontext(task_name="refit-with-best-params")
+        with refit_subctx.propagate_callback_context(self.best_estimator_):
+            refit_subctx.call_on_fit_task_begin(
+                estimator=self, X=X, y=y, metadata=metadata_callbacks
+            )
+            refit_start_time = time.time()
+            self.best_estimator_.fit(X, y, **routed_params.estimator.fit)
+            refit_end_time = time.time()
+        self.refit_time_ = refit_end_time - refit_start_time
+
+        if hasattr(self.best_estimator_, "feature_names_in_"):
+            self.feature_names_in_ = self.best_estimator_.feature_names_in_
+
+        refit_subctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata_callbacks)
 
     def _evaluate(
-        self,
-        base_estimator,
-        pairs,
-        contexts,
-        X,
-        y,
-        Xa,
-        ya,
-        scorers,
-        metrics,
-        fit_and_score_kwargs,
-        n_candidates,
-        n_splits,
+        self, base_estimator, pairs, contexts, data, scorers, metrics, fit_and_score_kwargs, sizes
     ) -> list[dict]:
-        """The ``_fit_and_score`` records of every (candidate, split) pair, in order."""
-        n_samples = Xa.shape[0]
-        splits = {}
-        for (_, _), (split_idx, (train, test)) in pairs:
-            if split_idx not in splits:
-                rows = (_as_indices(train, n_samples), _as_indices(test, n_samples))
-                splits[split_idx] = None if rows[0] is None or rows[1] is None else rows
+        """The ``_fit_and_score`` records of every (candidate, split) pair, in order.
 
-        batched, solo, reasons = [], [], []
-        estimators = []
-        for i, ((_, parameters), (split_idx, _)) in enumerate(pairs):
-            if splits[split_idx] is None:
-                reason = "the cv splits are not integer index arrays or masks"
-            else:
-                est = clone(base_estimator).set_params(**clone(parameters, safe=False))
-                reason = _member_blocker(est)
-            if reason is None:
-                batched.append(i)
-                estimators.append(est)
-            else:
-                solo.append(i)
-                reasons.append(reason)
+        ``data`` is (X, y) as given and as checked arrays (Xa, ya); ``sizes`` is
+        (n_candidates, n_splits). The pairs the engine can train are trained
+        together; the others, and those the engine could not finish, are fitted
+        one by one by scikit-learn's ``_fit_and_score``.
+        """
+        X, y, Xa, ya = data
+        n_candidates, n_splits = sizes
+        splits = _split_rows(pairs, Xa.shape[0])
+        batched, estimators, solo, reasons = _sort_pairs(base_estimator, pairs, splits)
 
         out: list[dict | None] = [None] * len(pairs)
-        n_unbatchable = len(solo)
         if batched:
-            if self.verbose > 9:
-                for i in batched:
-                    (cand_idx, parameters), (split_idx, _) = pairs[i]
-                    progress = _progress_msg(
-                        self.verbose, (split_idx, n_splits), (cand_idx, n_candidates)
-                    )
-                    start_msg = f"[CV{progress}] START {_params_msg(parameters)}"
-                    print(f"{start_msg}{(80 - len(start_msg)) * '.'}")
-            train_rows = [splits[pairs[i][1][0]][0] for i in batched]
-            try:
-                fits = fit_members(estimators, Xa, ya, train_rows, n_jobs=self.n_jobs)
-            except Exception as exc:  # fit those one by one instead
-                reasons.append(f"the batched engine raised {type(exc).__name__}: {exc}")
-                solo.extend(batched)
-                solo.sort()
-                batched = []
-            else:
-                records = self._score_members(
-                    fits, batched, pairs, splits, Xa, ya, scorers, metrics
-                )
-                for i, record in zip(batched, records, strict=True):
-                    if record is None:  # diverged: the lone fit decides (it may fail)
-                        solo.append(i)
-                        continue
-                    out[i] = record
-                    if self.verbose > 1:
-                        (cand_idx, parameters), (split_idx, _) = pairs[i]
-                        progress = _progress_msg(
-                            self.verbose, (split_idx, n_splits), (cand_idx, n_candidates)
-                        )
-                        _print_end(
-                            self.verbose, parameters, progress, record, self.return_train_score
-                        )
-                if len(solo) > n_unbatchable:
-                    reasons.append("training became non-finite")
-                    solo.sort()
+            records, refit, reason = self._train_together(
+                batched, estimators, pairs, splits, (Xa, ya), scorers, metrics, sizes
+            )
+            for i, record in records.items():
+                out[i] = record
+            if refit:
+                reasons.append(reason)
+                solo = sorted(solo + refit)
 
         if solo:
             unique = list(dict.fromkeys(reasons))
@@ -588,6 +574,33 @@ class _BatchedSearchMixin:
             for i, record in zip(solo, solo_out, strict=True):
                 out[i] = record
         return out
+
+    def _train_together(self, batched, estimators, pairs, splits, arrays, scorers, metrics, sizes):
+        """The engine's records of the pairs ``batched`` (by pair index), the pairs to
+        fit one by one instead, and why: all of them if the engine raised, else those
+        whose training became non-finite."""
+        Xa, ya = arrays
+        if self.verbose > 9:
+            for i in batched:
+                progress = _pair_progress(self.verbose, pairs[i], sizes)
+                start_msg = f"[CV{progress}] START {_params_msg(pairs[i][0][1])}"
+                print(f"{start_msg}{(80 - len(start_msg)) * '.'}")
+        train_rows = [splits[pairs[i][1][0]][0] for i in batched]
+        try:
+            fits = fit_members(estimators, Xa, ya, train_rows, n_jobs=self.n_jobs)
+        except Exception as exc:  # fit those one by one instead
+            return {}, batched, f"the batched engine raised {type(exc).__name__}: {exc}"
+        scored = self._score_members(fits, batched, pairs, splits, Xa, ya, scorers, metrics)
+        records, diverged = {}, []
+        for i, record in zip(batched, scored, strict=True):
+            if record is None:  # diverged: the lone fit decides (it may fail)
+                diverged.append(i)
+                continue
+            records[i] = record
+            if self.verbose > 1:
+                progress = _pair_progress(self.verbose, pairs[i], sizes)
+                _print_end(self.verbose, pairs[i][0][1], progress, record, self.return_train_score)
+        return records, diverged, "training became non-finite"
 
     def _score_members(self, fits, batched, pairs, splits, Xa, ya, scorers, metrics):
         """Records as ``_fit_and_score`` returns them, for the engine's members.

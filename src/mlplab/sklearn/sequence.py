@@ -244,37 +244,62 @@ class _BaseRNN(BaseEstimator):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=dtype, ensure_non_negative=True
             )
+        self._prepare_network(first, X.shape[2], n_out, out_act, dtype, rs)
+        X = np.ascontiguousarray(X, dtype=dtype)
+        callbacks, split = ([], 0.0) if incremental else self._stopping(X.shape[0])
+        hist = self._train(X, Y, loss, sample_weight, callbacks, split, incremental, rs)
+        self._record_history(hist, continued=incremental or not first)
+        stopped = bool(callbacks) and callbacks[0].wait >= callbacks[0].patience
+        if (
+            self.n_iter_ >= self.max_iter
+            and not (incremental or stopped)
+            and self.convergence_warning
+        ):
+            warnings.warn(
+                f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def _prepare_network(self, first: bool, n_in: int, n_out: int, out_act: str, dtype, rs):
+        """A new network for a first fit (its seed drawn from ``rs``); else check that
+        y has the outputs of the network being continued."""
         if first:
             seed = int(rs.randint(np.iinfo(np.int32).max))
-            self.net_ = self._build(X.shape[2], n_out, out_act, dtype, seed)
+            self.net_ = self._build(n_in, n_out, out_act, dtype, seed)
             self.loss_curve_, self.history_, self.n_iter_ = [], {}, 0
         elif self.net_.n_outputs != n_out:
             raise ValueError(
                 f"warm_start/partial_fit needs y with the outputs of the first fit: the network "
                 f"has {self.net_.n_outputs} output(s), y gives {n_out}."
             )
-        X = np.ascontiguousarray(X, dtype=dtype)
+
+    def _stopping(self, n: int) -> tuple[list[EarlyStopping], float]:
+        """fit's stopping rule (a callback) and the fraction of the n samples held out
+        for validation (0.0 without early stopping)."""
+        split = 0.0
+        if self.early_stopping:
+            n_val = int(round(self.validation_fraction * n))
+            if n_val < 1 or n_val >= n:
+                raise ValueError(
+                    f"`validation_fraction`={self.validation_fraction} of {n} samples leaves "
+                    f"{n_val} for validation and {n - n_val} for training; both need at "
+                    "least one. Increase validation_fraction or the number of samples."
+                )
+            split = float(self.validation_fraction)
+        monitor = "val_loss" if self.early_stopping else "loss"
+        return [EarlyStopping(monitor, self.n_iter_no_change, self.tol, self.early_stopping)], split
+
+    def _train(self, X, Y, loss, sample_weight, callbacks, split, incremental: bool, rs):
+        """mlplab's training loop on the network: one epoch for partial_fit, else max_iter."""
         n = X.shape[0]
         batch = min(200, n) if self.batch_size == "auto" else min(self.batch_size, n)
-        callbacks, split = [], 0.0
-        if not incremental:
-            if self.early_stopping:
-                n_val = int(round(self.validation_fraction * n))
-                if n_val < 1 or n_val >= n:
-                    raise ValueError(
-                        f"`validation_fraction`={self.validation_fraction} of {n} samples leaves "
-                        f"{n_val} for validation and {n - n_val} for training; both need at "
-                        "least one. Increase validation_fraction or the number of samples."
-                    )
-                split = float(self.validation_fraction)
-            monitor = "val_loss" if self.early_stopping else "loss"
-            callbacks.append(
-                EarlyStopping(monitor, self.n_iter_no_change, self.tol, self.early_stopping)
-            )
         # partial_fit keeps the optimizer's state (Adam moments); fit/warm_start start afresh
         opt = self.net_.optimizer if incremental and self.net_.optimizer is not None else None
         try:
-            hist = fit(
+            return fit(
                 self.net_,
                 X,
                 Y,
@@ -296,24 +321,15 @@ class _BaseRNN(BaseEstimator):
             )
         except TrainingDivergedError as exc:
             raise ValueError(f"{type(self).__name__}: {exc}") from None
+
+    def _record_history(self, hist, *, continued: bool) -> None:
+        """The fitted attributes from this call's history; a continued fit (warm start,
+        partial_fit) extends ``loss_curve_``."""
         self.history_ = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
         losses = self.history_["loss"]
         self.n_iter_ = len(losses)
         self.loss_ = float(losses[-1])
-        self.loss_curve_ = self.loss_curve_ + losses if (incremental or not first) else losses
-        stopped = bool(callbacks) and callbacks[0].wait >= callbacks[0].patience
-        if (
-            self.n_iter_ >= self.max_iter
-            and not (incremental or stopped)
-            and self.convergence_warning
-        ):
-            warnings.warn(
-                f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        return self
+        self.loss_curve_ = self.loss_curve_ + losses if continued else losses
 
     def _forward(self, X) -> np.ndarray:
         check_is_fitted(self)
