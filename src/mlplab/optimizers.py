@@ -54,7 +54,7 @@ def check_rate(learning_rate: Any) -> float | np.ndarray:
 def per_member(scale: float | np.ndarray, theta: np.ndarray) -> Any:
     """``scale`` ready to multiply ``theta``: a float as it is (numpy casts it to theta's
     dtype), per-member values as a (M, 1) column of theta's dtype (the same rounding)."""
-    if not isinstance(scale, np.ndarray) or scale.ndim == 0:
+    if type(scale) is float or not isinstance(scale, np.ndarray) or scale.ndim == 0:
         return scale
     return scale.astype(theta.dtype)[:, None]
 

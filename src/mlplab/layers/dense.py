@@ -133,11 +133,10 @@ class Dense(Layer):
     # z is not kept: a = f(z) overwrites it, and f' is read from a).
     def _work(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         """A work array of ``shape``, kept for the largest member count seen."""
-        work = self._works
-        arr = work.get(name)
+        arr = self._works.get(name)
         if arr is None or arr.shape[1:] != shape[1:] or arr.dtype != dtype or len(arr) < shape[0]:
-            arr = work[name] = np.empty(shape, dtype)
-        return arr[: shape[0]]
+            arr = self._works[name] = np.empty(shape, dtype)
+        return arr if len(arr) == shape[0] else arr[: shape[0]]
 
     def _forward_members(self, x: np.ndarray, logits: bool) -> np.ndarray:
         z = self._work("z", (x.shape[0], x.shape[1], self.units), self.W.dtype)

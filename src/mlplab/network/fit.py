@@ -286,8 +286,9 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
     weight_total = n if sw is None else float(sw.sum())
 
     def batches():
+        base = state.step
         for b, (rows, count) in enumerate(generator_batches(n, bs, rng)):
-            state.batch = b
+            state.batch, state.step = b, base + b
             if hooks.batch_begin:
                 hooks.before_step(b)
             if rows is None:
@@ -306,7 +307,9 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
             opt.learning_rate = state.learning_rate = schedule(lr0, epoch)
             for cb in callbacks:
                 cb.on_epoch_begin(state, net)
-            result = run_epoch(trainer, batches(), hooks.after_step)
+            base = state.step
+            result = run_epoch(trainer, batches(), hooks.after_step if hooks.per_step else None)
+            state.step = base + result.n_batches
             if result.diverged_at is not None:
                 _diverged(net, trainer, state, result, on_nan)
                 break
@@ -339,6 +342,8 @@ class _StepHooks:
         self.batch_begin, self.on_grad, self.batch_end = (
             overriding(h) for h in ("on_batch_begin", "on_gradients", "on_batch_end")
         )
+        # a per-step callback may stop training after its batch: check after every step
+        self.per_step = bool(self.batch_begin or self.on_grad or self.batch_end)
 
     def before_step(self, b: int) -> None:
         self.state.batch = b
@@ -353,7 +358,6 @@ class _StepHooks:
 
     def after_step(self, b: int, value: float, norm: float, ok: bool) -> bool:
         state = self.state
-        state.batch = b
         state.loss, state.grad_norm = value, norm
         state.step += 1
         for cb in self.batch_end:

@@ -42,7 +42,10 @@ def raw_delta(pred: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None)
 def _reduce(per: np.ndarray, sample_weight: np.ndarray | None, outputs: str) -> Any:
     """Average over samples (axis -2), then the mean or the sum over outputs: a float
     for one network, an (M,) array for a stack."""
-    avg = np.average(per, weights=sample_weight, axis=-2)
+    if sample_weight is None:
+        avg = per.mean(axis=-2)  # what np.average does without weights, minus its checks
+    else:
+        avg = np.average(per, weights=sample_weight, axis=-2)
     value = avg.mean(axis=-1) if outputs == "mean" else avg.sum(axis=-1)
     return float(value) if per.ndim == 2 else value
 
