@@ -25,19 +25,13 @@ from __future__ import annotations
 import numbers
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 
-from mlplab.activations import get_activation
-from mlplab.layers.dense import Dense
 from mlplab.optimizers import SGD, Adam
-from mlplab.sklearn.losses import BinaryLogLoss, LogLoss, SquaredError, sklearn_l2
-from mlplab.sklearn.rules import batch_size_of, count_no_improvement, invscaling_rate
-from mlplab.training.lbfgs import minimize_lbfgs
-from mlplab.training.step import Trainer, run_epoch, sklearn_batches, sklearn_shuffle
+from mlplab.sklearn.stack import Spec, Stack, StackResult, fit_stack
 
 __all__ = ["MemberFits", "can_batch", "fit_many", "fit_members"]
 
@@ -130,286 +124,6 @@ def _hidden(p: dict[str, Any]) -> tuple[int, ...]:
     return tuple(int(s) for s in h)
 
 
-# ----------------------------------------------------------------- one stack
-@dataclass
-class _Spec:
-    """What one stack shares."""
-
-    classifier: bool
-    units: tuple[int, ...]  # layer sizes: inputs, hidden..., outputs
-    activation: str
-    out: str  # "identity", "logistic" or "softmax"
-    solver: str
-    params: dict[str, Any]
-    dtype: np.dtype
-
-
-@dataclass
-class _StackResult:
-    theta: np.ndarray  # (M, P) float64, scikit-learn's order: every W, then every b
-    n_iter: np.ndarray
-    loss: np.ndarray
-    loss_curves: list[list[float]]
-    t: np.ndarray
-    fit_time: float
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _layout(units: tuple[int, ...]) -> tuple[list[tuple[int, int]], list[tuple[int, int]], int]:
-    """Offsets of every W then every b in a member's flat vector."""
-    w, b, start = [], [], 0
-    for fi, fo in zip(units[:-1], units[1:], strict=True):
-        w.append((start, start + fi * fo))
-        start += fi * fo
-    for fo in units[1:]:
-        b.append((start, start + fo))
-        start += fo
-    return w, b, start
-
-
-class _Stack:
-    """M members of one structure: Dense layers on the member axis, scikit-learn's loss."""
-
-    def __init__(self, spec: _Spec, X: np.ndarray, Y: np.ndarray, alpha: np.ndarray):
-        self.spec = spec
-        self.X, self.Y = X, Y  # (M, n, d), (M, n, k): each member's own rows
-        self.alpha = alpha  # (M,)
-        self.wsl, self.bsl, self.P = _layout(spec.units)
-        u = spec.units
-        self.layers = [Dense(fo, spec.activation) for fo in u[1:-1]]
-        self.layers.append(Dense(u[-1], "identity"))  # the output link is the loss's
-        self.loss = {"identity": SquaredError, "logistic": BinaryLogLoss, "softmax": LogLoss}[
-            spec.out
-        ]()
-
-    def select(self, keep: np.ndarray) -> None:
-        """Keep only the members ``keep`` (their rows, targets and L2)."""
-        self.X, self.Y, self.alpha = self.X[keep], self.Y[keep], self.alpha[keep]
-
-    def bind(self, theta: np.ndarray, grad: np.ndarray | None) -> None:
-        """Seat every layer's W, b (and dW, db) on views of (M, P) arrays in scikit-learn's
-        order (every W, then every b)."""
-        u, M = self.spec.units, theta.shape[0]
-        for i, layer in enumerate(self.layers):
-            (wa, wb), (ba, bb) = self.wsl[i], self.bsl[i]
-            layer.W = theta[:, wa:wb].reshape(M, u[i], u[i + 1])
-            layer.b = theta[:, ba:bb]
-            if grad is not None:
-                layer.dW = grad[:, wa:wb].reshape(M, u[i], u[i + 1])
-                layer.db = grad[:, ba:bb]
-
-    def forward(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
-        """The output layer's z (before the output link) for X (M, n, d); a work array."""
-        self.bind(theta, None)
-        a = X
-        for layer in self.layers[:-1]:
-            a = layer.forward(a)
-        return self.layers[-1].forward_logits(a)
-
-    def output(self, z: np.ndarray) -> np.ndarray:
-        """The output link applied to the last layer's z (what predict_proba gives)."""
-        return get_activation(self.spec.out).forward(z)
-
-    def loss_and_grad(self, theta, X, Y, need_grad=True):
-        """Per-member loss (M,) and gradient (M, P), as scikit-learn's MLP computes them."""
-        M, n = X.shape[0], X.shape[1]
-        grad = np.empty((M, self.P), dtype=theta.dtype) if need_grad else None
-        z = self.forward(theta, X)
-        value, delta = self.loss.value_and_gradient(z, Y)
-        weights = [layer.W for layer in self.layers]
-        if not need_grad:
-            return sklearn_l2(value, weights, (), None, self.alpha, n), None
-        self.bind(theta, grad)
-        d = self.layers[-1].backward_from_z(delta, len(self.layers) > 1)
-        for i in range(len(self.layers) - 2, -1, -1):
-            d = self.layers[i].backward(d, i > 0)
-        w_grads = [layer.dW for layer in self.layers]
-        return sklearn_l2(value, weights, w_grads, grad, self.alpha, n), grad
-
-
-def _init_theta(spec: _Spec, rstates: list[np.random.RandomState]) -> np.ndarray:
-    """scikit-learn's initialisation per member, from each member's own stream."""
-    wsl, bsl, P = _layout(spec.units)
-    theta = np.empty((len(rstates), P))
-    factor = 2.0 if spec.activation == "logistic" else 6.0
-    u = spec.units
-    for m, rs in enumerate(rstates):
-        for i, (fi, fo) in enumerate(zip(u[:-1], u[1:], strict=True)):
-            bound = np.sqrt(factor / (fi + fo))
-            theta[m, wsl[i][0] : wsl[i][1]] = rs.uniform(-bound, bound, (fi, fo)).ravel()
-            theta[m, bsl[i][0] : bsl[i][1]] = rs.uniform(-bound, bound, fo)
-    return theta
-
-
-def _fit_stack(spec: _Spec, X: np.ndarray, Y: np.ndarray, seeds: list, alpha, lr) -> _StackResult:
-    """Train one stack; X (M, n, d), Y (M, n, k) are the members' own rows."""
-    t0 = time.perf_counter()
-    from sklearn.utils import check_random_state
-
-    rstates = [check_random_state(s) for s in seeds]
-    theta = _init_theta(spec, rstates).astype(spec.dtype)
-    X = X.astype(spec.dtype, copy=False)
-    Y = Y.astype(spec.dtype, copy=False)
-    stack = _Stack(spec, X, Y, np.asarray(alpha, dtype=float))
-    from mlplab._blas import one_blas_thread
-
-    # small products: threads do not help them, and on a busy machine they can make
-    # them orders of magnitude slower (the estimators make the same choice)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), one_blas_thread():
-        if spec.solver == "lbfgs":
-            res = _lbfgs(stack, theta.astype(np.float64))
-        else:
-            res = _stochastic(stack, theta, rstates, np.asarray(lr, dtype=float))
-    res.fit_time = time.perf_counter() - t0
-    return res
-
-
-# ----------------------------------------------------------------- sgd / adam
-def _stochastic(stack: _Stack, theta, rstates, lr0) -> _StackResult:
-    """sgd/adam for every member: the one training step on the stack, scikit-learn's
-    shuffles per member, its stopping rule per member; stopped members are dropped."""
-    spec, p = stack.spec, stack.spec.params
-    M, n = stack.X.shape[0], stack.X.shape[1]
-    bs = batch_size_of(p["batch_size"], n)
-    tol, n_no_change, max_iter = p["tol"], p["n_iter_no_change"], p["max_iter"]
-    invscaling = spec.solver == "sgd" and p["learning_rate"] == "invscaling"
-    opt = _optimizer(spec, lr0)
-    run = _Run(M, theta, stack)
-
-    def loss_and_grad(theta, Xb, Yb):
-        value, grad = stack.loss_and_grad(theta, Xb, Yb)
-        return value.astype(np.float64), grad  # the estimator adds Python floats
-
-    trainer = Trainer(theta, loss_and_grad, opt)
-
-    def on_step(b, value, norm, ok) -> bool:
-        if not ok.all():  # as the estimator: that member stops with its last finite weights
-            bad = run.active[~ok]
-            run.failed[bad] = True
-            run.out_theta[bad] = trainer.backup[~ok]
-        return False
-
-    sample_idx = np.tile(np.arange(n), (M, 1))
-    for _epoch in range(max_iter):
-        if p["shuffle"]:
-            for j, m in enumerate(run.active):
-                sample_idx[j] = sklearn_shuffle(sample_idx[j], rstates[m])
-        rows = np.arange(len(run.active))[:, None]
-        batches = (
-            (count, (stack.X[rows, idx], stack.Y[rows, idx]))
-            for idx, count in sklearn_batches(sample_idx, bs, True)
-        )
-        epoch_loss = run_epoch(trainer, batches, on_step).total / n
-        active = run.active
-        run.n_iter[active] += 1
-        run.t_samples[active] += n
-        run.loss[active] = epoch_loss
-        for j, m in enumerate(active):
-            run.curves[m].append(float(epoch_loss[j]))
-        run.count[active], run.best[active] = count_no_improvement(
-            run.count[active], run.best[active], epoch_loss, tol
-        )
-        if invscaling:
-            opt.learning_rate = invscaling_rate(lr0[active], run.t_samples[active], p["power_t"])
-        run.converged[active] = run.count[active] > n_no_change
-        done = run.converged[active] | run.failed[active]
-        if done.any():
-            run.save(trainer, done, keep_theta=~run.failed[active])
-            keep = ~done
-            trainer.select(keep)
-            stack.select(keep)
-            sample_idx = sample_idx[keep]
-            run.active = active[keep]
-            if not len(run.active):
-                break
-    run.save(trainer, np.ones(len(run.active), dtype=bool), keep_theta=None)
-    return run.result(-(-n // bs))
-
-
-def _optimizer(spec: _Spec, lr0: np.ndarray) -> SGD | Adam:
-    """The estimators' optimizer for the stack, one learning rate per member."""
-    p = spec.params
-    if spec.solver == "adam":
-        return Adam(lr0.copy(), p["beta_1"], p["beta_2"], p["epsilon"])
-    nesterov = bool(p["nesterovs_momentum"]) and p["momentum"] > 0
-    return SGD(lr0.copy(), momentum=p["momentum"], nesterov=nesterov)
-
-
-class _Run:
-    """What a stochastic stack records per member (rows: all M members; ``active``
-    maps the stack's current rows to them)."""
-
-    def __init__(self, M: int, theta: np.ndarray, stack: _Stack) -> None:
-        self.active = np.arange(M)
-        self.out_theta = theta.copy()
-        # each member's optimizer state when it stops (for fits.estimator(m).partial_fit)
-        self.out_m1 = np.zeros_like(theta)
-        self.out_v1 = np.zeros_like(theta)
-        self.out_lr = np.zeros(M)
-        self.n_iter = np.zeros(M, dtype=int)
-        self.loss = np.full(M, np.nan)
-        self.best = np.full(M, np.inf)
-        self.count = np.zeros(M, dtype=int)
-        self.curves: list[list[float]] = [[] for _ in range(M)]
-        self.t_samples = np.zeros(M, dtype=np.int64)
-        self.failed = np.zeros(M, dtype=bool)  # non-finite loss or gradient: the estimator raises
-        self.converged = np.zeros(M, dtype=bool)
-
-    def save(self, trainer: Trainer, rows: np.ndarray, keep_theta: np.ndarray | None) -> None:
-        """Store the final state of the stack rows ``rows`` (a failed member keeps the
-        last finite weights saved when it failed: ``keep_theta`` False)."""
-        members = self.active[rows]
-        save = rows if keep_theta is None else rows & keep_theta
-        self.out_theta[self.active[save]] = trainer.theta[save]
-        opt = trainer.optimizer
-        moments = opt.state.get("m", opt.state.get("velocity"))
-        if moments is not None:
-            self.out_m1[members] = moments[rows]
-        if "v" in opt.state:
-            self.out_v1[members] = opt.state["v"][rows]
-        rate = opt.learning_rate
-        self.out_lr[members] = rate[rows] if np.ndim(rate) else rate
-
-    def result(self, n_batches: int) -> _StackResult:
-        optimizer = {
-            "m1": self.out_m1, "v1": self.out_v1, "lr": self.out_lr,
-            "steps": self.n_iter * n_batches, "count": self.count, "best": self.best,
-        }  # fmt: skip
-        return _StackResult(
-            self.out_theta.astype(np.float64), self.n_iter, self.loss, self.curves,
-            self.t_samples, 0.0,
-            {"failed": self.failed, "converged": self.converged, "optimizer": optimizer},
-        )  # fmt: skip
-
-
-# ----------------------------------------------------------------- L-BFGS
-def _lbfgs(stack: _Stack, theta: np.ndarray) -> _StackResult:
-    """scipy's L-BFGS-B per member (mlplab.training.lbfgs), the members' evaluations
-    computed together."""
-    p, dtype = stack.spec.params, stack.spec.dtype
-    M = theta.shape[0]
-    X_all, Y_all, alpha_all = stack.X, stack.Y, stack.alpha
-    curves: list[list[float]] = [[] for _ in range(M)]
-
-    def fun(xs: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        stack.alpha = alpha_all[members]
-        return stack.loss_and_grad(xs.astype(dtype), X_all[members], Y_all[members])
-
-    def record(members: np.ndarray, _xs: np.ndarray, fs: np.ndarray) -> None:
-        for m, f in zip(members, fs, strict=True):
-            curves[m].append(float(f))
-
-    res = minimize_lbfgs(
-        fun, theta, maxiter=p["max_iter"], maxfun=p["max_fun"], gtol=p["tol"], callback=record
-    )
-    n_iter = np.minimum(res.nit, p["max_iter"])
-    failed = ~np.isfinite(res.x).all(axis=1)  # the estimator raises on non-finite weights
-    return _StackResult(
-        res.x, n_iter, res.fun, curves, np.zeros(M, np.int64), 0.0,
-        {"failed": failed, "converged": res.status == 0},  # scipy's warnflag 0
-    )  # fmt: skip
-
-
 # ----------------------------------------------------------------- results
 class MemberFits:
     """What ``fit_members`` returns: every member's weights, iterations and losses."""
@@ -435,7 +149,7 @@ class MemberFits:
 
     def _forward(self, m: int, X: np.ndarray) -> np.ndarray:
         spec, theta = self._where[m][:2]
-        stack = _Stack(spec, None, None, np.zeros(1))
+        stack = Stack(spec, None, None, np.zeros(1))
         Xd = np.asarray(X, dtype=spec.dtype)[None]
         with np.errstate(over="ignore", invalid="ignore"):  # as the estimator's predict
             z = stack.forward(theta[None].astype(spec.dtype), Xd)
@@ -506,7 +220,6 @@ class MemberFits:
 def _optimizer_of(est: Any, state: dict[str, Any], order: np.ndarray, dtype) -> Any:
     """The single fit's optimizer after training, from a member's stacked state (the
     stack keeps parameters in scikit-learn's order; the network in its own)."""
-    from mlplab.optimizers import SGD, Adam
 
     def in_net_order(v: np.ndarray) -> np.ndarray:
         out = np.empty(len(order), dtype=dtype)
@@ -556,11 +269,11 @@ def fit_members(
     jobs = _stack_jobs(groups, specs, member_classes, estimators, Xa, ya, train_rows, n_jobs)
     if jobs:
         if n_jobs is None or n_jobs == 1 or len(jobs) == 1:
-            results = [_fit_stack(*args) for _, args in jobs]
+            results = [fit_stack(*args) for _, args in jobs]
         else:
             from joblib import Parallel, delayed
 
-            results = Parallel(n_jobs=n_jobs)(delayed(_fit_stack)(*args) for _, args in jobs)
+            results = Parallel(n_jobs=n_jobs)(delayed(fit_stack)(*args) for _, args in jobs)
         for (members, args), res in zip(jobs, results, strict=True):
             _store_stack(fits, members, args[0], res, member_classes)
         _warn_unconverged(fits, estimators)
@@ -586,7 +299,7 @@ def _dense_arrays(X: Any, y: Any) -> tuple[bool, Any, np.ndarray]:
 
 def _group_members(
     estimators: list[Any], Xa: Any, ya: np.ndarray, train_rows: list[Any], dense: bool
-) -> tuple[dict[Any, list[int]], dict[Any, _Spec], dict[int, np.ndarray], list[int]]:
+) -> tuple[dict[Any, list[int]], dict[Any, Spec], dict[int, np.ndarray], list[int]]:
     """The stacks (members by key), each stack's spec, the classifiers' classes (those
     of their own rows) and the members fitted one by one (not batchable, or a
     classifier whose rows hold fewer than two classes)."""
@@ -594,7 +307,7 @@ def _group_members(
 
     groups: dict[Any, list[int]] = defaultdict(list)
     singles: list[int] = []
-    specs: dict[Any, _Spec] = {}
+    specs: dict[Any, Spec] = {}
     member_classes: dict[int, np.ndarray] = {}
     for m, est in enumerate(estimators):
         ok, _why = can_batch(est) if dense and Xa.ndim == 2 else (False, "")
@@ -615,7 +328,7 @@ def _group_members(
 
 def _stack_key(
     est: Any, Xa: np.ndarray, ya: np.ndarray, n_rows: int, classes: np.ndarray | None
-) -> tuple[tuple, _Spec]:
+) -> tuple[tuple, Spec]:
     """The key of the stack a batchable member trains in (members with equal keys
     share one computation), and the spec of such a stack."""
     from sklearn.base import is_classifier
@@ -643,12 +356,12 @@ def _stack_key(
         key_params,
         tuple(classes) if classifier else None,
     )
-    return key, _Spec(classifier, units, p["activation"], out, p["solver"], p, dtype)
+    return key, Spec(classifier, units, p["activation"], out, p["solver"], p, dtype)
 
 
 def _stack_jobs(
     groups: dict[Any, list[int]],
-    specs: dict[Any, _Spec],
+    specs: dict[Any, Spec],
     member_classes: dict[int, np.ndarray],
     estimators: list[Any],
     Xa: np.ndarray,
@@ -656,7 +369,7 @@ def _stack_jobs(
     train_rows: list[Any],
     n_jobs: int | None,
 ) -> list[tuple[list[int], tuple]]:
-    """(members, ``_fit_stack`` arguments) for every stack, a stack cut into chunks
+    """(members, ``fit_stack`` arguments) for every stack, a stack cut into chunks
     when there are too few stacks to keep the n_jobs workers busy."""
     jobs = []
     for key, members in groups.items():
@@ -678,8 +391,8 @@ def _stack_jobs(
 def _store_stack(
     fits: MemberFits,
     members: list[int],
-    spec: _Spec,
-    res: _StackResult,
+    spec: Spec,
+    res: StackResult,
     member_classes: dict[int, np.ndarray],
 ) -> None:
     """Each member's share of a trained stack, into ``fits``."""
