@@ -297,6 +297,13 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
                 swb = None if sw is None else sw[rows]
                 yield (count if swb is None else float(swb.sum())), (X[rows], Y[rows], swb)
 
+    if n_batches == 1 and not hooks.batch_begin:  # full batch: the same batch every epoch
+        one = [(weight_total, (X, Y, sw))]
+
+        def batches():  # noqa: F811 - the full-batch case, without a generator per epoch
+            state.batch = 0
+            return one
+
     # Overflow and NaN are caught by the step's guard, with a message that says
     # where; numpy's own floating-point warnings would only be noise.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), small_net_threads(net, bs):

@@ -126,7 +126,7 @@ class Trainer:
         self.optimizer.select(keep)
 
 
-@dataclass
+@dataclass(slots=True)
 class EpochResult:
     """One pass over the batches: the weighted loss total, the sum of the gradient
     norms, the batches trained and, if the guard stopped it, where."""
