@@ -134,13 +134,28 @@ def parse_csv(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Parse CSV text into (X, y, classes): classes 0 for 2 columns (regression), else k."""
     lim = {**LIMITS, **(limits or {})}
+    lines = _csv_lines(text, lim["csv_bytes"])
+    lines, rows = _csv_rows(lines, lim["n_samples"])
+    ncol = _csv_columns(lines, rows)
+    data = _csv_numbers(lines, rows)
+    if data.shape[0] < 4:
+        raise ConfigError(f"csv: at least 4 data rows needed; received {data.shape[0]}.", "csv")
+    X, t = data[:, :-1], data[:, -1]
+    if ncol == 2:
+        return np.ascontiguousarray(X), t.copy(), 0
+    labels, classes = _csv_labels(lines, t)
+    return np.ascontiguousarray(X), labels, classes
+
+
+def _csv_lines(text: Any, max_bytes: int) -> list[tuple[int, str]]:
+    """(line number, stripped line) of the text's lines that are neither blank nor '#'."""
     if not isinstance(text, str):
         raise invalid("csv", "text", text)
     size = len(text.encode("utf-8"))
-    if size > lim["csv_bytes"]:
+    if size > max_bytes:
         raise TooLargeError(
-            f"csv: the text is {size} bytes; the limit is {lim['csv_bytes']} bytes "
-            f"({lim['csv_bytes'] // 1024} KiB).",
+            f"csv: the text is {size} bytes; the limit is {max_bytes} bytes "
+            f"({max_bytes // 1024} KiB).",
             "csv",
         )
     lines = [
@@ -150,26 +165,43 @@ def parse_csv(
     ]
     if not lines:
         raise ConfigError("csv: no data rows (the text is empty).", "csv")
+    return lines
+
+
+def _cells(line: str, delim: str | None) -> list[str]:
+    """A line's stripped cells (``delim`` None: split at white space)."""
+    return [c.strip() for c in (line.split(delim) if delim else line.split())]
+
+
+def _numeric(cells: list[str]) -> bool:
+    """Whether every cell is a number for Python's float()."""
+    try:
+        [float(c) for c in cells]
+    except ValueError:
+        return False
+    return True
+
+
+def _csv_rows(
+    lines: list[tuple[int, str]], max_rows: int
+) -> tuple[list[tuple[int, str]], list[list[str]]]:
+    """(the data lines, their cells): the header (a first line not all numbers) dropped.
+
+    The delimiter is the first line's: comma, semicolon or tab, else white space.
+    """
     first = lines[0][1]
     delim = next((d for d in (",", ";", "\t") if d in first), None)
-
-    def cells(line: str) -> list[str]:
-        return [c.strip() for c in (line.split(delim) if delim else line.split())]
-
-    def numeric(cs: list[str]) -> bool:
-        try:
-            [float(c) for c in cs]
-        except ValueError:
-            return False
-        return True
-
-    if not numeric(cells(first)):
+    if not _numeric(_cells(first, delim)):
         lines = lines[1:]  # a header
         if not lines:
             raise ConfigError("csv: a header but no data rows.", "csv")
-    if len(lines) > lim["n_samples"]:
-        raise ConfigError(f"csv: {len(lines)} rows; the limit is {lim['n_samples']} rows.", "csv")
-    rows = [cells(line) for _, line in lines]
+    if len(lines) > max_rows:
+        raise ConfigError(f"csv: {len(lines)} rows; the limit is {max_rows} rows.", "csv")
+    return lines, [_cells(line, delim) for _, line in lines]
+
+
+def _csv_columns(lines: list[tuple[int, str]], rows: list[list[str]]) -> int:
+    """The number of columns (2 or 3), the same on every row."""
     ncol = len(rows[0])
     if ncol not in (2, 3):
         raise ConfigError(
@@ -182,6 +214,12 @@ def parse_csv(
             raise ConfigError(
                 f"csv: line {no} has {len(cs)} columns, expected {ncol}: {show(line)}.", "csv"
             )
+    return ncol
+
+
+def _csv_numbers(lines: list[tuple[int, str]], rows: list[list[str]]) -> np.ndarray:
+    """The cells as a float64 array; the first cell that is not a finite number in
+    [-MAX_COORD, MAX_COORD] raises, naming its line and column."""
     try:
         data = np.array(rows, dtype=np.float64)
     except ValueError:
@@ -203,11 +241,11 @@ def parse_csv(
                     )
     if data is None:  # numpy refused a spelling Python's float() accepts (e.g. "1_000")
         data = np.array([[float(c) for c in cs] for cs in rows], dtype=np.float64)
-    if data.shape[0] < 4:
-        raise ConfigError(f"csv: at least 4 data rows needed; received {data.shape[0]}.", "csv")
-    X, t = data[:, :-1], data[:, -1]
-    if ncol == 2:
-        return np.ascontiguousarray(X), t.copy(), 0
+    return data
+
+
+def _csv_labels(lines: list[tuple[int, str]], t: np.ndarray) -> tuple[np.ndarray, int]:
+    """(labels 0..k-1 in the sorted order of the label column ``t``, k)."""
     bad = np.flatnonzero(t != np.round(t))
     if bad.size:
         no = lines[int(bad[0])][0]
@@ -223,7 +261,7 @@ def parse_csv(
             f"{values.size} ({show([int(v) for v in values[:12]])}).",
             "csv",
         )
-    return np.ascontiguousarray(X), labels.astype(np.int64), int(values.size)
+    return labels.astype(np.int64), int(values.size)
 
 
 # --------------------------------------------------------------------- a session's data

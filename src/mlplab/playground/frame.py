@@ -67,6 +67,17 @@ def _num(x: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _thin_history(h: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The history thinned to at most ``HISTORY_IN_FRAME`` evenly spaced records."""
+    m = len(h["step"])
+    keep = (
+        range(m)
+        if m <= HISTORY_IN_FRAME
+        else sorted(set(np.linspace(0, m - 1, HISTORY_IN_FRAME).round().astype(int).tolist()))
+    )
+    return {key: [values[i] for i in keep] for key, values in h.items()}
+
+
 class Frames:
     """Evaluation, doctor's reading, history and frames of a Session (a mixin: only Session
     uses it)."""
@@ -142,69 +153,11 @@ class Frames:
         d, net = self._data, self._net
         ev = self._evaluate()
         stats = self._stats
-        dense_of = self._dense_index
-        findings = [
-            {
-                "kind": f.kind,
-                "layer": None if f.layer is None else dense_of.get(f.layer),
-                "name": (
-                    self._names[dense_of[f.layer]]
-                    if f.layer is not None and f.layer in dense_of
-                    else ""
-                ),
-                "value": _num(f.value),
-                "detail": f.detail,
-                "remedy": f.remedy,
-            }
-            for f in self._findings
-        ]
-        # one forward pass over the heatmap/curve grid and the node-map grid
-        with np.errstate(all="ignore"):
-            out = self._outputs(self._grid)
-            node_out = [layer.a[self._n_big :] for layer in self._hidden_out]
-        nb = self._n_big
+        findings = self._frame_findings()
+        heatmap, curve, node_maps = self._frame_grid()
+        pts = self._frame_points(points)
+        history = _thin_history(self._history)
         xlo, xhi, ylo, yhi = d.domain
-        heatmap = curve = None
-        if d.n_inputs == 2:
-            p = self._proba(out[:nb])
-            if self._n_out == 1:
-                values = np.clip(p[:, 0], 0.0, 1.0)  # P(class 1)
-            elif d.classes == 2:  # two softmax outputs: P(class 1) as well
-                values = np.clip(p[:, 1], 0.0, 1.0)
-            else:  # multiclass: the predicted class
-                values = p.argmax(axis=1).astype(np.float64)
-            heatmap = {
-                "nx": HEATMAP,
-                "ny": HEATMAP,
-                "x": [xlo, xhi],
-                "y": [ylo, yhi],
-                "values": _floats(values, 4),
-                "classes": d.classes,
-            }
-            nx, ny = NODE_MAP, NODE_MAP
-        else:
-            curve = {"x": _floats(self._grid_x), "y": _floats(out[:nb, 0], 6)}
-            nx, ny = NODE_MAP, 1
-        node_maps = [
-            [{"nx": nx, "ny": ny, "values": _floats(a[:, j], 3)} for j in range(a.shape[1])]
-            for a in node_out
-        ]
-        send_points = points if points is not None else self._points_sent != self._data_version
-        pts = None
-        if send_points:
-            pts = {
-                "train": _floats(np.c_[d.X_train, d.y_train], 6),
-                "test": _floats(np.c_[d.X_test, d.y_test], 6) if d.y_test.size else [],
-            }
-            self._points_sent = self._data_version
-        h = self._history
-        m = len(h["step"])
-        keep = (
-            range(m)
-            if m <= HISTORY_IN_FRAME
-            else sorted(set(np.linspace(0, m - 1, HISTORY_IN_FRAME).round().astype(int).tolist()))
-        )
-        history = {key: [values[i] for i in keep] for key, values in h.items()}
         units = [d.n_inputs, *(s["units"] for s in self._config["layers"]), self._n_out]
         return {
             "type": "frame",
@@ -236,6 +189,80 @@ class Frames:
             "data_version": self._data_version,
             "lang": self._config["lang"],
         }
+
+    def _frame_findings(self) -> list[dict[str, Any]]:
+        """The doctor's findings, each layer as its Dense index and name."""
+        dense_of = self._dense_index
+        return [
+            {
+                "kind": f.kind,
+                "layer": None if f.layer is None else dense_of.get(f.layer),
+                "name": (
+                    self._names[dense_of[f.layer]]
+                    if f.layer is not None and f.layer in dense_of
+                    else ""
+                ),
+                "value": _num(f.value),
+                "detail": f.detail,
+                "remedy": f.remedy,
+            }
+            for f in self._findings
+        ]
+
+    def _frame_grid(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[Any]]:
+        """(heatmap, curve, node maps): one forward pass over the heatmap/curve grid and the
+        node-map grid; heatmap None for 1 input, curve None for 2."""
+        d = self._data
+        with np.errstate(all="ignore"):
+            out = self._outputs(self._grid)
+            node_out = [layer.a[self._n_big :] for layer in self._hidden_out]
+        nb = self._n_big
+        heatmap = curve = None
+        if d.n_inputs == 2:
+            heatmap = self._heatmap(out[:nb])
+            nx, ny = NODE_MAP, NODE_MAP
+        else:
+            curve = {"x": _floats(self._grid_x), "y": _floats(out[:nb, 0], 6)}
+            nx, ny = NODE_MAP, 1
+        node_maps = [
+            [{"nx": nx, "ny": ny, "values": _floats(a[:, j], 3)} for j in range(a.shape[1])]
+            for a in node_out
+        ]
+        return heatmap, curve, node_maps
+
+    def _heatmap(self, out: np.ndarray) -> dict[str, Any]:
+        """The heatmap of the outputs ``out`` on the heatmap grid (2 inputs)."""
+        d = self._data
+        xlo, xhi, ylo, yhi = d.domain
+        p = self._proba(out)
+        if self._n_out == 1:
+            values = np.clip(p[:, 0], 0.0, 1.0)  # P(class 1)
+        elif d.classes == 2:  # two softmax outputs: P(class 1) as well
+            values = np.clip(p[:, 1], 0.0, 1.0)
+        else:  # multiclass: the predicted class
+            values = p.argmax(axis=1).astype(np.float64)
+        return {
+            "nx": HEATMAP,
+            "ny": HEATMAP,
+            "x": [xlo, xhi],
+            "y": [ylo, yhi],
+            "values": _floats(values, 4),
+            "classes": d.classes,
+        }
+
+    def _frame_points(self, points: bool | None) -> dict[str, Any] | None:
+        """The data points, when ``points`` says so (None: when the data changed since the
+        last frame that carried them)."""
+        d = self._data
+        send_points = points if points is not None else self._points_sent != self._data_version
+        pts = None
+        if send_points:
+            pts = {
+                "train": _floats(np.c_[d.X_train, d.y_train], 6),
+                "test": _floats(np.c_[d.X_test, d.y_test], 6) if d.y_test.size else [],
+            }
+            self._points_sent = self._data_version
+        return pts
 
     # ---------------------------------------------------------- the doctor's reading
     def _probe(self) -> None:

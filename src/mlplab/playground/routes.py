@@ -140,22 +140,7 @@ def create_app(
     caps, session_caps = _limits(limits)
     hub = Hub(caps, session_caps)
     meta = _meta(lang, caps)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI):
-        yield
-        await hub.shutdown()
-
-    app = FastAPI(
-        title="mlplab playground",
-        version=__version__,
-        description="Local API of `mlplab serve`. Every /api route needs the launch token in "
-        f"the `{TOKEN_HEADER}` header (the WebSocket also accepts `?token=`).",
-        docs_url=None,  # Swagger UI and ReDoc load scripts from a CDN: not offline, not CSP
-        redoc_url=None,
-        redirect_slashes=False,  # answer 404, never redirect a mangled path
-        lifespan=lifespan,
-    )
+    app = _new_app(hub)
     app.state.hub = hub
     app.state.workspace = FsPath(workspace) if workspace is not None else None
     app.state.limits = caps
@@ -166,6 +151,42 @@ def create_app(
         body_bytes=caps["body_bytes"],
         ws_message_bytes=caps["ws_message_bytes"],
     )
+    _error_handlers(app)
+    _page_routes(app)
+    # The token is checked by Guard; the APIKeyHeader only documents it in the schema.
+    token_scheme = APIKeyHeader(name=TOKEN_HEADER, auto_error=False, description="launch token")
+    api = APIRouter(dependencies=[Depends(_known_query_only), Security(token_scheme)])
+    _meta_route(api, meta)
+    _session_routes(api, hub, caps)
+    _export_routes(api, hub)
+    _delete_route(api, hub)
+    app.include_router(api)
+    _websocket_route(app, hub)
+    return app
+
+
+def _new_app(hub: Hub) -> FastAPI:
+    """The bare app; its lifespan shuts ``hub`` down."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        await hub.shutdown()
+
+    return FastAPI(
+        title="mlplab playground",
+        version=__version__,
+        description="Local API of `mlplab serve`. Every /api route needs the launch token in "
+        f"the `{TOKEN_HEADER}` header (the WebSocket also accepts `?token=`).",
+        docs_url=None,  # Swagger UI and ReDoc load scripts from a CDN: not offline, not CSP
+        redoc_url=None,
+        redirect_slashes=False,  # answer 404, never redirect a mangled path
+        lifespan=lifespan,
+    )
+
+
+def _error_handlers(app: FastAPI) -> None:
+    """Errors as ``{"detail": message}``: invalid requests, HTTP errors, refused calls."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -186,7 +207,12 @@ def create_app(
     async def _refused(request: Request, exc: UserError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, exc.status)
 
-    # -- the page ----------------------------------------------------------------------------
+
+# -- the page --------------------------------------------------------------------------------
+
+
+def _page_routes(app: FastAPI) -> None:
+    """The page (``/``) and its files (``/static``), outside the schema."""
 
     @app.get("/", include_in_schema=False)
     async def page() -> Response:
@@ -197,26 +223,32 @@ def create_app(
 
     app.mount("/static", _StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
 
-    # -- API -----------------------------------------------------------------------------
 
-    # The token is checked by Guard; the APIKeyHeader only documents it in the schema.
-    token_scheme = APIKeyHeader(name=TOKEN_HEADER, auto_error=False, description="launch token")
-    api = APIRouter(dependencies=[Depends(_known_query_only), Security(token_scheme)])
+# -- API -------------------------------------------------------------------------------------
 
-    def on_session(method: str, suffix: str, model: Any, *codes: int) -> Any:
-        """The decorator of a JSON route on one session: ``/api/sessions/{sid}<suffix>``."""
-        return api.api_route(
-            "/api/sessions/{sid}" + suffix,
-            methods=[method],
-            response_model=model,
-            responses=error_responses(*codes),
-            tags=["sessions"],
-        )
+
+def _on_session(api: APIRouter, method: str, suffix: str, model: Any, *codes: int) -> Any:
+    """The decorator of a JSON route on one session: ``/api/sessions/{sid}<suffix>``."""
+    return api.api_route(
+        "/api/sessions/{sid}" + suffix,
+        methods=[method],
+        response_model=model,
+        responses=error_responses(*codes),
+        tags=["sessions"],
+    )
+
+
+def _meta_route(api: APIRouter, meta: dict[str, Any]) -> None:
+    """``GET /api/meta``: ``meta`` as it is."""
 
     @api.get("/api/meta", response_model=MetaOut, responses=error_responses(), tags=["meta"])
     async def get_meta() -> Response:
         """Choices (activations, optimizers, datasets...), limits, language, version."""
         return json_response(meta)
+
+
+def _session_routes(api: APIRouter, hub: Hub, caps: dict[str, int]) -> None:
+    """Create a session, read it, and change it: config, control, points, CSV, weights."""
 
     @api.post(
         "/api/sessions",
@@ -231,32 +263,32 @@ def create_app(
         content = await hub.create(config)
         return Response(content, status_code=201, media_type="application/json")
 
-    @on_session("GET", "", SessionOut, 404, 422)
+    @_on_session(api, "GET", "", SessionOut, 404, 422)
     async def get_session(sid: SessionId) -> Response:
         content = await hub.describe(hub.get(sid))
         return Response(content, media_type="application/json")
 
-    @on_session("PUT", "/config", ConfigFrameOut, 404, 413, 415, 422)
+    @_on_session(api, "PUT", "/config", ConfigFrameOut, 404, 413, 415, 422)
     async def put_config(sid: SessionId, body: ConfigPatch) -> Response:
         """Partial config update; rebuilds data and/or network as needed."""
         entry = hub.get(sid)
         return Response(await hub.apply(entry, body.patch()), media_type="application/json")
 
-    @on_session("POST", "/control", ControlOut, 404, 413, 415, 422, 429)
+    @_on_session(api, "POST", "/control", ControlOut, 404, 413, 415, 422, 429)
     async def control(sid: SessionId, body: ControlBody) -> Response:
         """play / pause / step (``steps`` optimizer steps) / reset."""
         entry = hub.get(sid)
         content = await hub.control(entry, body.action, body.steps)
         return Response(content, media_type="application/json")
 
-    @on_session("POST", "/points", FrameOut, 404, 413, 415, 422)
+    @_on_session(api, "POST", "/points", FrameOut, 404, 413, 415, 422)
     async def add_point(sid: SessionId, body: PointBody) -> Response:
         """Add a clicked point to the training set."""
         entry = hub.get(sid)
         content = await hub.call(entry, entry.session.add_point, body.x, body.y, body.label)
         return Response(content, media_type="application/json")
 
-    @on_session("POST", "/csv", ConfigFrameOut, 404, 413, 415, 422)
+    @_on_session(api, "POST", "/csv", ConfigFrameOut, 404, 413, 415, 422)
     async def upload_csv(sid: SessionId, body: CsvBody) -> Response:
         """Upload a data set as CSV text (x1[,x2],label/target)."""
         entry = hub.get(sid)
@@ -265,13 +297,17 @@ def create_app(
         content = await hub.call(entry, entry.session.load_csv, body.text, config=True)
         return Response(content, media_type="application/json")
 
-    @on_session("POST", "/weights", FrameOut, 404, 413, 415, 422)
+    @_on_session(api, "POST", "/weights", FrameOut, 404, 413, 415, 422)
     async def set_weight(sid: SessionId, body: WeightBody) -> Response:
         """Edit one weight (``i = -1``: the bias of unit ``j``)."""
         entry = hub.get(sid)
         args = (body.layer, body.i, body.j, body.value)
         content = await hub.call(entry, entry.session.set_weight, *args)
         return Response(content, media_type="application/json")
+
+
+def _export_routes(api: APIRouter, hub: Hub) -> None:
+    """A session's exports as downloads: the model, the history, the Python snippet."""
 
     @api.get(
         "/api/sessions/{sid}/export/model",
@@ -340,6 +376,10 @@ def create_app(
         text = await hub.run(entry, entry.session.export_snippet)
         return Response(text.encode(), media_type="text/x-python")
 
+
+def _delete_route(api: APIRouter, hub: Hub) -> None:
+    """``DELETE /api/sessions/{sid}``, registered after the exports (as before: same order)."""
+
     @api.delete(
         "/api/sessions/{sid}",
         status_code=204,
@@ -351,10 +391,10 @@ def create_app(
         await hub.delete(sid)
         return Response(status_code=204)
 
-    app.include_router(api)
+
+def _websocket_route(app: FastAPI, hub: Hub) -> None:
+    """The WebSocket of a session: ``/api/sessions/{sid}/ws``."""
 
     @app.websocket("/api/sessions/{sid}/ws")
     async def session_ws(ws: WebSocket, sid: str) -> None:
         await hub.websocket(ws, sid)
-
-    return app

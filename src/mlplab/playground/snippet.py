@@ -37,10 +37,28 @@ def write_snippet(
     number of outputs; ``edited``: weights were edited by hand (the snippet says so).
     """
     lines = [
+        *_head_lines(cfg, epochs, edited),
+        *_data_lines(cfg, d),
+        *_input_lines(d, loss, n_out),
+        *_network_lines(cfg, d, n_out, out_act),
+        *_fit_lines(cfg, d, loss),
+        *_report_lines(d),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _head_lines(cfg: dict[str, Any], epochs: int, edited: bool) -> list[str]:
+    """The docstring (it says when weights were edited by hand), imports and constants."""
+    doc = [
         f'"""mlplab playground run: {cfg["dataset"]}, reproduced with mlplab\'s API.',
         "",
         "Same data, split, standardisation, network, initialisation and mini-batch order",
         "as the playground (its weights are the same after the same number of epochs).",
+    ]
+    if edited:
+        doc.append("Weights edited by hand in the playground are not reproduced.")
+    return [
+        *doc,
         '"""',
         "",
         "import numpy as np",
@@ -51,11 +69,18 @@ def write_snippet(
         f"SEED = {cfg['seed']}",
         "",
     ]
+
+
+def _data_lines(cfg: dict[str, Any], d: Data) -> list[str]:
+    """The data in original units: the generator and the split when the data are as the
+    generator gave them, else the session's arrays as they were split."""
     if d.pristine and cfg["dataset"] != "csv":
         helpers, call = generate_source(cfg)
+        lines = []
         for fn in [*helpers, split_data]:
             lines += ["", "", inspect.getsource(fn).rstrip("\n")]
-        lines += [
+        return [
+            *lines,
             "",
             "",
             "# ---- data (original units)",
@@ -64,20 +89,23 @@ def write_snippet(
             "mean, std = X_train.mean(axis=0), X_train.std(axis=0)",
             "std[std == 0] = 1.0",
         ]
-    else:
-        why = "uploaded CSV" if cfg["dataset"] == "csv" else "with the points added by hand"
-        ydt = "np.int64" if d.task == "classification" else "np.float64"
-        lines += [
-            "",
-            f"# ---- data: the playground's ({why}), as it was split",
-            f"X_train = np.array({d.X_train.tolist()!r}).reshape(-1, {d.n_inputs})",
-            f"y_train = np.array({d.y_train.tolist()!r}, dtype={ydt})",
-            f"X_test = np.array({d.X_test.tolist()!r}).reshape(-1, {d.n_inputs})",
-            f"y_test = np.array({d.y_test.tolist()!r}, dtype={ydt})",
-            f"mean = np.array({d.mean.tolist()!r})",
-            f"std = np.array({d.std.tolist()!r})",
-        ]
-    lines += [
+    why = "uploaded CSV" if cfg["dataset"] == "csv" else "with the points added by hand"
+    ydt = "np.int64" if d.task == "classification" else "np.float64"
+    return [
+        "",
+        f"# ---- data: the playground's ({why}), as it was split",
+        f"X_train = np.array({d.X_train.tolist()!r}).reshape(-1, {d.n_inputs})",
+        f"y_train = np.array({d.y_train.tolist()!r}, dtype={ydt})",
+        f"X_test = np.array({d.X_test.tolist()!r}).reshape(-1, {d.n_inputs})",
+        f"y_test = np.array({d.y_test.tolist()!r}, dtype={ydt})",
+        f"mean = np.array({d.mean.tolist()!r})",
+        f"std = np.array({d.std.tolist()!r})",
+    ]
+
+
+def _input_lines(d: Data, loss: str, n_out: int) -> list[str]:
+    """The standardised inputs and the targets (one-hot for "mse" on several classes)."""
+    lines = [
         "# inputs standardised with the training set's mean and std",
         "Xs_train, Xs_test = (X_train - mean) / std, (X_test - mean) / std",
     ]
@@ -88,7 +116,12 @@ def write_snippet(
         )
     else:
         lines.append("t_train, t_test = y_train, y_test")
-    lines += ["", "# ---- network", "net = mlplab.Sequential(", "    ["]
+    return lines
+
+
+def _network_lines(cfg: dict[str, Any], d: Data, n_out: int, out_act: str) -> list[str]:
+    """The Sequential network (a BatchNorm layer: Dense, BatchNorm, then the activation)."""
+    lines = ["", "# ---- network", "net = mlplab.Sequential(", "    ["]
     for spec in cfg["layers"]:
         units, act = spec["units"], spec["activation"]
         if spec["batch_norm"]:
@@ -100,13 +133,20 @@ def write_snippet(
             ]
         else:
             lines.append(f"        mlplab.Dense({units}, activation={_q(act)}),")
-    lines += [
+    return [
+        *lines,
         f"        mlplab.Dense({n_out}, activation={_q(out_act)}),",
         "    ],",
         f"    n_inputs={d.n_inputs},",
         f"    init={_q(cfg['init'])},",
         "    seed=SEED,",
         ")",
+    ]
+
+
+def _fit_lines(cfg: dict[str, Any], d: Data, loss: str) -> list[str]:
+    """The call of ``net.fit``."""
+    lines = [
         "",
         "# ---- training (one optimizer step per mini-batch, as in the playground)",
         "hist = net.fit(",
@@ -125,10 +165,12 @@ def write_snippet(
         lines.append("    validation_data=(Xs_test, t_test),")
     if d.task == "classification":
         lines.append('    metrics=["accuracy"],')
-    lines += ["    seed=SEED,", ")", ""]
-    if edited:
-        lines.insert(4, "Weights edited by hand in the playground are not reproduced.")
-    lines.append("print(f\"epochs: {hist.epochs}, training loss: {hist['loss'][-1]:.4g}\")")
+    return [*lines, "    seed=SEED,", ")", ""]
+
+
+def _report_lines(d: Data) -> list[str]:
+    """The prints of the training loss and the test accuracy or R²."""
+    lines = ["print(f\"epochs: {hist.epochs}, training loss: {hist['loss'][-1]:.4g}\")"]
     if d.task == "classification" and d.y_test.size:
         lines.append("print(f\"test accuracy: {hist['val_accuracy'][-1]:.3f}\")")
     elif d.y_test.size:
@@ -137,4 +179,4 @@ def write_snippet(
             "r2 = 1 - np.sum((pred - y_test) ** 2) / np.sum((y_test - y_test.mean()) ** 2)",
             'print(f"test R²: {r2:.4f}")',
         ]
-    return "\n".join(lines) + "\n"
+    return lines
