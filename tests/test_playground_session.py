@@ -537,3 +537,11 @@ def test_frames_are_strict_json_in_every_state():
     assert len(frame["history"]["step"]) == 3
     text = json.dumps(frame)
     assert "NaN" not in text and "Infinity" not in text
+
+
+def test_csv_with_a_lone_surrogate_is_a_config_error_not_a_crash():
+    from mlplab.playground.session import ConfigError, parse_csv
+
+    with pytest.raises(ConfigError, match="not valid Unicode") as err:
+        parse_csv("x,y\n1,2\n\ud800,3\n")
+    assert err.value.field == "csv"

@@ -151,7 +151,14 @@ def _csv_lines(text: Any, max_bytes: int) -> list[tuple[int, str]]:
     """(line number, stripped line) of the text's lines that are neither blank nor '#'."""
     if not isinstance(text, str):
         raise invalid("csv", "text", text)
-    size = len(text.encode("utf-8"))
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:  # a lone surrogate: not text a file can hold
+        raise ConfigError(
+            f"csv: the text is not valid Unicode (character {exc.start + 1} is a lone "
+            "surrogate); upload the file as UTF-8.",
+            "csv",
+        ) from None
     if size > max_bytes:
         raise TooLargeError(
             f"csv: the text is {size} bytes; the limit is {max_bytes} bytes "
