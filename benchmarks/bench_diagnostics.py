@@ -384,6 +384,7 @@ def profile_workload(tag, mlplab, build, X, y, fit_kw, epochs, res, n_batches, f
     the recording timed alone on the arrays of a real step. Returns the figures."""
     from mlplab import GradientFlow, diagnostics
     from mlplab.activations import Logistic, ReLU, Tanh
+    from mlplab.diagnostics import statistics
 
     step_us_a = res["a"]["s_per_epoch"]["median"] / n_batches * 1e6
     steps = epochs * n_batches
@@ -439,17 +440,17 @@ def profile_workload(tag, mlplab, build, X, y, fit_kw, epochs, res, n_batches, f
     # Each statistic of layer_stats alone (no profiler), on the arrays of one real step.
     bs = fit_kw["batch_size"]
     net.loss_and_grad(X[:bs], y[:bs], loss=fit_kw["loss"])
-    units = diagnostics._units(net)
+    units = statistics.weight_units(net)
     parts: dict[str, float] = {}
 
     def add(label, fn):
         parts[label] = parts.get(label, 0.0) + _time_us(fn)
 
-    sq = diagnostics._sqnorm
+    sq = statistics.sqnorm
     for _, dense, act in units:
         gW, gb, W, a, z, f = dense.dW, dense.db, dense.W, act.a, act.z, act.activation
         add(
-            "grad_norm_W, grad_norm_b, weight_norm: 3 × _sqnorm (np.dot) + sqrt",
+            "grad_norm_W, grad_norm_b, weight_norm: 3 × sqnorm (np.dot) + sqrt",
             lambda gW=gW, gb=gb, W=W: (sq(gW) ** 0.5, sq(gb) ** 0.5, sq(W) ** 0.5),
         )
         add("act_mean: a.mean()", lambda a=a: float(a.mean()))
@@ -481,7 +482,10 @@ def profile_workload(tag, mlplab, build, X, y, fit_kw, epochs, res, n_batches, f
             ),
         )
         add("np.errstate(all='ignore') enter/exit", _errstate_cycle)
-    add("_units(net): the layer walk, redone on every call", lambda: diagnostics._units(net))
+    add(
+        "weight_units(net): the layer walk, redone on every call",
+        lambda: statistics.weight_units(net),
+    )
     whole = _time_us(lambda: diagnostics.layer_stats(net))
     parts["rest of layer_stats (dicts, names, isinstance, loops)"] = max(
         0.0, whole - sum(parts.values())

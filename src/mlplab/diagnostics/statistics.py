@@ -46,7 +46,7 @@ class GradientWarning(UserWarning):
     """A training-time finding of the gradient doctor."""
 
 
-def _sqnorm(a: np.ndarray) -> float:
+def sqnorm(a: np.ndarray) -> float:
     a = a.reshape(-1)
     return float(np.dot(a, a))
 
@@ -95,7 +95,7 @@ def _fprime(f: Any, z: np.ndarray, a: np.ndarray, layer: Any) -> np.ndarray:
 
 def _one_layer(i: int, dense: Dense, act_layer: Any) -> dict[str, Any]:
     gW, gb = dense.dW, dense.db
-    sqW, sqb = _sqnorm(gW), _sqnorm(gb)
+    sqW, sqb = sqnorm(gW), sqnorm(gb)
     rec: dict[str, Any] = {
         "layer": i,
         "name": f"{i}:{type(dense).__name__}({act_layer.activation.name})",
@@ -104,7 +104,7 @@ def _one_layer(i: int, dense: Dense, act_layer: Any) -> dict[str, Any]:
         "grad_norm_W": math.sqrt(sqW),
         "grad_norm_b": math.sqrt(sqb),
         "grad_rms_W": math.sqrt(sqW / gW.size),
-        "weight_norm": math.sqrt(_sqnorm(dense.W)),
+        "weight_norm": math.sqrt(sqnorm(dense.W)),
     }
     # a sum of squares is finite iff every entry is (barring overflow past 1e154,
     # which the exact check below then settles)

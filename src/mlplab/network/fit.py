@@ -201,13 +201,14 @@ def fit(
     if solver_name == "lbfgs":
         _fit_lbfgs(net, data, epochs, tol, max_fun, state, callbacks, verbose)
         return History(state)
+    bs = _resolve_batch_size(batch_size, X.shape[0], solver_name or "")
+    schedule = get_schedule(lr_schedule)
     opt = get_optimizer(optimizer, learning_rate)
     if solver_name is None and learning_rate is not None:
         opt.learning_rate = opt.initial_learning_rate = learning_rate
     net.optimizer = opt  # every argument is valid: from here on this fit owns the optimizer
-    bs = _resolve_batch_size(batch_size, X.shape[0], solver_name or "")
     _fit_epochs(net, data, opt, (clip_norm, clip_value), bs, rng if shuffle else None,
-                get_schedule(lr_schedule), state, callbacks, on_nan, verbose)  # fmt: skip
+                schedule, state, callbacks, on_nan, verbose)  # fmt: skip
     return History(state)
 
 
