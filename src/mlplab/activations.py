@@ -283,11 +283,16 @@ class PReLU(Activation):
             np.sum(da * np.minimum(z, 0), axis=0, out=dalpha)  # da/dalpha = z where z <= 0
         return np.where(z > 0, da, da * alpha)  # da/dz = 1 or alpha
 
+    @staticmethod
+    def derivative_with(z: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
+        """f'(z) = 1 for z > 0, alpha otherwise (alpha broadcast per node)."""
+        return np.where(z > 0, 1.0, alpha)
+
     def forward(self, z):
         return self.apply(z, self.alpha)
 
     def derivative(self, z, a):
-        return np.where(z > 0, 1.0, self.alpha).astype(z.dtype)
+        return self.derivative_with(z, self.alpha).astype(z.dtype)
 
     def backward(self, z, a, da):
         return self.backward_with(z, self.alpha, da)

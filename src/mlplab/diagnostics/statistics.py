@@ -89,7 +89,7 @@ def layer_stats(net: Any) -> list[dict[str, Any]]:
 def _fprime(f: Any, z: np.ndarray, a: np.ndarray, layer: Any) -> np.ndarray:
     """f'(z), with a PReLU's trained slopes (not the activation's initial alpha)."""
     if f.learnable and "alpha" in getattr(layer, "params", {}):
-        return np.where(z > 0, 1.0, layer.params["alpha"])
+        return f.derivative_with(z, layer.params["alpha"])
     return f.derivative(z, a)
 
 

@@ -61,7 +61,7 @@ def _derivative(layer: Dense) -> np.ndarray:
     z = layer.z
     act = layer.activation
     if act.learnable:  # PReLU: f'(z) = 1 for z > 0, alpha_j otherwise (alpha is trained)
-        return np.abs(np.where(z > 0, 1.0, layer.params["alpha"]))
+        return np.abs(act.derivative_with(z, layer.params["alpha"]))
     return np.abs(act.derivative(z, layer.a))
 
 

@@ -133,9 +133,14 @@ class Dense(Layer):
     # z is not kept: a = f(z) overwrites it, and f' is read from a).
     def _work(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         """A work array of ``shape``, kept for the largest member count seen."""
-        arr = self._works.get(name)
-        if arr is None or arr.shape[1:] != shape[1:] or arr.dtype != dtype or len(arr) < shape[0]:
-            arr = self._works[name] = np.empty(shape, dtype)
+        # one array per (name, shape past the member axis): an epoch's last, smaller batch
+        # and the full batches each keep theirs (fresh pages cost more than the arithmetic)
+        key = (name, shape[1:], dtype)
+        arr = self._works.get(key)
+        if arr is None or len(arr) < shape[0]:
+            if len(self._works) > 32:
+                self._works.clear()
+            arr = self._works[key] = np.empty(shape, dtype)
         return arr if len(arr) == shape[0] else arr[: shape[0]]
 
     def _forward_members(self, x: np.ndarray, logits: bool) -> np.ndarray:

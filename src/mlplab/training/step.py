@@ -79,6 +79,8 @@ class Trainer:
         self.optimizer = optimizer
         self.clip_norm, self.clip_value = clip_norm, clip_value
         self.hooks = list(hooks)
+        self._clipping = clip_norm is not None or clip_value is not None
+        self._single = theta.ndim == 1
         # the parameters before the last update (a caller may own the array: it outlives us)
         self.backup = np.empty_like(theta) if backup is None else backup
         self.steps = 0  # updates made
@@ -92,7 +94,7 @@ class Trainer:
         theta = self.theta
         value, grad = self.loss_and_grad(theta, *batch)
         norm = norm_of(grad)
-        if theta.ndim == 1:
+        if self._single:
             ok = math.isfinite(value) and math.isfinite(norm)
             if not ok:
                 return value, norm, ok
@@ -100,9 +102,10 @@ class Trainer:
             ok = np.isfinite(value) & np.isfinite(norm)
             if not ok.all():
                 grad[~ok] = 0.0  # a diverged member sits out the update
-        for hook in self.hooks:
-            hook(value, norm, batch)
-        if self.clip_norm is not None or self.clip_value is not None:
+        if self.hooks:
+            for hook in self.hooks:
+                hook(value, norm, batch)
+        if self._clipping:
             clip_(grad, self.clip_norm, self.clip_value, norm)
         np.copyto(self.backup, theta)
         self.optimizer.step(theta, grad)
@@ -154,8 +157,9 @@ def run_epoch(
     total: Any = 0.0
     norms: Any = 0.0
     n_batches = 0
+    step = trainer.step
     for b, (weight, batch) in enumerate(batches):
-        value, norm, ok = trainer.step(*batch)
+        value, norm, ok = step(*batch)
         if single and not ok:
             return EpochResult(total, norms, n_batches, diverged_at=b, value=value)
         total = total + value * weight
