@@ -162,16 +162,14 @@ class Logistic(Activation):
     name: ClassVar[str] = "logistic"
 
     def forward(self, z):
-        return self.forward_(z.copy() if z.dtype == np.float32 else z, inplace=False)
+        if z.dtype == np.float32:
+            return _half_tanh_(np.multiply(z, 0.5))
+        return special.expit(z)
 
-    def forward_(self, z, inplace=True):
-        if z.dtype == np.float32:  # f(z) = 0.5 tanh(z / 2) + 0.5
-            z *= 0.5
-            np.tanh(z, out=z)
-            z *= 0.5
-            z += 0.5
-            return z
-        return special.expit(z, out=z) if inplace else special.expit(z)
+    def forward_(self, z):
+        if z.dtype == np.float32:
+            return _half_tanh_(np.multiply(z, 0.5, out=z))
+        return special.expit(z, out=z)
 
     def derivative(self, z, a):
         return a * (1.0 - a)
@@ -183,6 +181,14 @@ class Logistic(Activation):
         da *= a  # da * a * (1 - a), the same order of operations
         tmp = np.subtract(1.0, a, out=tmp)
         da *= tmp
+
+
+def _half_tanh_(h: np.ndarray) -> np.ndarray:
+    """In place on h = z / 2: the logistic as 0.5 tanh(z / 2) + 0.5 (float32's fast form)."""
+    np.tanh(h, out=h)
+    h *= 0.5
+    h += 0.5
+    return h
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,9 @@ class SGD(Optimizer):
         self._slots = ("velocity",) if self.momentum > 0 else ()
 
     def step(self, theta, grad):
-        lr = per_member(self.learning_rate, theta)
+        lr = self.learning_rate
+        if type(lr) is not float:
+            lr = per_member(lr, theta)
         if self.momentum == 0:
             self.t += 1
             theta -= lr * grad
@@ -256,7 +258,8 @@ class Adam(Optimizer):
         np.sqrt(v, out=tmp)
         tmp += self.epsilon / c2
         np.divide(m, tmp, out=tmp)
-        tmp *= per_member(lr_t * (1.0 - b1) / c2, theta)
+        scale = lr_t * (1.0 - b1) / c2
+        tmp *= scale if type(scale) is float else per_member(scale, theta)
         theta -= tmp
 
     def state_dict(self):
