@@ -512,3 +512,34 @@ def test_clip_by_value_then_norm_never_grows_and_never_divides_by_zero():
     g = np.array([1.0, -2.0])
     clip_(g, 0.5, 5e-324)  # the clipped squares underflow to 0: no ZeroDivisionError
     assert np.isfinite(g).all() and np.abs(g).max() <= 5e-324
+
+
+def test_stacked_adam_with_per_member_step_counts_equals_each_member_alone():
+    """The member axis: one Adam over (M, P) with a learning rate and a step count per
+    member gives each member exactly what its own Adam gives."""
+    from mlplab.optimizers import Adam
+
+    rng = np.random.default_rng(7)
+    P, pre = 6, (0, 5, 2)
+    singles, thetas = [], []
+    for m, k in enumerate(pre):  # member m has already taken k steps
+        opt = Adam(learning_rate=0.01 * (m + 1))
+        theta = rng.normal(size=P)
+        for _ in range(k):
+            opt.step(theta, rng.normal(size=P))
+        singles.append(opt)
+        thetas.append(theta.copy())
+    stack = Adam(learning_rate=np.array([o.learning_rate for o in singles]))
+    stack.state = {s: np.stack([o.state.get(s, np.zeros(P)) for o in singles]) for s in ("m", "v")}
+    stack.t = np.array([o.t for o in singles])
+    theta_stack = np.stack(thetas)
+    for _ in range(4):
+        g = rng.normal(size=(3, P))
+        stack.step(theta_stack, g)
+        for m, opt in enumerate(singles):
+            opt.step(thetas[m], g[m].copy())
+    for m in range(3):
+        assert np.array_equal(theta_stack[m], thetas[m])
+    assert stack.t.tolist() == [k + 4 for k in pre]
+    stack.select(np.array([True, False, True]))
+    assert stack.t.tolist() == [4, 6] and stack.state["m"].shape == (2, P)

@@ -7,7 +7,8 @@ step count) is allocated on the first step and can be saved and restored
 
 The member axis: ``theta`` is (P,) for one network or (M, P) for a stack of M
 same-shaped networks trained together (:mod:`mlplab.sklearn.batched`). For a
-stack, ``learning_rate`` may be one rate per member (an (M,) array); the state
+stack, ``learning_rate`` may be one rate per member (an (M,) array) and the step
+count ``t`` one count per member (Adam's bias correction uses it); the state
 arrays are (M, P) and ``select(keep)`` drops the members that stopped. The
 arithmetic per member is the same as for one network, bit for bit.
 
@@ -69,7 +70,7 @@ class Optimizer:
         self.learning_rate = check_rate(learning_rate)
         #: the rate schedules start from (``learning_rate`` may have been decayed)
         self.initial_learning_rate = self.learning_rate
-        self.t = 0  # number of steps taken
+        self.t: int | np.ndarray = 0  # steps taken (a stack may count them per member)
         self.state: dict[str, np.ndarray] = {}
 
     def _ensure_state(self, theta: np.ndarray) -> None:
@@ -85,6 +86,8 @@ class Optimizer:
     def select(self, keep: np.ndarray) -> None:
         """Keep only the members ``keep`` (indices or a mask) of a stack's state and rates."""
         self.state = {k: v[keep] for k, v in self.state.items()}
+        if np.ndim(self.t):
+            self.t = self.t[keep]
         for name in ("learning_rate", "initial_learning_rate"):
             rate = getattr(self, name)
             if np.ndim(rate):
@@ -103,7 +106,8 @@ class Optimizer:
         return out
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        self.t = int(state.get("t", 0))
+        t = np.asarray(state.get("t", 0), dtype=np.int64)
+        self.t = int(t) if t.ndim == 0 else t.copy()  # one count per member of a stack
         self.state = {s: np.array(state[s]) for s in self._slots if s in state}
 
     def __repr__(self) -> str:
@@ -254,7 +258,14 @@ class Adam(Optimizer):
         v *= b2
         v += tmp  # v' = b2 v' + g^2
         c2 = math.sqrt(1.0 - b2)
-        lr_t = self.learning_rate * math.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
+        t = self.t
+        if np.ndim(t):  # members with their own step counts: Python's float power per
+            # member, as for one network (numpy's power differs from it in the last bit)
+            s = np.array([math.sqrt(1.0 - b2 ** int(k)) for k in t])
+            d = np.array([1.0 - b1 ** int(k) for k in t])
+            lr_t = self.learning_rate * s / d
+        else:
+            lr_t = self.learning_rate * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
         np.sqrt(v, out=tmp)
         tmp += self.epsilon / c2
         np.divide(m, tmp, out=tmp)
