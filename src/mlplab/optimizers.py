@@ -259,8 +259,9 @@ class Adam(Optimizer):
         v += tmp  # v' = b2 v' + g^2
         c2 = math.sqrt(1.0 - b2)
         t = self.t
-        if np.ndim(t):  # members with their own step counts: Python's float power per
-            # member, as for one network (numpy's power differs from it in the last bit)
+        if type(t) is np.ndarray and t.ndim:
+            # members with their own step counts: Python's float power per member, as
+            # for one network (numpy's power differs from it in the last bit)
             s = np.array([math.sqrt(1.0 - b2 ** int(k)) for k in t])
             d = np.array([1.0 - b1 ** int(k) for k in t])
             lr_t = self.learning_rate * s / d
