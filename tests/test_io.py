@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 import safetensors.numpy
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mlplab import io as mio
@@ -892,3 +892,69 @@ def test_orphaned_temp_file_of_a_killed_save_is_removed_by_the_next_save(tmp_pat
     assert not orphans[0].exists()
     assert live.exists()
     assert mio.load(target).config == {"k": 1}
+
+
+# ------------------------------------------- forged configs cannot make load allocate
+def _saved_net(tmp_path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    import mlplab
+
+    net = mlplab.Sequential(
+        [mlplab.Dense(3, activation="tanh"), mlplab.BatchNorm(), mlplab.Dense(1)],
+        n_inputs=2,
+        seed=0,
+    )
+    path = tmp_path / "small.mlplab"
+    mio.save(net, path)
+    blob = path.read_bytes()
+    return document(blob), safetensors.numpy.load(blob)
+
+
+def _rss_bytes() -> int:
+    import psutil
+
+    return psutil.Process().memory_info().rss
+
+
+def test_forged_huge_sizes_are_refused_before_anything_is_allocated(tmp_path):
+    """A 30000 x 30000 network declared by a small file's config (digests recomputed):
+    load names the field and refuses, in milliseconds, without allocating it."""
+    doc, arrays = _saved_net(tmp_path)
+    doc["config"]["network"]["n_inputs"] = 30000
+    doc["config"]["network"]["layers"][0]["units"] = 30000
+    forged = tmp_path / "forged.mlplab"
+    forged.write_bytes(forge(doc, arrays))
+    assert forged.stat().st_size < 20_000
+    before = _rss_bytes()
+    t0 = time.perf_counter()
+    err = load_error(forged, match="0.W")
+    elapsed = time.perf_counter() - t0
+    assert "(30000, 30000)" in str(err) and "layers[0]" in str(err)
+    assert elapsed < 0.05, elapsed
+    assert _rss_bytes() - before < 20 * 2**20
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    n_inputs=st.integers(1, 50_000),
+    units=st.lists(st.integers(1, 50_000), min_size=1, max_size=4),
+)
+@example(n_inputs=2, units=[3, 1])  # the true config: it loads
+@example(n_inputs=2, units=[3, 2])
+def test_forged_configs_load_only_when_they_match_the_arrays(tmp_path, n_inputs, units):
+    doc, arrays = _saved_net(tmp_path)
+    net_cfg = doc["config"]["network"]
+    net_cfg["n_inputs"] = n_inputs
+    dense = [c for c in net_cfg["layers"] if c["class"] == "Dense"]
+    for cfg, u in zip(dense, units, strict=False):
+        cfg["units"] = u
+    forged = tmp_path / "forged.mlplab"
+    forged.write_bytes(forge(doc, arrays))
+    matches = n_inputs == 2 and [c["units"] for c in dense] == [3, 1]
+    if matches:
+        assert mio.load(forged).n_params == 19  # 2x3 + 3, BatchNorm 3 + 3, 3x1 + 1
+    else:
+        t0 = time.perf_counter()
+        load_error(forged, match="declares|does not declare")
+        assert time.perf_counter() - t0 < 0.5

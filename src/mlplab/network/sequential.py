@@ -435,6 +435,9 @@ class Sequential:
     ) -> Sequential:
         from mlplab.optimizers import get_optimizer
 
+        check_config_against_arrays(
+            config["network"], {k: v for k, v in arrays.items() if not k.startswith("optimizer.")}
+        )  # before anything is allocated: a forged config cannot make us allocate
         net = cls.from_config(config["network"])
         net.load_state_dict({k: v for k, v in arrays.items() if not k.startswith("optimizer.")})
         if "optimizer" in config:
@@ -487,3 +490,45 @@ def _check_recurrent_order(layers: list[Layer]) -> None:
 def _restore(config: dict[str, Any], arrays: dict[str, np.ndarray]) -> Sequential:
     """Unpickle a Sequential (see ``Sequential.__reduce__``)."""
     return Sequential.__mlplab_restore__(config, arrays)
+
+
+def check_config_against_arrays(config: dict[str, Any], arrays: dict[str, Any]) -> None:
+    """Check every size a network config declares against the arrays actually stored,
+    without building the network: the shapes come from each layer's ``build`` and
+    ``param_specs``, which allocate nothing of the parameters' size. A mismatch is a
+    ValueError naming the field, so that loading costs what the file really holds."""
+    n = check_int("n_inputs", config["n_inputs"], minimum=1)
+    dtype = check_dtype(config.get("dtype", "float64"))
+    expected: dict[str, tuple[int, ...]] = {}
+    where: dict[str, str] = {}
+    for i, cfg in enumerate(config["layers"]):
+        layer = layer_from_config(cfg)
+        n_in = n
+        # BatchNorm's own build allocates its running statistics: only the sizes here
+        n = (
+            Layer.build(layer, n_in, dtype)
+            if isinstance(layer, BatchNorm)
+            else layer.build(n_in, dtype)
+        )
+        specs = [(name, shape) for name, shape, _ in layer.param_specs()]
+        if isinstance(layer, BatchNorm):  # its buffers, shaped as its input
+            specs += [("running_mean", (n_in,)), ("running_var", (n_in,))]
+        for name, shape in specs:
+            expected[f"{i}.{name}"] = tuple(int(s) for s in shape)
+            where[f"{i}.{name}"] = f"layers[{i}] ({cfg.get('class', '?')}, input size {n_in})"
+        if len(expected) > len(arrays):
+            break  # more parameters declared than stored: no need to read further
+    for name, shape in expected.items():
+        if name not in arrays:
+            raise ValueError(
+                f"the config's {where[name]} declares parameter {name!r} of shape {shape}, "
+                "which the file does not hold"
+            )
+        if tuple(arrays[name].shape) != shape:
+            raise ValueError(
+                f"the config's {where[name]} declares {name!r} of shape {shape}; the file "
+                f"holds shape {tuple(arrays[name].shape)}"
+            )
+    extra = sorted(set(arrays) - set(expected))
+    if extra:
+        raise ValueError(f"the file holds arrays the config does not declare: {extra[:5]}")
