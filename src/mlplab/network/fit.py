@@ -286,7 +286,7 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
     )
     weight_total = n if sw is None else float(sw.sum())
 
-    def batches():
+    def minibatches():
         base = state.step
         for b, (rows, count) in enumerate(generator_batches(n, bs, rng)):
             state.batch, state.step = b, base + b
@@ -299,11 +299,10 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
                 yield (count if swb is None else float(swb.sum())), (X[rows], Y[rows], swb)
 
     if n_batches == 1 and not hooks.batch_begin:  # full batch: the same batch every epoch
-        one = [(weight_total, (X, Y, sw))]
-
-        def batches():  # noqa: F811 - the full-batch case, without a generator per epoch
-            state.batch = 0
-            return one
+        one = [(weight_total, (X, Y, sw))]  # (state.batch stays 0)
+        batches = lambda: one  # noqa: E731 - no generator per epoch on the tiny nets' path
+    else:
+        batches = minibatches
 
     # Overflow and NaN are caught by the step's guard, with a message that says
     # where; numpy's own floating-point warnings would only be noise.
