@@ -112,15 +112,10 @@ class Trainer:
         self.steps += 1
         return value, norm, ok
 
-    def undo(self, members: Any = None) -> None:
-        """Put back the parameters from before the last update (of ``members``, a stack's
-        indices or mask; default: all)."""
-        if self.steps == 0:
-            return
-        if members is None:
+    def undo(self) -> None:
+        """Put back the parameters from before the last update (nothing before the first)."""
+        if self.steps:
             self.theta[...] = self.backup
-        else:
-            self.theta[members] = self.backup[members]
 
     def select(self, keep: Any) -> None:
         """Keep only the members ``keep`` of a stack (its parameters, backup, optimizer)."""
