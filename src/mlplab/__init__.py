@@ -31,7 +31,14 @@ from mlplab.sklearn.search import GridSearchCV, RandomizedSearchCV
 from mlplab.sklearn.sequence import RNNClassifier, RNNRegressor, make_windows
 from mlplab.teaching import datasets
 from mlplab.teaching.backprop import backprop_by_hand
-from mlplab.training import Callback, EarlyStopping, History, TrainingDivergedError, TrainState
+from mlplab.training import (
+    Callback,
+    EarlyStopping,
+    History,
+    ModelCheckpoint,
+    TrainingDivergedError,
+    TrainState,
+)
 
 register_saveable(Sequential)
 
@@ -53,6 +60,7 @@ __all__ = [
     "LSTM",
     "MLPClassifier",
     "MLPRegressor",
+    "ModelCheckpoint",
     "ModelFormatError",
     "OPTIMIZERS",
     "PReLU",

@@ -69,6 +69,7 @@ __all__ = [
     "atomic_write",
     "jsonable",
     "load",
+    "load_with_resume",
     "register_saveable",
     "save",
 ]
@@ -80,6 +81,7 @@ FORMAT_VERSION = 1
 """Version of the file layout written by :func:`save`; the only one read."""
 
 _METADATA_KEY = "mlplab"
+_RESUME = "resume"  # the config key and array-name prefix of a checkpoint's resume state
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 _T = TypeVar("_T", bound=type)
@@ -173,8 +175,11 @@ def _mlplab_version() -> str | None:
     return str(__version__)
 
 
-def _collect_state(obj: object) -> tuple[str, str, dict[str, np.ndarray]]:
-    """Return ``(class name, canonical config JSON, prepared arrays)``."""
+def _collect_state(
+    obj: object, resume: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None
+) -> tuple[str, str, dict[str, np.ndarray]]:
+    """Return ``(class name, canonical config JSON, prepared arrays)``; ``resume``
+    (config, arrays) is added as the config's ``"resume"`` entry and ``resume.*`` arrays."""
     cls = type(obj)
     qualified = f"{cls.__module__}.{cls.__qualname__}"
     if not (
@@ -210,6 +215,8 @@ def _collect_state(obj: object) -> tuple[str, str, dict[str, np.ndarray]]:
             f"{qualified}.__mlplab_state__ returned arrays of type "
             f"{type(arrays).__name__}, expected a dict of numpy arrays"
         )
+    if resume is not None:
+        config, arrays = _with_resume(qualified, config, arrays, resume)
     try:
         config_json = _canonical_json(dict(config))
     except (TypeError, ValueError) as exc:
@@ -239,9 +246,24 @@ def _collect_state(obj: object) -> tuple[str, str, dict[str, np.ndarray]]:
     return name, config_json, prepared
 
 
-def _encode(obj: object) -> bytes:
-    """Serialise ``obj`` to the bytes of an mlplab model file."""
-    class_name, config_json, arrays = _collect_state(obj)
+def _with_resume(qualified, config, arrays, resume):
+    """The object's config and arrays with a resume state beside them."""
+    if _RESUME in config or any(str(k).startswith(f"{_RESUME}.") for k in arrays):
+        raise TypeError(
+            f"the state of {qualified} already uses the name {_RESUME!r}; it cannot "
+            "carry a resume state"
+        )
+    resume_config, resume_arrays = resume
+    config = {**config, _RESUME: dict(resume_config)}
+    arrays = {**arrays, **{f"{_RESUME}.{k}": v for k, v in resume_arrays.items()}}
+    return config, arrays
+
+
+def _encode(
+    obj: object, resume: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None
+) -> bytes:
+    """Serialise ``obj`` (and a resume state) to the bytes of an mlplab model file."""
+    class_name, config_json, arrays = _collect_state(obj, resume)
     manifest = {
         key: {
             "dtype": arr.dtype.name,
@@ -340,7 +362,12 @@ def atomic_write(path: str, data: bytes) -> None:
     _remove_orphans(directory, name)
 
 
-def save(obj: object, path: str | os.PathLike[str]) -> None:
+def save(
+    obj: object,
+    path: str | os.PathLike[str],
+    *,
+    resume: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
+) -> None:
     """Save a saveable object to an mlplab model file.
 
     The file is written atomically: the bytes go to a temporary file in the
@@ -355,6 +382,11 @@ def save(obj: object, path: str | os.PathLike[str]) -> None:
         An instance of a class registered with :func:`register_saveable`.
     path : str or os.PathLike
         Destination file; it is replaced if it exists.
+    resume : (config, arrays), optional
+        A training run's state to store beside the object (what
+        :class:`mlplab.ModelCheckpoint` writes): the config's ``"resume"`` entry
+        and arrays named ``"resume.<name>"``, covered by the same digests.
+        :func:`load` ignores it; :func:`load_with_resume` returns it.
 
     Raises
     ------
@@ -367,7 +399,7 @@ def save(obj: object, path: str | os.PathLike[str]) -> None:
     OSError
         If the file cannot be written.
     """
-    data = _encode(obj)
+    data = _encode(obj, resume)
     atomic_write(os.fsdecode(path), data)
 
 
@@ -500,7 +532,30 @@ def load(path: str | os.PathLike[str]) -> Any:
     IntegrityError
         If an array or the config does not match its recorded SHA-256 digest.
     """
+    return _load(os.fsdecode(path))[0]
+
+
+def load_with_resume(
+    path: str | os.PathLike[str],
+) -> tuple[Any, dict[str, Any], dict[str, np.ndarray]]:
+    """Load an object and the resume state saved beside it (``save(..., resume=)``).
+
+    Validated as :func:`load` does. Returns ``(object, resume config, resume
+    arrays)``; a file without a resume state is a :class:`ModelFormatError`.
+    """
     path_str = os.fsdecode(path)
+    obj, resume_config, resume_arrays = _load(path_str)
+    if resume_config is None:
+        raise fail(
+            path_str,
+            "it holds no training state to resume from: it is a model file saved by "
+            "mlplab.save, not a checkpoint written by mlplab.ModelCheckpoint",
+        )
+    return obj, resume_config, resume_arrays
+
+
+def _load(path_str: str) -> tuple[Any, dict[str, Any] | None, dict[str, np.ndarray]]:
+    """The object of a validated file, its resume config (None if absent) and arrays."""
     header, blob = read_file(path_str)
     data_len = len(blob) - 8 - int.from_bytes(blob[:8], "little")
     doc = _parse_document(path_str, header)
@@ -521,7 +576,15 @@ def load(path: str | os.PathLike[str]) -> Any:
             IntegrityError,
         )
     restored = _verified_arrays(path_str, arrays, tensors, manifest)
-    return _restore(path_str, _REGISTRY[doc["class"]], config, restored)
+    config = dict(config)
+    resume_config = config.pop(_RESUME, None)
+    if resume_config is not None and not isinstance(resume_config, dict):
+        raise fail(path_str, "the 'resume' entry of the config is not a JSON object")
+    prefix = f"{_RESUME}."
+    resume_arrays = {k[len(prefix) :]: v for k, v in restored.items() if k.startswith(prefix)}
+    restored = {k: v for k, v in restored.items() if not k.startswith(prefix)}
+    obj = _restore(path_str, _REGISTRY[doc["class"]], config, restored)
+    return obj, resume_config, resume_arrays
 
 
 def _verified_arrays(

@@ -14,6 +14,7 @@ iteration limit).
 from __future__ import annotations
 
 import math
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ from mlplab.diagnostics import GradientWarnings
 from mlplab.losses import Loss, get_loss
 from mlplab.optimizers import SOLVER_NAMES, Optimizer, get_optimizer, get_schedule
 from mlplab.training.callbacks import Callback, EarlyStopping
+from mlplab.training.checkpoint import ModelCheckpoint, describe_run, read_checkpoint
 from mlplab.training.lbfgs import minimize_lbfgs
 from mlplab.training.state import History, TrainingDivergedError, TrainState
 from mlplab.training.step import EpochResult, Trainer, generator_batches, run_epoch
@@ -115,6 +117,7 @@ def fit(
     max_fun: int = 15000,
     seed: int | None = None,
     verbose: int = 0,
+    resume_from: str | os.PathLike[str] | None = None,
 ) -> History:
     """Train ``net`` on (X, y) and return the History.
 
@@ -164,6 +167,12 @@ def fit(
         Seed of shuffling and of the validation split.
     verbose : int
         0 silent; 1 a progress bar (only on a terminal); 2 one line per epoch.
+    resume_from : path, optional
+        A checkpoint written by ``mlplab.ModelCheckpoint``: continue that run
+        (weights, optimizer state, shuffling, history, early stopping) to the
+        final weights and history of the uninterrupted run, bit for bit. The
+        network, data and arguments must be the run's (a ValueError names what
+        differs); ``epochs`` may be larger, to train further.
     """
     solver_name = optimizer if isinstance(optimizer, str) else None
     if solver_name is not None:
@@ -199,6 +208,7 @@ def fit(
     state = _new_state(epochs, metrics, Xv is not None)
     data = _Data(X, Y, sw, loss_obj, fused, l2, metrics, Xv, Yv, net.sequence_output)
     if solver_name == "lbfgs":
+        _checkpointed_run(net, data, None, rng, state, callbacks, resume_from, {})  # refused
         _fit_lbfgs(net, data, epochs, tol, max_fun, state, callbacks, verbose)
         return History(state)
     bs = _resolve_batch_size(batch_size, X.shape[0], solver_name or "")
@@ -206,9 +216,12 @@ def fit(
     opt = get_optimizer(optimizer, learning_rate)
     if solver_name is None and learning_rate is not None:
         opt.learning_rate = opt.initial_learning_rate = learning_rate
+    resume = _checkpointed_run(net, data, opt, rng, state, callbacks, resume_from, dict(
+        batch_size=bs, shuffle=bool(shuffle), clip_norm=clip_norm, clip_value=clip_value,
+        lr_schedule=schedule.config(), seed=seed, validation_split=validation_split))  # fmt: skip
     net.optimizer = opt  # every argument is valid: from here on this fit owns the optimizer
     _fit_epochs(net, data, opt, (clip_norm, clip_value), bs, rng if shuffle else None,
-                schedule, state, callbacks, on_nan, verbose)  # fmt: skip
+                schedule, state, callbacks, on_nan, verbose, resume)  # fmt: skip
     return History(state)
 
 
@@ -246,7 +259,35 @@ def _all_callbacks(callbacks, warnings_on, patience, min_delta, validating) -> l
         callbacks.append(GradientWarnings())
     if patience is not None:
         callbacks.append(EarlyStopping("val_loss" if validating else "loss", patience, min_delta))
+    # checkpoints last: they save what every other callback made of the epoch
+    callbacks.sort(key=lambda cb: isinstance(cb, ModelCheckpoint))
     return callbacks
+
+
+def _checkpointed_run(net, data, opt, rng, state, callbacks, resume_from, options):
+    """With a ModelCheckpoint or ``resume_from``: describe the run for its checkpoints
+    (``state.run``, ``state.rng``, ``state.callbacks``) and read the checkpoint to resume
+    from, checked to be this run's before anything changes; else None."""
+    if resume_from is None and not any(isinstance(c, ModelCheckpoint) for c in callbacks):
+        return None
+    if opt is None:
+        raise ValueError(
+            "ModelCheckpoint and `resume_from` need a gradient-descent optimizer; "
+            "L-BFGS's memory is not checkpointed. Received: optimizer='lbfgs'."
+        )
+    options = {**options, "optimizer": _optimizer_spec(opt), "loss": data.loss.config(),
+               "l2": data.l2, "metrics": data.metrics}  # fmt: skip
+    arrays = {"X": data.X, "y": data.Y, "sample_weight": data.sw,
+              "validation X": data.Xv, "validation y": data.Yv}  # fmt: skip
+    state.run, state.rng, state.callbacks = describe_run(net, arrays, options), rng, callbacks
+    return None if resume_from is None else read_checkpoint(resume_from, state.run, callbacks)
+
+
+def _optimizer_spec(opt: Optimizer) -> dict[str, Any]:
+    """The optimizer's kind and hyperparameters, with the rate its schedule starts from."""
+    spec = {**opt.config(), "initial_learning_rate": opt.initial_learning_rate}
+    del spec["learning_rate"]  # the current rate: the schedule's, restored with the state
+    return spec
 
 
 def _new_state(epochs: int, metrics: list[str], validating: bool) -> TrainState:
@@ -262,8 +303,10 @@ def _new_state(epochs: int, metrics: list[str], validating: bool) -> TrainState:
     return state
 
 
-def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_nan, verbose):
-    """Epochs of mini-batches through the one step; the schedule, callbacks, history."""
+def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_nan, verbose,
+                resume=None):  # fmt: skip
+    """Epochs of mini-batches through the one step; the schedule, callbacks, history
+    (from the epoch after a checkpoint's when ``resume`` is one)."""
     X, Y, sw = data.X, data.Y, data.sw
     n = X.shape[0]
     lr0 = opt.initial_learning_rate  # a resumed optimizer restarts its schedule from here
@@ -309,7 +352,8 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), small_net_threads(net, bs):
         for cb in callbacks:
             cb.on_train_begin(state, net)
-        for epoch in range(state.epochs):
+        first = 0 if resume is None else resume.restore(state, net, callbacks)
+        for epoch in range(first, state.epochs):
             state.epoch = epoch
             opt.learning_rate = state.learning_rate = schedule(lr0, epoch)
             for cb in callbacks:

@@ -6,11 +6,16 @@ from ``on_batch_end``/``on_gradients``, after the current batch).
 ``on_gradients`` runs after backpropagation, before clipping and the
 optimizer's update: ``net.grad`` holds the raw gradient dL/dtheta and
 ``state.grad_norm`` its global norm (clipping, if any, comes next).
+
+A callback whose decisions depend on what it saw in earlier epochs (early
+stopping's best value and patience count) returns that state from
+``checkpoint_state`` and takes it back in ``restore_checkpoint_state``, so that
+``fit(..., resume_from=)`` continues it exactly (:mod:`mlplab.training.checkpoint`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -46,6 +51,16 @@ class Callback:
 
     def on_train_end(self, state: TrainState, net: Sequential) -> None:
         pass
+
+    def checkpoint_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+        """``(config, arrays)`` a resumed run needs from this callback (numbers in the
+        config, arrays by name), or None (the default: nothing to keep)."""
+        return None
+
+    def restore_checkpoint_state(
+        self, config: dict[str, Any], arrays: dict[str, np.ndarray]
+    ) -> None:
+        """Take back what ``checkpoint_state`` returned (after ``on_train_begin``)."""
 
 
 class EarlyStopping(Callback):
@@ -94,6 +109,21 @@ class EarlyStopping(Callback):
                     f"{self.min_delta:g} for {self.patience} epochs (best {self.best:.6g} "
                     f"at epoch {self.best_epoch + 1})"
                 )
+
+    def checkpoint_state(self):
+        config = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
+        return config, dict(self.best_buffers or {})
+
+    def restore_checkpoint_state(self, config, arrays):
+        self.best, self.best_epoch = config["best"], int(config["best_epoch"])
+        self.wait = int(config["wait"])
+        if self.restore_best:
+            if set(arrays) != set(self.best_buffers or {}):
+                raise ValueError(
+                    f"the best weights hold {sorted(arrays)}; the network has "
+                    f"{sorted(self.best_buffers or {})}"
+                )
+            self.best_buffers = {k: np.array(v) for k, v in arrays.items()}
 
     def on_train_end(self, state, net):
         if self.restore_best and self.best_epoch >= 0 and self.best_buffers is not None:

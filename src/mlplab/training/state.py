@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["History", "TrainState", "TrainingDivergedError"]
 
@@ -28,6 +29,10 @@ class TrainState:
     stop_reason: str = ""
     best_epoch: int | None = None
     history: dict[str, list[float]] = field(default_factory=dict)
+    # what a checkpoint (mlplab.ModelCheckpoint) of this run saves beside the network:
+    rng: Any = None  # the run's numpy Generator (shuffling)
+    run: dict[str, Any] | None = None  # what must match to resume (set when checkpointing)
+    callbacks: list[Any] = field(default_factory=list)  # the run's callbacks, in order
 
 
 class History:

@@ -1,0 +1,253 @@
+"""Checkpoints of a training run: ``ModelCheckpoint`` writes them, ``fit(resume_from=)``
+continues from one, bit for bit.
+
+A checkpoint is an mlplab model file: :func:`mlplab.load` returns the network (with
+its weights, BatchNorm statistics and optimizer). Beside the network, in the file's
+resume section (``mlplab.io.save(..., resume=)``, JSON and arrays under the same
+digests; never pickle), it holds what the next epoch reads:
+
+- the optimizer's state exactly as it steps: its slot arrays (Adam's moments,
+  momentum's velocity) bit for bit, the step count ``t``, the current and initial
+  learning rates;
+- the run's random generator (``bit_generator.state``): the next epoch's shuffle;
+- the position: the last completed epoch, the step count, the batch cursor (a
+  checkpoint is written at the end of an epoch: every batch of it is done), whether
+  training had stopped and why; the schedule's position is the epoch;
+- the history so far and the callbacks' state (``Callback.checkpoint_state``:
+  early stopping's best value, its epoch, the patience count and the best weights);
+- ``run``: what the resumed ``fit`` must match — the architecture, the shapes and
+  SHA-256 digests of the training and validation data, and every option that the
+  arithmetic depends on (``epochs`` may differ: more epochs train further).
+
+Numbers are kept with their type (a float32 loss stays a float32) so that a resumed
+run compares and rounds exactly as the uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mlplab._checks import check_int
+from mlplab.io import ModelFormatError, load_with_resume, save
+from mlplab.training.callbacks import Callback
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mlplab.network import Sequential
+    from mlplab.training.state import TrainState
+
+__all__ = ["Checkpoint", "ModelCheckpoint", "describe_run", "read_checkpoint"]
+
+FORMAT = 1  # the layout of the resume section written here
+
+
+class ModelCheckpoint(Callback):
+    """Write the training run to ``path`` every ``every`` epochs, atomically.
+
+    Each write replaces the file whole (a temporary file in the same directory,
+    fsync'ed, renamed over ``path``, the directory fsync'ed: ``mlplab.save``), so a
+    crash at any moment leaves the previous checkpoint intact and loadable. The
+    last epoch of the run (or the one where it stopped) is written too.
+    ``net.fit(..., resume_from=path)`` with the same arguments continues to the
+    final weights and history of the uninterrupted run, bit for bit;
+    ``mlplab.load(path)`` returns the network.
+
+    Checkpointing needs a gradient-descent optimizer (not "lbfgs"). Kept for
+    callbacks: what their ``checkpoint_state`` returns (``EarlyStopping``, and
+    ``fit(patience=)``'s); a callback without it starts afresh on resume.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], every: int = 1) -> None:
+        self.path = os.fsdecode(path)
+        self.every = check_int("every", every, minimum=1)
+
+    def on_epoch_end(self, state, net):
+        done = state.epoch + 1
+        if done % self.every == 0 or done == state.epochs or state.stop:
+            write_checkpoint(self.path, state, net)
+
+
+def write_checkpoint(path: str, state: TrainState, net: Sequential) -> None:
+    """Save ``net`` with the run's resume state (see the module docstring)."""
+    if state.run is None:
+        raise RuntimeError(
+            "ModelCheckpoint saves a run of Sequential.fit with a gradient-descent "
+            "optimizer; this training loop does not provide one."
+        )
+    opt = net.optimizer
+    config: dict[str, Any] = {
+        "format": FORMAT,
+        "run": state.run,
+        "epoch": state.epoch,
+        "step": state.step,
+        "batch": state.n_batches,  # the cursor: every batch of the epoch is done
+        "stop": state.stop,
+        "stop_reason": state.stop_reason,
+        "history": {k: [_number(v) for v in vs] for k, vs in state.history.items()},
+        "rng": None if state.rng is None else state.rng.bit_generator.state,
+        "optimizer": {
+            "t": _number(opt.t),
+            "learning_rate": _number(opt.learning_rate),
+            "initial_learning_rate": _number(opt.initial_learning_rate),
+            "slots": sorted(opt.state),
+        },
+        "callbacks": [],
+    }
+    arrays = {f"optimizer.{k}": v for k, v in opt.state.items()}  # as it steps, not state_dict
+    for i, cb in enumerate(_resumable(state.callbacks)):
+        kept = cb.checkpoint_state()
+        entry: dict[str, Any] = {"class": type(cb).__name__, "config": None}
+        if kept is not None:
+            entry["config"] = {k: _number(v) for k, v in kept[0].items()}
+            arrays.update({f"callbacks.{i}.{k}": v for k, v in kept[1].items()})
+        config["callbacks"].append(entry)
+    save(net, path, resume=(config, arrays))
+
+
+def _resumable(callbacks: list[Callback]) -> list[Callback]:
+    """The callbacks a checkpoint describes (checkpoint writers may come and go)."""
+    return [cb for cb in callbacks if not isinstance(cb, ModelCheckpoint)]
+
+
+def _number(v: Any) -> Any:
+    """A number as JSON holds it exactly: Python floats and ints as they are (a
+    non-finite float as text), numpy scalars tagged with their dtype."""
+    if isinstance(v, (bool, int, str)) or v is None:
+        return v
+    if isinstance(v, float):
+        return v if math.isfinite(v) else repr(v)
+    if isinstance(v, (np.floating, np.integer)):
+        value = v.item()
+        if isinstance(value, float) and not math.isfinite(value):
+            value = repr(value)
+        return {"$number": v.dtype.name, "value": value}
+    raise TypeError(f"cannot store {v!r} ({type(v).__name__}) in a checkpoint")
+
+
+def _from_number(v: Any) -> Any:
+    if isinstance(v, dict):
+        return np.dtype(v["$number"]).type(float(v["value"]) if isinstance(v["value"], str)
+                                           else v["value"])  # fmt: skip
+    if isinstance(v, str):
+        return float(v)  # "nan", "inf", "-inf"
+    return v
+
+
+def describe_run(
+    net: Sequential, data: dict[str, np.ndarray | None], options: dict[str, Any]
+) -> dict[str, Any]:
+    """What a resumed run must share with the checkpointed one: the architecture,
+    the data (shape, dtype, SHA-256) and the options the arithmetic depends on."""
+    config = net.get_config()
+    described: dict[str, Any] = {}
+    for name, arr in data.items():
+        if arr is None:
+            described[name] = None
+            continue
+        arr = np.ascontiguousarray(arr)
+        digest = hashlib.sha256(arr.view(np.uint8).reshape(-1)).hexdigest()
+        described[name] = {"shape": list(arr.shape), "dtype": arr.dtype.name, "sha256": digest}
+    network = {k: config[k] for k in ("n_inputs", "dtype", "layers")}
+    # as the file will hold it (tuples become lists), to compare with a checkpoint's
+    return json.loads(json.dumps({"network": network, "data": described, "options": options}))
+
+
+class Checkpoint:
+    """A checkpoint read and checked against the run about to resume from it."""
+
+    def __init__(self, path: str, loaded: Any, config: dict[str, Any], arrays: dict) -> None:
+        self.path, self.loaded, self.config, self.arrays = path, loaded, config, arrays
+
+    def restore(self, state: TrainState, net: Sequential, callbacks: list[Callback]) -> int:
+        """Put the checkpoint's state into this run (after ``on_train_begin``); return
+        the first epoch to train."""
+        try:
+            return self._restore(state, net, callbacks)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFormatError(
+                f"cannot resume from {self.path!r}: its resume state is invalid "
+                f"({type(exc).__name__}: {exc})"
+            ) from exc
+
+    def _restore(self, state: TrainState, net: Sequential, callbacks: list[Callback]) -> int:
+        c, arrays = self.config, self.arrays
+        net.load_state_dict(self.loaded.state_dict())  # weights and BatchNorm statistics
+        opt = net.optimizer
+        o = c["optimizer"]
+        slots = {}
+        for name in o["slots"]:
+            arr = arrays[f"optimizer.{name}"]
+            if arr.shape != net.theta.shape or arr.dtype != net.theta.dtype:
+                raise ValueError(f"optimizer slot {name!r} does not match the parameters")
+            slots[name] = arr.copy()
+        opt.state, opt.t = slots, _from_number(o["t"])
+        opt.learning_rate = _from_number(o["learning_rate"])
+        opt.initial_learning_rate = _from_number(o["initial_learning_rate"])
+        if c["rng"] is not None:
+            state.rng.bit_generator.state = c["rng"]
+        if set(c["history"]) != set(state.history):
+            raise ValueError(f"history {sorted(c['history'])}, expected {sorted(state.history)}")
+        for key, values in c["history"].items():
+            state.history[key][:] = [_from_number(v) for v in values]
+        for i, (cb, entry) in enumerate(zip(_resumable(callbacks), c["callbacks"], strict=True)):
+            if entry["config"] is not None:
+                prefix = f"callbacks.{i}."
+                kept = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+                config = {k: _from_number(v) for k, v in entry["config"].items()}
+                cb.restore_checkpoint_state(config, kept)
+        state.step = int(c["step"])
+        state.stop, state.stop_reason = bool(c["stop"]), str(c["stop_reason"])
+        state.epoch = int(c["epoch"])
+        return state.epochs if state.stop else state.epoch + 1
+
+
+def read_checkpoint(
+    path: str | os.PathLike[str], run: dict[str, Any], callbacks: list[Callback]
+) -> Checkpoint:
+    """Read the checkpoint at ``path`` and check that this run can continue it: a
+    ``ValueError`` names what differs (architecture, data, an option, callbacks)."""
+    path_str = os.fsdecode(path)
+    loaded, config, arrays = load_with_resume(path_str)  # FileNotFoundError, ModelFormatError
+    if not (isinstance(config.get("run"), dict) and config.get("format") == FORMAT):
+        raise ModelFormatError(
+            f"cannot resume from {path_str!r}: its resume state is not one this "
+            f"version of mlplab writes (format {config.get('format')!r})"
+        )
+    where = _first_difference(config["run"], run)
+    if where is not None:
+        key, saved, now = where
+        raise ValueError(
+            f"cannot resume from {path_str!r}: {key} differs — the checkpoint's run has "
+            f"{saved!r}, this one {now!r}. Resume with the same network, data and fit "
+            "arguments (only `epochs` may change)."
+        )
+    saved = [entry.get("class") for entry in config.get("callbacks", [])]
+    now = [type(cb).__name__ for cb in _resumable(callbacks)]
+    if saved != now:
+        raise ValueError(
+            f"cannot resume from {path_str!r}: the callbacks differ — the checkpoint's run "
+            f"had {saved}, this one has {now}."
+        )
+    return Checkpoint(path_str, loaded, config, arrays)
+
+
+def _first_difference(saved: Any, now: Any, key: str = "") -> tuple[str, Any, Any] | None:
+    """The first (key path, saved value, current value) where two JSON trees differ."""
+    if isinstance(saved, dict) and isinstance(now, dict):
+        for k in sorted(set(saved) | set(now)):
+            found = _first_difference(saved.get(k), now.get(k), f"{key}.{k}" if key else k)
+            if found is not None:
+                return found
+        return None
+    if isinstance(saved, list) and isinstance(now, list) and len(saved) == len(now):
+        for i, (a, b) in enumerate(zip(saved, now, strict=True)):
+            found = _first_difference(a, b, f"{key}[{i}]")
+            if found is not None:
+                return found
+        return None
+    return None if saved == now else (key, saved, now)
