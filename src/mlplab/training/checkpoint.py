@@ -69,7 +69,15 @@ class ModelCheckpoint(Callback):
     def on_epoch_end(self, state, net):
         done = state.epoch + 1
         if done % self.every == 0 or done == state.epochs or state.stop:
-            write_checkpoint(self.path, state, net)
+            try:
+                write_checkpoint(self.path, state, net)
+            except OSError as exc:
+                if hasattr(exc, "add_note"):  # Python >= 3.11
+                    exc.add_note(
+                        f"ModelCheckpoint could not write {self.path!r} after epoch {done}; "
+                        "the checkpoint there before (if any) is intact."
+                    )
+                raise
 
 
 def write_checkpoint(path: str, state: TrainState, net: Sequential) -> None:
@@ -99,7 +107,7 @@ def write_checkpoint(path: str, state: TrainState, net: Sequential) -> None:
         "callbacks": [],
     }
     arrays = {f"optimizer.{k}": v for k, v in opt.state.items()}  # as it steps, not state_dict
-    for i, cb in enumerate(_resumable(state.callbacks)):
+    for i, cb in enumerate(_stateful(state.callbacks)):
         kept = cb.checkpoint_state()
         entry: dict[str, Any] = {"class": type(cb).__name__, "config": None}
         if kept is not None:
@@ -109,9 +117,11 @@ def write_checkpoint(path: str, state: TrainState, net: Sequential) -> None:
     save(net, path, resume=(config, arrays))
 
 
-def _resumable(callbacks: list[Callback]) -> list[Callback]:
-    """The callbacks a checkpoint describes (checkpoint writers may come and go)."""
-    return [cb for cb in callbacks if not isinstance(cb, ModelCheckpoint)]
+def _stateful(callbacks: list[Callback]) -> list[Callback]:
+    """The callbacks whose state a checkpoint keeps: those that define
+    ``checkpoint_state`` (the others, checkpoint writers included, may come and go)."""
+    base = Callback.checkpoint_state
+    return [cb for cb in callbacks if getattr(type(cb), "checkpoint_state", base) is not base]
 
 
 def _number(v: Any) -> Any:
@@ -194,7 +204,7 @@ class Checkpoint:
             raise ValueError(f"history {sorted(c['history'])}, expected {sorted(state.history)}")
         for key, values in c["history"].items():
             state.history[key][:] = [_from_number(v) for v in values]
-        for i, (cb, entry) in enumerate(zip(_resumable(callbacks), c["callbacks"], strict=True)):
+        for i, (cb, entry) in enumerate(zip(_stateful(callbacks), c["callbacks"], strict=True)):
             if entry["config"] is not None:
                 prefix = f"callbacks.{i}."
                 kept = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
@@ -221,17 +231,19 @@ def read_checkpoint(
     where = _first_difference(config["run"], run)
     if where is not None:
         key, saved, now = where
+        what = f"the checkpoint's run has {saved!r}, this one {now!r}"
+        if key.endswith(".sha256"):
+            key, what = key[: -len(".sha256")], "same shape, other values (SHA-256)"
         raise ValueError(
-            f"cannot resume from {path_str!r}: {key} differs — the checkpoint's run has "
-            f"{saved!r}, this one {now!r}. Resume with the same network, data and fit "
-            "arguments (only `epochs` may change)."
+            f"cannot resume from {path_str!r}: {key} differs — {what}. Resume with the "
+            "same network, data and fit arguments (only `epochs` may change)."
         )
     saved = [entry.get("class") for entry in config.get("callbacks", [])]
-    now = [type(cb).__name__ for cb in _resumable(callbacks)]
+    now = [type(cb).__name__ for cb in _stateful(callbacks)]
     if saved != now:
         raise ValueError(
-            f"cannot resume from {path_str!r}: the callbacks differ — the checkpoint's run "
-            f"had {saved}, this one has {now}."
+            f"cannot resume from {path_str!r}: the callbacks with a state to resume differ "
+            f"— the checkpoint's run had {saved}, this one has {now}."
         )
     return Checkpoint(path_str, loaded, config, arrays)
 
@@ -239,7 +251,11 @@ def read_checkpoint(
 def _first_difference(saved: Any, now: Any, key: str = "") -> tuple[str, Any, Any] | None:
     """The first (key path, saved value, current value) where two JSON trees differ."""
     if isinstance(saved, dict) and isinstance(now, dict):
-        for k in sorted(set(saved) | set(now)):
+        # a kind ("name", "class") first, a digest last (after the shape it covers)
+        order = sorted(
+            set(saved) | set(now), key=lambda k: (k not in ("name", "class"), k == "sha256", k)
+        )
+        for k in order:
             found = _first_difference(saved.get(k), now.get(k), f"{key}.{k}" if key else k)
             if found is not None:
                 return found
