@@ -102,6 +102,11 @@ def test_resume_from_epoch_k_is_bitwise_the_uninterrupted_run(tmp_path, optimize
     _assert_same_run(ref, hist_ref, resumed, hist_resumed)
     if "patience" in extra:
         assert hist_ref.stop_reason.startswith("early stopping")  # the case is exercised
+        assert hist_ref.epochs < N_EPOCHS
+        # the last checkpoint is the stopped epoch's: resuming it trains no further
+        again = _net(dtype=dtype)
+        hist_again = _fit(again, optimizer=optimizer, resume_from=ckpt, **extra)
+        _assert_same_run(ref, hist_ref, again, hist_again)
 
 
 def test_a_checkpoint_at_the_end_trains_further_like_a_longer_run(tmp_path):
