@@ -10,6 +10,7 @@ import json
 import os
 import pickle
 import stat
+import textwrap
 import time
 import zlib
 from pathlib import Path
@@ -892,6 +893,68 @@ def test_orphaned_temp_file_of_a_killed_save_is_removed_by_the_next_save(tmp_pat
     assert not orphans[0].exists()
     assert live.exists()
     assert mio.load(target).config == {"k": 1}
+
+
+KILLED_SAVES = textwrap.dedent(
+    """
+    import glob, json, os, random, signal, sys, time
+    import numpy as np
+    import mlplab.io as io
+
+    class IoToy:
+        def __init__(self, k):
+            self.k, self.a = k, np.full(25_000, float(k))  # 200 kB
+        def __mlplab_state__(self):
+            return {"k": self.k}, {"a": self.a}
+        @classmethod
+        def __mlplab_restore__(cls, config, arrays):
+            obj = cls(config["k"])
+            assert np.array_equal(arrays["a"], obj.a)  # the whole old or new state
+            return obj
+
+    io.register_saveable(IoToy)
+    target = sys.argv[1]
+    start = time.perf_counter()
+    for k in (0, 1, 0):
+        io.save(IoToy(k), target)
+    dt = (time.perf_counter() - start) / 3  # one save (fsyncs included) on this disk
+    rnd, seen, orphans = random.Random(16), [], 0
+    for i in range(50):
+        pid = os.fork()
+        if pid == 0:  # saves the new state, then the old, ... until killed
+            for j in range(10**9):
+                io.save(IoToy(1 + j % 2), target)
+        time.sleep(rnd.uniform(0.0, 3 * dt))  # within the first few saves
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        seen.append(io.load(target).k)  # always loads
+        orphans += len(glob.glob(target + ".*.tmp") + glob.glob(os.path.join(
+            os.path.dirname(target), "." + os.path.basename(target) + ".*.tmp")))
+        io.save(IoToy(0), target)  # the next successful save...
+        left = glob.glob(os.path.join(os.path.dirname(target), ".*.tmp"))
+        assert left == [], left  # ...leaves no temp file
+    print(json.dumps({"seen": seen, "orphans": orphans}))
+    """
+)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX fork and SIGKILL")
+def test_save_killed_at_50_random_points_leaves_the_old_or_the_new_file(tmp_path):
+    """RELIABILITY 16: SIGKILL at random moments of saves; the file always loads and holds
+    a whole state; the next successful save removes the killed writers' temp files."""
+    import subprocess
+    import sys
+
+    src = str(Path(mio.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": src, "OPENBLAS_NUM_THREADS": "1"}
+    target = str(tmp_path / "model.mlplab")
+    proc = subprocess.run([sys.executable, "-c", KILLED_SAVES, target],
+                          capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert len(report["seen"]) == 50 and set(report["seen"]) <= {0, 1, 2}
+    assert len(set(report["seen"])) > 1  # kills after a rename, too: the new state
+    assert report["orphans"] > 0  # kills did land inside saves (between temp file and rename)
 
 
 # ------------------------------------------- forged configs cannot make load allocate
