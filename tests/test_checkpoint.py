@@ -55,10 +55,10 @@ def _assert_same_run(net_a, hist_a, net_b, hist_b):
     for (name, a), (_, b) in zip(
         net_a.state_dict().items(), net_b.state_dict().items(), strict=True
     ):
-        assert np.array_equal(a, b), name  # BatchNorm's running statistics too
+        assert np.array_equal(a, b, equal_nan=True), name  # BatchNorm's statistics too
     assert hist_a.history.keys() == hist_b.history.keys()
     for key in hist_a.history:
-        assert np.array_equal(hist_a[key], hist_b[key]), key
+        assert np.array_equal(hist_a[key], hist_b[key], equal_nan=True), key
     assert hist_a.stop_reason == hist_b.stop_reason
     assert hist_a.best_epoch == hist_b.best_epoch
 
@@ -107,6 +107,30 @@ def test_resume_from_epoch_k_is_bitwise_the_uninterrupted_run(tmp_path, optimize
         again = _net(dtype=dtype)
         hist_again = _fit(again, optimizer=optimizer, resume_from=ckpt, **extra)
         _assert_same_run(ref, hist_ref, again, hist_again)
+
+
+class _PoisonAt(mlplab.Callback):
+    """Make the first batch of epoch ``k`` diverge (a NaN weight): fit goes back to the
+    weights before the last update, the previous epoch's last batch's."""
+
+    def __init__(self, k):
+        self.k = k
+
+    def on_batch_begin(self, state, net):
+        if (state.epoch, state.batch) == (self.k, 0):
+            net.theta[0] = np.nan
+
+
+def test_divergence_right_after_a_resume_goes_back_as_the_uninterrupted_run(tmp_path):
+    ref = _net()
+    with pytest.warns(RuntimeWarning, match="diverged at epoch 4, batch 1"):
+        hist_ref = _fit(ref, callbacks=[_PoisonAt(3)])
+    _fit(_net(), epochs=3, callbacks=[mlplab.ModelCheckpoint(tmp_path / "c.mlplab")])
+    resumed = _net()
+    with pytest.warns(RuntimeWarning, match="diverged at epoch 4, batch 1"):
+        hist = _fit(resumed, callbacks=[_PoisonAt(3)], resume_from=tmp_path / "c.mlplab")
+    assert np.isfinite(resumed.theta).all()
+    _assert_same_run(ref, hist_ref, resumed, hist)
 
 
 def test_a_checkpoint_at_the_end_trains_further_like_a_longer_run(tmp_path):

@@ -327,6 +327,7 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
         clip_value=clip[1],
         hooks=[hooks.on_gradients] if hooks.on_grad else (),
     )
+    state.trainer = trainer
     weight_total = n if sw is None else float(sw.sum())
 
     def minibatches():

@@ -13,6 +13,8 @@ digests; never pickle), it holds what the next epoch reads:
 - the position: the last completed epoch, the step count, the batch cursor (a
   checkpoint is written at the end of an epoch: every batch of it is done), whether
   training had stopped and why; the schedule's position is the epoch;
+- the weights before the last update (where a non-finite loss in the next batch
+  sends ``fit`` back: ``on_nan``);
 - the history so far and the callbacks' state (``Callback.checkpoint_state``:
   early stopping's best value, its epoch, the patience count and the best weights);
 - ``run``: what the resumed ``fit`` must match — the architecture, the shapes and
@@ -107,6 +109,9 @@ def write_checkpoint(path: str, state: TrainState, net: Sequential) -> None:
         "callbacks": [],
     }
     arrays = {f"optimizer.{k}": v for k, v in opt.state.items()}  # as it steps, not state_dict
+    trainer = state.trainer
+    if trainer is not None and trainer.steps:  # what a divergence in the next batch goes back to
+        config["undo"], arrays["undo"] = trainer.steps, trainer.backup
     for i, cb in enumerate(_stateful(state.callbacks)):
         kept = cb.checkpoint_state()
         entry: dict[str, Any] = {"class": type(cb).__name__, "config": None}
@@ -200,6 +205,9 @@ class Checkpoint:
         opt.initial_learning_rate = _from_number(o["initial_learning_rate"])
         if c["rng"] is not None:
             state.rng.bit_generator.state = c["rng"]
+        if "undo" in c:
+            np.copyto(state.trainer.backup, arrays["undo"], casting="no")
+            state.trainer.steps = int(c["undo"])
         if set(c["history"]) != set(state.history):
             raise ValueError(f"history {sorted(c['history'])}, expected {sorted(state.history)}")
         for key, values in c["history"].items():

@@ -33,6 +33,7 @@ class TrainState:
     rng: Any = None  # the run's numpy Generator (shuffling)
     run: dict[str, Any] | None = None  # what must match to resume (set when checkpointing)
     callbacks: list[Any] = field(default_factory=list)  # the run's callbacks, in order
+    trainer: Any = None  # the run's Trainer: the weights before its last update (on_nan's undo)
 
 
 class History:
