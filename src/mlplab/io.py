@@ -15,6 +15,11 @@ single JSON document under the key ``"mlplab"``::
       "mlplab_version": "0.1.0"
     }
 
+A checkpoint (:class:`mlplab.ModelCheckpoint`) is a model file whose config also has
+a ``"resume"`` entry and whose arrays include ``"resume.<name>"`` ones: a training
+run's state, saved with ``save(obj, path, resume=(config, arrays))`` and covered by
+the same digests. :func:`load` leaves it aside; :func:`load_with_resume` returns it.
+
 Nothing in a model file is ever executed and pickle is never used: loading
 parses JSON and raw numeric bytes only, and the class to rebuild is looked up
 in an explicit registry (:func:`register_saveable`). The safetensors container
