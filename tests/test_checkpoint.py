@@ -197,6 +197,16 @@ def test_missing_or_corrupt_checkpoint_is_a_clear_error(tmp_path):
     path.write_bytes(path.read_bytes()[:-40])
     with pytest.raises(ModelFormatError, match="c.mlplab"):
         _net().fit(X, y, epochs=2, resume_from=path, **kw)
+    _fit(_net(), epochs=2, callbacks=[mlplab.ModelCheckpoint(path)])
+    loaded, config, arrays = load_with_resume(path)
+    forged = [({"rng": {"bit_generator": "PCG64", "state": "x"}}, "random generator state"),
+              ({"epoch": "1"}, "counts"), ({"optimizer": {"t": 4}}, "slot list")]  # fmt: skip
+    for change, match in forged:  # well-formed files (digests recomputed) saying nonsense
+        mlplab.save(loaded, path, resume=({**config, **change}, arrays))
+        net = _net()
+        with pytest.raises(ModelFormatError, match=match):
+            net.fit(X, y, epochs=2, resume_from=path, **kw)
+        assert net.optimizer is None  # refused before anything changed
     mlplab.save(_net(), path)  # a model file, not a checkpoint
     with pytest.raises(ModelFormatError, match="no training state to resume"):
         _net().fit(X, y, epochs=2, resume_from=path, **kw)

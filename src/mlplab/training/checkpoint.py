@@ -183,7 +183,7 @@ class Checkpoint:
         the first epoch to train."""
         try:
             return self._restore(state, net, callbacks)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
             raise ModelFormatError(
                 f"cannot resume from {self.path!r}: its resume state is invalid "
                 f"({type(exc).__name__}: {exc})"
@@ -236,6 +236,10 @@ def read_checkpoint(
             f"cannot resume from {path_str!r}: its resume state is not one this "
             f"version of mlplab writes (format {config.get('format')!r})"
         )
+    problem = _malformed(config, arrays)
+    if problem:
+        raise ModelFormatError(f"cannot resume from {path_str!r}: its resume state is invalid: "
+                               f"{problem}")  # fmt: skip
     where = _first_difference(config["run"], run)
     if where is not None:
         key, saved, now = where
@@ -246,7 +250,7 @@ def read_checkpoint(
             f"cannot resume from {path_str!r}: {key} differs — {what}. Resume with the "
             "same network, data and fit arguments (only `epochs` may change)."
         )
-    saved = [entry.get("class") for entry in config.get("callbacks", [])]
+    saved = [entry["class"] for entry in config["callbacks"]]
     now = [type(cb).__name__ for cb in _stateful(callbacks)]
     if saved != now:
         raise ValueError(
@@ -254,6 +258,33 @@ def read_checkpoint(
             f"— the checkpoint's run had {saved}, this one has {now}."
         )
     return Checkpoint(path_str, loaded, config, arrays)
+
+
+def _malformed(c: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
+    """What is wrong with a resume state's layout ("" if nothing), checked before
+    this fit changes anything; what it says about this run is compared afterwards."""
+    counts = [c.get(k) for k in ("epoch", "step", "batch")]
+    if not all(type(v) is int and v >= 0 for v in counts):
+        return f"epoch, step and batch must be counts, not {counts}"
+    history = c.get("history")
+    if not (isinstance(history, dict) and all(isinstance(v, list) for v in history.values())):
+        return "the history is not a map of lists"
+    o = c.get("optimizer")
+    if not (isinstance(o, dict) and isinstance(o.get("slots"), list)):
+        return "the optimizer entry has no slot list"
+    missing = [s for s in o["slots"] if f"optimizer.{s}" not in arrays]
+    if missing:
+        return f"optimizer slot(s) {missing} are not in the file"
+    entries = c.get("callbacks")
+    if not (isinstance(entries, list) and all(isinstance(e, dict) and "class" in e
+                                              for e in entries)):  # fmt: skip
+        return "the callbacks entry is not a list of {class, config}"
+    if c.get("rng") is not None:
+        try:
+            np.random.PCG64().state = c["rng"]  # fit's generator: default_rng's PCG64
+        except (TypeError, ValueError, KeyError) as exc:
+            return f"the random generator state is not a PCG64 state ({exc})"
+    return ""
 
 
 def _first_difference(saved: Any, now: Any, key: str = "") -> tuple[str, Any, Any] | None:
