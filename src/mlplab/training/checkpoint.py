@@ -246,6 +246,8 @@ def read_checkpoint(
         what = f"the checkpoint's run has {saved!r}, this one {now!r}"
         if key.endswith(".sha256"):
             key, what = key[: -len(".sha256")], "same shape, other values (SHA-256)"
+            if run["options"].get("validation_split") and run["options"].get("seed") is None:
+                what += "; a validation_split without a seed differs every run: pass seed="
         raise ValueError(
             f"cannot resume from {path_str!r}: {key} differs — {what}. Resume with the "
             "same network, data and fit arguments (only `epochs` may change)."
