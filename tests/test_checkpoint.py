@@ -168,6 +168,35 @@ def test_checkpoint_holds_the_resume_state(tmp_path):
     assert len(config["history"]["val_loss"]) == 3
 
 
+class _Counter(mlplab.Callback):
+    """A user's callback with a state to resume (the protocol ModelCheckpoint reads)."""
+
+    def on_train_begin(self, state, net):
+        self.epochs, self.low, self.note, self.seen = 0, np.inf, "", np.zeros(2, np.float32)
+
+    def on_epoch_end(self, state, net):
+        self.epochs += 1
+        self.low = min(self.low, np.float32(state.history["loss"][-1]))
+        self.note, self.seen = f"epoch {state.epoch}", self.seen + 1
+
+    def checkpoint_state(self):
+        return {"epochs": self.epochs, "low": self.low, "note": self.note}, {"seen": self.seen}
+
+    def restore_checkpoint_state(self, config, arrays):
+        self.epochs, self.low, self.note = config["epochs"], config["low"], config["note"]
+        self.seen = arrays["seen"]
+
+
+def test_a_users_callback_state_is_resumed_with_its_types(tmp_path):
+    ref, resumed = _Counter(), _Counter()
+    _fit(_net(), callbacks=[ref])
+    _fit(_net(), epochs=3, callbacks=[_Counter(), mlplab.ModelCheckpoint(tmp_path / "c.mlplab")])
+    _fit(_net(), callbacks=[resumed], resume_from=tmp_path / "c.mlplab")
+    assert (resumed.epochs, resumed.note) == (ref.epochs, ref.note) == (N_EPOCHS, "epoch 7")
+    assert type(resumed.low) is np.float32 and resumed.low == ref.low
+    assert np.array_equal(resumed.seen, ref.seen) and resumed.seen.dtype == np.float32
+
+
 def test_mismatched_resume_is_refused_naming_what_differs(tmp_path):
     path = tmp_path / "c.mlplab"
     _fit(_net(), epochs=2, callbacks=[mlplab.ModelCheckpoint(path)])

@@ -130,27 +130,26 @@ def _stateful(callbacks: list[Callback]) -> list[Callback]:
 
 
 def _number(v: Any) -> Any:
-    """A number as JSON holds it exactly: Python floats and ints as they are (a
-    non-finite float as text), numpy scalars tagged with their dtype."""
+    """A value as JSON holds it exactly: Python ints, finite floats, text, booleans and
+    None as they are; numpy scalars and non-finite floats tagged with their type."""
     if isinstance(v, (bool, int, str)) or v is None:
         return v
-    if isinstance(v, float):
-        return v if math.isfinite(v) else repr(v)
-    if isinstance(v, (np.floating, np.integer)):
-        value = v.item()
+    if isinstance(v, float) and math.isfinite(v):
+        return v
+    if isinstance(v, (float, np.floating, np.integer)):
+        value = float(v) if isinstance(v, float) else v.item()
         if isinstance(value, float) and not math.isfinite(value):
-            value = repr(value)
-        return {"$number": v.dtype.name, "value": value}
+            value = repr(value)  # "nan", "inf", "-inf"
+        return {"$number": "float" if isinstance(v, float) else v.dtype.name, "value": value}
     raise TypeError(f"cannot store {v!r} ({type(v).__name__}) in a checkpoint")
 
 
 def _from_number(v: Any) -> Any:
-    if isinstance(v, dict):
-        return np.dtype(v["$number"]).type(float(v["value"]) if isinstance(v["value"], str)
-                                           else v["value"])  # fmt: skip
-    if isinstance(v, str):
-        return float(v)  # "nan", "inf", "-inf"
-    return v
+    """The value ``_number`` stored, with its type."""
+    if not isinstance(v, dict):
+        return v
+    value = float(v["value"]) if isinstance(v["value"], str) else v["value"]
+    return float(value) if v["$number"] == "float" else np.dtype(v["$number"]).type(value)
 
 
 def describe_run(
