@@ -32,7 +32,7 @@ from mlplab._checks import (
 from mlplab.activations import ACTIVATIONS, ALIASES
 from mlplab.diagnostics import RECORDED, layer_stats
 from mlplab.initializers import get_initializer
-from mlplab.io import jsonable
+from mlplab.io import from_json_tree, json_tree, jsonable
 from mlplab.layers import ActivationLayer, BatchNorm, Dense
 from mlplab.losses import Loss
 from mlplab.network import Sequential
@@ -41,6 +41,7 @@ from mlplab.sklearn.losses import (
 )
 from mlplab.sklearn.rules import adaptive_rate, count_no_improvement
 from mlplab.sklearn.stochastic import fit_stochastic
+from mlplab.sklearn.weights import LayerArrays, layer_arrays
 from mlplab.training.lbfgs import minimize_lbfgs
 
 __all__ = ["STOCHASTIC", "BaseMLP", "stochastic_only"]
@@ -51,6 +52,10 @@ STOCHASTIC = ("sgd", "adam")
 
 class BaseMLP(BaseEstimator):
     """Shared machinery of MLPClassifier and MLPRegressor."""
+
+    # the network's own W and b arrays; assigning copies into them (see .weights)
+    coefs_ = layer_arrays("coefs_")
+    intercepts_ = layer_arrays("intercepts_")
 
     def __init__(
         self,
@@ -259,8 +264,8 @@ class BaseMLP(BaseEstimator):
     def _link_parameters(self) -> None:
         """coefs_[i] and intercepts_[i] are views of the network's weights."""
         dense = self._dense_layers(self.net_)
-        self.coefs_ = [layer.W for layer in dense]
-        self.intercepts_ = [layer.b for layer in dense]
+        self.__dict__["_coefs"] = LayerArrays("coefs_", [layer.W for layer in dense])
+        self.__dict__["_intercepts"] = LayerArrays("intercepts_", [layer.b for layer in dense])
         self._weight_grads = [layer.dW.reshape(-1) for layer in dense]  # flat gradient views
 
     def _sklearn_order(self) -> np.ndarray:
@@ -518,8 +523,8 @@ class BaseMLP(BaseEstimator):
     def __getstate__(self):
         state = super().__getstate__()
         state = dict(state)
-        state.pop("coefs_", None)  # views of net_: rebuilt on unpickling
-        state.pop("intercepts_", None)
+        state.pop("_coefs", None)  # views of net_: rebuilt on unpickling
+        state.pop("_intercepts", None)
         state.pop("_weight_grads", None)
         return state
 
@@ -560,14 +565,73 @@ class BaseMLP(BaseEstimator):
                 v = getattr(self, k)
                 fitted[k] = [float(x) for x in v] if isinstance(v, list) else jsonable(v)
         fitted["history_"] = {k: [float(x) for x in v] for k, v in self.history_.items()}
+        fitted = json_tree(fitted)  # NaN/inf (a diverged epoch's score) tagged
         if hasattr(self, "feature_names_in_"):
             fitted["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
-        net_config, arrays = self.net_.__mlplab_state__()
+        net_config, arrays = self.net_.__mlplab_state__()  # weights, optimizer state
         arrays = {f"net.{k}": v for k, v in arrays.items()}
         arrays["grad_norms_"] = np.asarray(self.grad_norms_, dtype=np.float64)
         config = {"params": params, "fitted": fitted, "net": net_config}
+        config["training"] = self._training_state(arrays)
         config.update(self._extra_state(arrays))
         return config, arrays
+
+    def _training_state(self, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+        """What training reads besides the weights, the optimizer (saved with ``net_``:
+        moments, step count, the current learning rate of invscaling/adaptive) and the
+        fitted attributes: the stopping count, early stopping's best validation loss
+        and best weights, the diagnostics rows, and a RandomState ``random_state``.
+
+        ``_random_state`` itself is not kept: every fit takes it afresh as
+        ``check_random_state(self.random_state)``, so an int seed restarts from the
+        seed (nothing to keep), a RandomState object is that object (its state is
+        saved here and restored as ``random_state``), and None is numpy's global
+        generator, which no file can restore.
+        """
+        state: dict[str, Any] = {
+            "no_improvement_count": int(getattr(self, "_no_improvement_count", 0)),
+            "best_val_loss": float(getattr(self, "_best_val_loss", np.inf)),
+        }
+        best = getattr(self, "_best_theta", None)
+        if self.early_stopping and best is not None and not np.array_equal(best, self.net_.theta):
+            arrays["best_theta"] = best  # (after a fit with early stopping it is theta)
+        if self.record_diagnostics:
+            state["diag_rows"] = getattr(self, "_diag_rows", [])
+        if isinstance(self.random_state, np.random.RandomState):
+            kind, key, pos, has_gauss, cached = self.random_state.get_state(legacy=True)
+            arrays["random_state.key"] = key.astype(np.int64)
+            state["random_state"] = {
+                "bit_generator": kind,
+                "pos": int(pos),
+                "has_gauss": int(has_gauss),
+                "cached_gaussian": float(cached),
+            }
+        return json_tree(state)
+
+    def _restore_training(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        """The inverse of ``_training_state`` (files written before it: the defaults)."""
+        state = from_json_tree(config.get("training", {}))
+        theta = self.net_.theta
+        self._no_improvement_count = int(state.get("no_improvement_count", 0))
+        self._best_val_loss = float(state.get("best_val_loss", np.inf))
+        best = arrays.get("best_theta")
+        if best is not None and best.shape != theta.shape:
+            raise ValueError(f"best_theta has shape {best.shape}; theta has {theta.shape}")
+        self._best_theta = theta.copy() if best is None else best.astype(theta.dtype)
+        self._diag_rows = list(state.get("diag_rows", []))
+        if "random_state" in state:
+            rs = state["random_state"]
+            random_state = np.random.RandomState()
+            random_state.set_state(
+                (
+                    rs["bit_generator"],
+                    arrays["random_state.key"].astype(np.uint32),
+                    int(rs["pos"]),
+                    int(rs["has_gauss"]),
+                    float(rs["cached_gaussian"]),
+                )
+            )
+            self.random_state = random_state
 
     def _extra_state(self, arrays) -> dict[str, Any]:
         return {}
@@ -581,7 +645,7 @@ class BaseMLP(BaseEstimator):
         if isinstance(params.get("hidden_layer_sizes"), list):
             params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
         est = cls(**params)
-        for k, v in config["fitted"].items():
+        for k, v in from_json_tree(config["fitted"]).items():
             if k == "feature_names_in_":
                 v = np.asarray(v, dtype=object)
             elif k == "history_":
@@ -592,6 +656,7 @@ class BaseMLP(BaseEstimator):
         )
         est.grad_norms_ = arrays["grad_norms_"]
         est._link_parameters()
+        est._restore_training(config, arrays)
         est._restore_extra(config, arrays)
         if est.net_.optimizer is not None and est.solver in STOCHASTIC:
             est._optimizer = est.net_.optimizer
