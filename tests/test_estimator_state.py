@@ -14,6 +14,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sklearn import neural_network as sknn
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -146,6 +148,48 @@ def test_save_load_then_training_is_bitwise_the_in_memory_run(
         partial = solver != "lbfgs" and not early
         calls = [True, True, True] * partial + [False, False, False]
         _check_resume(est, y, tmp_path, calls)
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    kind=st.sampled_from(["clf", "reg"]),
+    solver=st.sampled_from(["sgd", "adam"]),
+    schedule=st.sampled_from(["constant", "invscaling", "adaptive"]),
+    early=st.booleans(),
+    monitor=st.sampled_from(["score", "loss"]),
+    momentum=st.sampled_from([0.0, 0.5, 0.9]),
+    nesterov=st.booleans(),
+    batch_norm=st.booleans(),
+    dtype=st.sampled_from(["float32", "float64"]),
+    batch_size=st.sampled_from([7, 16, "auto"]),
+    n_iter_no_change=st.integers(1, 3),
+    tol=st.sampled_from([0.0, 1e-3, 0.05]),
+    clip_norm=st.sampled_from([None, 0.5]),
+    max_iter=st.integers(1, 5),
+)
+def test_save_load_resume_property(tmp_path, kind, solver, early, max_iter, **params):
+    """The same over the other options that training reads state from (momentum,
+    BatchNorm's running statistics, float32, the early-stopping monitor, clipping)."""
+    est = ESTIMATORS[kind](
+        hidden_layer_sizes=(4,),
+        solver=solver,
+        learning_rate=params.pop("schedule"),
+        nesterovs_momentum=params.pop("nesterov") and params["momentum"] > 0,
+        early_stopping_monitor=params.pop("monitor"),
+        early_stopping=early,
+        validation_fraction=0.25,
+        learning_rate_init=0.05,
+        max_iter=max_iter,
+        warm_start=True,
+        random_state=1,
+        **params,
+    )
+    y = Y[kind]
+    with threadpool_limits(1):
+        _continue(est, y, partial=False)
+        _check_resume(est, y, tmp_path, [True, True, True] * (not early) + [False, False])
 
 
 @pytest.mark.parametrize("kind", ["clf", "reg"])
