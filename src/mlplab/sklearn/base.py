@@ -39,6 +39,7 @@ from mlplab.network import Sequential
 from mlplab.sklearn.losses import (
     sklearn_l2,
 )
+from mlplab.sklearn.resume import restore_training, training_state
 from mlplab.sklearn.rules import adaptive_rate, count_no_improvement
 from mlplab.sklearn.stochastic import fit_stochastic
 from mlplab.sklearn.weights import LayerArrays, layer_arrays
@@ -572,66 +573,9 @@ class BaseMLP(BaseEstimator):
         arrays = {f"net.{k}": v for k, v in arrays.items()}
         arrays["grad_norms_"] = np.asarray(self.grad_norms_, dtype=np.float64)
         config = {"params": params, "fitted": fitted, "net": net_config}
-        config["training"] = self._training_state(arrays)
+        config["training"] = training_state(self, arrays)
         config.update(self._extra_state(arrays))
         return config, arrays
-
-    def _training_state(self, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
-        """What training reads besides the weights, the optimizer (saved with ``net_``:
-        moments, step count, the current learning rate of invscaling/adaptive) and the
-        fitted attributes: the stopping count, early stopping's best validation loss
-        and best weights, the diagnostics rows, and a RandomState ``random_state``.
-
-        ``_random_state`` itself is not kept: every fit takes it afresh as
-        ``check_random_state(self.random_state)``, so an int seed restarts from the
-        seed (nothing to keep), a RandomState object is that object (its state is
-        saved here and restored as ``random_state``), and None is numpy's global
-        generator, which no file can restore.
-        """
-        state: dict[str, Any] = {
-            "no_improvement_count": int(getattr(self, "_no_improvement_count", 0)),
-            "best_val_loss": float(getattr(self, "_best_val_loss", np.inf)),
-        }
-        best = getattr(self, "_best_theta", None)
-        if self.early_stopping and best is not None and not np.array_equal(best, self.net_.theta):
-            arrays["best_theta"] = best  # (after a fit with early stopping it is theta)
-        if self.record_diagnostics:
-            state["diag_rows"] = getattr(self, "_diag_rows", [])
-        if isinstance(self.random_state, np.random.RandomState):
-            kind, key, pos, has_gauss, cached = self.random_state.get_state(legacy=True)
-            arrays["random_state.key"] = key.astype(np.int64)
-            state["random_state"] = {
-                "bit_generator": kind,
-                "pos": int(pos),
-                "has_gauss": int(has_gauss),
-                "cached_gaussian": float(cached),
-            }
-        return json_tree(state)
-
-    def _restore_training(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        """The inverse of ``_training_state`` (files written before it: the defaults)."""
-        state = from_json_tree(config.get("training", {}))
-        theta = self.net_.theta
-        self._no_improvement_count = int(state.get("no_improvement_count", 0))
-        self._best_val_loss = float(state.get("best_val_loss", np.inf))
-        best = arrays.get("best_theta")
-        if best is not None and best.shape != theta.shape:
-            raise ValueError(f"best_theta has shape {best.shape}; theta has {theta.shape}")
-        self._best_theta = theta.copy() if best is None else best.astype(theta.dtype)
-        self._diag_rows = list(state.get("diag_rows", []))
-        if "random_state" in state:
-            rs = state["random_state"]
-            random_state = np.random.RandomState()
-            random_state.set_state(
-                (
-                    rs["bit_generator"],
-                    arrays["random_state.key"].astype(np.uint32),
-                    int(rs["pos"]),
-                    int(rs["has_gauss"]),
-                    float(rs["cached_gaussian"]),
-                )
-            )
-            self.random_state = random_state
 
     def _extra_state(self, arrays) -> dict[str, Any]:
         return {}
@@ -656,7 +600,7 @@ class BaseMLP(BaseEstimator):
         )
         est.grad_norms_ = arrays["grad_norms_"]
         est._link_parameters()
-        est._restore_training(config, arrays)
+        restore_training(est, config, arrays)
         est._restore_extra(config, arrays)
         if est.net_.optimizer is not None and est.solver in STOCHASTIC:
             est._optimizer = est.net_.optimizer
