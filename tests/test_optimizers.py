@@ -242,6 +242,27 @@ def test_state_dict_resume_gives_identical_steps(case_id, spec, ref):
 
 
 @pytest.mark.parametrize(("case_id", "spec", "ref"), CASES, ids=CASE_IDS)
+def test_exact_state_dict_restores_the_state_bit_for_bit(case_id, spec, ref):
+    """``state_dict(exact=True)`` (what model files store) gives back the very arrays the
+    optimizer keeps: Adam's rescaled moments do not survive m (1 - b1) / (1 - b1)."""
+    rng = np.random.default_rng(0)
+    a = get_optimizer(dict(spec))
+    theta = rng.standard_normal(2000)
+    for _ in range(3):
+        a.step(theta, rng.standard_normal(theta.shape))
+    b = get_optimizer(dict(spec))
+    b.load_state_dict(copy.deepcopy(a.state_dict(exact=True)))
+    assert b.t == a.t and set(b.state) == set(a.state)
+    for k in a.state:
+        assert a.state[k].tobytes() == b.state[k].tobytes(), k
+    # the default (textbook) form still loads, to within rounding
+    c = get_optimizer(dict(spec))
+    c.load_state_dict(a.state_dict())
+    for k in a.state:
+        np.testing.assert_allclose(c.state[k], a.state[k], rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize(("case_id", "spec", "ref"), CASES, ids=CASE_IDS)
 def test_state_dict_is_a_snapshot(case_id, spec, ref):
     """A state_dict taken now must still resume from *now* after further steps
     (like ``Sequential.state_dict``, which returns copies)."""

@@ -42,6 +42,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import math
 import os
 import re
 import stat
@@ -72,6 +73,8 @@ __all__ = [
     "IntegrityError",
     "ModelFormatError",
     "atomic_write",
+    "from_json_tree",
+    "json_tree",
     "jsonable",
     "load",
     "load_with_resume",
@@ -642,4 +645,34 @@ def jsonable(v: Any) -> Any:
         return float(v)
     if isinstance(v, (np.integer,)):
         return int(v)
+    return v
+
+
+_FLOAT_TAG = "$float"
+
+
+def json_tree(v: Any) -> Any:
+    """A nested structure of lists, tuples, dicts and numbers as JSON holds it: numpy
+    scalars become Python numbers, and NaN/inf (which a model file's JSON refuses)
+    become ``{"$float": "nan"}``; :func:`from_json_tree` turns them back."""
+    if isinstance(v, dict):
+        return {str(k): json_tree(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [json_tree(x) for x in v]
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    v = jsonable(v)
+    if isinstance(v, float) and not math.isfinite(v):
+        return {_FLOAT_TAG: repr(v)}
+    return v
+
+
+def from_json_tree(v: Any) -> Any:
+    """The inverse of :func:`json_tree` (lists stay lists)."""
+    if isinstance(v, dict):
+        if set(v) == {_FLOAT_TAG} and v[_FLOAT_TAG] in ("nan", "inf", "-inf"):
+            return float(v[_FLOAT_TAG])
+        return {k: from_json_tree(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [from_json_tree(x) for x in v]
     return v

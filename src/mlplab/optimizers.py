@@ -99,8 +99,14 @@ class Optimizer:
     def config(self) -> dict[str, Any]:
         return {"name": self.name, **self.hyperparameters()}
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Arrays that resume this optimizer exactly (the step count as a 0-d int64 array)."""
+    def state_dict(self, exact: bool = False) -> dict[str, np.ndarray]:
+        """Arrays that resume this optimizer exactly (the step count as a 0-d int64 array).
+
+        ``exact=True``: the arrays as the optimizer keeps them, which
+        ``load_state_dict`` restores bit for bit (model files store this form). It
+        differs from the default only where an optimizer keeps its state rescaled
+        (Adam: see its ``state_dict``).
+        """
         out = {k: v.copy() for k, v in self.state.items()}  # a snapshot, not the live state
         out["t"] = np.asarray(self.t, dtype=np.int64)
         return out
@@ -274,16 +280,23 @@ class Adam(Optimizer):
         tmp *= scale if type(scale) is float else per_member(scale, theta)
         theta -= tmp
 
-    def state_dict(self):
-        out = super().state_dict()  # report the textbook moments m and v
-        if "m" in out:
+    def state_dict(self, exact=False):
+        """The textbook moments m and v; ``exact=True``: the rescaled m', v' kept
+        internally, as ``m_scaled``/``v_scaled`` (m' (1 - b1) / (1 - b1) is not always
+        m' in floating point, so only this form resumes bit for bit)."""
+        out = super().state_dict()
+        if "m" in out and exact:
+            out["m_scaled"], out["v_scaled"] = out.pop("m"), out.pop("v")
+        elif "m" in out:
             out["m"] *= 1.0 - self.beta_1
             out["v"] *= 1.0 - self.beta_2
         return out
 
     def load_state_dict(self, state):
         super().load_state_dict(state)
-        if "m" in self.state:
+        if "m_scaled" in state:  # the exact form
+            self.state = {"m": np.array(state["m_scaled"]), "v": np.array(state["v_scaled"])}
+        elif "m" in self.state:  # textbook moments (files written before the exact form)
             self.state["m"] /= 1.0 - self.beta_1
             self.state["v"] /= 1.0 - self.beta_2
 

@@ -425,7 +425,7 @@ class Sequential:
         arrays = self.state_dict()
         if self.optimizer is not None:
             config["optimizer"] = self.optimizer.config()
-            for k, v in self.optimizer.state_dict().items():
+            for k, v in self.optimizer.state_dict(exact=True).items():  # resumes bit for bit
                 arrays[f"optimizer.{k}"] = v
         return config, arrays
 

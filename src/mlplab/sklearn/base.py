@@ -32,15 +32,17 @@ from mlplab._checks import (
 from mlplab.activations import ACTIVATIONS, ALIASES
 from mlplab.diagnostics import RECORDED, layer_stats
 from mlplab.initializers import get_initializer
-from mlplab.io import jsonable
+from mlplab.io import from_json_tree, json_tree, jsonable
 from mlplab.layers import ActivationLayer, BatchNorm, Dense
 from mlplab.losses import Loss
 from mlplab.network import Sequential
 from mlplab.sklearn.losses import (
     sklearn_l2,
 )
+from mlplab.sklearn.resume import restore_training, training_state
 from mlplab.sklearn.rules import adaptive_rate, count_no_improvement
 from mlplab.sklearn.stochastic import fit_stochastic
+from mlplab.sklearn.weights import LayerArrays, layer_arrays
 from mlplab.training.lbfgs import minimize_lbfgs
 
 __all__ = ["STOCHASTIC", "BaseMLP", "stochastic_only"]
@@ -51,6 +53,10 @@ STOCHASTIC = ("sgd", "adam")
 
 class BaseMLP(BaseEstimator):
     """Shared machinery of MLPClassifier and MLPRegressor."""
+
+    # the network's own W and b arrays; assigning copies into them (see .weights)
+    coefs_ = layer_arrays("coefs_")
+    intercepts_ = layer_arrays("intercepts_")
 
     def __init__(
         self,
@@ -259,8 +265,8 @@ class BaseMLP(BaseEstimator):
     def _link_parameters(self) -> None:
         """coefs_[i] and intercepts_[i] are views of the network's weights."""
         dense = self._dense_layers(self.net_)
-        self.coefs_ = [layer.W for layer in dense]
-        self.intercepts_ = [layer.b for layer in dense]
+        self.__dict__["_coefs"] = LayerArrays("coefs_", [layer.W for layer in dense])
+        self.__dict__["_intercepts"] = LayerArrays("intercepts_", [layer.b for layer in dense])
         self._weight_grads = [layer.dW.reshape(-1) for layer in dense]  # flat gradient views
 
     def _sklearn_order(self) -> np.ndarray:
@@ -518,8 +524,8 @@ class BaseMLP(BaseEstimator):
     def __getstate__(self):
         state = super().__getstate__()
         state = dict(state)
-        state.pop("coefs_", None)  # views of net_: rebuilt on unpickling
-        state.pop("intercepts_", None)
+        state.pop("_coefs", None)  # views of net_: rebuilt on unpickling
+        state.pop("_intercepts", None)
         state.pop("_weight_grads", None)
         return state
 
@@ -560,12 +566,14 @@ class BaseMLP(BaseEstimator):
                 v = getattr(self, k)
                 fitted[k] = [float(x) for x in v] if isinstance(v, list) else jsonable(v)
         fitted["history_"] = {k: [float(x) for x in v] for k, v in self.history_.items()}
+        fitted = json_tree(fitted)  # NaN/inf (a diverged epoch's score) tagged
         if hasattr(self, "feature_names_in_"):
             fitted["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
-        net_config, arrays = self.net_.__mlplab_state__()
+        net_config, arrays = self.net_.__mlplab_state__()  # weights, optimizer state
         arrays = {f"net.{k}": v for k, v in arrays.items()}
         arrays["grad_norms_"] = np.asarray(self.grad_norms_, dtype=np.float64)
         config = {"params": params, "fitted": fitted, "net": net_config}
+        config["training"] = training_state(self, arrays)
         config.update(self._extra_state(arrays))
         return config, arrays
 
@@ -581,7 +589,7 @@ class BaseMLP(BaseEstimator):
         if isinstance(params.get("hidden_layer_sizes"), list):
             params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
         est = cls(**params)
-        for k, v in config["fitted"].items():
+        for k, v in from_json_tree(config["fitted"]).items():
             if k == "feature_names_in_":
                 v = np.asarray(v, dtype=object)
             elif k == "history_":
@@ -592,6 +600,7 @@ class BaseMLP(BaseEstimator):
         )
         est.grad_norms_ = arrays["grad_norms_"]
         est._link_parameters()
+        restore_training(est, config, arrays)
         est._restore_extra(config, arrays)
         if est.net_.optimizer is not None and est.solver in STOCHASTIC:
             est._optimizer = est.net_.optimizer

@@ -46,7 +46,7 @@ from sklearn.utils.validation import (
 )
 
 from mlplab._checks import check_choice, check_dtype, check_float, check_int, check_sizes
-from mlplab.io import jsonable, register_saveable
+from mlplab.io import from_json_tree, json_tree, jsonable, register_saveable
 from mlplab.layers import Dense
 from mlplab.network import Sequential, fit
 from mlplab.optimizers import SOLVER_NAMES
@@ -360,7 +360,7 @@ class _BaseRNN(BaseEstimator):
             fitted["feature_names_in_"] = [str(c) for c in self.feature_names_in_]
         net_config, arrays = self.net_.__mlplab_state__()
         arrays = {f"net.{k}": v for k, v in arrays.items()}
-        config = {"params": params, "fitted": _jsonable_tree(fitted), "net": net_config}
+        config = {"params": params, "fitted": json_tree(fitted), "net": net_config}
         classes = getattr(self, "classes_", None)
         if classes is not None:
             if np.asarray(classes).dtype.kind in "iufb":
@@ -375,7 +375,7 @@ class _BaseRNN(BaseEstimator):
         if isinstance(params.get("dense_layers"), list):
             params["dense_layers"] = tuple(params["dense_layers"])
         est = cls(**params)
-        for k, v in config["fitted"].items():
+        for k, v in from_json_tree(config["fitted"]).items():
             if k == "input_shape_":
                 v = tuple(v)
             elif k == "feature_names_in_":
@@ -394,14 +394,6 @@ class _BaseRNN(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         return tags
-
-
-def _jsonable_tree(v: Any) -> Any:
-    if isinstance(v, dict):
-        return {k: _jsonable_tree(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable_tree(x) for x in v]
-    return jsonable(v)
 
 
 class RNNRegressor(RegressorMixin, _BaseRNN):
