@@ -156,9 +156,9 @@ def test_checkpoint_holds_the_resume_state(tmp_path):
     loaded, config, arrays = load_with_resume(tmp_path / "c.mlplab")
     assert isinstance(loaded, mlplab.Sequential) and np.array_equal(loaded.theta, last.theta)
     assert config["epoch"] == 2 and config["batch"] == 3 and config["step"] == 9
-    assert config["optimizer"]["t"] == 9 == net.optimizer.t
+    assert loaded.optimizer.t == 9 == net.optimizer.t
     for slot in ("m", "v"):  # Adam's moments as it steps, bit for bit
-        assert np.array_equal(arrays[f"optimizer.{slot}"], net.optimizer.state[slot])
+        assert np.array_equal(loaded.optimizer.state[slot], net.optimizer.state[slot])
     rng = np.random.default_rng(3)
     for _ in range(3):
         rng.permutation(40)
@@ -229,7 +229,7 @@ def test_missing_or_corrupt_checkpoint_is_a_clear_error(tmp_path):
     _fit(_net(), epochs=2, callbacks=[mlplab.ModelCheckpoint(path)])
     loaded, config, arrays = load_with_resume(path)
     forged = [({"rng": {"bit_generator": "PCG64", "state": "x"}}, "random generator state"),
-              ({"epoch": "1"}, "counts"), ({"optimizer": {"t": 4}}, "slot list")]  # fmt: skip
+              ({"epoch": "1"}, "counts"), ({"optimizer": {"t": 4}}, "learning rates")]  # fmt: skip
     for change, match in forged:  # well-formed files (digests recomputed) saying nonsense
         mlplab.save(loaded, path, resume=({**config, **change}, arrays))
         net = _net()

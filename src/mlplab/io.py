@@ -648,30 +648,46 @@ def jsonable(v: Any) -> Any:
     return v
 
 
-_FLOAT_TAG = "$float"
+_NUMBER_TAG = "$number"
+_TAGGED_DTYPES = frozenset(
+    ["float", "float16", "float32", "float64", "int8", "int16", "int32", "int64",
+     "uint8", "uint16", "uint32", "uint64"]
+)  # fmt: skip
 
 
-def json_tree(v: Any) -> Any:
-    """A nested structure of lists, tuples, dicts and numbers as JSON holds it: numpy
-    scalars become Python numbers, and NaN/inf (which a model file's JSON refuses)
-    become ``{"$float": "nan"}``; :func:`from_json_tree` turns them back."""
+def json_tree(v: Any, typed: bool = False) -> Any:
+    """A nested structure of lists, tuples, dicts and numbers as JSON holds it.
+
+    NaN/inf (which a model file's JSON refuses) become ``{"$number": "float",
+    "value": "nan"}``. Numpy scalars become Python numbers, or with ``typed=True``
+    keep their type as ``{"$number": "float32", "value": 0.5}`` (a checkpoint's
+    float32 loss must come back a float32). :func:`from_json_tree` turns them back.
+    """
     if isinstance(v, dict):
-        return {str(k): json_tree(x) for k, x in v.items()}
+        return {str(k): json_tree(x, typed) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [json_tree(x) for x in v]
+        return [json_tree(x, typed) for x in v]
     if isinstance(v, (bool, np.bool_)):
         return bool(v)
+    tag = v.dtype.name if typed and isinstance(v, (np.floating, np.integer)) else "float"
     v = jsonable(v)
     if isinstance(v, float) and not math.isfinite(v):
-        return {_FLOAT_TAG: repr(v)}
-    return v
+        return {_NUMBER_TAG: tag, "value": repr(v)}  # "nan", "inf", "-inf"
+    return v if tag == "float" else {_NUMBER_TAG: tag, "value": v}
 
 
 def from_json_tree(v: Any) -> Any:
     """The inverse of :func:`json_tree` (lists stay lists)."""
     if isinstance(v, dict):
-        if set(v) == {_FLOAT_TAG} and v[_FLOAT_TAG] in ("nan", "inf", "-inf"):
-            return float(v[_FLOAT_TAG])
+        if set(v) == {_NUMBER_TAG, "value"} and v[_NUMBER_TAG] in _TAGGED_DTYPES:
+            value = v["value"]
+            if value in ("nan", "inf", "-inf"):
+                value = float(value)
+            elif type(value) not in (int, float):
+                raise ModelFormatError(f"a tagged number holds {value!r}")
+            return (
+                float(value) if v[_NUMBER_TAG] == "float" else np.dtype(v[_NUMBER_TAG]).type(value)
+            )
         return {k: from_json_tree(x) for k, x in v.items()}
     if isinstance(v, list):
         return [from_json_tree(x) for x in v]

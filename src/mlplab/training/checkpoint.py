@@ -7,7 +7,8 @@ resume section (``mlplab.io.save(..., resume=)``, JSON and arrays under the same
 digests; never pickle), it holds what the next epoch reads:
 
 - the optimizer's state exactly as it steps: its slot arrays (Adam's moments,
-  momentum's velocity) bit for bit, the step count ``t``, the current and initial
+  momentum's velocity) bit for bit and the step count ``t`` (the network's part of
+  the file: ``Optimizer.state_dict(exact=True)``), the current and initial
   learning rates;
 - the run's random generator (``bit_generator.state``): the next epoch's shuffle;
 - the position: the last completed epoch, the step count, the batch cursor (a
@@ -29,14 +30,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mlplab._checks import check_int
-from mlplab.io import ModelFormatError, load_with_resume, save
+from mlplab.io import ModelFormatError, from_json_tree, json_tree, load_with_resume, save
 from mlplab.training.callbacks import Callback
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -98,17 +98,15 @@ def write_checkpoint(path: str, state: TrainState, net: Sequential) -> None:
         "batch": state.n_batches,  # the cursor: every batch of the epoch is done
         "stop": state.stop,
         "stop_reason": state.stop_reason,
-        "history": {k: [_number(v) for v in vs] for k, vs in state.history.items()},
+        "history": {k: json_tree(list(vs), typed=True) for k, vs in state.history.items()},
         "rng": None if state.rng is None else state.rng.bit_generator.state,
-        "optimizer": {
-            "t": _number(opt.t),
-            "learning_rate": _number(opt.learning_rate),
-            "initial_learning_rate": _number(opt.initial_learning_rate),
-            "slots": sorted(opt.state),
+        "optimizer": {  # its slots and step count: the network's part of the file
+            "learning_rate": json_tree(opt.learning_rate, typed=True),
+            "initial_learning_rate": json_tree(opt.initial_learning_rate, typed=True),
         },
         "callbacks": [],
     }
-    arrays = {f"optimizer.{k}": v for k, v in opt.state.items()}  # as it steps, not state_dict
+    arrays: dict[str, np.ndarray] = {}
     trainer = state.trainer
     if trainer is not None and trainer.steps:  # what a divergence in the next batch goes back to
         config["undo"], arrays["undo"] = trainer.steps, trainer.backup
@@ -116,7 +114,7 @@ def write_checkpoint(path: str, state: TrainState, net: Sequential) -> None:
         kept = cb.checkpoint_state()
         entry: dict[str, Any] = {"class": type(cb).__name__, "config": None}
         if kept is not None:
-            entry["config"] = {k: _number(v) for k, v in kept[0].items()}
+            entry["config"] = json_tree(dict(kept[0]), typed=True)
             arrays.update({f"callbacks.{i}.{k}": v for k, v in kept[1].items()})
         config["callbacks"].append(entry)
     save(net, path, resume=(config, arrays))
@@ -127,29 +125,6 @@ def _stateful(callbacks: list[Callback]) -> list[Callback]:
     ``checkpoint_state`` (the others, checkpoint writers included, may come and go)."""
     base = Callback.checkpoint_state
     return [cb for cb in callbacks if getattr(type(cb), "checkpoint_state", base) is not base]
-
-
-def _number(v: Any) -> Any:
-    """A value as JSON holds it exactly: Python ints, finite floats, text, booleans and
-    None as they are; numpy scalars and non-finite floats tagged with their type."""
-    if isinstance(v, (bool, int, str)) or v is None:
-        return v
-    if isinstance(v, float) and math.isfinite(v):
-        return v
-    if isinstance(v, (float, np.floating, np.integer)):
-        value = float(v) if isinstance(v, float) else v.item()
-        if isinstance(value, float) and not math.isfinite(value):
-            value = repr(value)  # "nan", "inf", "-inf"
-        return {"$number": "float" if isinstance(v, float) else v.dtype.name, "value": value}
-    raise TypeError(f"cannot store {v!r} ({type(v).__name__}) in a checkpoint")
-
-
-def _from_number(v: Any) -> Any:
-    """The value ``_number`` stored, with its type."""
-    if not isinstance(v, dict):
-        return v
-    value = float(v["value"]) if isinstance(v["value"], str) else v["value"]
-    return float(value) if v["$number"] == "float" else np.dtype(v["$number"]).type(value)
 
 
 def describe_run(
@@ -192,16 +167,15 @@ class Checkpoint:
         c, arrays = self.config, self.arrays
         net.load_state_dict(self.loaded.state_dict())  # weights and BatchNorm statistics
         opt = net.optimizer
-        o = c["optimizer"]
-        slots = {}
-        for name in o["slots"]:
-            arr = arrays[f"optimizer.{name}"]
+        opt.load_state_dict(self.loaded.optimizer.state_dict(exact=True))  # bit for bit
+        for name, arr in opt.state.items():
             if arr.shape != net.theta.shape or arr.dtype != net.theta.dtype:
                 raise ValueError(f"optimizer slot {name!r} does not match the parameters")
-            slots[name] = arr.copy()
-        opt.state, opt.t = slots, _from_number(o["t"])
-        opt.learning_rate = _from_number(o["learning_rate"])
-        opt.initial_learning_rate = _from_number(o["initial_learning_rate"])
+        o = from_json_tree(c["optimizer"])
+        opt.learning_rate, opt.initial_learning_rate = (
+            o["learning_rate"],
+            o["initial_learning_rate"],
+        )
         if c["rng"] is not None:
             state.rng.bit_generator.state = c["rng"]
         if "undo" in c:
@@ -210,12 +184,12 @@ class Checkpoint:
         if set(c["history"]) != set(state.history):
             raise ValueError(f"history {sorted(c['history'])}, expected {sorted(state.history)}")
         for key, values in c["history"].items():
-            state.history[key][:] = [_from_number(v) for v in values]
+            state.history[key][:] = from_json_tree(values)
         for i, (cb, entry) in enumerate(zip(_stateful(callbacks), c["callbacks"], strict=True)):
             if entry["config"] is not None:
                 prefix = f"callbacks.{i}."
                 kept = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
-                config = {k: _from_number(v) for k, v in entry["config"].items()}
+                config = from_json_tree(entry["config"])
                 cb.restore_checkpoint_state(config, kept)
         state.step = int(c["step"])
         state.stop, state.stop_reason = bool(c["stop"]), str(c["stop_reason"])
@@ -271,11 +245,8 @@ def _malformed(c: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
     if not (isinstance(history, dict) and all(isinstance(v, list) for v in history.values())):
         return "the history is not a map of lists"
     o = c.get("optimizer")
-    if not (isinstance(o, dict) and isinstance(o.get("slots"), list)):
-        return "the optimizer entry has no slot list"
-    missing = [s for s in o["slots"] if f"optimizer.{s}" not in arrays]
-    if missing:
-        return f"optimizer slot(s) {missing} are not in the file"
+    if not (isinstance(o, dict) and {"learning_rate", "initial_learning_rate"} <= set(o)):
+        return "the optimizer entry has no learning rates"
     entries = c.get("callbacks")
     if not (isinstance(entries, list) and all(isinstance(e, dict) and "class" in e
                                               for e in entries)):  # fmt: skip
