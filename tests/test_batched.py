@@ -130,6 +130,7 @@ def _check_all(ests, X, y, rows, **kw):
 
 
 # ------------------------------------------------ member by member: regression
+@pytest.mark.floor_smoke
 @pytest.mark.parametrize("hidden", [(6,), (5, 4)], ids=["1layer", "2layers"])
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 @pytest.mark.parametrize("solver", SOLVERS)
@@ -176,6 +177,7 @@ def test_multi_output_regression(solver):
 
 
 # ----------------------------------------------- member by member: classifiers
+@pytest.mark.floor_smoke
 @pytest.mark.parametrize("kind", ["binary", "3class"])
 @pytest.mark.parametrize("activation", ["logistic", "relu"])
 @pytest.mark.parametrize("solver", SOLVERS)
@@ -361,6 +363,7 @@ def test_members_stop_at_their_own_epoch(solver):
     assert (fits.n_iter_ < 300).sum() >= 2, fits.n_iter_  # by the tol rule, not max_iter
 
 
+@pytest.mark.floor_smoke
 def test_lbfgs_members_stop_at_their_own_iteration():
     """One L-BFGS stack (same tol): each member stops on its own rule and iteration."""
     X = _X()

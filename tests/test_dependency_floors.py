@@ -1,21 +1,22 @@
-"""The lowest scipy that pyproject.toml allows really works (docs/dependency-floors.md).
+"""The lowest numpy, scipy and scikit-learn that pyproject.toml allows really work.
 
-``mlplab.fit_many`` with ``solver="lbfgs"`` drives scipy's private reverse-communication
-L-BFGS-B (``scipy.optimize._lbfgsb.setulb``) itself, reproducing the loop of
-``scipy.optimize.minimize(method="L-BFGS-B")`` so that every member is bit-identical to
-a single fit. That private signature changed in scipy 1.15, so the floor is a tested
-fact, not a guess: this test installs the floor version (the ``scipy>=`` of
-pyproject.toml, wheel only, without dependencies) into a cache directory, puts it first
-on the path of a subprocess and checks there that fit_many's members equal single
-``MLPRegressor`` fits and scikit-learn's own ``MLPRegressor`` to the bit.
+docs/dependency-floors.md says why the floors are what they are. This test keeps
+them honest: it reads the three ``>=`` floors from pyproject.toml, builds a venv
+with exactly those versions (wheels only) plus mlplab's other dependencies as
+declared, and runs the tests marked ``floor_smoke`` there in a subprocess, with the
+mlplab under test first on the path: estimator parity with scikit-learn, batched
+lbfgs/adam/sgd members equal to single fits (``fit_many``), ``GridSearchCV`` /
+``RandomizedSearchCV`` equal to scikit-learn's, and the stored model files loading
+and resuming bit for bit.
 
-The install is cached in ``$MLPLAB_TEST_CACHE`` (default: ``~/.cache/mlplab-tests``) and
-reused; the test skips only when the package registry cannot be reached (or has no
-wheel of that scipy for this interpreter).
+The venv is built once into ``$MLPLAB_TEST_CACHE`` (default ``~/.cache/mlplab-tests``),
+named by what it holds, and reused; the test skips only when the package registry
+cannot be reached (or has no wheel of a floor version for this interpreter).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -24,14 +25,19 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.version import Version
 
 import mlplab
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = Path(mlplab.__file__).resolve().parents[1]  # the mlplab under test
+FLOORED = ("numpy", "scipy", "scikit-learn")
+MARKER = "floor_smoke"
 
 _NETWORK_ERRORS = re.compile(
     r"NewConnectionError|Max retries exceeded|Temporary failure in name resolution|"
@@ -41,12 +47,30 @@ _NETWORK_ERRORS = re.compile(
 )
 
 
-def scipy_floor() -> str:
-    """The version in pyproject.toml's ``"scipy>=X"`` requirement."""
-    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    found = re.findall(r'"scipy>=([0-9][0-9.]*)"', text)
-    assert len(found) == 1, f"expected one scipy>= requirement in pyproject.toml, found {found}"
-    return found[0]
+def dependencies() -> list[Requirement]:
+    """pyproject.toml's ``[project] dependencies``."""
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        return [Requirement(r) for r in tomllib.load(f)["project"]["dependencies"]]
+
+
+def floors() -> dict[str, str]:
+    """The ``>=`` version of numpy, scipy and scikit-learn in pyproject.toml."""
+    found = {}
+    for req in dependencies():
+        if req.name in FLOORED:
+            lower = [s.version for s in req.specifier if s.operator == ">="]
+            assert len(lower) == 1, f"{req}: expected one '>=' floor in pyproject.toml"
+            found[req.name] = lower[0]
+    assert sorted(found) == sorted(FLOORED), f"floors in pyproject.toml: {found}"
+    return found
+
+
+def floor_requirements() -> list[str]:
+    """mlplab's dependencies with the floored ones pinned to their floor, and the
+    test runner (the version running this test)."""
+    pins = floors()
+    reqs = [f"{r.name}=={pins[r.name]}" if r.name in pins else str(r) for r in dependencies()]
+    return [*reqs, f"pytest=={pytest.__version__}"]
 
 
 def cache_dir() -> Path:
@@ -54,116 +78,101 @@ def cache_dir() -> Path:
     return Path(os.environ.get("MLPLAB_TEST_CACHE", default))
 
 
-def install_scipy(version: str) -> Path:
-    """``pip install --target`` scipy==version once; later runs reuse the directory."""
-    target = cache_dir() / f"scipy-{version}-py{sys.version_info[0]}{sys.version_info[1]}"
-    if (target / "scipy" / "__init__.py").is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-    try:
-        proc = subprocess.run(
-            [
-                *(sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"),
-                *("--no-deps", "--only-binary=:all:", "--retries", "1", "--timeout", "20"),
-                *("--target", str(tmp), f"scipy=={version}"),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=600,
+def pip_install(python: str | Path, requirements: list[str], *args: str) -> None:
+    """``python -m pip install`` wheels only; skips the test when the registry cannot be
+    reached or has no wheel of a requirement for this interpreter, fails otherwise."""
+    proc = subprocess.run(
+        [
+            *(str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"),
+            *("--only-binary=:all:", "--retries", "1", "--timeout", "20"),
+            *args,
+            *requirements,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if proc.returncode == 0:
+        return
+    output = proc.stdout + proc.stderr
+    if _NETWORK_ERRORS.search(output):
+        pytest.skip(f"cannot reach the package registry to install {requirements}")
+    if "from versions: none" in output or "No matching distribution" in output:
+        pytest.skip(
+            f"the package registry has no wheel of one of {requirements} for Python "
+            f"{sys.version_info[0]}.{sys.version_info[1]} on this platform (or cannot be "
+            f"reached): {output.strip().splitlines()[-1]}"
         )
-        if proc.returncode != 0:
-            output = proc.stdout + proc.stderr
-            if _NETWORK_ERRORS.search(output):
-                pytest.skip(f"cannot reach the package registry to install scipy=={version}")
-            if "from versions: none" in output or "No matching distribution" in output:
-                pytest.skip(
-                    f"the package registry has no scipy=={version} wheel for Python "
-                    f"{sys.version_info[0]}.{sys.version_info[1]} on this platform (or "
-                    f"cannot be reached): {output.strip().splitlines()[-1]}"
-                )
-            raise AssertionError(f"pip could not install scipy=={version}:\n{output}")
+    raise AssertionError(f"pip could not install {requirements}:\n{output}")
+
+
+def floor_venv() -> Path:
+    """A venv holding ``floor_requirements()`` exactly; built once, then reused."""
+    reqs = floor_requirements()
+    key = hashlib.sha256("\n".join([sys.version, *reqs]).encode()).hexdigest()[:12]
+    venv = cache_dir() / f"floor-venv-py{sys.version_info[0]}{sys.version_info[1]}-{key}"
+    python = Path("bin", "python")
+    if (venv / python).is_file():
+        return venv / python
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=venv.parent, prefix=f".{venv.name}."))
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(tmp)], check=True, timeout=300)
+        pip_install(tmp / python, reqs)
         try:
-            tmp.rename(target)  # complete installs only: a killed pip leaves a dot-directory
+            tmp.rename(venv)  # complete venvs only: a killed pip leaves a dot-directory
         except OSError:
-            if not (target / "scipy" / "__init__.py").is_file():  # not a concurrent install
+            if not (venv / python).is_file():  # not a concurrent build
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return target
+    return venv / python
+
+
+def smoke_files() -> list[str]:
+    """The test files holding ``floor_smoke`` tests (collecting the others would import
+    what the floor venv does not have: torch, pandas, playwright, ...)."""
+    here = Path(__file__).resolve()
+    return sorted(
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "tests").glob("test_*.py")
+        if p != here and f"mark.{MARKER}" in p.read_text(encoding="utf-8")
+    )
 
 
 CHILD = textwrap.dedent(
     """
-    import json, sys, warnings
-
-    warnings.simplefilter("error")  # as pytest's filterwarnings: a numpy/scipy mismatch warns
-    import numpy as np
-    import scipy
-    import sklearn.neural_network as sknn
-    from sklearn.exceptions import ConvergenceWarning
-
+    import json, sys
+    import numpy, scipy, sklearn, pytest
     import mlplab
-
-    warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter=50 on purpose
-    rng = np.random.RandomState(0)
-    X = rng.uniform(-1, 1, (40, 2))
-    y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2
-    params = dict(hidden_layer_sizes=(5,), activation="logistic", solver="lbfgs", max_iter=50)
-    ens = mlplab.fit_many(mlplab.MLPRegressor(**params), X, y, random_state=range(3))
-    members = []
-    for m, member in enumerate(ens.estimators_):
-        single = mlplab.MLPRegressor(random_state=m, **params).fit(X, y)
-        sk = sknn.MLPRegressor(random_state=m, **params).fit(X, y)
-
-        def same(a, b):
-            return len(a) == len(b) and all(
-                x.dtype == z.dtype and x.shape == z.shape and x.tobytes() == z.tobytes()
-                for x, z in zip(a, b)
-            )
-
-        w = member.coefs_ + member.intercepts_
-        members.append({
-            "batched": bool(ens.fits_.batched_[m]),
-            "n_iter": [int(member.n_iter_), int(single.n_iter_), int(sk.n_iter_)],
-            "single_weights": same(w, single.coefs_ + single.intercepts_),
-            "single_loss": member.loss_ == single.loss_,
-            "single_predict": member.predict(X).tobytes() == single.predict(X).tobytes(),
-            "sklearn_weights": same(w, sk.coefs_ + sk.intercepts_),
-        })
-    print(json.dumps({
-        "scipy": scipy.__version__,
-        "scipy_file": scipy.__file__,
-        "numpy": np.__version__,
-        "members": members,
-    }))
+    versions = {"numpy": numpy.__version__, "scipy": scipy.__version__,
+                "scikit-learn": sklearn.__version__, "mlplab": mlplab.__file__}
+    print("FLOOR-VERSIONS " + json.dumps(versions), flush=True)
+    sys.exit(pytest.main(["-q", "-p", "no:cacheprovider", "-m", sys.argv[1], *sys.argv[2:]]))
     """
 )
 
 
-def test_fit_many_lbfgs_is_bit_identical_under_the_scipy_floor() -> None:
-    version = scipy_floor()
-    target = install_scipy(version)
-    path = os.pathsep.join(
-        p for p in (str(target), str(SRC), os.environ.get("PYTHONPATH", "")) if p
-    )
+def test_the_smoke_subset_passes_under_the_declared_floors() -> None:
+    pins = floors()
+    python = floor_venv()
+    files = smoke_files()
+    assert len(files) >= 4, files
+    path = os.pathsep.join(p for p in (str(SRC), os.environ.get("PYTHONPATH", "")) if p)
     proc = subprocess.run(
-        [sys.executable, "-c", CHILD],
+        [str(python), "-c", CHILD, MARKER, *files],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
         env={**os.environ, "PYTHONPATH": path},
-        cwd=str(target.parent),
+        cwd=str(ROOT),
     )
-    assert proc.returncode == 0, f"under scipy {version}:\n{proc.stderr}"
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert report["scipy"] == version
-    assert Path(report["scipy_file"]).resolve().is_relative_to(target.resolve())
-    assert len(report["members"]) == 3
-    for m, member in enumerate(report["members"]):
-        context = f"member {m} under scipy {version}, numpy {report['numpy']}: {member}"
-        assert member["batched"], context  # the stacked L-BFGS ran, not a fallback
-        assert len(set(member["n_iter"])) == 1, context
-        assert member["single_weights"] and member["single_loss"], context
-        assert member["single_predict"], context
-        assert member["sklearn_weights"], context
+    lines = proc.stdout.splitlines()
+    found = [line for line in lines if line.startswith("FLOOR-VERSIONS ")]
+    assert found, f"the floor venv did not start:\n{proc.stdout}\n{proc.stderr}"
+    versions = json.loads(found[0].split(" ", 1)[1])
+    assert Path(versions.pop("mlplab")).resolve().is_relative_to(SRC)
+    assert {k: Version(v) for k, v in versions.items()} == {k: Version(v) for k, v in pins.items()}
+    tail = "\n".join(lines[-40:])
+    assert proc.returncode == 0, f"under {pins}:\n{tail}\n{proc.stderr[-3000:]}"
+    assert re.search(r"\b[1-9][0-9]* passed\b", lines[-1]), tail

@@ -25,6 +25,9 @@ from sklearn.exceptions import ConvergenceWarning
 
 import mlplab
 
+# the files of earlier versions must load under the dependency floors too
+pytestmark = pytest.mark.floor_smoke
+
 MODELS = Path(__file__).resolve().parent / "fixtures" / "models"
 SEQUENTIALS = ["sequential_dense", "sequential_float32_bn_prelu", "sequential_lstm"]
 ALL = [*SEQUENTIALS, "mlp_classifier", "mlp_regressor", "rnn_regressor"]

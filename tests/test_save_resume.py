@@ -17,6 +17,7 @@ def _data(n=64, d=3, seed=0):
     return X, y
 
 
+@pytest.mark.floor_smoke
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"])
 def test_resume_after_load_is_bitwise_equal_to_continuing(tmp_path, optimizer):
     X, y = _data()

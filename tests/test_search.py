@@ -183,6 +183,7 @@ def test_formulas_defer_to_sklearn_when_ill_defined():
 
 
 # ---------------------------------------------------------------- regressor grids
+@pytest.mark.floor_smoke
 @pytest.mark.parametrize(
     ("solver", "extra"),
     [
@@ -240,6 +241,7 @@ def test_multi_output_regression():
 
 
 # --------------------------------------------------------------- classifiers
+@pytest.mark.floor_smoke
 @pytest.mark.parametrize("y", [Y_BIN, Y_3], ids=["binary", "3-class"])
 @pytest.mark.parametrize("solver", ["lbfgs", "adam"])
 def test_classifier_grid_matches_sklearn(y, solver):
@@ -319,6 +321,7 @@ def test_multimetric_without_refit_and_callable_refit():
 
 
 # ------------------------------------------------------------ randomized search
+@pytest.mark.floor_smoke
 def test_randomized_search_matches_sklearn():
     dists = {
         "hidden_layer_sizes": stats.randint(2, 9),

@@ -151,6 +151,7 @@ def _reference_initial_weights(layer_units, activation, random_state):
     return coefs, intercepts
 
 
+@pytest.mark.floor_smoke
 @pytest.mark.parametrize(
     "kind, hidden, activation, seed",
     [
@@ -309,6 +310,7 @@ SOLVER_CASES = {
 KINDS = ["binary", "multiclass", "multilabel", "reg", "reg2"]
 
 
+@pytest.mark.floor_smoke
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("case", sorted(SOLVER_CASES))
 def test_stochastic_fit_matches_sklearn(case, kind):
@@ -399,6 +401,7 @@ def test_float32_fit_matches_sklearn(case, kind):
         np.testing.assert_allclose(ml.predict_proba(X32), sk.predict_proba(X32), atol=1e-4)
 
 
+@pytest.mark.floor_smoke
 @pytest.mark.parametrize(
     "Sk, Ml, y",
     [
@@ -462,6 +465,7 @@ def test_warm_start_matches_sklearn(Sk, Ml, y, solver, early_stopping):
         assert ml.n_iter_ == 5 and ml.t_ == 12 * X.shape[0]
 
 
+@pytest.mark.floor_smoke
 def test_early_stopping_string_labels_matches_sklearn():
     y = np.array(["low", "mid", "high"])[TARGETS["multiclass"]]
     params = {
@@ -489,6 +493,7 @@ def test_batch_size_larger_than_data_warns_like_sklearn():
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.floor_smoke
 @pytest.mark.parametrize(
     "kind, activation, hidden, alpha, sw",
     [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import mlplab
 from mlplab import ActivationLayer, BatchNorm, Callback, Dense, Sequential, TrainingDivergedError
@@ -117,6 +118,7 @@ def test_noisy_and_single_node_no_hidden_layer():
 
 DETERMINISM_SCRIPT = """
 import hashlib
+import json
 import numpy as np
 import mlplab
 
@@ -131,15 +133,39 @@ def train(seed):
             l2=1e-4, clip_norm=5.0)
     return net.theta
 
+def estimator_weights(Est, random_state):
+    # shuffled mini-batches and early stopping's random validation split both use the seed
+    X, y = mlplab.datasets.logic_gate("xor", n_samples=300, noise=0.2, seed=5)
+    target = y if Est is mlplab.MLPClassifier else y + 0.1 * X[:, 0]
+    est = Est(hidden_layer_sizes=(8,), max_iter=8, batch_size=32, early_stopping=True,
+              n_iter_no_change=100, convergence_warning=False, random_state=random_state)
+    est.fit(X, target)
+    return np.concatenate([w.ravel() for w in est.coefs_ + est.intercepts_])
+
+def weights(seed):
+    return {
+        "Sequential.fit": train(seed),
+        "MLPClassifier": estimator_weights(mlplab.MLPClassifier, seed),
+        "MLPRegressor": estimator_weights(mlplab.MLPRegressor, seed),
+    }
+
+def digests(seed):
+    return {k: hashlib.sha256(np.ascontiguousarray(w).tobytes()).hexdigest()
+            for k, w in weights(seed).items()}
+
 if __name__ == "__main__":
-    print(hashlib.sha256(train(123).tobytes()).hexdigest())
+    print(json.dumps(digests(123)))
 """
 
 
-def _determinism_train(seed: int) -> np.ndarray:
+def _determinism(name: str):
     ns: dict = {"__name__": "determinism"}
     exec(DETERMINISM_SCRIPT, ns)
-    return ns["train"](seed)
+    return ns[name]
+
+
+def _determinism_train(seed: int) -> np.ndarray:
+    return _determinism("train")(seed)
 
 
 def _sha(a: np.ndarray) -> str:
@@ -148,34 +174,76 @@ def _sha(a: np.ndarray) -> str:
 
 def test_same_seed_bit_identical_in_process():
     with threadpool_limits(1):
-        a = _determinism_train(123)
-        b = _determinism_train(123)
-    assert a is not b
-    assert _sha(a) == _sha(b)
-    np.testing.assert_array_equal(a, b)
+        a = _determinism("weights")(123)
+        b = _determinism("weights")(123)
+    assert sorted(a) == ["MLPClassifier", "MLPRegressor", "Sequential.fit"]
+    for name in a:
+        assert a[name] is not b[name]
+        assert _sha(a[name]) == _sha(b[name]), name
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
 
 
-def test_same_seed_bit_identical_in_fresh_subprocess():
+def test_same_seed_bit_identical_in_two_fresh_subprocesses():
+    """Same seed, same thread count: the same weight sha256 here and in two new processes."""
     with threadpool_limits(1):
-        here = _sha(_determinism_train(123))
+        here = _determinism("digests")(123)
     env = dict(os.environ)
     env.update(
         PYTHONPATH=str(SRC) + os.pathsep + env.get("PYTHONPATH", ""),
         OPENBLAS_NUM_THREADS="1",
         OMP_NUM_THREADS="1",
         MKL_NUM_THREADS="1",
-        PYTHONHASHSEED="0",
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", DETERMINISM_SCRIPT],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    for hashseed in ("0", "1"):  # nothing may depend on str hashing (set/dict order)
+        proc = subprocess.run(
+            [sys.executable, "-c", DETERMINISM_SCRIPT],
+            env={**env, "PYTHONHASHSEED": hashseed},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout) == here
+
+
+def test_random_state_none_gives_a_different_result():
+    """``random_state=None`` (estimators) / ``seed=None`` (Sequential): fresh randomness."""
+    with threadpool_limits(1):
+        a = _determinism("weights")(None)
+        b = _determinism("weights")(None)
+        seeded = _determinism("weights")(123)
+    for name in a:
+        assert not np.array_equal(a[name], b[name]), name
+        assert not np.array_equal(a[name], seeded[name]), name
+
+
+def _blas_threads() -> int:
+    return max((i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"), default=0)
+
+
+def test_one_and_two_blas_threads_agree():
+    """Across 1 and 2 BLAS threads (a product large enough to be split): weights agree to
+    rtol 1e-6 after one epoch, and the final accuracy within 0.5 percentage points."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        n_samples=1000, n_features=40, n_informative=20, n_classes=3, random_state=0
     )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == here
+    params = dict(hidden_layer_sizes=(256,), batch_size=1000, random_state=0)
+    results = {}
+    for threads in (1, 2):
+        with threadpool_limits(threads):
+            if _blas_threads() != threads:
+                pytest.skip(f"the BLAS does not run {threads} threads here")
+            one = mlplab.MLPClassifier(max_iter=1, convergence_warning=False, **params).fit(X, y)
+            final = mlplab.MLPClassifier(max_iter=15, convergence_warning=False, **params)
+            final.fit(X, y)
+        results[threads] = (one.coefs_ + one.intercepts_, final.score(X, y))
+    (w1, acc1), (w2, acc2) = results[1], results[2]
+    for a, b in zip(w1, w2, strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=0)
+    assert abs(acc1 - acc2) <= 0.005, (acc1, acc2)
 
 
 def test_different_seeds_give_different_weights():
