@@ -498,7 +498,9 @@ RAISE = dict(over="raise", invalid="raise", divide="raise")  # underflow to 0 is
 
 def _per_element(loss, rows, labels):
     """The loss of each row alone (value() averages, so one call per row)."""
-    return np.array([loss.value(row[None, :], lab[None, :]) for row, lab in zip(rows, labels)])
+    return np.array(
+        [loss.value(row[None, :], lab[None, :]) for row, lab in zip(rows, labels, strict=True)]
+    )
 
 
 def test_cross_entropies_on_logits_are_exact_log_sigmoid_and_logsumexp():
