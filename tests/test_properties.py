@@ -16,6 +16,9 @@ HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"step", "softmax"})
 SETTINGS = settings(
     max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
+#: the primitives (softmax, sigmoid, the losses): the profile's count, 200 in CI and 500
+#: nightly (tests/conftest.py)
+PRIMITIVES = settings(deadline=None, database=None)
 
 layer_specs = st.lists(
     st.tuples(st.integers(1, 5), st.sampled_from(HIDDEN_ACTIVATIONS)), min_size=1, max_size=3
@@ -118,7 +121,7 @@ logit_rows = hnp.arrays(
 )
 
 
-@SETTINGS
+@PRIMITIVES
 @given(logit_rows, st.floats(-1000, 1000))
 def test_softmax_rows_sum_to_one_and_shift_invariant(z, c):
     softmax = get_activation("softmax")
@@ -145,7 +148,7 @@ def test_softmax_output_layer_rows_sum_to_one(problem, k):
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=0, atol=1e-12)
 
 
-@SETTINGS
+@PRIMITIVES
 @given(hnp.arrays(np.float64, st.integers(1, 50), elements=st.floats(-800, 800)))
 def test_sigmoid_symmetry(x):
     for name in ("logistic", "sigmoid"):
@@ -182,7 +185,7 @@ def test_loss_cases_cover_the_table():
     assert set(LOSSES) == {"mse", "bce", "cce"}
 
 
-@SETTINGS
+@PRIMITIVES
 @given(loss_cases())
 def test_losses_are_non_negative(case):
     name, out, y = case
@@ -202,7 +205,7 @@ def test_losses_are_non_negative(case):
     assert net_value == pytest.approx(value, rel=1e-12, abs=1e-300)
 
 
-@SETTINGS
+@PRIMITIVES
 @given(st.floats(40, 1e6), st.sampled_from(["bce", "cce"]))
 def test_confident_wrong_logit_gives_finite_loss_equal_to_the_logit(m, name):
     if name == "bce":
