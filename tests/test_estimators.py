@@ -178,12 +178,56 @@ def test_non_finite_inputs_raise(Est, where, bad):
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS)
-def test_non_finite_X_at_predict_raises(Est):
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "inf", "-inf"])
+def test_non_finite_X_at_predict_raises(Est, bad):
     est = Est(**_quiet()).fit(X, _y_for(Est))
     Xb = X[:5].copy()
-    Xb[0, 0] = np.nan
-    with pytest.raises(ValueError, match="(?i)nan"):
-        est.predict(Xb)
+    Xb[0, 0] = bad
+    before = _digest(Xb)
+    methods = [est.predict, est.score] + (
+        [est.predict_proba, est.predict_log_proba] if Est is MLPClassifier else []
+    )
+    for method in methods:
+        args = (Xb, _y_for(Est)[:5]) if method == est.score else (Xb,)
+        with pytest.raises(ValueError, match="NaN" if np.isnan(bad) else "inf"):
+            method(*args)
+    assert _digest(Xb) == before
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan], ids=["inf", "-inf", "nan"])
+def test_non_finite_y_raises_in_fit_and_partial_fit(Est, bad):
+    yb = _y_for(Est).astype(float)  # float labels, as scikit-learn's check_supervised_y_no_nan
+    yb[7] = bad
+    kwargs = {"classes": [0.0, 1.0]} if Est is MLPClassifier else {}
+    for fit in (Est(**_quiet()).fit, lambda X_, y_: Est(**_quiet()).partial_fit(X_, y_, **kwargs)):
+        with pytest.raises(ValueError, match="NaN|inf"):
+            fit(X, yb)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_read_only_memmap_inputs(Est, solver, tmp_path):
+    """np.memmap(mode="r") X, y and sample_weight (as joblib hands them to parallel
+    workers): fit, partial_fit, predict and score work, equal the in-memory results,
+    and the files are unchanged (sha256)."""
+    sw = np.linspace(0.5, 2.0, len(X))
+    arrays = {}
+    for name, a in {"X": X, "y": _y_for(Est).astype(np.float64), "sw": sw}.items():
+        path = tmp_path / f"{name}.dat"
+        a.tofile(path)
+        arrays[name] = np.memmap(path, dtype=a.dtype, mode="r", shape=a.shape)
+    before = {name: _digest(m) for name, m in arrays.items()}
+    Xm, ym, swm = arrays["X"], arrays["y"], arrays["sw"]
+    y_mem = _y_for(Est).astype(np.float64)
+    est = Est(**_quiet(solver=solver)).fit(Xm, ym, sample_weight=swm)
+    ref = Est(**_quiet(solver=solver)).fit(X.copy(), y_mem, sample_weight=sw.copy())
+    np.testing.assert_array_equal(est.predict(Xm), ref.predict(X))
+    est.score(Xm, ym)
+    if solver != "lbfgs":
+        est.partial_fit(Xm, ym)
+    assert {name: _digest(m) for name, m in arrays.items()} == before
+    assert not Xm.flags.writeable
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS)
