@@ -8,7 +8,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from mlplab import ACTIVATIONS, LOSSES, Dense, Sequential, get_activation, get_loss
+from mlplab import (
+    ACTIVATIONS,
+    LOSSES,
+    ActivationLayer,
+    BatchNorm,
+    Dense,
+    PReLU,
+    Sequential,
+    get_activation,
+    get_loss,
+)
 
 # step has no gradient and softmax is not elementwise: both are excluded from hidden layers
 HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"step", "softmax"})
@@ -108,6 +118,25 @@ def test_permutation_equivariance(problem, rnd):
     rnd.shuffle(perm)
     perm = np.array(perm)
     np.testing.assert_allclose(net.forward(X[perm]), net.forward(X)[perm], rtol=1e-12, atol=1e-12)
+
+
+@SETTINGS
+@given(problems(), st.randoms(use_true_random=False), st.floats(0.05, 0.6))
+def test_batch_and_permutation_invariance_with_batchnorm_and_prelu(problem, rnd, alpha):
+    """Inference (BatchNorm on its running statistics, PReLU, a separate activation layer):
+    each row's output does not depend on the other rows or on their order (atol 1e-9)."""
+    net, X = problem
+    specs = [layer.config() for layer in net.layers]
+    layers = [Dense(specs[0]["units"]), BatchNorm(), PReLU(alpha), ActivationLayer("tanh")]
+    layers += [Dense(c["units"], c["activation"]) for c in specs[1:]]
+    net = Sequential(layers, n_inputs=net.n_inputs, seed=0)
+    net.fit(X, _targets(net, X.shape[0], 0), epochs=2, batch_size=4, diagnostics=False)
+    out = net.predict(X)
+    for i in range(X.shape[0]):
+        np.testing.assert_allclose(net.predict(X[i : i + 1])[0], out[i], rtol=0, atol=1e-9)
+    perm = list(range(X.shape[0]))
+    rnd.shuffle(perm)
+    np.testing.assert_allclose(net.predict(X[perm]), out[perm], rtol=0, atol=1e-9)
 
 
 # --------------------------------------------------------------------------
