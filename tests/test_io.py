@@ -963,8 +963,8 @@ def test_forged_configs_load_only_when_they_match_the_arrays(tmp_path, n_inputs,
 
 
 # ------------------------------------ RELIABILITY 11-13, 15: a real model file under attack
-#: the mutation fuzz's example count: 300 in CI, 10 000 nightly (tests/conftest.py)
-FUZZ_EXAMPLES = 10_000 if os.environ.get("MLPLAB_HYPOTHESIS_PROFILE") == "nightly" else 300
+#: the mutation fuzz's example count: 1000 in CI, 10 000 nightly (tests/conftest.py)
+FUZZ_EXAMPLES = 10_000 if os.environ.get("MLPLAB_HYPOTHESIS_PROFILE") == "nightly" else 1000
 
 
 def _small_model(tmp_path: Path, trained: bool = True) -> tuple[Path, bytes]:
@@ -1240,7 +1240,7 @@ def _fuzz_reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, An
 def test_mutated_real_model_raises_only_model_format_error(tmp_path_factory, edits, cut):
     """RELIABILITY 13: byte edits, insertions, deletions and a cut of a real model file:
     either the saved network comes back exactly or a ModelFormatError, each load < 0.5 s.
-    FUZZ_EXAMPLES cases: 300 in CI, 10 000 nightly. (Memory is bounded by the truncation
+    FUZZ_EXAMPLES cases: 1000 in CI, 10 000 nightly. (Memory is bounded by the truncation
     test: tracemalloc would trace hypothesis' own engine here.)"""
     model, reference = _fuzz_reference(tmp_path_factory)
     blob = bytearray(model)
