@@ -226,6 +226,46 @@ def test_logistic_float32_path_matches_expit():
     np.testing.assert_allclose(d, ref * (1 - ref), rtol=0, atol=1e-6)
 
 
+# ---------------------------------------------- the whole range against scipy (RELIABILITY 6)
+#: x in [-1e4, 1e4], dense where the functions bend, with float32's and float64's exp overflow
+#: points (88.72, 709.78) on both sides.
+X_RANGE = np.unique(
+    np.concatenate(
+        [
+            np.linspace(-1e4, 1e4, 2001),
+            np.linspace(-60.0, 60.0, 1201),
+            np.array([88.7, 88.8, 89.0, 709.7, 709.8, 710.0, 745.2, 1e3]) * [[1.0], [-1.0]],
+        ],
+        axis=None,
+    )
+)
+RAISE = dict(over="raise", invalid="raise", divide="raise")  # underflow to 0 is harmless
+
+
+def test_sigmoid_softplus_softmax_agree_with_scipy_over_the_whole_range():
+    """No FloatingPointError, all finite, rtol 1e-12 against scipy.special / np.logaddexp;
+    softmax of a row (x, 0) is expit(x), of (x, 0, -x/2) is exp(z - logsumexp(z))."""
+    x = X_RANGE.copy()
+    z3 = np.stack([x, np.zeros_like(x), -0.5 * x], axis=1)
+    with np.errstate(**RAISE):
+        sig = get_activation("logistic").forward(x)
+        soft = get_activation("softplus").forward(x)
+        sm2 = get_activation("softmax").forward(np.stack([x, np.zeros_like(x)], axis=1))
+        sm3 = get_activation("softmax").forward(z3)
+        ref3 = np.exp(z3 - special.logsumexp(z3, axis=1, keepdims=True))
+    for out in (sig, soft, sm2, sm3):
+        assert np.isfinite(out).all()
+    np.testing.assert_allclose(sig, special.expit(x), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(soft, np.logaddexp(0.0, x), rtol=1e-12, atol=0)
+    # below the smallest normal float only an absolute bound means anything (expit gives
+    # 0 where e^x is still a subnormal)
+    tiny = np.finfo(np.float64).tiny
+    np.testing.assert_allclose(sm2[:, 0], special.expit(x), rtol=1e-12, atol=tiny)
+    np.testing.assert_allclose(sm2[:, 1], special.expit(-x), rtol=1e-12, atol=tiny)
+    np.testing.assert_allclose(sm3, ref3, rtol=1e-12, atol=tiny)
+    np.testing.assert_allclose(sm3.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+
+
 # ------------------------------------------------------------------------ torch oracle
 def _torch_function(torch, act):
     """The PyTorch function equal to ``act`` (None for a row with no oracle yet)."""

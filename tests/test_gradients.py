@@ -12,6 +12,7 @@ import zlib
 
 import numpy as np
 import pytest
+from scipy import special
 
 import mlplab
 from _gradcheck import assert_grad_matches_fd, fd_grad
@@ -107,10 +108,17 @@ def _problem(arch: str, loss: str, out: str, dtype="float64", salt: str = "", **
 
 
 # ------------------------------------------------------------------- (a) finite differences
+#: three weight/data draws per case (RELIABILITY 5: 3 seeds)
+SEEDS = ["", "seed-1", "seed-2"]
+
+
+@pytest.mark.parametrize("salt", SEEDS, ids=["s0", "s1", "s2"])
 @pytest.mark.parametrize("loss,out", LOSS_CASES, ids=LOSS_IDS)
 @pytest.mark.parametrize("arch", sorted(ARCHS))
-def test_gradient_matches_finite_differences(arch, loss, out):
-    net, X, y = _problem(arch, loss, out)
+def test_gradient_matches_finite_differences(arch, loss, out, salt):
+    """Central differences (eps 1e-6) within rtol 1e-6, atol 1e-8: tighter than
+    torch.autograd.gradcheck's defaults (rtol 1e-3, atol 1e-5)."""
+    net, X, y = _problem(arch, loss, out, salt=salt)
     grad = assert_grad_matches_fd(net, X, y, loss=loss)
     assert np.abs(grad).max() > 1e-6  # a zero gradient would match nothing useful
 
@@ -274,10 +282,11 @@ def _assert_matches_torch(net, X, y, loss, out_act, *, sample_weight=None, l2=0.
     return model
 
 
+@pytest.mark.parametrize("salt", SEEDS, ids=["s0", "s1", "s2"])
 @pytest.mark.parametrize("loss,out", LOSS_CASES, ids=LOSS_IDS)
 @pytest.mark.parametrize("arch", sorted(ARCHS))
-def test_loss_and_gradient_match_torch(arch, loss, out):
-    net, X, y = _problem(arch, loss, out)
+def test_loss_and_gradient_match_torch(arch, loss, out, salt):
+    net, X, y = _problem(arch, loss, out, salt=salt)
     _assert_matches_torch(net, X, y, loss, out)
 
 
@@ -479,6 +488,90 @@ def test_cross_entropy_losses_are_finite_for_huge_logits(name):
         assert np.isfinite(loss.value(out, Y)) and np.isfinite(loss.gradient(out, Y)).all()
     assert np.isfinite(value) and np.isfinite(grad).all()
     assert value > 1e4 / out.size  # confidently wrong: a large but finite loss
+
+
+#: x in [-1e4, 1e4] with the exp overflow points of float32 and float64 (RELIABILITY 6)
+X_RANGE = np.unique(
+    np.concatenate(
+        [
+            np.linspace(-1e4, 1e4, 2001),
+            np.linspace(-60.0, 60.0, 1201),
+            np.array([88.7, 88.8, 89.0, 709.7, 709.8, 710.0, 745.2, 1e3]) * [[1.0], [-1.0]],
+        ],
+        axis=None,
+    )
+)
+RAISE = dict(over="raise", invalid="raise", divide="raise")  # underflow to 0 is harmless
+
+
+def _per_element(loss, rows, labels):
+    """The loss of each row alone (value() averages, so one call per row)."""
+    return np.array(
+        [loss.value(row[None, :], lab[None, :]) for row, lab in zip(rows, labels, strict=True)]
+    )
+
+
+def test_cross_entropies_on_logits_are_exact_log_sigmoid_and_logsumexp():
+    """bce(z, 1) = -log_expit(z), bce(z, 0) = -log_expit(-z); cce of the row (z, 0) is
+    -log_expit(+-z) by label, and of (z, 0, -z/2) logsumexp - z_k: rtol 1e-12 against
+    scipy over [-1e4, 1e4], with no FloatingPointError. A confidently right logit gives
+    the tiny true loss (log1p(e^-30) = 9.36e-14), not the rounding error of 30 - 30."""
+    x = X_RANGE
+    col = x[:, None]
+    zeros, ones = np.zeros_like(col), np.ones_like(col)
+    two = np.hstack([col, zeros])
+    three = np.hstack([col, zeros, -0.5 * col])
+    bce, cce = mlplab.get_loss("bce"), mlplab.get_loss("cce")
+    with np.errstate(**RAISE):
+        got = {
+            "bce y=1": _per_element(bce, col, ones),
+            "bce y=0": _per_element(bce, col, zeros),
+            "cce (z,0) k=0": _per_element(cce, two, np.tile([1.0, 0.0], (x.size, 1))),
+            "cce (z,0) k=1": _per_element(cce, two, np.tile([0.0, 1.0], (x.size, 1))),
+            "cce (z,0,-z/2) k=1": _per_element(cce, three, np.tile([0.0, 1.0, 0.0], (x.size, 1))),
+        }
+        ref_lse = special.logsumexp(three, axis=1)  # no cancellation: z_1 = 0 is never the max
+    ref = {
+        "bce y=1": -special.log_expit(x),
+        "bce y=0": -special.log_expit(-x),
+        "cce (z,0) k=0": -special.log_expit(x),
+        "cce (z,0) k=1": -special.log_expit(-x),
+        "cce (z,0,-z/2) k=1": ref_lse,
+    }
+    for name, value in got.items():
+        assert np.isfinite(value).all(), name
+        np.testing.assert_allclose(value, ref[name], rtol=1e-12, atol=0, err_msg=name)
+
+
+def test_soft_label_cross_entropies_match_the_entropy_form():
+    """Soft targets: bce = -(y log s + (1-y) log(1-s)), cce = -sum y log softmax, with the
+    logs from scipy's log_expit / log_softmax (exact where they are), rtol 1e-12."""
+    x = X_RANGE[np.abs(X_RANGE) <= 700]
+    col = x[:, None]
+    y = np.linspace(0.0, 1.0, x.size)[:, None]
+    bce, cce = mlplab.get_loss("bce"), mlplab.get_loss("cce")
+    with np.errstate(**RAISE):
+        got_b = _per_element(bce, col, y)
+        got_c = _per_element(cce, np.hstack([col, -col]), np.hstack([y, 1 - y]))
+    ref_b = -(y[:, 0] * special.log_expit(x) + (1 - y[:, 0]) * special.log_expit(-x))
+    ref_c = -(y[:, 0] * special.log_expit(2 * x) + (1 - y[:, 0]) * special.log_expit(-2 * x))
+    np.testing.assert_allclose(got_b, ref_b, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(got_c, ref_c, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", ["BinaryLogLoss", "LogLoss"])
+def test_sklearn_cross_entropies_raise_no_floating_point_error(name):
+    """The estimators' losses (probabilities clipped as scikit-learn does) on the same range."""
+    from mlplab.sklearn import losses as sk_losses
+
+    z = X_RANGE[:, None]
+    if name == "LogLoss":
+        z = np.hstack([z, np.zeros_like(z), -0.5 * z])
+    y = np.zeros_like(z)
+    y[:, 0] = 1.0
+    with np.errstate(**RAISE):
+        value, delta = getattr(sk_losses, name)().value_and_gradient(z, y)
+    assert np.isfinite(value) and np.isfinite(delta).all()
 
 
 # --------------------------------------------------------------------------------- l2

@@ -10,8 +10,10 @@ import json
 import os
 import pickle
 import stat
+import struct
 import textwrap
 import time
+import tracemalloc
 import zlib
 from pathlib import Path
 from typing import Any
@@ -125,7 +127,7 @@ def forge(doc: dict[str, Any], arrays: dict[str, np.ndarray], digests: bool = Tr
     if digests:
         for name, entry in doc["arrays"].items():
             if name in arrays:
-                arr = np.ascontiguousarray(arrays[name])
+                arr = np.asarray(arrays[name], order="C")  # (ascontiguousarray makes 0-d 1-d)
                 entry.update(dtype=arr.dtype.name, shape=list(arr.shape), sha256=sha(arr.tobytes()))
         doc["config_sha256"] = sha(canonical(doc["config"]))
     return safetensors.numpy.save(arrays, metadata={"mlplab": json.dumps(doc)})
@@ -529,17 +531,17 @@ def test_offsets_inconsistent_with_shape(saved: tuple[Path, bytes], tmp_path: Pa
     load_error(path, "'bias'")
 
 
-def test_overlapping_offsets_caught_by_safetensors(
+def test_overlapping_offsets_are_refused_before_safetensors(
     saved: tuple[Path, bytes], tmp_path: Path, deserialize_calls: list[int]
 ) -> None:
-    # Each entry is self-consistent; only safetensors' own layout check
-    # (contiguous, non-overlapping) can object. Its error must be translated.
+    # Each entry is self-consistent; only the layout check (contiguous, non-overlapping,
+    # as safetensors requires) can object, and mlplab's runs before safetensors parses.
     header, data = split(saved[1])
     header["bias"]["data_offsets"] = [0, 16]
     path = tmp_path / "m.mlp"
     path.write_bytes(assemble(header, data))
-    load_error(path, "safetensors")
-    assert deserialize_calls == [len(path.read_bytes())]
+    load_error(path, "overlaps array")
+    assert deserialize_calls == []
 
 
 @pytest.mark.parametrize(
@@ -1021,3 +1023,363 @@ def test_forged_configs_load_only_when_they_match_the_arrays(tmp_path, n_inputs,
         t0 = time.perf_counter()
         load_error(forged, match="declares|does not declare")
         assert time.perf_counter() - t0 < 0.5
+
+
+# ------------------------------------ RELIABILITY 11-13, 15: a real model file under attack
+#: the mutation fuzz's example count: 1000 in CI, 10 000 nightly (tests/conftest.py)
+FUZZ_EXAMPLES = 10_000 if os.environ.get("MLPLAB_HYPOTHESIS_PROFILE") == "nightly" else 1000
+
+
+def _small_model(tmp_path: Path, trained: bool = True) -> tuple[Path, bytes]:
+    """A 3-8-1 Sequential: trained (weights and Adam's moments, about 3 kB) or not (about
+    1.5 kB)."""
+    import mlplab
+
+    net = mlplab.Sequential([mlplab.Dense(8, "tanh"), mlplab.Dense(1)], n_inputs=3, seed=0)
+    if trained:
+        X = np.random.default_rng(0).standard_normal((16, 3))
+        net.fit(X, X[:, :1], epochs=1, optimizer="adam", diagnostics=False)
+    path = tmp_path / "small.mlplab"
+    mio.save(net, path)
+    return path, path.read_bytes()
+
+
+def _refused_within_limits(path: Path) -> ModelFormatError:
+    """Load ``path``: only a ModelFormatError, in < 0.5 s, with a tracemalloc peak under
+    2x the file size + 50 MB (RELIABILITY 13; tracemalloc must be tracing)."""
+    tracemalloc.reset_peak()
+    start = time.perf_counter()
+    with pytest.raises(ModelFormatError) as info:
+        mio.load(path)
+    elapsed = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    assert elapsed < 0.5, (path, elapsed)
+    assert peak < 2 * path.stat().st_size + 50 * 2**20, (path, peak)
+    assert "\n" not in str(info.value)
+    return info.value
+
+
+@pytest.fixture
+def traced():
+    tracemalloc.start()
+    yield
+    tracemalloc.stop()
+
+
+def hostile_files(sentinel: Path, model: bytes) -> dict[str, bytes]:
+    """The crafted-file corpus: each would run code (touch ``sentinel``) if unpickled,
+    or wraps / disguises a valid model (``model``, the bytes of a real model file)."""
+    evil = Evil(sentinel)
+    files = {f"pickle-protocol-{p}": pickle.dumps(evil, protocol=p) for p in range(6)}
+    files.update({f"joblib-like-{k}": v for k, v in _joblib_like_files(evil).items()})
+    import io as _io
+
+    import joblib
+
+    for compress in (0, 3, ("xz", 3)):
+        buf = _io.BytesIO()
+        joblib.dump({"model": evil, "coef": np.ones(3)}, buf, compress=compress)
+        files[f"joblib-{compress}"] = buf.getvalue()
+    buf = _io.BytesIO()
+    np.save(buf, np.array([evil], dtype=object), allow_pickle=True)
+    files["npy-object-array"] = buf.getvalue()
+    buf = _io.BytesIO()
+    np.savez(buf, W=np.ones(3), evil=np.array([evil], dtype=object))
+    files["npz-pickled-member"] = buf.getvalue()
+    buf = _io.BytesIO()
+    np.savez(buf, model=np.frombuffer(model, np.uint8))
+    files["npz-wrapping-a-valid-model"] = buf.getvalue()
+    files["gzip-of-a-valid-model"] = gzip.compress(model)
+    files["valid-model-then-pickle"] = model + pickle.dumps(evil)
+    files["pickle-then-valid-model"] = pickle.dumps(evil) + model
+    # a valid safetensors header (digests recomputed) whose one array holds a pickle stream
+    payload = pickle.dumps(evil)
+    payload += b"." * (-len(payload) % 8)
+    doc = document(model)
+    doc["arrays"] = {"payload": {"dtype": "float64", "shape": [len(payload) // 8], "sha256": ""}}
+    files["valid-header-pickle-data"] = forge(doc, {"payload": np.frombuffer(payload, "<f8")})
+    # the mlplab document names a callable instead of a registered class
+    doc = document(model)
+    doc["class"] = "builtins.eval"
+    files["class-names-a-callable"] = forge(doc, safetensors.numpy.load(model))
+    return files
+
+
+def test_hostile_corpus_is_refused_without_unpickling(tmp_path, monkeypatch, traced):
+    """RELIABILITY 11: >= 10 crafted files through mlplab.load: a ModelFormatError each,
+    no sentinel, pickle's Unpicklers (C and Python) never invoked (the autouse spy too)."""
+    _, model = _small_model(tmp_path)
+    sentinel = tmp_path / "sentinel"
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        pytest.fail("an unpickler was invoked")
+
+    for name in ("_Unpickler", "_load", "_loads"):
+        monkeypatch.setattr(pickle, name, refuse)
+    for name in ("Unpickler", "load", "loads"):
+        monkeypatch.setattr(_pickle, name, refuse)
+    files = hostile_files(sentinel, model)
+    assert len(files) >= 10
+    for name, blob in files.items():
+        path = tmp_path / f"{name}.mlplab"
+        path.write_bytes(blob)
+        _refused_within_limits(path)
+        assert not sentinel.exists(), name
+
+
+def _layout(model: bytes) -> tuple[dict[str, Any], bytes, list[str]]:
+    header, data = split(model)
+    names = sorted(
+        (k for k in header if k != "__metadata__"), key=lambda k: header[k]["data_offsets"]
+    )
+    return header, data, names
+
+
+def _rule_cases(model: bytes) -> dict[str, tuple[bytes, str, type[Exception]]]:
+    """One crafted file per validation rule: (bytes, the rule's own message, error type)."""
+    header, data, names = _layout(model)
+    first, second, last = names[0], names[1], names[-1]
+    arrays = safetensors.numpy.load(model)
+
+    def edit(name: str, **entry: Any) -> bytes:
+        h = json.loads(json.dumps(header))
+        h[name].update(entry)
+        return assemble(h, data)
+
+    weights = next(n for n in names if arrays[n].dtype.kind == "f")
+
+    def bad_array(value: float) -> bytes:
+        forged = {k: v.copy() for k, v in arrays.items()}
+        forged[weights].flat[0] = value
+        return forge(document(model), forged)
+
+    raw = json.dumps(header).encode()
+    duplicate = raw[:-1] + b", " + json.dumps({first: header[first]}).encode()[1:]
+    doc = document(model)
+    doc["format_version"] = 99
+    unknown_version = forge(doc, arrays)
+    b, e = header[second]["data_offsets"]
+    lb, le = header[last]["data_offsets"]
+    big = header[first]["data_offsets"]
+    return {
+        "header over the cap": (
+            (mio.MAX_HEADER_BYTES + 1).to_bytes(8, "little") + b"{" + b" " * 64,
+            "exceeds the 104857600-byte limit",
+            ModelFormatError,
+        ),
+        "negative offset": (
+            edit(first, data_offsets=[-8, big[1]]),
+            "invalid data offsets",
+            ModelFormatError,
+        ),
+        "overlapping offsets": (
+            edit(second, data_offsets=[b - 8, e - 8]),
+            f"'{second}'.*overlaps",
+            ModelFormatError,
+        ),
+        "offsets out of bounds": (
+            edit(last, data_offsets=[lb + len(data), le + len(data)]),
+            f"'{last}' has data offsets .*beyond the end",
+            ModelFormatError,
+        ),
+        "gap between arrays": (
+            assemble(
+                {**header, last: {**header[last], "data_offsets": [lb + 8, le + 8]}},
+                data + bytes(8),
+            ),
+            f"bytes {lb}..{lb + 8} before array '{last}' belong to no array",
+            ModelFormatError,
+        ),
+        "trailing bytes": (
+            assemble(header, data + bytes(8)),
+            "last 8 byte.* belong to no array",
+            ModelFormatError,
+        ),
+        "shape x dtype != byte length": (
+            edit(weights, shape=[1]),
+            f"'{weights}'.*needs 8 bytes but its offsets span",
+            ModelFormatError,
+        ),
+        "shape overflow": (
+            edit(first, shape=[2**62, 2**62, 2**62]),
+            f"'{first}'.*declares .* bytes, beyond the whole",
+            ModelFormatError,
+        ),
+        "duplicate keys": (
+            len(duplicate).to_bytes(8, "little") + duplicate + data,
+            f"duplicate key '{first}'",
+            ModelFormatError,
+        ),
+        "unknown dtype": (
+            edit(first, dtype="F16"),
+            "unsupported dtype 'float16'",
+            ModelFormatError,
+        ),
+        "unknown format version": (
+            unknown_version,
+            "unsupported format version 99",
+            ModelFormatError,
+        ),
+        "non-finite weight (NaN)": (
+            bad_array(np.nan),
+            f"'{weights}' contains 1 NaN or inf",
+            ModelFormatError,
+        ),
+        "non-finite weight (inf)": (
+            bad_array(np.inf),
+            f"'{weights}' contains 1 NaN or inf",
+            ModelFormatError,
+        ),
+        "digest mismatch": (
+            model[:-1] + bytes([model[-1] ^ 1]),
+            "SHA-256 mismatch for array",
+            IntegrityError,
+        ),
+    }
+
+
+def test_validator_table_one_case_per_rule(tmp_path, deserialize_calls):
+    """RELIABILITY 12: each rule gives its own message (no two cases share one); the layout
+    rules are enforced before safetensors sees the bytes."""
+    _, model = _small_model(tmp_path)
+    cases = _rule_cases(model)
+    deserialize_calls.clear()  # _rule_cases parsed the valid file
+    messages = {}
+    for rule, (blob, match, error) in cases.items():
+        path = tmp_path / "case.mlplab"
+        path.write_bytes(blob)
+        with pytest.raises(error, match=match) as info:
+            mio.load(path)
+        messages[rule] = str(info.value).split("': ", 1)[1]
+        if error is not IntegrityError and "non-finite" not in rule:
+            assert deserialize_calls == [], rule
+        deserialize_calls.clear()
+    by_rule = {}  # one rule, one message: the two non-finite cases share theirs
+    for case, message in messages.items():
+        by_rule.setdefault(case.split(" (")[0], set()).add(message)
+    assert all(len(m) == 1 for m in by_rule.values()), by_rule
+    assert len({m.pop() for m in by_rule.values()}) == len(by_rule), messages
+
+
+def test_truncating_a_real_model_at_every_offset(tmp_path, traced):
+    """RELIABILITY 13: every prefix of a real model file: only ModelFormatError, each load
+    < 0.5 s, peak traced memory < 2x the file size + 50 MB."""
+    _, model = _small_model(tmp_path, trained=False)
+    path = tmp_path / "cut.mlplab"
+    for cut in range(len(model)):
+        path.write_bytes(model[:cut])
+        _refused_within_limits(path)
+
+
+_FUZZ_REFERENCE: list[Any] = []
+
+
+def _fuzz_reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, Any]:
+    """The real model file the fuzz mutates and the network it holds (made once)."""
+    if not _FUZZ_REFERENCE:
+        path, model = _small_model(tmp_path_factory.mktemp("fuzz-model"))
+        _FUZZ_REFERENCE.extend([model, mio.load(path)])
+    return _FUZZ_REFERENCE[0], _FUZZ_REFERENCE[1]
+
+
+@settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(min_value=0),
+            st.sampled_from(["set", "insert", "delete"]),
+            st.integers(0, 255),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    cut=st.one_of(st.none(), st.integers(min_value=0)),
+)
+def test_mutated_real_model_raises_only_model_format_error(tmp_path_factory, edits, cut):
+    """RELIABILITY 13: byte edits, insertions, deletions and a cut of a real model file:
+    either the saved network comes back exactly or a ModelFormatError, each load < 0.5 s.
+    FUZZ_EXAMPLES cases: 1000 in CI, 10 000 nightly. (Memory is bounded by the truncation
+    test: tracemalloc would trace hypothesis' own engine here.)"""
+    model, reference = _fuzz_reference(tmp_path_factory)
+    blob = bytearray(model)
+    for offset, op, value in edits:
+        i = offset % (len(blob) + 1)
+        if op == "set" and i < len(blob):
+            blob[i] = value
+        elif op == "insert":
+            blob[i:i] = bytes([value])
+        elif op == "delete" and i < len(blob):
+            del blob[i]
+    if cut is not None:
+        blob = blob[: cut % (len(blob) + 1)]
+    path = tmp_path_factory.getbasetemp() / "mutated.mlplab"
+    path.write_bytes(bytes(blob))
+    start = time.perf_counter()
+    try:
+        loaded = mio.load(path)
+    except ModelFormatError as err:
+        assert "\n" not in str(err)
+    else:  # everything that matters is digest-protected: exactly the saved network
+        assert loaded.get_config() == reference.get_config()
+        np.testing.assert_array_equal(loaded.theta, reference.theta)
+    assert time.perf_counter() - start < 0.5
+
+
+def test_any_of_200_flipped_data_bytes_is_an_integrity_error(tmp_path):
+    """RELIABILITY 15: a real model file; 200 sampled bytes of its data section, one bit
+    flipped each: IntegrityError naming the array (the digests are checked before the
+    NaN/inf and restore checks, so a flip to NaN is an IntegrityError too)."""
+    _, model = _small_model(tmp_path)
+    header, data, names = _layout(model)
+    start = len(model) - len(data)
+    assert len(data) >= 200
+    rng = np.random.default_rng(15)
+    offsets = rng.choice(np.arange(start, len(model)), size=200, replace=False)
+    path = tmp_path / "flipped.mlplab"
+    for i, offset in enumerate(offsets):
+        corrupt = bytearray(model)
+        corrupt[offset] ^= 1 << (i % 8)
+        path.write_bytes(bytes(corrupt))
+        owner = next(n for n in names if header[n]["data_offsets"][1] > offset - start)
+        load_error(path, f"SHA-256 mismatch for array '{owner}'", IntegrityError)
+
+
+def test_10_kB_file_declaring_a_10_GB_tensor_is_refused_in_50_ms(tmp_path, traced):
+    """RELIABILITY 15: a real model's header rewritten to declare a 10 GB float64 tensor,
+    padded to 10 kB: refused in < 50 ms, peak traced memory < 1 MB (nothing allocated)."""
+    _, model = _small_model(tmp_path)
+    header, data, names = _layout(model)
+    n = 10 * 10**9 // 8
+    header[names[0]] = {"dtype": "F64", "shape": [n], "data_offsets": [0, 8 * n]}
+    blob = assemble(header, data)
+    blob += bytes(10_000 - len(blob))
+    path = tmp_path / "huge.mlplab"
+    path.write_bytes(blob)
+    tracemalloc.reset_peak()
+    start = time.perf_counter()
+    with pytest.raises(ModelFormatError, match="declares 10000000000 bytes"):
+        mio.load(path)
+    assert time.perf_counter() - start < 0.05
+    assert tracemalloc.get_traced_memory()[1] < 2**20
+
+
+def test_zip_entry_declaring_a_huge_size_is_refused_without_decompressing(tmp_path, traced):
+    """RELIABILITY 15: a zip (npz-shaped) whose entry declares 10 GB: mlplab never opens
+    zips, so it is refused from its first bytes, in < 50 ms, allocating nothing."""
+    name = b"W.npy"
+    local = struct.pack(
+        "<4sHHHHHIIIHH", b"PK\x03\x04", 45, 0, 8, 0, 0, 0, 2**32 - 1, 2**32 - 1, len(name), 20
+    )
+    zip64 = struct.pack("<HHQQ", 1, 16, 10 * 10**9, 10 * 10**9)  # zip64 sizes: 10 GB
+    path = tmp_path / "bomb.npz"
+    path.write_bytes(local + name + zip64 + zlib.compress(bytes(10_000)))
+    tracemalloc.reset_peak()
+    start = time.perf_counter()
+    load_error(path, "npz")
+    assert time.perf_counter() - start < 0.05
+    assert tracemalloc.get_traced_memory()[1] < 2**20

@@ -8,7 +8,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from mlplab import ACTIVATIONS, LOSSES, Dense, Sequential, get_activation, get_loss
+from mlplab import (
+    ACTIVATIONS,
+    LOSSES,
+    ActivationLayer,
+    BatchNorm,
+    Dense,
+    PReLU,
+    Sequential,
+    get_activation,
+    get_loss,
+)
 
 # step has no gradient and softmax is not elementwise: both are excluded from hidden layers
 HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"step", "softmax"})
@@ -16,6 +26,9 @@ HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"step", "softmax"})
 SETTINGS = settings(
     max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
+#: the primitives (softmax, sigmoid, the losses): the profile's count, 200 in CI and 500
+#: nightly (tests/conftest.py)
+PRIMITIVES = settings(deadline=None, database=None)
 
 layer_specs = st.lists(
     st.tuples(st.integers(1, 5), st.sampled_from(HIDDEN_ACTIVATIONS)), min_size=1, max_size=3
@@ -107,6 +120,25 @@ def test_permutation_equivariance(problem, rnd):
     np.testing.assert_allclose(net.forward(X[perm]), net.forward(X)[perm], rtol=1e-12, atol=1e-12)
 
 
+@SETTINGS
+@given(problems(), st.randoms(use_true_random=False), st.floats(0.05, 0.6))
+def test_batch_and_permutation_invariance_with_batchnorm_and_prelu(problem, rnd, alpha):
+    """Inference (BatchNorm on its running statistics, PReLU, a separate activation layer):
+    each row's output does not depend on the other rows or on their order (atol 1e-9)."""
+    net, X = problem
+    specs = [layer.config() for layer in net.layers]
+    layers = [Dense(specs[0]["units"]), BatchNorm(), PReLU(alpha), ActivationLayer("tanh")]
+    layers += [Dense(c["units"], c["activation"]) for c in specs[1:]]
+    net = Sequential(layers, n_inputs=net.n_inputs, seed=0)
+    net.fit(X, _targets(net, X.shape[0], 0), epochs=2, batch_size=4, diagnostics=False)
+    out = net.predict(X)
+    for i in range(X.shape[0]):
+        np.testing.assert_allclose(net.predict(X[i : i + 1])[0], out[i], rtol=0, atol=1e-9)
+    perm = list(range(X.shape[0]))
+    rnd.shuffle(perm)
+    np.testing.assert_allclose(net.predict(X[perm]), out[perm], rtol=0, atol=1e-9)
+
+
 # --------------------------------------------------------------------------
 # activations
 # --------------------------------------------------------------------------
@@ -118,7 +150,7 @@ logit_rows = hnp.arrays(
 )
 
 
-@SETTINGS
+@PRIMITIVES
 @given(logit_rows, st.floats(-1000, 1000))
 def test_softmax_rows_sum_to_one_and_shift_invariant(z, c):
     softmax = get_activation("softmax")
@@ -145,7 +177,7 @@ def test_softmax_output_layer_rows_sum_to_one(problem, k):
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=0, atol=1e-12)
 
 
-@SETTINGS
+@PRIMITIVES
 @given(hnp.arrays(np.float64, st.integers(1, 50), elements=st.floats(-800, 800)))
 def test_sigmoid_symmetry(x):
     for name in ("logistic", "sigmoid"):
@@ -182,7 +214,7 @@ def test_loss_cases_cover_the_table():
     assert set(LOSSES) == {"mse", "bce", "cce"}
 
 
-@SETTINGS
+@PRIMITIVES
 @given(loss_cases())
 def test_losses_are_non_negative(case):
     name, out, y = case
@@ -202,7 +234,7 @@ def test_losses_are_non_negative(case):
     assert net_value == pytest.approx(value, rel=1e-12, abs=1e-300)
 
 
-@SETTINGS
+@PRIMITIVES
 @given(st.floats(40, 1e6), st.sampled_from(["bce", "cce"]))
 def test_confident_wrong_logit_gives_finite_loss_equal_to_the_logit(m, name):
     if name == "bce":

@@ -31,6 +31,26 @@ def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
+@pytest.mark.parametrize("Est", [RNNRegressor, RNNClassifier])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_predictions_are_batch_and_permutation_invariant(Est, cell):
+    """RELIABILITY 10 on batches of 3-D sequences (n, T, F), float64: predict(X)[i] equals
+    predict(X[i:i+1])[0] and predict(X[perm]) equals predict(X)[perm] within atol 1e-9."""
+    rng = np.random.default_rng(10)
+    X = rng.standard_normal((12, 7, 2))
+    y = X[:, -3:, 0].sum(axis=1) if Est is RNNRegressor else (X[:, -1, 0] > 0).astype(int)
+    est = Est(cell=cell, units=5, max_iter=3, random_state=0, dense_layers=(4,))
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, y)
+    methods = [est.predict] + ([est.predict_proba] if Est is RNNClassifier else [])
+    perm = rng.permutation(len(X))
+    for method in methods:
+        out = method(X)
+        for i in range(len(X)):
+            np.testing.assert_allclose(method(X[i : i + 1])[0], out[i], rtol=0, atol=1e-9)
+        np.testing.assert_allclose(method(X[perm]), out[perm], rtol=0, atol=1e-9)
+
+
 # ------------------------------------------------------------------------ make_windows
 def test_make_windows_univariate():
     s = np.arange(10.0)

@@ -181,6 +181,7 @@ def check_tensors(
 ) -> dict[str, tuple[np.dtype[Any], tuple[int, ...]]]:
     """Validate the tensor entries of the header; return their dtypes/shapes."""
     tensors: dict[str, tuple[np.dtype[Any], tuple[int, ...]]] = {}
+    spans: list[tuple[int, int, str]] = []
     for name, entry in header.items():
         if name == "__metadata__":
             continue
@@ -211,13 +212,19 @@ def check_tensors(
         ):
             raise fail(path, f"array {name!r} has invalid data offsets {offsets!r}")
         begin, end = offsets
-        nbytes = math.prod(shape) * dtype.itemsize
-        if end > data_len or nbytes > data_len:
+        nbytes = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+        if nbytes > data_len:
             raise fail(
                 path,
                 f"array {name!r} ({dtype.name}, shape {tuple(shape)}) declares "
-                f"{nbytes} bytes at offsets {begin}..{end}, beyond the "
-                f"{data_len}-byte data section; the file is truncated or corrupt",
+                f"{nbytes} bytes, beyond the whole {data_len}-byte data section; "
+                "the file is truncated or corrupt",
+            )
+        if end > data_len:
+            raise fail(
+                path,
+                f"array {name!r} has data offsets {begin}..{end}, beyond the end of "
+                f"the {data_len}-byte data section; the file is truncated or corrupt",
             )
         if end - begin != nbytes:
             raise fail(
@@ -226,7 +233,35 @@ def check_tensors(
                 f"{nbytes} bytes but its offsets span {end - begin}",
             )
         tensors[name] = (dtype, tuple(shape))
+        spans.append((begin, end, name))
+    _check_layout(path, spans, data_len)
     return tensors
+
+
+def _check_layout(path: str, spans: list[tuple[int, int, str]], data_len: int) -> None:
+    """The arrays tile the data section exactly, as safetensors requires: in offset
+    order each starts where the previous one ends, and the last ends at the end."""
+    position, previous = 0, None
+    for begin, end, name in sorted(spans):
+        if begin < position:
+            raise fail(
+                path,
+                f"array {name!r} (bytes {begin}..{end}) overlaps array {previous!r}, "
+                f"which ends at byte {position}",
+            )
+        if begin > position:
+            raise fail(
+                path,
+                f"bytes {position}..{begin} before array {name!r} belong to no array; "
+                "the arrays must cover the data section exactly",
+            )
+        position, previous = end, name
+    if position != data_len:
+        raise fail(
+            path,
+            f"the last {data_len - position} byte(s) of the data section belong to no "
+            "array; the arrays must cover the data section exactly",
+        )
 
 
 def read_file(path: str) -> tuple[dict[str, Any], bytes]:

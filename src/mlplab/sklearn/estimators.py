@@ -57,6 +57,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import (
+    check_array,
     column_or_1d,
     validate_data,
 )
@@ -279,7 +280,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
             self._label_binarizer = LabelBinarizer()
-            if type_of_target(y).startswith("multilabel"):
+            # NaN/inf labels: scikit-learn's ValueError here, before type_of_target's cast
+            # to int warns "invalid value encountered in cast"
+            y_checked = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+            if type_of_target(y_checked).startswith("multilabel"):
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(classes)
