@@ -97,3 +97,28 @@ def test_failure_is_one_line_without_traceback(tmp_path):
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert proc.stderr.startswith("mlplab: error:")
+
+
+@pytest.mark.parametrize(
+    ("argv", "traceback"),
+    [
+        (["--debug", "run", "xor"], True),
+        (["run", "xor", "--debug"], True),
+        (["run", "xor"], False),
+    ],
+    ids=["debug-before", "debug-after", "no-debug"],
+)
+def test_debug_before_or_after_the_subcommand_shows_the_traceback(argv, traceback):
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlplab", *argv, "--set", "bogus=1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "bogus" in proc.stderr
+    assert ("Traceback (most recent call last)" in proc.stderr) is traceback, proc.stderr
+    if not traceback:
+        assert proc.stderr.startswith("mlplab: error:")
+        assert len(proc.stderr.strip().splitlines()) == 1
+

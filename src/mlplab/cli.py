@@ -55,16 +55,22 @@ def _port(text: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     from mlplab.experiments import EXPERIMENTS, LANGS
 
+    # --debug, defined once, is accepted before and after the subcommand: SUPPRESS keeps a
+    # subcommand's parser from resetting a `mlplab --debug ...` to False.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors"
+    )
     p = _Parser(
         prog="mlplab",
         description="mlplab: the multilayer perceptron from first principles; every claim of "
         "the lecture as a measured experiment with its figure.",
+        parents=[common],
     )
     p.add_argument("--version", action="version", version=f"mlplab {__version__}")
-    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-    sub.add_parser("list", help="list the experiments, one line each")
-    run = sub.add_parser("run", help="run one experiment")
+    sub.add_parser("list", help="list the experiments, one line each", parents=[common])
+    run = sub.add_parser("run", help="run one experiment", parents=[common])
     run.add_argument(
         "name", choices=sorted(EXPERIMENTS), metavar="NAME", help="experiment (see `mlplab list`)"
     )
@@ -78,7 +84,9 @@ def _parser() -> argparse.ArgumentParser:
         help="an experiment option, e.g. --set hidden=3 (repeatable; `mlplab list -v` shows them)",
     )
     tour = sub.add_parser(
-        "tour", help="run every experiment in the lecture's order, write the report"
+        "tour",
+        help="run every experiment in the lecture's order, write the report",
+        parents=[common],
     )
     for sp in (run, tour):
         sp.add_argument(
@@ -87,9 +95,10 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--seed", type=_seed, default=0, help="random seed (default: %(default)s)")
         sp.add_argument("--quick", action="store_true", help="smaller runs, for a fast look")
         sp.add_argument("--lang", choices=LANGS, default="en", help="report language (default: en)")
-        sp.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     serve = sub.add_parser(
-        "serve", help="start the playground: a local web app that trains networks as you watch"
+        "serve",
+        help="start the playground: a local web app that trains networks as you watch",
+        parents=[common],
     )
     serve.add_argument(
         "--port", type=_port, default=8000, help="port (default: %(default)s; 0: any free port)"
@@ -102,10 +111,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--open", action="store_true", help="open the page in the web browser")
     serve.add_argument("--lang", choices=LANGS, default="en", help="page language (default: en)")
-    serve.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     lst = sub.choices["list"]
     lst.add_argument("-v", "--verbose", action="store_true", help="show each experiment's options")
-    lst.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     return p
 
 
@@ -118,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("mlplab: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # one line unless --debug
-        if args.debug:
+        if getattr(args, "debug", False):
             raise
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"mlplab: error: {message}", file=sys.stderr)
