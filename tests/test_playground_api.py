@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import mimetypes
 import os
@@ -27,6 +28,7 @@ import sys
 import threading
 import time
 import warnings
+import weakref
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -186,7 +188,8 @@ def test_meta_lists_choices_limits_language_and_version(workspace):
     assert {"xor", "spiral", "multiblobs", "sin", "csv"} <= set(meta["datasets"])
     limits = meta["limits"]
     assert limits["hidden_layers"] == 8 and limits["units"] == 32
-    assert limits["sessions"] == 64 and limits["running_sessions"] == 32
+    assert limits["sessions"] == 64 and limits["running_sessions"] == 2
+    assert limits["train_seconds"] == 120 and limits["idle_seconds"] == 1800
     assert limits["body_bytes"] == MIB and limits["ws_message_bytes"] == 64 * 1024
 
 
@@ -566,6 +569,133 @@ def test_sessions_and_running_sessions_are_capped_429(workspace):
         assert c.post("/api/sessions", headers=AUTH).status_code == 201
 
 
+class FakeClock:
+    """The hub's clock, moved by hand (no sleeps in time-limit tests)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def play(c: TestClient, sid: str, action: str = "play"):
+    return c.post(f"/api/sessions/{sid}/control", headers=AUTH, json={"action": action})
+
+
+def test_at_most_two_sessions_train_at_once_by_default(client):
+    a, b, c = (new_session(client)["id"] for _ in range(3))
+    assert play(client, a).json()["running"] and play(client, b).json()["running"]
+    r = play(client, c)
+    assert r.status_code == 429
+    assert "2 already" in error_text(r) and "--max-training" in error_text(r)
+    assert client.get(f"/api/sessions/{c}", headers=AUTH).json()["running"] is False
+    play(client, a, "pause")
+    assert play(client, c).json()["running"] is True
+    play(client, b, "pause")
+    play(client, c, "pause")
+
+
+def test_a_run_pauses_at_the_wall_time_cap_and_says_why(client):
+    clock = FakeClock()
+    hub = client.app.state.hub
+    hub.clock = clock
+    sid = new_session(client)["id"]
+    with client.websocket_connect(ws_path(sid)) as ws:
+        recv(ws)
+        ws.send_json({"type": "control", "action": "play"})
+        first = recv_until(ws, lambda m: m["type"] == "frame" and m["step"] > 0)
+        assert first["running"] is True
+        clock.now += 119.9  # under the default cap (120 s): still training
+        step = recv_until(ws, lambda m: m["type"] == "frame" and m["step"] > first["step"])
+        assert step["running"] is True and hub.entries[sid].running
+        clock.now += 0.2
+        stopped = recv_until(ws, lambda m: m["type"] != "frame")
+        assert stopped["type"] == "stopped" and stopped["reason"] == "time_limit"
+        assert stopped["running"] is False and stopped["seconds"] == 120
+        assert "--max-train-seconds" in stopped["detail"] and "play" in stopped["detail"]
+        state = client.get(f"/api/sessions/{sid}", headers=AUTH).json()
+        assert state["running"] is False
+        # a new run gets a new allowance
+        ws.send_json({"type": "control", "action": "play"})
+        assert recv_until(ws, lambda m: m["type"] == "frame" and m["step"] > state["frame"]["step"])
+        clock.now += 121
+        assert recv_until(ws, lambda m: m["type"] != "frame")["reason"] == "time_limit"
+
+
+def test_idle_sessions_expire_and_their_pages_are_told(client):
+    clock = FakeClock()
+    hub = client.app.state.hub
+    hub.clock = clock
+    idle, used, training = (new_session(client)["id"] for _ in range(3))
+    with client.websocket_connect(ws_path(idle)) as ws:
+        recv(ws)
+        play(client, training)
+        clock.now += 1000
+        client.get(f"/api/sessions/{used}", headers=AUTH)  # a request keeps a session alive
+        clock.now += 800
+        assert new_session(client)  # expires the idle ones first
+        notice = recv(ws)
+        assert notice["type"] == "stopped" and notice["reason"] == "expired"
+        assert notice["seconds"] == 1800 and "--idle-timeout" in notice["detail"]
+        with pytest.raises(WebSocketDisconnect) as closed:
+            recv(ws)
+        assert closed.value.code == 4410
+    assert idle not in hub.entries and {used, training} <= set(hub.entries)
+    assert client.get(f"/api/sessions/{idle}", headers=AUTH).status_code == 404
+    play(client, training, "pause")  # idle from now on
+    clock.now += 1800
+    assert client.post("/api/sessions", headers=AUTH).status_code == 201
+    assert used not in hub.entries and training not in hub.entries
+
+
+def test_the_reaper_expires_idle_sessions_without_any_request(workspace):
+    with make_client(workspace=workspace, limits={"idle_seconds": 0.1}) as c:
+        sid = new_session(c)["id"]
+        deadline = time.monotonic() + 10
+        while c.app.state.hub.entries and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert c.app.state.hub.entries == {}
+        assert c.get(f"/api/sessions/{sid}", headers=AUTH).status_code == 404
+
+
+def test_server_rss_stays_bounded_while_50_sessions_come_and_go(workspace):
+    """Sessions made, used over HTTP and the WebSocket, then deleted or abandoned (left to
+    expire): none is left, none is still referenced, and RSS after 50 is within 30 MB of RSS
+    after the first 10."""
+    psutil = pytest.importorskip("psutil")
+    proc = psutil.Process()
+    config = {"n_samples": 2000, "layers": [{"units": 32}]}
+    limits = {"idle_seconds": 0.2, "sessions": 16}
+    with make_client(workspace=workspace, limits=limits) as c:
+        hub = c.app.state.hub
+        hub.clock = clock = FakeClock()  # still while a wave works; the real reaper runs
+        rss: list[int] = []
+        sessions: list[weakref.ref] = []
+        for wave in range(5):
+            for k in range(10):
+                sid = new_session(c, **config)["id"]
+                sessions.append(weakref.ref(hub.entries[sid].session))
+                with c.websocket_connect(ws_path(sid)) as ws:
+                    recv(ws)
+                    ws.send_json({"type": "control", "action": "step", "steps": 20})
+                    assert recv(ws)["step"] == 20
+                assert c.get(f"/api/sessions/{sid}/export/model", headers=AUTH).content
+                if k % 2 == 0:
+                    assert c.delete(f"/api/sessions/{sid}", headers=AUTH).status_code == 204
+                # the others are abandoned, as a closed tab leaves them
+            clock.now += 1
+            deadline = time.monotonic() + 10
+            while hub.entries and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert hub.entries == {}, f"wave {wave}: {len(hub.entries)} sessions left"
+            rss.append(proc.memory_info().rss)
+    gc.collect()
+    assert [ref() for ref in sessions] == [None] * 50  # nothing holds a finished session
+    growth = max(rss[1:]) - rss[0]
+    assert growth < 30 * MIB, f"RSS grew by {growth / MIB:.0f} MB over 40 sessions"
+
+
 def test_epoch_cap_pauses_the_session_with_an_error(workspace):
     with make_client(workspace=workspace, limits={"epochs": 3}) as c:
         sid = new_session(c, n_samples=50)["id"]
@@ -935,7 +1065,12 @@ def test_a_training_crash_pauses_that_session_and_the_server_stays_up(client):
     assert client.get("/api/meta", headers=AUTH).status_code == 200
 
 
-def test_twenty_sessions_train_concurrently_under_the_rss_cap(client):
+def test_twenty_sessions_train_concurrently_under_the_rss_cap(workspace):
+    with make_client(workspace=workspace, limits={"running_sessions": 20}) as client:
+        _twenty_sessions_train_concurrently_under_the_rss_cap(client)
+
+
+def _twenty_sessions_train_concurrently_under_the_rss_cap(client):
     psutil = pytest.importorskip("psutil")
     proc = psutil.Process()
     rss0 = proc.memory_info().rss
@@ -1207,6 +1342,13 @@ def test_serve_on_a_public_address_warns(monkeypatch, capsys, caplog):
         ["serve", "--lang", "xx"],
         ["serve", "--bogus"],
         ["serve", "extra"],
+        ["serve", "--max-train-seconds", "0"],
+        ["serve", "--max-train-seconds", "-5"],
+        ["serve", "--max-train-seconds", "nan"],
+        ["serve", "--idle-timeout", "inf"],
+        ["serve", "--idle-timeout", "soon"],
+        ["serve", "--max-training", "0"],
+        ["serve", "--max-training", "1.5"],
     ],
 )
 def test_serve_usage_errors_exit_2(argv, capsys):
@@ -1215,6 +1357,22 @@ def test_serve_usage_errors_exit_2(argv, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "usage" in err and "Traceback" not in err
+
+
+def test_serve_flags_set_the_time_limits(monkeypatch):
+    seen = {}
+
+    def fake_serve(**kwargs):
+        seen.update(kwargs)
+
+    monkeypatch.setattr(pg_server, "serve", fake_serve)
+    assert main(["serve", "--port", "0"]) == 0
+    assert seen["limits"] == {"train_seconds": 120, "idle_seconds": 1800, "running_sessions": 2}
+    argv = ["serve", "--max-train-seconds", "30.5", "--idle-timeout", "60", "--max-training", "3"]
+    assert main(argv) == 0
+    assert seen["limits"] == {"train_seconds": 30.5, "idle_seconds": 60, "running_sessions": 3}
+    app = create_app(TOKEN, limits=seen["limits"])
+    assert {k: app.state.limits[k] for k in seen["limits"]} == seen["limits"]
 
 
 def test_serve_on_a_busy_port_is_a_one_line_error(capsys):

@@ -52,8 +52,29 @@ def _port(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     from mlplab.experiments import EXPERIMENTS, LANGS
+    from mlplab.playground.config import SERVER_LIMITS
 
     # --debug, defined once, is accepted before and after the subcommand: SUPPRESS keeps a
     # subcommand's parser from resetting a `mlplab --debug ...` to False.
@@ -111,6 +132,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--open", action="store_true", help="open the page in the web browser")
     serve.add_argument("--lang", choices=LANGS, default="en", help="page language (default: en)")
+    serve.add_argument(
+        "--max-train-seconds",
+        type=_seconds,
+        default=float(SERVER_LIMITS["train_seconds"]),
+        metavar="S",
+        help="one run of play pauses after S seconds of training (default: %(default)g)",
+    )
+    serve.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        default=float(SERVER_LIMITS["idle_seconds"]),
+        metavar="S",
+        help="a session with no activity for S seconds is deleted (default: %(default)g)",
+    )
+    serve.add_argument(
+        "--max-training",
+        type=_count,
+        default=int(SERVER_LIMITS["running_sessions"]),
+        metavar="N",
+        help="at most N sessions train at once (default: %(default)s)",
+    )
     lst = sub.choices["list"]
     lst.add_argument("-v", "--verbose", action="store_true", help="show each experiment's options")
     return p
@@ -185,7 +227,14 @@ def _serve(args: argparse.Namespace) -> int:
         raise RuntimeError(
             f"the playground needs FastAPI and uvicorn ({exc}); pip install fastapi uvicorn"
         ) from exc
-    server.serve(host=args.host, port=args.port, open_browser=args.open, lang=args.lang)
+    limits = {
+        "train_seconds": args.max_train_seconds,
+        "idle_seconds": args.idle_timeout,
+        "running_sessions": args.max_training,
+    }
+    server.serve(
+        host=args.host, port=args.port, open_browser=args.open, lang=args.lang, limits=limits
+    )
     return 0
 
 
