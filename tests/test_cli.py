@@ -121,4 +121,3 @@ def test_debug_before_or_after_the_subcommand_shows_the_traceback(argv, tracebac
     if not traceback:
         assert proc.stderr.startswith("mlplab: error:")
         assert len(proc.stderr.strip().splitlines()) == 1
-

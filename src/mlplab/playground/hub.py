@@ -172,9 +172,7 @@ class Hub:
         limit = self.limits["idle_seconds"]
         now = self.clock()
         idle = [
-            sid
-            for sid, e in self.entries.items()
-            if not e.running and now - e.last_active >= limit
+            sid for sid, e in self.entries.items() if not e.running and now - e.last_active >= limit
         ]
         notice = {
             "type": "stopped",

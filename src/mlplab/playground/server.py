@@ -93,9 +93,10 @@ def serve(
 
     ``limits``: overrides of :data:`DEFAULT_LIMITS` (``mlplab serve --max-train-seconds``,
     ``--idle-timeout`` and ``--max-training`` set ``train_seconds``, ``idle_seconds`` and
-    ``running_sessions``). A fresh token (``secrets.token_urlsafe(32)``) is made per launch and printed once, inside
-    the URL to open. Binding a non-loopback address logs a warning: anyone who can reach it and
-    has the token controls the sessions (CPU time), and the Host allow-list still applies.
+    ``running_sessions``). A fresh token (``secrets.token_urlsafe(32)``) is made per launch
+    and printed once, inside the URL to open. Binding a non-loopback address logs a warning:
+    anyone who can reach it and has the token controls the sessions (CPU time), and the Host
+    allow-list still applies.
     """
     import uvicorn
 
