@@ -172,12 +172,18 @@ async function recoverSession() {
   if (state.leaving || state.recovering) return;
   state.recovering = true;
   try {
-    try {
-      const res = await apiJSON("GET", sessionPath(""));
-      if ("running" in res) setRunning(res.running);
-      if (res.frame) onFrame(res.frame);
-    } catch (err) {
-      if (err.status !== 404) throw err;
+    let gone = !!state.expired; // the server said so: no need to ask
+    if (!gone) {
+      try {
+        const res = await apiJSON("GET", sessionPath(""));
+        if ("running" in res) setRunning(res.running);
+        if (res.frame) onFrame(res.frame);
+      } catch (err) {
+        if (err.status !== 404) throw err;
+        gone = true;
+      }
+    }
+    if (gone) {
       const cfg = Object.assign({}, state.config || {});
       if (cfg.dataset === "csv") delete cfg.dataset;
       const res = await apiJSON("POST", "/api/sessions", { config: cfg });
