@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import logging
 import mimetypes
 import os
 import queue
@@ -513,6 +514,135 @@ def test_malformed_websocket_messages_get_errors_and_nothing_crashes(client):
         ws.send_json({"type": "control", "action": "step", "steps": 2})
         assert recv(ws)["step"] == 2  # the connection still works
     assert client.get(f"/api/sessions/{sid}", headers=AUTH).json()["frame"]["step"] == 2
+
+
+def _ws_frame(rng, opcode: int, payload: bytes, *, fin=1, rsv=0, mask=True, length=None) -> bytes:
+    """One client WebSocket frame (RFC 6455), possibly malformed: any opcode, reserved bits,
+    no mask, or a declared ``length`` other than the payload's."""
+    n = len(payload) if length is None else length
+    head = bytes([fin << 7 | rsv << 4 | opcode])
+    if n < 126:
+        head += bytes([n | (0x80 if mask else 0)])
+    elif n < 65536:
+        head += bytes([126 | (0x80 if mask else 0)]) + n.to_bytes(2, "big")
+    else:
+        head += bytes([127 | (0x80 if mask else 0)]) + n.to_bytes(8, "big")
+    if not mask:
+        return head + payload
+    key = bytes(rng.integers(0, 256, 4, dtype=np.uint8))
+    return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+def _malformed_frames(n: int) -> list[bytes]:
+    rng = np.random.default_rng(2024)
+    text = b'{"type": "control", "action": "step", "steps": 1}'
+    kinds = [
+        lambda: _ws_frame(rng, 1, text, rsv=int(rng.integers(1, 8))),  # reserved bits
+        lambda: _ws_frame(rng, int(rng.choice([3, 4, 5, 6, 7, 11, 12, 13, 14, 15])), text),
+        lambda: _ws_frame(rng, 1, text, mask=False),  # clients must mask
+        lambda: _ws_frame(rng, 0, text),  # a continuation with nothing to continue
+        lambda: _ws_frame(rng, 1, b'{"type": "\xff\xfe\xc3\x28"}'.replace(b"\\", b"\\")),
+        lambda: _ws_frame(rng, 1, bytes([0xFF, 0xFE, 0xC3, 0x28, 0xED, 0xA0, 0x80])),  # bad UTF-8
+        lambda: _ws_frame(rng, 9, b"p" * int(rng.integers(126, 400))),  # control frame > 125
+        lambda: _ws_frame(rng, int(rng.choice([8, 9, 10])), b"ab", fin=0),  # fragmented control
+        lambda: _ws_frame(
+            rng, 8, int(rng.choice([0, 999, 1004, 1005, 1006, 1015, 2999, 5000])).to_bytes(2, "big")
+        ),  # invalid close codes
+        lambda: _ws_frame(rng, 8, b"\x03"),  # a one-byte close payload
+        lambda: _ws_frame(rng, 8, (1000).to_bytes(2, "big") + b"\xff\xfe"),  # bad UTF-8 reason
+        lambda: _ws_frame(rng, 1, b"{", length=2**63 - 1),  # a huge declared length
+        lambda: _ws_frame(rng, 2, b"{", length=2**64 - 1),  # the length's top bit set
+        lambda: _ws_frame(rng, 1, b"x" * (64 * 1024 + 10)),  # over the message limit
+        lambda: _ws_frame(rng, 1, b"[1,", fin=0) + _ws_frame(rng, 1, b"2]"),  # not continued
+        lambda: _ws_frame(rng, 2, bytes(rng.integers(0, 256, int(rng.integers(0, 300)), np.uint8))),
+        lambda: bytes(rng.integers(0, 256, int(rng.integers(1, 64)), dtype=np.uint8)),  # noise
+    ]
+    return [kinds[k % len(kinds)]() for k in range(n)]
+
+
+def _server_close_code(data: bytes) -> int | None:
+    """The code of the first close frame the server sent in ``data`` (None: no close frame)."""
+    pos = 0
+    while pos + 2 <= len(data):
+        opcode, n = data[pos] & 0x0F, data[pos + 1] & 0x7F
+        pos += 2
+        if n == 126:
+            n, pos = int.from_bytes(data[pos : pos + 2], "big"), pos + 2
+        elif n == 127:
+            n, pos = int.from_bytes(data[pos : pos + 8], "big"), pos + 8
+        payload, pos = data[pos : pos + n], pos + n
+        if opcode == 8:
+            return int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
+    return None
+
+
+def test_500_malformed_websocket_frames_get_a_close_and_no_crash(served, caplog):
+    """Through uvicorn, on raw sockets: each malformed frame ends its connection with a close
+    code (or a plain close), never 1011 or a hang, nothing is logged as a crash, and the server
+    still answers."""
+    app = create_app(TOKEN, limits={"ws_clients_per_session": 1000})  # closing ones linger
+    codes: dict[int | None, int] = {}
+    with caplog.at_level(logging.WARNING), served(app) as url:
+        port = int(url.rsplit(":", 1)[1])
+        host = f"127.0.0.1:{port}"
+        r = _http(port, "POST", "/api/sessions", b'{"config": {"n_samples": 20}}')
+        sid = json.loads(r.split(b"\r\n\r\n", 1)[1])["id"]
+        handshake = (
+            f"GET /api/sessions/{sid}/ws?token={TOKEN} HTTP/1.1\r\nHost: {host}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+        for garbage in _malformed_frames(500):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                sock.sendall(handshake)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += sock.recv(65536)
+                assert data.startswith(b"HTTP/1.1 101"), data[:200]
+                data = data.split(b"\r\n\r\n", 1)[1]
+                with contextlib.suppress(OSError):  # the server may close while we send
+                    sock.sendall(garbage)
+                    sock.shutdown(socket.SHUT_WR)
+                while chunk := _recv_or_reset(sock):  # until the server closes (10 s timeout)
+                    data += chunk
+            code = _server_close_code(data)
+            codes[code] = codes.get(code, 0) + 1
+        assert b" 200 " in _http(port, "GET", "/api/meta")[:20]
+        assert sid in app.state.hub.entries
+    assert sum(codes.values()) == 500
+    assert set(codes) <= {None, 1000, 1002, 1007, 1008, 1009}, codes
+    assert codes.get(1002, 0) >= 100, codes  # the protocol errors are named as such
+    # uvicorn's own handled path: a text frame that is not UTF-8 is logged with its traceback
+    # ("Invalid UTF-8 sequence received from client.") and answered with 1007
+    crashes = [
+        r
+        for r in caplog.records
+        if (r.exc_info or r.levelno >= logging.ERROR)
+        and not (r.name == "uvicorn.error" and r.getMessage().startswith("Invalid UTF-8"))
+    ]
+    assert crashes == [], [r.getMessage() for r in crashes]
+
+
+def _recv_or_reset(sock: socket.socket) -> bytes:
+    try:
+        return sock.recv(65536)
+    except ConnectionResetError:
+        return b""
+
+
+def _http(port: int, method: str, path: str, body: bytes = b"") -> bytes:
+    """One HTTP/1.1 request on a raw socket (the token, a JSON body); the raw answer."""
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{TOKEN_HEADER}: {TOKEN}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head.encode() + body)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return data
 
 
 # ----------------------------------------------------------------------------- caps
@@ -1180,7 +1310,7 @@ if schemathesis is not None:
         suppress_health_check=list(HealthCheck),
         database=None,
     )
-    def test_openapi_schema_fuzz_gives_no_5xx_and_conforms(case, fuzz_app):
+    def test_openapi_schema_fuzz_gives_no_5xx_and_conforms(case, fuzz_app, caplog):
         hub = fuzz_app.state.hub
         for sid in [s for s in hub.entries if s != _LIVE.get("sid")][:-4]:
             hub.entries.pop(sid)  # keep the session cap for the fuzzer's own POSTs
@@ -1193,7 +1323,11 @@ if schemathesis is not None:
         # index beyond the current network, dataset "csv" before an upload, a class label
         # the data do not have): 422 there is right, so positive-data acceptance is off.
         excluded = [positive_data_acceptance] if case.operation.label in SEMANTIC else []
-        case.call_and_validate(headers={**AUTH, "Host": HOST}, excluded_checks=excluded)
+        with caplog.at_level(logging.WARNING):
+            case.call_and_validate(headers={**AUTH, "Host": HOST}, excluded_checks=excluded)
+        # 0 unhandled exceptions in the log (the app logs a crash with its traceback)
+        crashes = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+        assert crashes == [], [r.getMessage() for r in crashes]
         for entry in hub.entries.values():
             entry.running = False  # keep the background quiet between cases
 

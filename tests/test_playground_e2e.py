@@ -10,11 +10,8 @@ from Python (``page.evaluate`` is not subject to the page's CSP) instead of
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -40,34 +37,8 @@ from mlplab.playground.server import create_app  # noqa: E402
 # ---------------------------------------------------------------- fixtures
 
 
-@contextlib.contextmanager
-def served(app: Any) -> Iterator[str]:
-    """``app`` served by uvicorn in a background thread on a free port; yields its URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive(), "the playground server did not start"
-        assert time.monotonic() < deadline, "the playground server did not start within 15 s"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
 @pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
+def server_url(served) -> Iterator[str]:
     """The real playground app with its default limits."""
     with served(create_app(TOKEN, lang="en")) as url:
         yield url
@@ -389,7 +360,7 @@ def test_portuguese_points_weight_edit_exports_shared_config_csv(open_page, arti
     assert total == 48
 
 
-def test_time_limit_and_expiry_are_explained_on_the_page(browser, artifacts):
+def test_time_limit_and_expiry_are_explained_on_the_page(browser, artifacts, served):
     """A run stopped by the wall-time cap and a session expired for idleness each leave a
     message on the page saying why (and what to do), never a silent stop."""
     limits = {"train_seconds": 0.5, "idle_seconds": 2.5}
