@@ -52,6 +52,12 @@ def _port(text: str) -> int:
     return value
 
 
+def _directory(text: str) -> str:
+    if not text or "\x00" in text:  # the OS would refuse it later, with no argument named
+        raise argparse.ArgumentTypeError(f"expected a directory path, got {text!r}")
+    return text
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -111,7 +117,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     for sp in (run, tour):
         sp.add_argument(
-            "--out", default="mlplab-report", help="output directory (default: %(default)s)"
+            "--out",
+            type=_directory,
+            default="mlplab-report",
+            help="output directory (default: %(default)s)",
         )
         sp.add_argument("--seed", type=_seed, default=0, help="random seed (default: %(default)s)")
         sp.add_argument("--quick", action="store_true", help="smaller runs, for a fast look")
