@@ -80,7 +80,6 @@ def _count(text: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     from mlplab.experiments import EXPERIMENTS, LANGS
-    from mlplab.playground.config import SERVER_LIMITS
 
     # --debug, defined once, is accepted before and after the subcommand: SUPPRESS keeps a
     # subcommand's parser from resetting a `mlplab --debug ...` to False.
@@ -125,11 +124,23 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--seed", type=_seed, default=0, help="random seed (default: %(default)s)")
         sp.add_argument("--quick", action="store_true", help="smaller runs, for a fast look")
         sp.add_argument("--lang", choices=LANGS, default="en", help="report language (default: en)")
-    serve = sub.add_parser(
-        "serve",
-        help="start the playground: a local web app that trains networks as you watch",
-        parents=[common],
+    _serve_arguments(
+        sub.add_parser(
+            "serve",
+            help="start the playground: a local web app that trains networks as you watch",
+            parents=[common],
+        ),
+        LANGS,
     )
+    lst = sub.choices["list"]
+    lst.add_argument("-v", "--verbose", action="store_true", help="show each experiment's options")
+    return p
+
+
+def _serve_arguments(serve: argparse.ArgumentParser, langs: Sequence[str]) -> None:
+    """The options of ``mlplab serve`` (the time limits' defaults are the server's own)."""
+    from mlplab.playground.config import SERVER_LIMITS
+
     serve.add_argument(
         "--port", type=_port, default=8000, help="port (default: %(default)s; 0: any free port)"
     )
@@ -140,7 +151,7 @@ def _parser() -> argparse.ArgumentParser:
         "anything else is reachable from the network and logs a warning)",
     )
     serve.add_argument("--open", action="store_true", help="open the page in the web browser")
-    serve.add_argument("--lang", choices=LANGS, default="en", help="page language (default: en)")
+    serve.add_argument("--lang", choices=langs, default="en", help="page language (default: en)")
     serve.add_argument(
         "--max-train-seconds",
         type=_seconds,
@@ -162,9 +173,6 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="at most N sessions train at once (default: %(default)s)",
     )
-    lst = sub.choices["list"]
-    lst.add_argument("-v", "--verbose", action="store_true", help="show each experiment's options")
-    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
