@@ -97,3 +97,54 @@ def test_failure_is_one_line_without_traceback(tmp_path):
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert proc.stderr.startswith("mlplab: error:")
+
+
+@pytest.mark.parametrize(
+    ("argv", "traceback"),
+    [
+        (["--debug", "run", "xor"], True),
+        (["run", "xor", "--debug"], True),
+        (["run", "xor"], False),
+    ],
+    ids=["debug-before", "debug-after", "no-debug"],
+)
+def test_debug_before_or_after_the_subcommand_shows_the_traceback(argv, traceback):
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlplab", *argv, "--set", "bogus=1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "bogus" in proc.stderr
+    assert ("Traceback (most recent call last)" in proc.stderr) is traceback, proc.stderr
+    if not traceback:
+        assert proc.stderr.startswith("mlplab: error:")
+        assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "../xor"],
+        ["run", "..%2fxor"],
+        ["run", "/etc/passwd"],
+        ["run", "xor/../../x"],
+        ["run", "C:\\xor"],
+        ["run", "xor::$DATA"],
+        ["run", "xor\x00"],
+        ["run", "xor", "--out", "out\x00dir"],
+        ["tour", "--out", ""],
+    ],
+)
+def test_path_arguments_refuse_traversal_and_nul_with_usage(argv, tmp_path, monkeypatch, capsys):
+    """The experiment name becomes a directory under --out: only the listed names are
+    accepted; --out is the user's own choice of directory, refused only when no OS takes it."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, "--quick"])  # --quick: a regression costs seconds, not the whole tour
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage") and "Traceback" not in err
+    assert ("argument --out" in err.splitlines()[-1]) is ("--out" in argv)
+    assert list(tmp_path.iterdir()) == []

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -40,30 +38,10 @@ from mlplab.playground.server import create_app  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
-    """The real playground app, served by uvicorn in a background thread on a free port."""
-    app = create_app(TOKEN, lang="en")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive(), "the playground server did not start"
-        assert time.monotonic() < deadline, "the playground server did not start within 15 s"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+def server_url(served) -> Iterator[str]:
+    """The real playground app with its default limits."""
+    with served(create_app(TOKEN, lang="en")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -380,3 +358,33 @@ def test_portuguese_points_weight_edit_exports_shared_config_csv(open_page, arti
         other.js("window.mlplabPlayground.points.test")
     )
     assert total == 48
+
+
+def test_time_limit_and_expiry_are_explained_on_the_page(browser, artifacts, served):
+    """A run stopped by the wall-time cap and a session expired for idleness each leave a
+    message on the page saying why (and what to do), never a silent stop."""
+    limits = {"train_seconds": 0.5, "idle_seconds": 2.5}
+    with served(create_app(TOKEN, lang="en", limits=limits)) as url:
+        pg = Playground(browser, url)
+        pg.page.click("#play")
+        pg.wait(lambda: pg.step() > 0, what="training steps")
+        status = pg.wait(
+            lambda: "paused after" in pg.text("#status") and pg.text("#status"),
+            what="the time-limit notice",
+        )
+        assert "0.5 s" in status and "--max-train-seconds" in status and "play" in status
+        assert pg.page.get_attribute("#play", "data-running") == "false"
+        pg.shot(artifacts, "04-time-limit-notice")
+        time.sleep(1)  # the notice stays (not an 8-second toast)
+        assert "paused after" in pg.text("#status")
+        first = pg.js("window.mlplabPlayground.id")
+        pg.wait(
+            lambda: pg.js("window.mlplabPlayground.id") != first,
+            timeout=15,
+            what="a new session after the expiry",
+        )
+        status = pg.wait(lambda: "expired" in pg.text("#status") and pg.text("#status"))
+        assert "2.5 s" in status and "--idle-timeout" in status and "new session" in status
+        assert pg.frame()["step"] == 0  # the new session, drawn
+        pg.shot(artifacts, "05-session-expired-notice")
+        pg.close()

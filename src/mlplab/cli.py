@@ -52,19 +52,51 @@ def _port(text: str) -> int:
     return value
 
 
+def _directory(text: str) -> str:
+    if not text or "\x00" in text:  # the OS would refuse it later, with no argument named
+        raise argparse.ArgumentTypeError(f"expected a directory path, got {text!r}")
+    return text
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     from mlplab.experiments import EXPERIMENTS, LANGS
 
+    # --debug, defined once, is accepted before and after the subcommand: SUPPRESS keeps a
+    # subcommand's parser from resetting a `mlplab --debug ...` to False.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors"
+    )
     p = _Parser(
         prog="mlplab",
         description="mlplab: the multilayer perceptron from first principles; every claim of "
         "the lecture as a measured experiment with its figure.",
+        parents=[common],
     )
     p.add_argument("--version", action="version", version=f"mlplab {__version__}")
-    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-    sub.add_parser("list", help="list the experiments, one line each")
-    run = sub.add_parser("run", help="run one experiment")
+    sub.add_parser("list", help="list the experiments, one line each", parents=[common])
+    run = sub.add_parser("run", help="run one experiment", parents=[common])
     run.add_argument(
         "name", choices=sorted(EXPERIMENTS), metavar="NAME", help="experiment (see `mlplab list`)"
     )
@@ -78,19 +110,37 @@ def _parser() -> argparse.ArgumentParser:
         help="an experiment option, e.g. --set hidden=3 (repeatable; `mlplab list -v` shows them)",
     )
     tour = sub.add_parser(
-        "tour", help="run every experiment in the lecture's order, write the report"
+        "tour",
+        help="run every experiment in the lecture's order, write the report",
+        parents=[common],
     )
     for sp in (run, tour):
         sp.add_argument(
-            "--out", default="mlplab-report", help="output directory (default: %(default)s)"
+            "--out",
+            type=_directory,
+            default="mlplab-report",
+            help="output directory (default: %(default)s)",
         )
         sp.add_argument("--seed", type=_seed, default=0, help="random seed (default: %(default)s)")
         sp.add_argument("--quick", action="store_true", help="smaller runs, for a fast look")
         sp.add_argument("--lang", choices=LANGS, default="en", help="report language (default: en)")
-        sp.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    serve = sub.add_parser(
-        "serve", help="start the playground: a local web app that trains networks as you watch"
+    _serve_arguments(
+        sub.add_parser(
+            "serve",
+            help="start the playground: a local web app that trains networks as you watch",
+            parents=[common],
+        ),
+        LANGS,
     )
+    lst = sub.choices["list"]
+    lst.add_argument("-v", "--verbose", action="store_true", help="show each experiment's options")
+    return p
+
+
+def _serve_arguments(serve: argparse.ArgumentParser, langs: Sequence[str]) -> None:
+    """The options of ``mlplab serve`` (the time limits' defaults are the server's own)."""
+    from mlplab.playground.config import SERVER_LIMITS
+
     serve.add_argument(
         "--port", type=_port, default=8000, help="port (default: %(default)s; 0: any free port)"
     )
@@ -101,12 +151,28 @@ def _parser() -> argparse.ArgumentParser:
         "anything else is reachable from the network and logs a warning)",
     )
     serve.add_argument("--open", action="store_true", help="open the page in the web browser")
-    serve.add_argument("--lang", choices=LANGS, default="en", help="page language (default: en)")
-    serve.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    lst = sub.choices["list"]
-    lst.add_argument("-v", "--verbose", action="store_true", help="show each experiment's options")
-    lst.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    return p
+    serve.add_argument("--lang", choices=langs, default="en", help="page language (default: en)")
+    serve.add_argument(
+        "--max-train-seconds",
+        type=_seconds,
+        default=float(SERVER_LIMITS["train_seconds"]),
+        metavar="S",
+        help="one run of play pauses after S seconds of training (default: %(default)g)",
+    )
+    serve.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        default=float(SERVER_LIMITS["idle_seconds"]),
+        metavar="S",
+        help="a session with no activity for S seconds is deleted (default: %(default)g)",
+    )
+    serve.add_argument(
+        "--max-training",
+        type=_count,
+        default=int(SERVER_LIMITS["running_sessions"]),
+        metavar="N",
+        help="at most N sessions train at once (default: %(default)s)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -118,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("mlplab: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # one line unless --debug
-        if args.debug:
+        if getattr(args, "debug", False):
             raise
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"mlplab: error: {message}", file=sys.stderr)
@@ -178,7 +244,14 @@ def _serve(args: argparse.Namespace) -> int:
         raise RuntimeError(
             f"the playground needs FastAPI and uvicorn ({exc}); pip install fastapi uvicorn"
         ) from exc
-    server.serve(host=args.host, port=args.port, open_browser=args.open, lang=args.lang)
+    limits = {
+        "train_seconds": args.max_train_seconds,
+        "idle_seconds": args.idle_timeout,
+        "running_sessions": args.max_training,
+    }
+    server.serve(
+        host=args.host, port=args.port, open_browser=args.open, lang=args.lang, limits=limits
+    )
     return 0
 
 

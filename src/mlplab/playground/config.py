@@ -1,4 +1,5 @@
-"""A session's configuration: errors, limits, choices, defaults and validation.
+"""A session's configuration: errors, limits, choices, defaults and validation; the server's
+limits (``SERVER_LIMITS``, importable without FastAPI for the CLI's defaults).
 
 Every bad input raises :class:`ConfigError` (a ``ValueError``) whose message names the field
 and the value received (``field must be ...; received ...``). The type and range checks are
@@ -22,6 +23,8 @@ __all__ = [
     "DATASETS",
     "DivergedError",
     "LIMITS",
+    "SECONDS",
+    "SERVER_LIMITS",
     "TooLargeError",
     "as_choice",
     "as_integer",
@@ -59,9 +62,27 @@ LIMITS: dict[str, int] = {
     "csv_bytes": 512 * 1024,
     "steps_per_request": 1000,
     "epochs": 100_000,
-    "running_sessions": 32,
-    "sessions": 64,
 }
+
+#: The server's own limits (routes.py enforces them with ``Hub``; ``mlplab serve`` flags change
+#: the last three of: sessions, running_sessions, train_seconds, idle_seconds).
+#: ``running_sessions`` is 2: training runs in the server's process, in worker threads that
+#: mostly hold the GIL (a step of these small networks is Python overhead more than arithmetic),
+#: so sessions training at once share one core for their steps, and the event loop (frames,
+#: requests) needs the other of a 2-core laptop. Measured (2-8-8-1 tanh, 500 points, in-process,
+#: on a busy 2-core machine): frames/s per session 28 / 24 / 22 / 19 / 16 with 1 / 2 / 3 / 4 / 6
+#: training, and the total steps/s falls (14 000 / 9 100 / 9 100 / 7 000 / 5 500): more at
+#: once buys nothing. A third is refused with 429 and a message saying what to do.
+SERVER_LIMITS: dict[str, float] = {
+    "sessions": 64,  # sessions alive at once -> 429
+    "running_sessions": 2,  # sessions training ("playing") at once -> 429
+    "train_seconds": 120,  # wall time of one run of play, then it pauses ("stopped")
+    "idle_seconds": 1800,  # no request, message or training for this long: the session expires
+    "body_bytes": 1024 * 1024,  # any HTTP body -> 413 above
+    "ws_message_bytes": 64 * 1024,  # any WebSocket message -> close 1009 above
+    "ws_clients_per_session": 8,  # more WebSockets on one session -> close 1008
+}
+SECONDS = ("train_seconds", "idle_seconds")  # the limits that are durations (float seconds)
 
 #: name -> what the page needs to know about a dataset
 DATASETS: dict[str, dict[str, Any]] = {

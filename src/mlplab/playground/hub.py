@@ -5,6 +5,13 @@ is "playing", a background task runs a chunk of training steps plus ``Session.fr
 worker thread (so the event loop stays responsive) and sends the frame to the session's
 WebSocket(s); the chunk size adapts so a chunk takes ~35 ms. Every call into a Session runs in
 a worker thread under the session's own ``asyncio.Lock``.
+
+Time limits (``limits``): at most ``running_sessions`` sessions train at once (429 beyond); one
+run of play lasts at most ``train_seconds`` of wall time, then the session pauses and its
+clients get ``{"type": "stopped", "reason": "time_limit"}``; a session with no request, no
+WebSocket message and no training for ``idle_seconds`` is deleted by ``expire_idle`` (called by
+the app's reaper task and before each new session), its clients get
+``{"type": "stopped", "reason": "expired"}`` and then a close with code 4410.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ __all__ = ["Entry", "Hub", "UserError", "user_call"]
 
 log = logging.getLogger("mlplab.playground")
 
+EXPIRED_CLOSE = 4410  # the WebSocket close code of an expired session ("gone")
 CHUNK_SECONDS = 0.035  # target duration of one training chunk (steps + frame): ~28 frames/s
 SEND_TIMEOUT = 5.0  # a WebSocket client that does not read for this long is dropped
 
@@ -51,6 +59,8 @@ class Entry:
     task: asyncio.Task | None = None
     clients: set[_Client] = field(default_factory=set)
     chunk_steps: int = 1
+    last_active: float = 0.0  # the clock at the last request, message or end of training
+    started: float = 0.0  # the clock when the current run of play started
 
 
 class UserError(Exception):
@@ -78,15 +88,22 @@ def _describe(exc: BaseException) -> str:
 class Hub:
     """All sessions of one app, their locks and training tasks."""
 
-    def __init__(self, limits: dict[str, int], session_limits: dict[str, int]) -> None:
+    def __init__(
+        self,
+        limits: dict[str, Any],
+        session_limits: dict[str, int],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.limits = limits
         self.session_limits = session_limits
+        self.clock = clock
         self.entries: dict[str, Entry] = {}
 
     def get(self, sid: str) -> Entry:
         entry = self.entries.get(sid)
         if entry is None:
             raise HTTPException(404, "no such session")
+        entry.last_active = self.clock()
         return entry
 
     def running_count(self) -> int:
@@ -105,6 +122,7 @@ class Hub:
             return await asyncio.to_thread(work)
 
     async def create(self, config: dict[str, Any] | None) -> bytes:
+        await self.expire_idle()
         cap = self.limits["sessions"]
         if len(self.entries) >= cap:
             raise HTTPException(429, f"too many sessions (limit {cap}); delete one first")
@@ -115,7 +133,7 @@ class Hub:
         session = await asyncio.to_thread(build)
         if len(self.entries) >= cap:  # another request won the last place meanwhile
             raise HTTPException(429, f"too many sessions (limit {cap}); delete one first")
-        entry = Entry(id=secrets.token_urlsafe(12), session=session)
+        entry = Entry(id=secrets.token_urlsafe(12), session=session, last_active=self.clock())
         self.entries[entry.id] = entry
         return await self.describe(entry)
 
@@ -134,15 +152,52 @@ class Hub:
 
         return await self.run(entry, work)
 
-    async def delete(self, sid: str) -> None:
+    async def delete(self, sid: str, notice: dict[str, Any] | None = None) -> None:
+        """Stop and forget a session; its WebSockets get ``notice`` (if any), then a close."""
         entry = self.entries.pop(sid, None)
         if entry is None:
             raise HTTPException(404, "no such session")
         await self._stop(entry)
+        if notice is not None:
+            await self.broadcast(entry, notice)
+        code, reason = (EXPIRED_CLOSE, "session expired") if notice else (1000, "session deleted")
         for client in list(entry.clients):
             with contextlib.suppress(Exception):
-                await client.ws.close(code=1000, reason="session deleted")
+                await client.ws.close(code=code, reason=reason)
         entry.clients.clear()
+
+    async def expire_idle(self) -> list[str]:
+        """Delete the sessions idle for ``idle_seconds`` (not training, no request or message);
+        answer their ids."""
+        limit = self.limits["idle_seconds"]
+        now = self.clock()
+        idle = [
+            sid for sid, e in self.entries.items() if not e.running and now - e.last_active >= limit
+        ]
+        notice = {
+            "type": "stopped",
+            "reason": "expired",
+            "seconds": limit,
+            "running": False,
+            "detail": f"session expired: no activity for {limit:g} s (the limit, `mlplab serve "
+            "--idle-timeout`); open the page again or create a new session",
+        }
+        for sid in idle:
+            with contextlib.suppress(HTTPException):
+                await self.delete(sid, notice)
+            log.info("session %s expired after %g s idle", sid, limit)
+        return idle
+
+    async def reap(self) -> None:
+        """Run ``expire_idle`` forever, a few times per ``idle_seconds`` (the app's lifespan
+        task)."""
+        period = min(max(self.limits["idle_seconds"] / 4, 0.05), 30.0)
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.expire_idle()
+            except Exception:  # never let the reaper die
+                log.warning("expiring idle sessions failed", exc_info=True)
 
     async def _stop(self, entry: Entry) -> None:
         entry.running = False
@@ -170,9 +225,13 @@ class Hub:
                 cap = self.limits["running_sessions"]
                 if self.running_count() >= cap:
                     raise HTTPException(
-                        429, f"too many sessions training at once (limit {cap}); pause one"
+                        429,
+                        f"too many sessions training at once: {cap} already are (the limit, "
+                        "`mlplab serve --max-training`); pause one, or wait: a run pauses by "
+                        f"itself after {self.limits['train_seconds']:g} s",
                     )
                 entry.running = True
+                entry.started = self.clock()
             if entry.task is None or entry.task.done():
                 entry.task = asyncio.create_task(self._train(entry))
         elif action in ("pause", "reset"):
@@ -232,14 +291,34 @@ class Hub:
                         entry, {"type": "error", "detail": str(error), "running": False}
                     )
                     break
+                if entry.running and self.clock() - entry.started >= self.limits["train_seconds"]:
+                    await self._time_limit(entry)
+                    break
                 per_step = max(t_step / k, 1e-6)
                 budget = max(CHUNK_SECONDS - t_frame, 0.25 * CHUNK_SECONDS)
                 target = int(budget / per_step)
                 entry.chunk_steps = max(1, min(target, 2 * k, self.limits["steps_per_request"]))
                 await asyncio.sleep(0.001)  # let control messages and other sessions in
         finally:
+            entry.last_active = self.clock()  # idle from the end of training
             if entry.task is asyncio.current_task():
                 entry.task = None
+
+    async def _time_limit(self, entry: Entry) -> None:
+        """Pause a run that reached ``train_seconds``; tell its clients why."""
+        limit = self.limits["train_seconds"]
+        entry.running = False
+        await self.broadcast(
+            entry,
+            {
+                "type": "stopped",
+                "reason": "time_limit",
+                "seconds": limit,
+                "running": False,
+                "detail": f"training paused after {limit:g} s, the limit of one run (`mlplab "
+                "serve --max-train-seconds`); press play to continue",
+            },
+        )
 
     async def broadcast(self, entry: Entry, message: dict[str, Any] | str) -> None:
         text = message if isinstance(message, str) else dumps(message).decode()
@@ -268,6 +347,7 @@ class Hub:
             await ws.close(code=1008, reason="too many connections to this session")
             return
         await ws.accept()
+        entry.last_active = self.clock()
         client = _Client(ws)
         entry.clients.add(client)
         try:
@@ -279,6 +359,7 @@ class Hub:
                     break
                 if message["type"] != "websocket.receive":
                     continue
+                entry.last_active = self.clock()
                 raw = message.get("text")
                 if raw is None:
                     raw = (message.get("bytes") or b"").decode("utf-8", "replace")

@@ -8,6 +8,7 @@ are JSON text, session ids must match ``[A-Za-z0-9_-]{1,64}``. The security midd
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from pathlib import Path as FsPath
@@ -24,7 +25,7 @@ from starlette.routing import Match, Route
 from starlette.types import Scope
 
 from mlplab._version import __version__
-from mlplab.playground.config import LANGS
+from mlplab.playground.config import LANGS, SECONDS, SERVER_LIMITS
 from mlplab.playground.config import LIMITS as SESSION_LIMITS
 from mlplab.playground.config import meta as session_meta
 from mlplab.playground.encoding import clean, json_response
@@ -52,26 +53,21 @@ __all__ = ["DEFAULT_LIMITS", "SERVER_LIMITS", "STATIC_DIR", "create_app"]
 STATIC_DIR = FsPath(__file__).parent / "static"
 JAVASCRIPT = "text/javascript; charset=utf-8"
 
-# Caps. The Session's ``LIMITS`` (layers, units, parameters, samples, CSV bytes, steps per request,
-# epochs, sessions, running_sessions) plus the server's own; ``create_app(limits=...)`` may
-# override any of them (the Session ones are passed on to every Session).
-SERVER_LIMITS: dict[str, int] = {
-    "sessions": 64,  # sessions alive at once -> 429
-    "running_sessions": 32,  # sessions training ("playing") at once -> 429
-    "body_bytes": 1024 * 1024,  # any HTTP body -> 413 above
-    "ws_message_bytes": 64 * 1024,  # any WebSocket message -> close 1009 above
-    "ws_clients_per_session": 8,  # more WebSockets on one session -> close 1008
-}
-DEFAULT_LIMITS: dict[str, int] = {**SERVER_LIMITS, **SESSION_LIMITS}
+# Caps: the Session's ``LIMITS`` plus the server's own ``SERVER_LIMITS`` (both in config.py, which
+# says why); ``create_app(limits=...)`` may override any of them (the Session ones are passed on
+# to every Session).
+DEFAULT_LIMITS: dict[str, float] = {**SERVER_LIMITS, **SESSION_LIMITS}
 
 
-def _limits(overrides: dict[str, int] | None) -> tuple[dict[str, int], dict[str, int]]:
+def _limits(overrides: dict[str, float] | None) -> tuple[dict[str, Any], dict[str, int]]:
     """(all limits, the overrides to pass to Session)."""
-    limits = dict(DEFAULT_LIMITS)
+    limits: dict[str, Any] = dict(DEFAULT_LIMITS)
     for key, value in (overrides or {}).items():
         if key not in limits:
             raise ValueError(f"unknown limit {key!r}; known: {', '.join(limits)}")
-        limits[key] = int(value)
+        limits[key] = float(value) if key in SECONDS else int(value)
+        if key in SECONDS and not limits[key] > 0:  # also NaN
+            raise ValueError(f"limit {key} must be a positive number of seconds; got {value!r}")
     for_session = {k: int(v) for k, v in (overrides or {}).items() if k in SESSION_LIMITS}
     return limits, for_session
 
@@ -123,7 +119,7 @@ def create_app(
     *,
     lang: str = "en",
     workspace: str | FsPath | None = None,
-    limits: dict[str, int] | None = None,
+    limits: dict[str, float] | None = None,
     allowed_hosts: frozenset[str] | set[str] | None = None,
 ) -> FastAPI:
     """The playground app, guarded by ``token``.
@@ -166,12 +162,18 @@ def create_app(
 
 
 def _new_app(hub: Hub) -> FastAPI:
-    """The bare app; its lifespan shuts ``hub`` down."""
+    """The bare app; its lifespan runs ``hub``'s reaper of idle sessions and shuts it down."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        yield
-        await hub.shutdown()
+        reaper = asyncio.create_task(hub.reap())
+        try:
+            yield
+        finally:
+            reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reaper
+            await hub.shutdown()
 
     return FastAPI(
         title="mlplab playground",

@@ -87,12 +87,16 @@ def serve(
     port: int = 8000,
     open_browser: bool = False,
     lang: str = "en",
+    limits: dict[str, float] | None = None,
 ) -> None:
     """Run the playground until interrupted (binds ``host``, loopback by default).
 
-    A fresh token (``secrets.token_urlsafe(32)``) is made per launch and printed once, inside
-    the URL to open. Binding a non-loopback address logs a warning: anyone who can reach it and
-    has the token controls the sessions (CPU time), and the Host allow-list still applies.
+    ``limits``: overrides of :data:`DEFAULT_LIMITS` (``mlplab serve --max-train-seconds``,
+    ``--idle-timeout`` and ``--max-training`` set ``train_seconds``, ``idle_seconds`` and
+    ``running_sessions``). A fresh token (``secrets.token_urlsafe(32)``) is made per launch
+    and printed once, inside the URL to open. Binding a non-loopback address logs a warning:
+    anyone who can reach it and has the token controls the sessions (CPU time), and the Host
+    allow-list still applies.
     """
     import uvicorn
 
@@ -105,7 +109,7 @@ def serve(
         log.warning(message)
         print(f"mlplab: {message}", file=sys.stderr, flush=True)
     shown = _url_host(host)
-    app = create_app(token, lang=lang, allowed_hosts={shown})
+    app = create_app(token, lang=lang, allowed_hosts={shown}, limits=limits)
     caps = app.state.limits
     sock = _bind(host, port)
     url = f"http://{shown}:{sock.getsockname()[1]}/?token={token}"

@@ -9,8 +9,9 @@ Notes for the authors of server.py and the page (the contract is docs/playground
   A failed ``apply``/``load_csv``/``add_point`` leaves the session unchanged.
 * ``LIMITS`` keys: ``hidden_layers`` 8, ``units`` 32, ``parameters`` 1e6, ``n_samples``
   5000 (CSV rows and clicked points too), ``csv_bytes`` 512 KiB, ``steps_per_request``
-  1000, ``epochs`` 100 000, ``running_sessions`` 32, ``sessions`` 64. The last two are
-  the server's to enforce; ``Session(..., limits={...})`` overrides any of the others.
+  1000, ``epochs`` 100 000; ``Session(..., limits={...})`` overrides any of them. The
+  server's own limits (sessions, sessions training at once, time) are in
+  :mod:`mlplab.playground.routes`.
   ``meta()`` returns the choices and limits for ``GET /api/meta`` (add lang, version).
 * Threads. Every public method takes the session's own lock, so a training chunk running
   in a worker thread and a config change arriving on the event loop never interleave.

@@ -79,6 +79,11 @@ const I18N = {
     csv_hash: "The link used an uploaded CSV; upload it again.",
     csv_too_big: "The CSV file is too big (limit: 512 KiB).",
     connection_lost: "Connection lost, reconnecting…",
+    stopped_time_limit:
+      "Training paused after {time}: one run trains at most that long (mlplab serve --max-train-seconds). Press play to continue.",
+    session_expired: "This session expired after {time} without activity (mlplab serve --idle-timeout).",
+    session_gone: "The server no longer had this session (it expired, or the server restarted).",
+    new_session: "A new session was started with the same settings; its weights start over.",
     error: "error",
     kind_vanishing: "vanishing gradient",
     kind_exploding: "exploding gradient",
@@ -181,6 +186,11 @@ const I18N = {
     csv_hash: "O link usava um CSV enviado; envie-o de novo.",
     csv_too_big: "O arquivo CSV é grande demais (limite: 512 KiB).",
     connection_lost: "Conexão perdida, reconectando…",
+    stopped_time_limit:
+      "Treino pausado após {time}: uma execução treina no máximo esse tempo (mlplab serve --max-train-seconds). Aperte play para continuar.",
+    session_expired: "Esta sessão expirou após {time} sem atividade (mlplab serve --idle-timeout).",
+    session_gone: "O servidor não tinha mais esta sessão (expirou, ou o servidor foi reiniciado).",
+    new_session: "Uma nova sessão foi iniciada com a mesma configuração; os pesos recomeçam.",
     error: "erro",
     kind_vanishing: "gradiente desaparecendo",
     kind_exploding: "gradiente explodindo",

@@ -16,8 +16,8 @@ import { t } from "./i18n.js";
 import { closeEditor } from "./network.js";
 import { onFrame, scheduleRender, setRunning } from "./render.js";
 import { state } from "./state.js";
-import { showError, showStatus } from "./status.js";
-import { $, clamp } from "./util.js";
+import { clearSticky, showError, showStatus } from "./status.js";
+import { $, clamp, fmtSeconds } from "./util.js";
 
 // ------------------------------------------------------------------ language
 function applyLang() {
@@ -91,6 +91,7 @@ async function control(action, steps) {
   if (steps !== undefined) body.steps = steps;
   try {
     const res = await apiJSON("POST", sessionPath("/control"), body);
+    clearSticky();
     if (res && "running" in res) setRunning(res.running);
     if (res && res.frame) onFrame(res.frame);
   } catch (err) {
@@ -136,8 +137,22 @@ async function onWeightSubmit(e) {
 }
 
 // ------------------------------------------------------------------ the WebSocket
+// Why the server stopped training ({"type": "stopped"}): a notice that stays until the next
+// control. "expired": the session is gone (its socket closes next); recoverSession says so again.
+function onStopped(msg) {
+  setRunning(false);
+  const time = fmtSeconds(msg.seconds);
+  if (msg.reason === "expired") {
+    state.expired = t("session_expired").replace("{time}", time);
+    showStatus(state.expired, true, true);
+  } else if (msg.reason === "time_limit") {
+    showStatus(t("stopped_time_limit").replace("{time}", time), true, true);
+  } else showStatus(msg.detail, true, true);
+}
+
 function onSocketMessage(msg) {
   if (msg.type === "frame") onFrame(msg);
+  else if (msg.type === "stopped") onStopped(msg);
   else if (msg.type === "error") {
     showError(msg);
     setRunning(false);
@@ -157,12 +172,18 @@ async function recoverSession() {
   if (state.leaving || state.recovering) return;
   state.recovering = true;
   try {
-    try {
-      const res = await apiJSON("GET", sessionPath(""));
-      if ("running" in res) setRunning(res.running);
-      if (res.frame) onFrame(res.frame);
-    } catch (err) {
-      if (err.status !== 404) throw err;
+    let gone = !!state.expired; // the server said so: no need to ask
+    if (!gone) {
+      try {
+        const res = await apiJSON("GET", sessionPath(""));
+        if ("running" in res) setRunning(res.running);
+        if (res.frame) onFrame(res.frame);
+      } catch (err) {
+        if (err.status !== 404) throw err;
+        gone = true;
+      }
+    }
+    if (gone) {
       const cfg = Object.assign({}, state.config || {});
       if (cfg.dataset === "csv") delete cfg.dataset;
       const res = await apiJSON("POST", "/api/sessions", { config: cfg });
@@ -170,6 +191,8 @@ async function recoverSession() {
       setConfig(res.config);
       setRunning(false);
       onFrame(res.frame);
+      showStatus(`${state.expired || t("session_gone")} ${t("new_session")}`, true, true);
+      state.expired = null;
     }
     if (!state.ws) connect();
   } catch (err) {

@@ -19,5 +19,6 @@ export const state = {
   tipTarget: null,
   editTarget: null,
   lastMaps: 0,
+  expired: null, // the notice of this session's expiry, shown again once a new one is made
 };
 window.mlplabPlayground = state; // handy from the console (and the tests)

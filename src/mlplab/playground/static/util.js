@@ -13,6 +13,13 @@ export function fmt(v, digits) {
   if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2);
   return v.toFixed(d);
 }
+// A duration in seconds as "45 s", "2 min" or "1.5 h".
+export function fmtSeconds(s) {
+  if (!isNum(s)) return "–";
+  if (s >= 3600 && s % 360 === 0) return `${s / 3600} h`;
+  if (s >= 60 && s % 6 === 0) return `${s / 60} min`;
+  return `${Number(s.toPrecision(3))} s`;
+}
 export const fmtExp = (v) => (isNum(v) ? v.toExponential(2) : "–");
 export const names = (list) => (list || []).map((x) => (typeof x === "string" ? x : x && x.name)).filter(Boolean);
 
