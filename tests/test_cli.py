@@ -148,3 +148,35 @@ def test_path_arguments_refuse_traversal_and_nul_with_usage(argv, tmp_path, monk
     assert err.startswith("usage") and "Traceback" not in err
     assert ("argument --out" in err.splitlines()[-1]) is ("--out" in argv)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_info_describes_an_estimator_a_network_and_a_checkpoint(tmp_path, capsys):
+    import numpy as np
+
+    import mlplab
+
+    X = np.random.default_rng(0).random((40, 2))
+    y = np.where(X[:, 0] > X[:, 1], "yes", "no")
+    clf = mlplab.MLPClassifier((4,), max_iter=5, random_state=0, convergence_warning=False)
+    clf.fit(X, y)
+    mlplab.save(clf, tmp_path / "clf.mlplab")
+    assert main(["info", str(tmp_path / "clf.mlplab")]) == 0
+    out = capsys.readouterr().out
+    assert "mlplab.MLPClassifier" in out and "'hidden_layer_sizes': (4,)" in out
+    assert "classes_: ['no', 'yes']" in out and "total parameters: 17" in out
+    assert f"n_iter_: {clf.n_iter_}" in out and "checkpoint" not in out
+    net = mlplab.Sequential([mlplab.Dense(3, activation="tanh"), mlplab.Dense(1)], n_inputs=2)
+    path = tmp_path / "run.mlplab"
+    net.fit(X, (y == "yes").astype(float), loss="bce", epochs=3,
+            callbacks=[mlplab.ModelCheckpoint(path, every=2)])  # fmt: skip
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "mlplab.Sequential" in out and "total parameters: 13" in out
+    assert "checkpoint: 3 epochs done" in out and "resume_from" in out
+
+
+@pytest.mark.parametrize("name", ["missing.mlplab", "."])
+def test_info_on_a_missing_file_or_a_directory_is_one_line(tmp_path, capsys, name):
+    assert main(["info", str(tmp_path / name)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mlplab: error: ") and err.count("\n") == 1

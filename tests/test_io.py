@@ -1127,6 +1127,37 @@ def test_hostile_corpus_is_refused_without_unpickling(tmp_path, monkeypatch, tra
         assert not sentinel.exists(), name
 
 
+def test_hostile_corpus_through_the_cli_is_one_line_refusal(tmp_path, monkeypatch, capsys):
+    """RELIABILITY 11 and 25, the CLI half: ``mlplab info FILE`` on each crafted file exits
+    1 with one line (no traceback), no sentinel, no unpickler; a pickle or joblib dump
+    is named as such and the safe format (mlplab.save) is named."""
+    from mlplab.cli import main
+
+    _, model = _small_model(tmp_path)
+    sentinel = tmp_path / "sentinel"
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        pytest.fail("an unpickler was invoked")
+
+    for name in ("_Unpickler", "_load", "_loads"):
+        monkeypatch.setattr(pickle, name, refuse)
+    for name in ("Unpickler", "load", "loads"):
+        monkeypatch.setattr(_pickle, name, refuse)
+    for name, blob in hostile_files(sentinel, model).items():
+        path = tmp_path / f"{name}.mlplab"
+        path.write_bytes(blob)
+        assert main(["info", str(path)]) == 1, name
+        out, err = capsys.readouterr()
+        assert out == "" and err.startswith("mlplab: error: ") and err.count("\n") == 1, name
+        if name.startswith(("pickle-", "joblib-")):
+            assert "pickle" in err and "mlplab.save" in err, (name, err)
+        assert not sentinel.exists(), name
+    path = tmp_path / "model.mlplab"
+    path.write_bytes(model)
+    assert main(["info", str(path)]) == 0  # the genuine file, for contrast
+    assert "total parameters" in capsys.readouterr().out
+
+
 def _layout(model: bytes) -> tuple[dict[str, Any], bytes, list[str]]:
     header, data = split(model)
     names = sorted(

@@ -1,4 +1,4 @@
-"""The ``mlplab`` command: ``list``, ``run NAME``, ``tour``, ``serve``.
+"""The ``mlplab`` command: ``list``, ``run NAME``, ``tour``, ``serve``, ``info FILE``.
 
 Usage errors exit with status 2 and a one-line message; other failures exit 1
 with a one-line message (the traceback only with ``--debug``).
@@ -55,6 +55,12 @@ def _port(text: str) -> int:
 def _directory(text: str) -> str:
     if not text or "\x00" in text:  # the OS would refuse it later, with no argument named
         raise argparse.ArgumentTypeError(f"expected a directory path, got {text!r}")
+    return text
+
+
+def _file(text: str) -> str:
+    if not text or "\x00" in text:
+        raise argparse.ArgumentTypeError(f"expected a file path, got {text!r}")
     return text
 
 
@@ -132,6 +138,12 @@ def _parser() -> argparse.ArgumentParser:
         ),
         LANGS,
     )
+    info = sub.add_parser(
+        "info",
+        help="describe a model file written by mlplab.save (never runs code from it)",
+        parents=[common],
+    )
+    info.add_argument("path", type=_file, metavar="FILE", help="an .mlplab model file")
     lst = sub.choices["list"]
     lst.add_argument("-v", "--verbose", action="store_true", help="show each experiment's options")
     return p
@@ -194,6 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "serve":
         return _serve(args)
+    if args.command == "info":
+        print(describe_file(args.path))
+        return 0
     from mlplab.experiments import run_experiment, tour_order
     from mlplab.experiments.report import write_report
 
@@ -235,6 +250,38 @@ def _dispatch(args: argparse.Namespace) -> int:
     index = write_report(args.out, records, lang=args.lang)
     print(f"report: {index}")
     return 0
+
+
+def describe_file(path: str) -> str:
+    """What ``mlplab info`` prints: the object in a model file, checked and loaded by
+    ``mlplab.load`` (a pickle, a joblib dump or a damaged file is refused, one line)."""
+    from mlplab.io import ModelFormatError, load, load_with_resume
+
+    obj = load(path)
+    lines = [f"{path}: {type(obj).__module__.split('.')[0]}.{type(obj).__name__}"]
+    net = getattr(obj, "net_", obj)
+    if hasattr(obj, "get_params"):
+        default = type(obj)().get_params()
+        changed = {k: v for k, v in obj.get_params().items() if repr(v) != repr(default[k])}
+        lines.append(f"  parameters: {changed or 'the defaults'}")
+        for name in ("n_features_in_", "classes_", "n_iter_", "loss_"):
+            if hasattr(obj, name):
+                value = getattr(obj, name)
+                lines.append(f"  {name}: {value.tolist() if name == 'classes_' else value}")
+    if hasattr(net, "summary"):
+        lines += ["  " + line for line in net.summary().splitlines()]
+    if getattr(net, "optimizer", None) is not None:
+        lines.append(f"  optimizer: {net.optimizer!r}, step {net.optimizer.t}")
+    try:
+        _, resume, _ = load_with_resume(path)
+    except ModelFormatError:  # a plain model file: no resume state
+        resume = None
+    if resume is not None:
+        lines.append(
+            f"  checkpoint: {resume.get('epoch', -1) + 1} epochs done; "
+            "continue with fit(..., resume_from=FILE)"
+        )
+    return "\n".join(lines)
 
 
 def _serve(args: argparse.Namespace) -> int:
