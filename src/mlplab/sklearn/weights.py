@@ -91,8 +91,7 @@ class LayerArrays(list):
             )
         if arr.shape != target.shape:
             raise ValueError(
-                f"{where} must have shape {target.shape} (the layer's); received shape "
-                f"{arr.shape}."
+                f"{where} must have shape {target.shape} (the layer's); received shape {arr.shape}."
             )
         with np.errstate(over="ignore", invalid="ignore"):
             out = arr.astype(target.dtype)  # a copy: the caller's array is not kept

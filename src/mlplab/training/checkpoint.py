@@ -74,11 +74,10 @@ class ModelCheckpoint(Callback):
             try:
                 write_checkpoint(self.path, state, net)
             except OSError as exc:
-                if hasattr(exc, "add_note"):  # Python >= 3.11
-                    exc.add_note(
-                        f"ModelCheckpoint could not write {self.path!r} after epoch {done}; "
-                        "the checkpoint there before (if any) is intact."
-                    )
+                exc.add_note(
+                    f"ModelCheckpoint could not write {self.path!r} after epoch {done}; "
+                    "the checkpoint there before (if any) is intact."
+                )
                 raise
 
 
