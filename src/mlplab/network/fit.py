@@ -36,7 +36,7 @@ from mlplab.optimizers import SOLVER_NAMES, Optimizer, get_optimizer, get_schedu
 from mlplab.training.callbacks import Callback, EarlyStopping
 from mlplab.training.lbfgs import minimize_lbfgs
 from mlplab.training.state import History, TrainingDivergedError, TrainState
-from mlplab.training.step import EpochResult, Trainer, generator_batches, run_epoch
+from mlplab.training.step import Trainer, generator_batches, run_epoch
 
 if TYPE_CHECKING:  # pragma: no cover
     from mlplab.network import Sequential
@@ -199,7 +199,7 @@ def fit(
     state = _new_state(epochs, metrics, Xv is not None)
     data = _Data(X, Y, sw, loss_obj, fused, l2, metrics, Xv, Yv, net.sequence_output)
     if solver_name == "lbfgs":
-        _fit_lbfgs(net, data, epochs, tol, max_fun, state, callbacks, verbose)
+        _fit_lbfgs(net, data, epochs, tol, max_fun, state, callbacks, verbose, on_nan)
         return History(state)
     bs = _resolve_batch_size(batch_size, X.shape[0], solver_name or "")
     schedule = get_schedule(lr_schedule)
@@ -309,6 +309,7 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), small_net_threads(net, bs):
         for cb in callbacks:
             cb.on_train_begin(state, net)
+        diverged = False
         for epoch in range(state.epochs):
             state.epoch = epoch
             opt.learning_rate = state.learning_rate = schedule(lr0, epoch)
@@ -317,8 +318,16 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
             base = state.step
             result = run_epoch(trainer, batches(), hooks.after_step if hooks.per_step else None)
             state.step = base + result.n_batches
-            if result.diverged_at is not None:
-                _diverged(net, trainer, state, result, on_nan)
+            diverged = result.diverged_at is not None
+            if diverged:
+                where = first_nonfinite(net)  # from the failed step's caches and gradient
+                trainer.undo()
+                _diverged(state, result.value, (
+                    f"Training diverged at epoch {state.epoch + 1}, batch "
+                    f"{result.diverged_at + 1}: non-finite "
+                    f"{'loss' if not math.isfinite(result.value) else 'gradient'} (first "
+                    f"non-finite: {where}). The weights of the last finite step were kept."
+                ), on_nan)  # fmt: skip
                 break
             state.loss = result.total / weight_total  # the mean of the batch losses
             _record_epoch(net, state, data, result.norms / n_batches)
@@ -327,10 +336,28 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
             _report(pbar, state, verbose)
             if state.stop:
                 break
+        if trainer.steps and not diverged:
+            _check_end(net, trainer, state, data, on_nan)
     for cb in callbacks:
         cb.on_train_end(state, net)
     if pbar is not None:
         pbar.close()
+
+
+def _check_end(net, trainer: Trainer, state: TrainState, data: _Data, on_nan: str) -> None:
+    """After the last update, once: the loss on the training data at the final weights
+    (in inference mode: what predictions would be). The step's guard checks each batch's
+    loss before its update, never after the last; a non-finite one is a divergence of the
+    last update, which is undone."""
+    value = net.loss_unchecked(data.X, data.Y, data.loss, data.sw)
+    if math.isfinite(value) and np.isfinite(net.theta).all():
+        return
+    trainer.undo()
+    _diverged(state, value, (
+        f"Training diverged at epoch {state.epoch + 1}, batch {state.batch + 1} (the last "
+        f"update): the loss on the training data at the final weights is {value}, the "
+        "network's outputs overflow. The weights from before that update were kept."
+    ), on_nan)  # fmt: skip
 
 
 class _StepHooks:
@@ -372,25 +399,18 @@ class _StepHooks:
         return state.stop
 
 
-def _diverged(
-    net: Sequential, trainer: Trainer, state: TrainState, result: EpochResult, on_nan: str
-) -> None:
-    """The guard's policy for ``fit``: back to the last parameters with a finite loss,
-    then stop with a warning or raise."""
-    trainer.undo()
-    value = result.value
-    where = first_nonfinite(net)
+def _diverged(state: TrainState, value: float, what: str, on_nan: str) -> None:
+    """The guard's policy for ``fit`` (the weights are back to the last finite step):
+    record the non-finite loss, then stop with a warning or raise."""
     msg = (
-        f"Training diverged at epoch {state.epoch + 1}, batch {result.diverged_at + 1}: "
-        f"non-finite {'loss' if not math.isfinite(value) else 'gradient'} (first non-finite: "
-        f"{where}). The weights of the last finite step were kept. Try a lower "
-        "learning_rate, clip_norm, scaled inputs or another initialisation."
+        f"{what} Try a lower learning_rate, clip_norm, scaled inputs or another "
+        "initialisation."
     )
     state.history["loss"].append(value if not math.isfinite(value) else math.nan)
     state.stop, state.stop_reason = True, msg
     if on_nan == "raise":
         raise TrainingDivergedError(msg)
-    warnings.warn(msg, RuntimeWarning, stacklevel=4)
+    warnings.warn(msg, RuntimeWarning, stacklevel=5)
 
 
 @dataclass
@@ -459,6 +479,7 @@ def _fit_lbfgs(
     state: TrainState,
     callbacks: list[Callback],
     verbose: int,
+    on_nan: str = "stop",
 ) -> None:
     """Full-batch L-BFGS-B (scipy's, through mlplab.training.lbfgs) on theta; one
     iteration = one epoch of history."""
@@ -509,23 +530,31 @@ def _fit_lbfgs(
         state.step += 1
         return state.stop  # True: the driver stops, as scipy on a StopIteration
 
-    with small_net_threads(net, data.X.shape[0]):
-        result = minimize_lbfgs(
-            fun,
-            theta.astype(np.float64),
-            maxiter=max_iter,
-            maxfun=max_fun,
-            gtol=tol,
-            callback=callback,
-        )
-    x = result.x if np.isfinite(result.fun) and np.isfinite(result.x).all() else best["theta"]
-    theta[...] = x
-    net.loss_and_grad_unchecked(
-        data.X, data.Y, data.loss, data.sw, data.l2, data.fused
-    )  # caches at x*
+    # non-finite values are the driver's to handle (it backs off) and ours (below)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with small_net_threads(net, data.X.shape[0]):
+            result = minimize_lbfgs(
+                fun,
+                theta.astype(np.float64),
+                maxiter=max_iter,
+                maxfun=max_fun,
+                gtol=tol,
+                callback=callback,
+            )
+        x = result.x if np.isfinite(result.fun) and np.isfinite(result.x).all() else best["theta"]
+        theta[...] = x
+        value = net.loss_and_grad_unchecked(
+            data.X, data.Y, data.loss, data.sw, data.l2, data.fused
+        )  # caches at x*
+    state.n_iter = int(result.nit)  # type: ignore[attr-defined]
+    if not math.isfinite(value):  # no point with a finite loss was found
+        _diverged(state, value, (
+            f"Training diverged: L-BFGS found no weights with a finite loss in "
+            f"{state.n_iter} iteration(s) (the loss on the training data is {value}, the "
+            "network's outputs overflow). The initial weights were kept."
+        ), on_nan)  # fmt: skip
     if not state.stop_reason:
         state.stop_reason = f"lbfgs: {result.message}"
-    state.n_iter = int(result.nit)  # type: ignore[attr-defined]
     for cb in callbacks:
         cb.on_train_end(state, net)
     if pbar is not None:

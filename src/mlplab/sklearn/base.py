@@ -39,7 +39,7 @@ from mlplab.network import Sequential
 from mlplab.sklearn.losses import (
     sklearn_l2,
 )
-from mlplab.sklearn.rules import adaptive_rate, count_no_improvement
+from mlplab.sklearn.rules import adaptive_rate, count_no_improvement, non_finite_weights
 from mlplab.sklearn.stochastic import fit_stochastic
 from mlplab.training.lbfgs import minimize_lbfgs
 
@@ -191,8 +191,10 @@ class BaseMLP(BaseEstimator):
         self._activations(len(self._hidden_sizes()))
 
     def _warn(self, message: str) -> None:
+        """A ConvergenceWarning, held until ``_fit`` knows the fit is finite (a fit that
+        fails raises its error alone)."""
         if self.convergence_warning:
-            warnings.warn(message, ConvergenceWarning, stacklevel=3)
+            self._held_warning = message
 
     # ---------------------------------------------------------- the network
     def _out_activation_and_loss(self) -> tuple[str, Loss]:
@@ -334,19 +336,41 @@ class BaseMLP(BaseEstimator):
             Xv, yv = validation_data
             Xv = validate_data(self, Xv, accept_sparse=["csr", "csc"], reset=False)
             val = (Xv.astype(dtype, copy=False), np.asarray(yv), None)
-        if self.solver in STOCHASTIC:
-            batch = min(200, X.shape[0]) if self.batch_size == "auto" else self.batch_size
-            with small_net_threads(self.net_, min(batch, X.shape[0])):
-                self._fit_stochastic(X, Y, sample_weight, incremental, val)
-        else:
-            with small_net_threads(self.net_, X.shape[0]):
-                self._fit_lbfgs(X, Y, sample_weight, val)
-        if not np.isfinite(self.net_.theta).all():
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may contain "
-                "large values and need to be preprocessed."
-            )
+        self._held_warning = None
+        try:
+            if self.solver in STOCHASTIC:
+                batch = min(200, X.shape[0]) if self.batch_size == "auto" else self.batch_size
+                with small_net_threads(self.net_, min(batch, X.shape[0])):
+                    self._fit_stochastic(X, Y, sample_weight, incremental, val)
+            else:
+                with small_net_threads(self.net_, X.shape[0]):
+                    self._fit_lbfgs(X, Y, sample_weight, val)
+            self._check_finite_fit(X, Y, sample_weight)
+            held = self._held_warning
+        finally:
+            del self._held_warning
+        if held is not None:
+            warnings.warn(held, ConvergenceWarning, stacklevel=3)
         return self
+
+    def _check_finite_fit(self, X, Y, sw) -> None:
+        """After the last update, once: the weights and the loss on the training data at
+        them (what predictions would be) are finite, else scikit-learn's ValueError. The
+        step's guard checks each batch's loss before its update, never after the last."""
+        theta = self.net_.theta
+        if not np.isfinite(theta).all():
+            bad = int(np.count_nonzero(~np.isfinite(theta)))
+            raise non_finite_weights(f"{bad} of {theta.size} weights are inf or NaN")
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            out = self.net_.forward_unchecked(X, False)
+            scores = self.net_.layers[-1].z if self._fused else out
+            value = self._loss.value_and_gradient(scores, Y, sw)[0]
+        if not math.isfinite(value):
+            raise non_finite_weights(
+                f"the weights are finite (the largest |w| is {np.abs(theta).max():.3g}), but "
+                f"the loss on the training data at them is {value}: the network's outputs "
+                "overflow, its predictions would be inf or NaN"
+            )
 
     def _loss_grad(self, X, Y, sw) -> float:
         """L and dL/dtheta on one batch, in scikit-learn's order of operations:
