@@ -551,6 +551,33 @@ def test_diverging_member_is_flagged_and_spares_the_others():
     assert_member_equals_single(fits, 1, good, X, y, rows[1])
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_member_whose_fit_ends_non_finite_is_flagged(solver):
+    """#13 item 4 in a stack: a member whose fit ends with inf/NaN outputs raises alone
+    (sgd/adam: one update of 1e300 leaves finite weights |w| ~ 1e300; lbfgs: a y of 1e300
+    in its rows, no finite point), so in the stack it is failed_; its neighbour, of the
+    same stack, still equals its single fit."""
+    X = _X()
+    y = _y_reg(X)
+    rows = _rows(2)
+    kw = dict(hidden_layer_sizes=(5,), solver=solver, max_iter=1, random_state=0)
+    if solver == "lbfgs":
+        y = y.copy()
+        y[np.setdiff1d(rows[0], rows[1])[0]] = 1e300  # in member 0's rows only
+        bad, good = MLPRegressor(**kw), MLPRegressor(alpha=1e-3, **kw)
+    else:
+        kw["batch_size"] = N_TRAIN
+        bad = MLPRegressor(learning_rate_init=1e300, **kw)
+        good = MLPRegressor(learning_rate_init=1e-3, **kw)
+    with pytest.raises(ValueError, match="^Solver produced non-finite parameter weights"):
+        _single(bad, X, y, rows[0])
+    fits = fit_members([bad, good], X, y, rows, n_jobs=1)  # (ConvergenceWarning ignored)
+    # (y and the clean targets agree on member 1's rows; scored on all X, the clean ones)
+    assert_member_equals_single(fits, 1, good, X, _y_reg(X), rows[1])
+    assert fits.batched_.tolist() == [True, True]
+    assert fits.failed_.tolist() == [True, False]
+
+
 def test_convergence_warning_and_converged_flags():
     """converged_[m] is False exactly where the single fit warns (max_iter reached); the
     stack warns ConvergenceWarning too, unless convergence_warning=False."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import pickle
+import re
 import warnings
 
 import numpy as np
@@ -273,6 +274,67 @@ def test_diverging_loss_with_early_stopping_does_not_raise():
     assert np.isfinite(ml.predict(_Xi)).all()  # the best (finite) weights are restored
     np.testing.assert_allclose(ml.best_validation_score_, sk.best_validation_score_, rtol=1e-6)
     np.testing.assert_allclose(ml.predict(_Xi), sk.predict(_Xi), rtol=1e-6, atol=1e-6)
+
+
+NON_FINITE = (
+    "Solver produced non-finite parameter weights. The input data may contain large values "
+    "and need to be preprocessed."
+)
+_FMAX = float(np.finfo(np.float64).max)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_fit_whose_last_update_overflows_raises(solver):
+    """#13 item 4: one update of 1e300 leaves finite weights (|w| ~ 1e300) whose every
+    prediction is inf or NaN. The step's guard checks before each update; the fit checks
+    once after the last one: scikit-learn's ValueError, its sentence first, no warning
+    (scikit-learn 1.9.1 itself only warns here: it checks the weights alone)."""
+    rng = np.random.RandomState(0)
+    Xr, yr = rng.rand(60, 2), rng.rand(60)
+    est = MLPRegressor(
+        solver=solver, learning_rate_init=1e300, max_iter=1, batch_size=60, random_state=0
+    )
+    with pytest.raises(ValueError) as exc:
+        est.fit(Xr, yr)  # the suite's filterwarnings=error: any warning would fail first
+    msg = str(exc.value)
+    assert msg.startswith(NON_FINITE + " ")  # scikit-learn's sentence verbatim, advice after
+    assert "predictions would be inf or NaN" in msg and "learning_rate_init" in msg
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+@pytest.mark.parametrize("where", ["X", "y"])
+@pytest.mark.parametrize("value", [1e300, -1e300, _FMAX, -_FMAX], ids=["1e300", "-1e300", "max", "-max"])
+def test_huge_input_gives_the_clear_error_only(value, where, solver):
+    """#13 item 5: a value near the float range in X or y gives scikit-learn's ValueError
+    and nothing before it (no numpy RuntimeWarning, no ConvergenceWarning): under
+    ``-W error`` that error is what the user gets."""
+    rng = np.random.RandomState(0)
+    Xh, yh = rng.rand(30, 2), rng.rand(30)
+    (Xh if where == "X" else yh)[(3, 1) if where == "X" else 5] = value
+    est = MLPRegressor(hidden_layer_sizes=(5,), solver=solver, max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="^" + re.escape(NON_FINITE)):
+            est.fit(Xh, yh)
+
+
+@pytest.mark.parametrize(
+    "labels", [("cat", "dog"), (0, 7), ("dog", "cat")], ids=["str", "int", "first-class"]
+)
+def test_stratified_early_stopping_names_the_users_class(labels):
+    """#13 item 7: scikit-learn's message for a class with one member (its test matches
+    "Classes with too few members are: ['True']", the binarized label), then the user's
+    own label, not "1.0"."""
+    common, lone = labels
+    yl = np.array([common] * 19 + [lone], dtype=object if isinstance(common, str) else int)
+    est = MLPClassifier(early_stopping=True, random_state=0)
+    with pytest.raises(ValueError) as exc:
+        est.fit(X[:20], yl)
+    msg = str(exc.value)
+    assert msg.startswith("The least populated classes in y have only 1 member, which is too few.")
+    binarized = lone == max(labels)  # scikit-learn stratifies on y == classes_[1]
+    assert f"Classes with too few members are: ['{binarized}']" in msg
+    assert f"{lone!r} (1 member)" in msg and "1.0" not in msg
 
 
 # --------------------------------------------------------------------------
