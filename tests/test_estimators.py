@@ -271,6 +271,8 @@ def test_diverging_loss_with_early_stopping_does_not_raise():
         sk.fit(_Xi, _yi)
         ml.fit(_Xi, _yi)
     assert np.isnan(sk.validation_scores_[-1])
+    assert np.isnan(ml.validation_scores_[-1])  # the diverged epoch is stored as nan
+    assert np.isfinite(ml.best_validation_score_)
     assert np.isfinite(ml.predict(_Xi)).all()  # the best (finite) weights are restored
     np.testing.assert_allclose(ml.best_validation_score_, sk.best_validation_score_, rtol=1e-6)
     np.testing.assert_allclose(ml.predict(_Xi), sk.predict(_Xi), rtol=1e-6, atol=1e-6)
@@ -303,7 +305,9 @@ def test_fit_whose_last_update_overflows_raises(solver):
 
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
 @pytest.mark.parametrize("where", ["X", "y"])
-@pytest.mark.parametrize("value", [1e300, -1e300, _FMAX, -_FMAX], ids=["1e300", "-1e300", "max", "-max"])
+@pytest.mark.parametrize(
+    "value", [1e300, -1e300, _FMAX, -_FMAX], ids=["1e300", "-1e300", "max", "-max"]
+)
 def test_huge_input_gives_the_clear_error_only(value, where, solver):
     """#13 item 5: a value near the float range in X or y gives scikit-learn's ValueError
     and nothing before it (no numpy RuntimeWarning, no ConvergenceWarning): under

@@ -801,7 +801,9 @@ _FMAX = float(np.finfo(np.float64).max)
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd", "lbfgs"])
 @pytest.mark.parametrize("where", ["X", "y"])
-@pytest.mark.parametrize("value", [1e300, -1e300, _FMAX, -_FMAX], ids=["1e300", "-1e300", "max", "-max"])
+@pytest.mark.parametrize(
+    "value", [1e300, -1e300, _FMAX, -_FMAX], ids=["1e300", "-1e300", "max", "-max"]
+)
 def test_huge_input_gives_on_nans_error_only(value, where, optimizer):
     """#13 item 5 for Sequential.fit: a value near the float range in X or y either trains
     to finite outputs or raises TrainingDivergedError (on_nan="raise"); no numpy

@@ -31,7 +31,7 @@ from mlplab._checks import (
 )
 from mlplab.clipping import global_norm
 from mlplab.diagnostics import GradientWarnings
-from mlplab.losses import Loss, get_loss
+from mlplab.losses import LOSSES, Loss, get_loss
 from mlplab.optimizers import SOLVER_NAMES, Optimizer, get_optimizer, get_schedule
 from mlplab.training.callbacks import Callback, EarlyStopping
 from mlplab.training.lbfgs import minimize_lbfgs
@@ -349,9 +349,16 @@ def _check_end(net, trainer: Trainer, state: TrainState, data: _Data, on_nan: st
     (in inference mode: what predictions would be). The step's guard checks each batch's
     loss before its update, never after the last; a non-finite one is a divergence of the
     last update, which is undone."""
-    value = net.loss_unchecked(data.X, data.Y, data.loss, data.sw)
-    if math.isfinite(value) and np.isfinite(net.theta).all():
-        return
+    if type(data.loss) in LOSSES.values() and net.loss_surely_finite(
+        data.X, data.Y, data.sw, data.fused
+    ):
+        return  # from the weights' sizes: no forward pass (the usual case)
+    if not np.isfinite(net.theta).all():
+        value = math.nan
+    else:
+        value = net.loss_unchecked(data.X, data.Y, data.loss, data.sw)
+        if math.isfinite(value):
+            return
     trainer.undo()
     _diverged(state, value, (
         f"Training diverged at epoch {state.epoch + 1}, batch {state.batch + 1} (the last "
@@ -402,10 +409,7 @@ class _StepHooks:
 def _diverged(state: TrainState, value: float, what: str, on_nan: str) -> None:
     """The guard's policy for ``fit`` (the weights are back to the last finite step):
     record the non-finite loss, then stop with a warning or raise."""
-    msg = (
-        f"{what} Try a lower learning_rate, clip_norm, scaled inputs or another "
-        "initialisation."
-    )
+    msg = f"{what} Try a lower learning_rate, clip_norm, scaled inputs or another initialisation."
     state.history["loss"].append(value if not math.isfinite(value) else math.nan)
     state.stop, state.stop_reason = True, msg
     if on_nan == "raise":
@@ -470,6 +474,19 @@ def _report(pbar, state: TrainState, verbose: int) -> None:
 
 
 # ------------------------------------------------------------------ L-BFGS
+def _lbfgs_end(net: Sequential, data: _Data, state: TrainState, on_nan: str) -> None:
+    """The caches at the final weights (the best point); when even that loss is not
+    finite, L-BFGS found no finite point: on_nan applies."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        value = net.loss_and_grad_unchecked(data.X, data.Y, data.loss, data.sw, data.l2, data.fused)
+    if not math.isfinite(value):
+        _diverged(state, value, (
+            f"Training diverged: L-BFGS found no weights with a finite loss in "
+            f"{state.n_iter} iteration(s) (the loss on the training data is {value}, the "
+            "network's outputs overflow). The initial weights were kept."
+        ), on_nan)  # fmt: skip
+
+
 def _fit_lbfgs(
     net: Sequential,
     data: _Data,
@@ -543,16 +560,8 @@ def _fit_lbfgs(
             )
         x = result.x if np.isfinite(result.fun) and np.isfinite(result.x).all() else best["theta"]
         theta[...] = x
-        value = net.loss_and_grad_unchecked(
-            data.X, data.Y, data.loss, data.sw, data.l2, data.fused
-        )  # caches at x*
     state.n_iter = int(result.nit)  # type: ignore[attr-defined]
-    if not math.isfinite(value):  # no point with a finite loss was found
-        _diverged(state, value, (
-            f"Training diverged: L-BFGS found no weights with a finite loss in "
-            f"{state.n_iter} iteration(s) (the loss on the training data is {value}, the "
-            "network's outputs overflow). The initial weights were kept."
-        ), on_nan)  # fmt: skip
+    _lbfgs_end(net, data, state, on_nan)
     if not state.stop_reason:
         state.stop_reason = f"lbfgs: {result.message}"
     for cb in callbacks:

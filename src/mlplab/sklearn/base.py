@@ -358,6 +358,8 @@ class BaseMLP(BaseEstimator):
         them (what predictions would be) are finite, else scikit-learn's ValueError. The
         step's guard checks each batch's loss before its update, never after the last."""
         theta = self.net_.theta
+        if self._loss.link != "exp" and self.net_.loss_surely_finite(X, Y, sw, self._fused):
+            return  # from the weights' sizes: no forward pass (the usual case)
         if not np.isfinite(theta).all():
             bad = int(np.count_nonzero(~np.isfinite(theta)))
             raise non_finite_weights(f"{bad} of {theta.size} weights are inf or NaN")
