@@ -155,9 +155,11 @@ def fit(
         explodes or ReLU units die in the first epochs, with the lecture's remedy;
         once per finding. False turns it off.
     on_nan : "stop" or "raise"
-        When a batch gives a non-finite loss or gradient: stop with a
-        RuntimeWarning, or raise TrainingDivergedError. Either way the weights
-        are those of the last finite step.
+        When a batch gives a non-finite loss or gradient, or the loss on the
+        training data at the final weights is not finite (checked once after the
+        last update): stop with a RuntimeWarning (the history's loss ends with the
+        non-finite value), or raise TrainingDivergedError naming the epoch and
+        batch. Either way the weights are those of the last finite step.
     tol, max_fun : float, int
         "lbfgs" only: gradient tolerance and the limit on loss evaluations.
     seed : int, optional
