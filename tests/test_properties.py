@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from sklearn.exceptions import ConvergenceWarning
 
-from mlplab import ACTIVATIONS, LOSSES, Dense, Sequential, get_activation, get_loss
+from mlplab import (
+    ACTIVATIONS,
+    LOSSES,
+    Dense,
+    MLPClassifier,
+    MLPRegressor,
+    Sequential,
+    get_activation,
+    get_loss,
+)
 
 # step has no gradient and softmax is not elementwise: both are excluded from hidden layers
 HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"step", "softmax"})
@@ -267,10 +279,6 @@ _BASE = dict(
 def _fit_or_error(config, scale):
     """Fit on 40 samples whose X is scaled by ``scale``; return the estimator, or None
     when it raised scikit-learn's non-finite error."""
-    from sklearn.exceptions import ConvergenceWarning
-
-    from mlplab import MLPClassifier, MLPRegressor
-
     config = dict(config)
     Est = MLPClassifier if config.pop("classifier") else MLPRegressor
     rs = np.random.RandomState(config["random_state"])
@@ -279,8 +287,6 @@ def _fit_or_error(config, scale):
     if Est is MLPClassifier:
         y = (y > 0).astype(int)
     est = Est(**config)
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         # early stopping on a diverging run warns that it kept the best weights
@@ -293,7 +299,7 @@ def _fit_or_error(config, scale):
     return est, X
 
 
-@settings(max_examples=40, deadline=None, database=None,
+@settings(max_examples=100, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
 @given(estimator_configs, st.sampled_from([1e-6, 1.0, 1e6]))
 @example(  # #13 item 4's reproducer: one update of 1e300, finite weights, inf outputs
