@@ -303,23 +303,50 @@ def test_fit_whose_last_update_overflows_raises(solver):
     assert "predictions would be inf or NaN" in msg and "learning_rate_init" in msg
 
 
-@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+HUGE_INPUT_FITS = {
+    "sgd": (dict(solver="sgd"), "fit"),
+    "adam": (dict(solver="adam"), "fit"),
+    "lbfgs": (dict(solver="lbfgs"), "fit"),
+    "early_stopping": (dict(early_stopping=True), "fit"),
+    "partial_fit": (dict(solver="sgd"), "partial_fit"),
+    "float32": (dict(dtype="float32"), "fit"),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(HUGE_INPUT_FITS))
 @pytest.mark.parametrize("where", ["X", "y"])
 @pytest.mark.parametrize(
     "value", [1e300, -1e300, _FMAX, -_FMAX], ids=["1e300", "-1e300", "max", "-max"]
 )
-def test_huge_input_gives_the_clear_error_only(value, where, solver):
+def test_huge_input_gives_the_clear_error_only(value, where, variant):
     """#13 item 5: a value near the float range in X or y gives scikit-learn's ValueError
-    and nothing before it (no numpy RuntimeWarning, no ConvergenceWarning): under
-    ``-W error`` that error is what the user gets."""
+    and nothing before it (no numpy RuntimeWarning, no ConvergenceWarning, no "diverged"
+    warning of early stopping): under ``-W error`` that error is what the user gets. In a
+    float32 network the value does not even fit: scikit-learn's input error says so."""
     rng = np.random.RandomState(0)
     Xh, yh = rng.rand(30, 2), rng.rand(30)
     (Xh if where == "X" else yh)[(3, 1) if where == "X" else 5] = value
-    est = MLPRegressor(hidden_layer_sizes=(5,), solver=solver, max_iter=5, random_state=0)
+    params, method = HUGE_INPUT_FITS[variant]
+    est = MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0, **params)
+    expected = "^" + re.escape(NON_FINITE)
+    if variant == "float32":
+        expected = f"^Input {where} contains infinity or a value too large for dtype\\('float32'\\)"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(ValueError, match="^" + re.escape(NON_FINITE)):
-            est.fit(Xh, yh)
+        with pytest.raises(ValueError, match=expected):
+            getattr(est, method)(Xh, yh)
+
+
+def test_float32_model_rejects_too_large_input_at_predict():
+    """A float32 model given 1e300 at predict: scikit-learn's input error, not numpy's
+    overflow warning and inf predictions."""
+    est = MLPRegressor(dtype="float32", **_quiet()).fit(X, Y_REG)
+    Xh = X.copy()
+    Xh[0, 0] = 1e300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"^Input X contains infinity or a value too large"):
+            est.predict(Xh)
 
 
 @pytest.mark.parametrize(

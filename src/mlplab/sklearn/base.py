@@ -13,7 +13,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
+from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -43,10 +43,21 @@ from mlplab.sklearn.rules import adaptive_rate, count_no_improvement, non_finite
 from mlplab.sklearn.stochastic import fit_stochastic
 from mlplab.training.lbfgs import minimize_lbfgs
 
-__all__ = ["STOCHASTIC", "BaseMLP", "stochastic_only"]
+__all__ = ["STOCHASTIC", "BaseMLP", "as_dtype", "stochastic_only"]
 
 
 STOCHASTIC = ("sgd", "adam")
+
+
+def as_dtype(X, dtype, name: str = "X"):
+    """X (an array or scipy.sparse matrix) in the network's dtype. A value too large for it
+    (1e300 for float32) is scikit-learn's input error, not numpy's overflow warning."""
+    if X.dtype == dtype:
+        return X
+    with np.errstate(over="ignore", invalid="ignore"):
+        X = X.astype(dtype)
+    assert_all_finite(X.data if sparse.issparse(X) else X, input_name=name)
+    return X
 
 
 class BaseMLP(BaseEstimator):
@@ -190,11 +201,11 @@ class BaseMLP(BaseEstimator):
                 raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}.")
         self._activations(len(self._hidden_sizes()))
 
-    def _warn(self, message: str) -> None:
-        """A ConvergenceWarning, held until ``_fit`` knows the fit is finite (a fit that
-        fails raises its error alone)."""
-        if self.convergence_warning:
-            self._held_warning = message
+    def _warn(self, message: str, category: type[Warning] = ConvergenceWarning) -> None:
+        """A warning of the fit, held until ``_fit`` knows the fit is finite (a fit that
+        fails raises its error alone); ``convergence_warning=False`` drops ConvergenceWarnings."""
+        if category is not ConvergenceWarning or self.convergence_warning:
+            self._held_warnings.append((message, category))
 
     # ---------------------------------------------------------- the network
     def _out_activation_and_loss(self) -> tuple[str, Loss]:
@@ -314,7 +325,7 @@ class BaseMLP(BaseEstimator):
         dtype = check_dtype(self.dtype) if self.dtype is not None else X.dtype
         if not first_pass:
             dtype = self.net_.dtype
-        X = X.astype(dtype, copy=False)
+        X = as_dtype(X, dtype)
         if Y.ndim == 1:
             Y = Y.reshape((-1, 1))
         Y = self._targets(Y, dtype)
@@ -335,8 +346,8 @@ class BaseMLP(BaseEstimator):
         if validation_data is not None:
             Xv, yv = validation_data
             Xv = validate_data(self, Xv, accept_sparse=["csr", "csc"], reset=False)
-            val = (Xv.astype(dtype, copy=False), np.asarray(yv), None)
-        self._held_warning = None
+            val = (as_dtype(Xv, dtype, "validation_data[0]"), np.asarray(yv), None)
+        self._held_warnings: list[tuple[str, type[Warning]]] = []
         try:
             if self.solver in STOCHASTIC:
                 batch = min(200, X.shape[0]) if self.batch_size == "auto" else self.batch_size
@@ -346,11 +357,11 @@ class BaseMLP(BaseEstimator):
                 with small_net_threads(self.net_, X.shape[0]):
                     self._fit_lbfgs(X, Y, sample_weight, val)
             self._check_finite_fit(X, Y, sample_weight)
-            held = self._held_warning
+            held = self._held_warnings
         finally:
-            del self._held_warning
-        if held is not None:
-            warnings.warn(held, ConvergenceWarning, stacklevel=3)
+            del self._held_warnings
+        for message, category in held:
+            warnings.warn(message, category, stacklevel=3)
         return self
 
     def _check_finite_fit(self, X, Y, sw) -> None:
@@ -389,7 +400,7 @@ class BaseMLP(BaseEstimator):
         check_is_fitted(self)
         net = self.net_
         Xc = validate_data(self, X, reset=False)
-        Xc = np.ascontiguousarray(Xc, dtype=net.dtype)
+        Xc = np.ascontiguousarray(as_dtype(Xc, net.dtype))
         Y = self._targets(self._encode(y), net.dtype)
         return self._loss_grad(Xc, Y, None), net.grad
 
@@ -534,10 +545,9 @@ class BaseMLP(BaseEstimator):
     def _forward(self, X) -> np.ndarray:
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        X = as_dtype(X, self.net_.dtype)
         if not sparse.issparse(X):
-            X = np.ascontiguousarray(X, dtype=self.net_.dtype)
-        else:
-            X = X.astype(self.net_.dtype)
+            X = np.ascontiguousarray(X)
         return self.net_.forward_unchecked(X, False)
 
     # ---------------------------------------------------------- persistence

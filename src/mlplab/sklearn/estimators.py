@@ -65,7 +65,7 @@ from mlplab._checks import (
     check_choice,
 )
 from mlplab.io import register_saveable
-from mlplab.sklearn.base import BaseMLP, stochastic_only
+from mlplab.sklearn.base import BaseMLP, as_dtype, stochastic_only
 from mlplab.sklearn.losses import (
     BinaryLogLoss,
     LogLoss,
@@ -449,7 +449,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return X, y
 
     def _targets(self, Y: np.ndarray, dtype) -> np.ndarray:
-        return np.ascontiguousarray(Y, dtype=dtype)
+        return np.ascontiguousarray(as_dtype(np.asarray(Y), dtype, "y"))
 
     def _encode(self, y) -> np.ndarray:
         y = np.asarray(y)

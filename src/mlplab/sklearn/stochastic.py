@@ -199,8 +199,7 @@ def _diverged(est: Any, exc: FloatingPointError) -> None:
     est.validation_scores_.append(math.nan)
     est.history_.setdefault("val_score", []).append(math.nan)
     est.history_.setdefault("val_loss", []).append(math.nan)
-    warnings.warn(
+    est._warn(
         f"Training diverged ({exc}); the weights of the best validation score were restored.",
         RuntimeWarning,
-        stacklevel=4,
     )
