@@ -670,6 +670,20 @@ def test_fit_many_20_seeds():
             assert np.array_equal(a, b)
 
 
+def test_fit_many_flags_and_warns_about_members_that_end_non_finite():
+    """A member whose single fit would raise (here one update of 1e300: finite weights,
+    inf outputs) does not pass silently in an ensemble: failed_ marks it, one warning
+    says so, and the others are unaffected."""
+    X = _X()
+    y = _y_reg(X)
+    est = MLPRegressor(hidden_layer_sizes=(5,), solver="sgd", max_iter=1, batch_size=N)
+    params = [{"learning_rate_init": 1e300}, {"learning_rate_init": 1e-3}]
+    with pytest.warns(RuntimeWarning, match=r"1 of 2 members ended non-finite.*Solver produced"):
+        ens = fit_many(est, X, y, random_state=[0, 1], param_list=params)
+    assert ens.failed_.tolist() == [True, False]
+    assert np.isfinite(ens.predict(X)).all()  # the failed one: its last finite step
+
+
 def test_fit_many_param_list_and_train_rows():
     X = _X()
     Y = _Y_multi(X)
