@@ -301,6 +301,10 @@ def test_fit_whose_last_update_overflows_raises(solver):
     msg = str(exc.value)
     assert msg.startswith(NON_FINITE + " ")  # scikit-learn's sentence verbatim, advice after
     assert "predictions would be inf or NaN" in msg and "learning_rate_init" in msg
+    # the update is undone: the weights it started from (the initial ones), finite outputs
+    assert "before the last update were kept" in msg
+    assert np.isfinite(est.predict(Xr)).all()
+    assert np.abs(est.net_.theta).max() < 10
 
 
 HUGE_INPUT_FITS = {

@@ -349,14 +349,15 @@ class BaseMLP(BaseEstimator):
             val = (as_dtype(Xv, dtype, "validation_data[0]"), np.asarray(yv), None)
         self._held_warnings: list[tuple[str, type[Warning]]] = []
         try:
+            undo = None  # what puts back the weights from before the last update
             if self.solver in STOCHASTIC:
                 batch = min(200, X.shape[0]) if self.batch_size == "auto" else self.batch_size
                 with small_net_threads(self.net_, min(batch, X.shape[0])):
-                    self._fit_stochastic(X, Y, sample_weight, incremental, val)
+                    undo = self._fit_stochastic(X, Y, sample_weight, incremental, val)
             else:
                 with small_net_threads(self.net_, X.shape[0]):
                     self._fit_lbfgs(X, Y, sample_weight, val)
-            self._check_finite_fit(X, Y, sample_weight)
+            self._check_finite_fit(X, Y, sample_weight, undo)
             held = self._held_warnings
         finally:
             del self._held_warnings
@@ -364,26 +365,33 @@ class BaseMLP(BaseEstimator):
             warnings.warn(message, category, stacklevel=3)
         return self
 
-    def _check_finite_fit(self, X, Y, sw) -> None:
+    def _check_finite_fit(self, X, Y, sw, undo=None) -> None:
         """After the last update, once: the weights and the loss on the training data at
-        them (what predictions would be) are finite, else scikit-learn's ValueError. The
-        step's guard checks each batch's loss before its update, never after the last."""
+        them (what predictions would be) are finite, else scikit-learn's ValueError (and
+        ``undo`` puts back the weights from before that update). The step's guard checks
+        each batch's loss before its update, never after the last."""
         theta = self.net_.theta
         if self._loss.link != "exp" and self.net_.loss_surely_finite(X, Y, sw, self._fused):
             return  # from the weights' sizes: no forward pass (the usual case)
         if not np.isfinite(theta).all():
             bad = int(np.count_nonzero(~np.isfinite(theta)))
-            raise non_finite_weights(f"{bad} of {theta.size} weights are inf or NaN")
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            out = self.net_.forward_unchecked(X, False)
-            scores = self.net_.layers[-1].z if self._fused else out
-            value = self._loss.value_and_gradient(scores, Y, sw)[0]
-        if not math.isfinite(value):
-            raise non_finite_weights(
+            detail = f"{bad} of {theta.size} weights are inf or NaN"
+        else:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                out = self.net_.forward_unchecked(X, False)
+                scores = self.net_.layers[-1].z if self._fused else out
+                value = self._loss.value_and_gradient(scores, Y, sw)[0]
+            if math.isfinite(value):
+                return
+            detail = (
                 f"the weights are finite (the largest |w| is {np.abs(theta).max():.3g}), but "
                 f"the loss on the training data at them is {value}: the network's outputs "
                 "overflow, its predictions would be inf or NaN"
             )
+        if undo is not None:
+            undo()
+            detail += "; the weights from before the last update were kept"
+        raise non_finite_weights(detail)
 
     def _loss_grad(self, X, Y, sw) -> float:
         """L and dL/dtheta on one batch, in scikit-learn's order of operations:
@@ -472,8 +480,8 @@ class BaseMLP(BaseEstimator):
         if norms:
             self.grad_norms_ = np.vstack([self.grad_norms_, np.array(norms)])
 
-    def _fit_stochastic(self, X, Y, sw, incremental, val) -> None:
-        fit_stochastic(self, X, Y, sw, incremental, val)
+    def _fit_stochastic(self, X, Y, sw, incremental, val):
+        return fit_stochastic(self, X, Y, sw, incremental, val)
 
     def _trigger_stopping(self, msg: str) -> bool:
         """scikit-learn's rule: stop, or (learning_rate="adaptive", sgd) divide the rate by 5."""

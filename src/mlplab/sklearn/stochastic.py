@@ -93,8 +93,9 @@ class _EpochStats:
         self.stats = self.stats + est._score_stats(est.net_.layers[-1].a, Yb, swb)
 
 
-def fit_stochastic(est: Any, X, Y, sw, incremental: bool, val) -> None:
-    """Train ``est.net_`` with sgd/adam as scikit-learn's ``_fit_stochastic`` does."""
+def fit_stochastic(est: Any, X, Y, sw, incremental: bool, val) -> Any:
+    """Train ``est.net_`` with sgd/adam as scikit-learn's ``_fit_stochastic`` does; return
+    what undoes the last update (None with early stopping: the best weights are restored)."""
     if not incremental or not hasattr(est, "_optimizer"):
         est._optimizer = make_optimizer(est)
     if est.early_stopping and incremental:
@@ -163,6 +164,8 @@ def fit_stochastic(est: Any, X, Y, sw, incremental: bool, val) -> None:
             est.grad_norms_ = np.vstack([est.grad_norms_, np.array(epoch_norms)])
     if early_stopping:
         net.theta[...] = est._best_theta  # restore the best weights
+        return None
+    return trainer.undo
 
 
 def _end_epoch(est: Any, loss: float, n_samples: int, stats: Any, sst: Any, val) -> bool:
