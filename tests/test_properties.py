@@ -14,6 +14,8 @@ from sklearn.exceptions import ConvergenceWarning
 from mlplab import (
     ACTIVATIONS,
     LOSSES,
+    ActivationLayer,
+    BatchNorm,
     Dense,
     MLPClassifier,
     MLPRegressor,
@@ -367,3 +369,23 @@ def test_loss_surely_finite_holds_for_a_trained_size_network():
     assert net.loss_surely_finite(X, np.ones((500, 3)), None, True)
     net.theta *= 1e200  # sizes that may overflow: unsure, so the loss is computed
     assert not net.loss_surely_finite(X, np.ones((500, 3)), None, True)
+
+
+@pytest.mark.parametrize("w_scale", [1.0, 1e100, 1e200])
+@pytest.mark.parametrize("x_scale", [1.0, 1e150, 1e300])
+def test_batchnorm_output_bound_is_sound(w_scale, x_scale):
+    """BatchNorm in inference mode bounds its output from gamma, beta and the running
+    statistics: sound (no overflow when it says finite) and used at trained sizes."""
+    rng = np.random.default_rng(0)
+    net = Sequential([Dense(4), BatchNorm(), ActivationLayer("relu"), Dense(2)], n_inputs=3)
+    net.fit(rng.standard_normal((20, 3)), rng.standard_normal((20, 2)), epochs=2)  # statistics
+    net.theta *= w_scale
+    X = x_scale * rng.standard_normal((7, 3))
+    Y = rng.standard_normal((7, 2))
+    sure = net.loss_surely_finite(X, Y)
+    if w_scale == 1.0 and x_scale == 1.0:
+        assert sure
+    if sure:
+        with np.errstate(all="raise", under="ignore"):
+            value = net.loss_unchecked(X, Y, get_loss("mse"), None)
+        assert np.isfinite(value)

@@ -366,7 +366,7 @@ def _check_end(net, trainer: Trainer, state: TrainState, data: _Data, on_nan: st
         f"Training diverged at epoch {state.epoch + 1}, batch {state.batch + 1} (the last "
         f"update): the loss on the training data at the final weights is {value}, the "
         "network's outputs overflow. The weights from before that update were kept."
-    ), on_nan)  # fmt: skip
+    ), on_nan, depth=1)  # fmt: skip
 
 
 class _StepHooks:
@@ -408,15 +408,16 @@ class _StepHooks:
         return state.stop
 
 
-def _diverged(state: TrainState, value: float, what: str, on_nan: str) -> None:
+def _diverged(state: TrainState, value: float, what: str, on_nan: str, depth: int = 0) -> None:
     """The guard's policy for ``fit`` (the weights are back to the last finite step):
-    record the non-finite loss, then stop with a warning or raise."""
+    record the non-finite loss, then stop with a warning or raise (``depth``: the calls
+    between this and ``_fit_epochs``, for the warning to point at the user's line)."""
     msg = f"{what} Try a lower learning_rate, clip_norm, scaled inputs or another initialisation."
     state.history["loss"].append(value if not math.isfinite(value) else math.nan)
     state.stop, state.stop_reason = True, msg
     if on_nan == "raise":
         raise TrainingDivergedError(msg)
-    warnings.warn(msg, RuntimeWarning, stacklevel=5)
+    warnings.warn(msg, RuntimeWarning, stacklevel=5 + depth)
 
 
 @dataclass
@@ -486,7 +487,7 @@ def _lbfgs_end(net: Sequential, data: _Data, state: TrainState, on_nan: str) -> 
             f"Training diverged: L-BFGS found no weights with a finite loss in "
             f"{state.n_iter} iteration(s) (the loss on the training data is {value}, the "
             "network's outputs overflow). The initial weights were kept."
-        ), on_nan)  # fmt: skip
+        ), on_nan, depth=1)  # fmt: skip
 
 
 def _fit_lbfgs(
