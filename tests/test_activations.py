@@ -168,6 +168,26 @@ def test_no_floating_point_errors_on_extreme_inputs(spec, z):
         assert np.isfinite(g).all(), f"{act}: backward not finite at {z[~np.isfinite(g)]}"
 
 
+@pytest.mark.parametrize("spec", ALL_SPECS, ids=_id)
+@pytest.mark.parametrize("z", [Z_EXTREME64, Z_EXTREME32], ids=["float64", "float32"])
+def test_growth_bounds_the_output(spec, z):
+    """growth() = (L, c) promises |f(z)| <= L |z| + c for every finite z: what the end-of-fit
+    check uses to skip its forward pass (Sequential.loss_surely_finite). Only PReLU, whose
+    slope is trained, makes no promise."""
+    act = get_activation(spec)
+    growth = act.growth()
+    if growth is None:
+        assert act.learnable
+        return
+    L, c = growth
+    if not act.elementwise:  # softmax's z - max(z) needs |z| <= max/2; Dense's bound keeps
+        z = z / 4  # |z| below max/4
+    a = act.forward(z if act.elementwise else z[None, :])
+    bound = L * np.abs(z.astype(np.float64)) + c
+    assert np.isfinite(a).all()
+    assert (np.abs(a.astype(np.float64)).ravel() <= bound).all(), (act, z, a)
+
+
 @pytest.mark.parametrize("spec", ELEMENTWISE_SPECS, ids=_id)
 def test_derivative_in_the_far_tails_is_the_asymptotic_slope(spec):
     """Far out, the derivative (and the secant slope) is that at |z| = 1e4, not garbage.

@@ -554,6 +554,33 @@ def test_diverging_member_is_flagged_and_spares_the_others():
     assert_member_equals_single(fits, 1, good, X, y, rows[1])
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_member_whose_fit_ends_non_finite_is_flagged(solver):
+    """#13 item 4 in a stack: a member whose fit ends with inf/NaN outputs raises alone
+    (sgd/adam: one update of 1e300 leaves finite weights |w| ~ 1e300; lbfgs: a y of 1e300
+    in its rows, no finite point), so in the stack it is failed_; its neighbour, of the
+    same stack, still equals its single fit."""
+    X = _X()
+    y = _y_reg(X)
+    rows = _rows(2)
+    kw = dict(hidden_layer_sizes=(5,), solver=solver, max_iter=1, random_state=0)
+    if solver == "lbfgs":
+        y = y.copy()
+        y[np.setdiff1d(rows[0], rows[1])[0]] = 1e300  # in member 0's rows only
+        bad, good = MLPRegressor(**kw), MLPRegressor(alpha=1e-3, **kw)
+    else:
+        kw["batch_size"] = N_TRAIN
+        bad = MLPRegressor(learning_rate_init=1e300, **kw)
+        good = MLPRegressor(learning_rate_init=1e-3, **kw)
+    with pytest.raises(ValueError, match="^Solver produced non-finite parameter weights"):
+        _single(bad, X, y, rows[0])
+    fits = fit_members([bad, good], X, y, rows, n_jobs=1)  # (ConvergenceWarning ignored)
+    # (y and the clean targets agree on member 1's rows; scored on all X, the clean ones)
+    assert_member_equals_single(fits, 1, good, X, _y_reg(X), rows[1])
+    assert fits.batched_.tolist() == [True, True]
+    assert fits.failed_.tolist() == [True, False]
+
+
 def test_convergence_warning_and_converged_flags():
     """converged_[m] is False exactly where the single fit warns (max_iter reached); the
     stack warns ConvergenceWarning too, unless convergence_warning=False."""
@@ -644,6 +671,20 @@ def test_fit_many_20_seeds():
         assert list(ens.loss_curve_[seed]) == list(s.loss_curve_)
         for a, b in zip(e.coefs_, s.coefs_, strict=True):
             assert np.array_equal(a, b)
+
+
+def test_fit_many_flags_and_warns_about_members_that_end_non_finite():
+    """A member whose single fit would raise (here one update of 1e300: finite weights,
+    inf outputs) does not pass silently in an ensemble: failed_ marks it, one warning
+    says so, and the others are unaffected."""
+    X = _X()
+    y = _y_reg(X)
+    est = MLPRegressor(hidden_layer_sizes=(5,), solver="sgd", max_iter=1, batch_size=N)
+    params = [{"learning_rate_init": 1e300}, {"learning_rate_init": 1e-3}]
+    with pytest.warns(RuntimeWarning, match=r"1 of 2 members ended non-finite.*Solver produced"):
+        ens = fit_many(est, X, y, random_state=[0, 1], param_list=params)
+    assert ens.failed_.tolist() == [True, False]
+    assert np.isfinite(ens.predict(X)).all()  # the failed one: its last finite step
 
 
 def test_fit_many_param_list_and_train_rows():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import pickle
+import re
 import warnings
 
 import numpy as np
@@ -314,9 +315,105 @@ def test_diverging_loss_with_early_stopping_does_not_raise():
         sk.fit(_Xi, _yi)
         ml.fit(_Xi, _yi)
     assert np.isnan(sk.validation_scores_[-1])
+    assert np.isnan(ml.validation_scores_[-1])  # the diverged epoch is stored as nan
+    assert np.isfinite(ml.best_validation_score_)
     assert np.isfinite(ml.predict(_Xi)).all()  # the best (finite) weights are restored
     np.testing.assert_allclose(ml.best_validation_score_, sk.best_validation_score_, rtol=1e-6)
     np.testing.assert_allclose(ml.predict(_Xi), sk.predict(_Xi), rtol=1e-6, atol=1e-6)
+
+
+NON_FINITE = (
+    "Solver produced non-finite parameter weights. The input data may contain large values "
+    "and need to be preprocessed."
+)
+_FMAX = float(np.finfo(np.float64).max)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_fit_whose_last_update_overflows_raises(solver):
+    """#13 item 4: one update of 1e300 leaves finite weights (|w| ~ 1e300) whose every
+    prediction is inf or NaN. The step's guard checks before each update; the fit checks
+    once after the last one: scikit-learn's ValueError, its sentence first, no warning
+    (scikit-learn 1.9.1 itself only warns here: it checks the weights alone)."""
+    rng = np.random.RandomState(0)
+    Xr, yr = rng.rand(60, 2), rng.rand(60)
+    est = MLPRegressor(
+        solver=solver, learning_rate_init=1e300, max_iter=1, batch_size=60, random_state=0
+    )
+    with pytest.raises(ValueError) as exc:
+        est.fit(Xr, yr)  # the suite's filterwarnings=error: any warning would fail first
+    msg = str(exc.value)
+    assert msg.startswith(NON_FINITE + " ")  # scikit-learn's sentence verbatim, advice after
+    assert "predictions would be inf or NaN" in msg and "learning_rate_init" in msg
+    # the update is undone: the weights it started from (the initial ones), finite outputs
+    assert "before the last update were kept" in msg
+    assert np.isfinite(est.predict(Xr)).all()
+    assert np.abs(est.net_.theta).max() < 10
+
+
+HUGE_INPUT_FITS = {
+    "sgd": (dict(solver="sgd"), "fit"),
+    "adam": (dict(solver="adam"), "fit"),
+    "lbfgs": (dict(solver="lbfgs"), "fit"),
+    "early_stopping": (dict(early_stopping=True), "fit"),
+    "partial_fit": (dict(solver="sgd"), "partial_fit"),
+    "float32": (dict(dtype="float32"), "fit"),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(HUGE_INPUT_FITS))
+@pytest.mark.parametrize("where", ["X", "y"])
+@pytest.mark.parametrize(
+    "value", [1e300, -1e300, _FMAX, -_FMAX], ids=["1e300", "-1e300", "max", "-max"]
+)
+def test_huge_input_gives_the_clear_error_only(value, where, variant):
+    """#13 item 5: a value near the float range in X or y gives scikit-learn's ValueError
+    and nothing before it (no numpy RuntimeWarning, no ConvergenceWarning, no "diverged"
+    warning of early stopping): under ``-W error`` that error is what the user gets. In a
+    float32 network the value does not even fit: scikit-learn's input error says so."""
+    rng = np.random.RandomState(0)
+    Xh, yh = rng.rand(30, 2), rng.rand(30)
+    (Xh if where == "X" else yh)[(3, 1) if where == "X" else 5] = value
+    params, method = HUGE_INPUT_FITS[variant]
+    est = MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0, **params)
+    expected = "^" + re.escape(NON_FINITE)
+    if variant == "float32":
+        expected = f"^Input {where} contains infinity or a value too large for dtype\\('float32'\\)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=expected):
+            getattr(est, method)(Xh, yh)
+
+
+def test_float32_model_rejects_too_large_input_at_predict():
+    """A float32 model given 1e300 at predict: scikit-learn's input error, not numpy's
+    overflow warning and inf predictions."""
+    est = MLPRegressor(dtype="float32", **_quiet()).fit(X, Y_REG)
+    Xh = X.copy()
+    Xh[0, 0] = 1e300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"^Input X contains infinity or a value too large"):
+            est.predict(Xh)
+
+
+@pytest.mark.parametrize(
+    "labels", [("cat", "dog"), (0, 7), ("dog", "cat")], ids=["str", "int", "first-class"]
+)
+def test_stratified_early_stopping_names_the_users_class(labels):
+    """#13 item 7: scikit-learn's message for a class with one member (its test matches
+    "Classes with too few members are: ['True']", the binarized label), then the user's
+    own label, not "1.0"."""
+    common, lone = labels
+    yl = np.array([common] * 19 + [lone], dtype=object if isinstance(common, str) else int)
+    est = MLPClassifier(early_stopping=True, random_state=0)
+    with pytest.raises(ValueError) as exc:
+        est.fit(X[:20], yl)
+    msg = str(exc.value)
+    assert msg.startswith("The least populated classes in y have only 1 member, which is too few.")
+    binarized = lone == max(labels)  # scikit-learn stratifies on y == classes_[1]
+    assert f"Classes with too few members are: ['{binarized}']" in msg
+    assert f"{lone!r} (1 member)" in msg and "1.0" not in msg
 
 
 # --------------------------------------------------------------------------

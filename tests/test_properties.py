@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from sklearn.exceptions import ConvergenceWarning
 
 from mlplab import (
     ACTIVATIONS,
@@ -14,6 +17,8 @@ from mlplab import (
     ActivationLayer,
     BatchNorm,
     Dense,
+    MLPClassifier,
+    MLPRegressor,
     PReLU,
     Sequential,
     get_activation,
@@ -265,3 +270,145 @@ def test_logit_1e4_on_the_wrong_class():
         value = get_loss(name).value(np.array(z), np.array(y))
         assert np.isfinite(value)
         assert value == pytest.approx(1e4, rel=1e-12)
+
+
+# --------------------------------------------------------------------------
+# no fit ends non-finite (RELIABILITY §2 item 9, #13 item 4)
+# --------------------------------------------------------------------------
+
+NON_FINITE = "Solver produced non-finite parameter weights. The input data may contain large"
+
+estimator_configs = st.fixed_dictionaries(
+    {
+        "classifier": st.booleans(),
+        "solver": st.sampled_from(["sgd", "adam", "lbfgs"]),
+        "activation": st.sampled_from(["relu", "tanh", "logistic", "identity"]),
+        "hidden_layer_sizes": st.lists(st.integers(1, 6), min_size=1, max_size=2).map(tuple),
+        "learning_rate_init": st.sampled_from([1e-3, 0.1, 10.0, 1e3, 1e300]),
+        "batch_size": st.sampled_from(["auto", 1, 7]),
+        "max_iter": st.integers(1, 8),
+        "alpha": st.sampled_from([0.0, 1e-4, 10.0]),
+        "momentum": st.sampled_from([0.0, 0.9]),
+        "early_stopping": st.booleans(),
+        "random_state": st.integers(0, 2**16),
+    }
+)
+
+
+_BASE = dict(
+    classifier=False, activation="relu", hidden_layer_sizes=(6,), batch_size=7, max_iter=1,
+    alpha=1e-4, momentum=0.9, early_stopping=False, random_state=0,
+)  # fmt: skip
+
+
+def _fit_or_error(config, scale):
+    """Fit on 40 samples whose X is scaled by ``scale``; return the estimator, or None
+    when it raised scikit-learn's non-finite error."""
+    config = dict(config)
+    Est = MLPClassifier if config.pop("classifier") else MLPRegressor
+    rs = np.random.RandomState(config["random_state"])
+    X = rs.standard_normal((40, 3))
+    y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2]
+    if Est is MLPClassifier:
+        y = (y > 0).astype(int)
+    est = Est(**config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # early stopping on a diverging run warns that it kept the best weights
+        warnings.filterwarnings("ignore", "Training diverged", RuntimeWarning)
+        try:
+            est.fit(scale * X, y)
+        except ValueError as exc:
+            assert str(exc).startswith(NON_FINITE), str(exc)
+            return None, X
+    return est, X
+
+
+@settings(max_examples=100, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+@given(estimator_configs, st.sampled_from([1e-6, 1.0, 1e6]))
+@example(  # #13 item 4's reproducer: one update of 1e300, finite weights, inf outputs
+    {**_BASE, "solver": "sgd", "learning_rate_init": 1e300, "batch_size": "auto"}, 1.0
+)
+@example({**_BASE, "solver": "adam", "learning_rate_init": 0.1}, 1e6)
+@example({**_BASE, "solver": "lbfgs", "classifier": True}, 1e6)
+@example({**_BASE, "solver": "sgd", "learning_rate_init": 0.1}, 1e-6)
+def test_no_fit_ends_with_non_finite_weights_or_predictions(config, scale):
+    """Random estimator configurations (rates up to 1e300, X scaled by 1e-6..1e6): a fit
+    either raises scikit-learn's "non-finite parameter weights" ValueError, or every coefs_
+    and intercepts_ entry is finite and so is every prediction on the training data.
+    No numpy RuntimeWarning on the way (the suite's filterwarnings=error)."""
+    est, X = _fit_or_error(config, scale)
+    if est is None:
+        return
+    assert all(np.isfinite(w).all() for w in est.coefs_ + est.intercepts_)
+    out = est.predict_proba(scale * X) if hasattr(est, "classes_") else est.predict(scale * X)
+    assert np.isfinite(out).all()
+
+
+@st.composite
+def scaled_problems(draw):
+    """(net, X, Y, loss): a random Dense net ending in logits or an activation, weights and
+    X scaled from 1 up to 1e300, targets for mse, bce or cce."""
+    specs = draw(layer_specs)
+    loss = draw(st.sampled_from(["mse", "bce", "cce"]))
+    k = draw(st.integers(1, 3))
+    last = "identity" if loss != "mse" else draw(st.sampled_from(HIDDEN_ACTIVATIONS))
+    seed = draw(st.integers(0, 2**32 - 1))
+    n_inputs, n = draw(st.integers(1, 4)), draw(st.integers(1, 12))
+    layers = [Dense(u, a) for u, a in specs] + [Dense(k, last)]
+    net = Sequential(layers, n_inputs=n_inputs, seed=seed)
+    net.theta *= draw(st.sampled_from([1.0, 1e20, 1e60, 1e100, 1e150, 1e300]))
+    rng = np.random.default_rng(seed)
+    X = draw(st.sampled_from([1.0, 1e50, 1e150, 1e300])) * rng.standard_normal((n, n_inputs))
+    if loss == "mse":
+        Y = draw(st.sampled_from([1.0, 1e100, 1e300])) * rng.standard_normal((n, k))
+    elif loss == "bce":
+        Y = (rng.random((n, k)) > 0.5).astype(float)
+    else:
+        Y = np.eye(k)[rng.integers(0, k, n)]
+    return net, X, Y, get_loss(loss)
+
+
+@SETTINGS
+@given(scaled_problems())
+def test_loss_surely_finite_is_sound(problem):
+    """When the norms say the loss is surely finite, computing it overflows nowhere (numpy's
+    floating-point errors raised) and gives a finite value: the end-of-fit check may skip
+    its forward pass. (When unsure, the check computes the loss.)"""
+    net, X, Y, loss = problem
+    fused = net.output_fusion(loss)
+    if not net.loss_surely_finite(X, Y, None, fused):
+        return
+    with np.errstate(all="raise", under="ignore"):
+        value = net.loss_unchecked(X, Y, loss, None)
+    assert np.isfinite(value)
+
+
+def test_loss_surely_finite_holds_for_a_trained_size_network():
+    """The usual case takes the shortcut: unit-scale data, weights of a trained size."""
+    net = Sequential([Dense(100, "relu"), Dense(100, "tanh"), Dense(3)], n_inputs=20, seed=0)
+    X = np.random.default_rng(0).standard_normal((500, 20))
+    assert net.loss_surely_finite(X, np.ones((500, 3)), None, True)
+    net.theta *= 1e200  # sizes that may overflow: unsure, so the loss is computed
+    assert not net.loss_surely_finite(X, np.ones((500, 3)), None, True)
+
+
+@pytest.mark.parametrize("w_scale", [1.0, 1e100, 1e200])
+@pytest.mark.parametrize("x_scale", [1.0, 1e150, 1e300])
+def test_batchnorm_output_bound_is_sound(w_scale, x_scale):
+    """BatchNorm in inference mode bounds its output from gamma, beta and the running
+    statistics: sound (no overflow when it says finite) and used at trained sizes."""
+    rng = np.random.default_rng(0)
+    net = Sequential([Dense(4), BatchNorm(), ActivationLayer("relu"), Dense(2)], n_inputs=3)
+    net.fit(rng.standard_normal((20, 3)), rng.standard_normal((20, 2)), epochs=2)  # statistics
+    net.theta *= w_scale
+    X = x_scale * rng.standard_normal((7, 3))
+    Y = rng.standard_normal((7, 2))
+    sure = net.loss_surely_finite(X, Y)
+    if w_scale == 1.0 and x_scale == 1.0:
+        assert sure
+    if sure:
+        with np.errstate(all="raise", under="ignore"):
+            value = net.loss_unchecked(X, Y, get_loss("mse"), None)
+        assert np.isfinite(value)

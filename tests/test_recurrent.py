@@ -1188,3 +1188,24 @@ def test_recurrent_layers_are_exported():
 
     assert mlplab.SimpleRNN is recurrent.SimpleRNN
     assert mlplab.LSTM is recurrent.LSTM and mlplab.GRU is recurrent.GRU
+
+
+@pytest.mark.parametrize("cls", ["SimpleRNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("w_scale", [1.0, 1e100, 1e300])
+@pytest.mark.parametrize("x_scale", [1.0, 1e150, 1e300])
+def test_recurrent_output_bound_is_sound(cls, w_scale, x_scale):
+    """A recurrent layer with a bounded activation and logistic gates bounds its h by the
+    activation's bound: the end-of-fit check then skips its forward pass. When it says the
+    loss is surely finite, computing it overflows nowhere; at trained sizes it says so."""
+    net = Sequential([getattr(mlplab, cls)(4), Dense(2)], n_inputs=3, seed=0)
+    net.theta *= w_scale
+    rng = np.random.default_rng(0)
+    X = x_scale * rng.standard_normal((5, 6, 3))
+    Y = rng.standard_normal((5, 2))
+    sure = net.loss_surely_finite(X, Y)
+    if w_scale == 1.0 and x_scale == 1.0:
+        assert sure
+    if sure:
+        with np.errstate(all="raise", under="ignore"):
+            value = net.loss_unchecked(X, Y, mlplab.get_loss("mse"), None)
+        assert np.isfinite(value)

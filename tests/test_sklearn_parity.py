@@ -10,6 +10,7 @@ expected number is hard-coded.
 
 from __future__ import annotations
 
+import re
 import warnings
 from itertools import pairwise
 
@@ -646,3 +647,91 @@ def test_lab7_grid_search_agrees_with_sklearn():
     mse_sk = mean_squared_error(y_val, sk.predict(X_val))
     mse_ml = mean_squared_error(y_val, ml.predict(X_val))
     assert mse_ml <= 1.1 * mse_sk + 1e-12
+
+
+# --------------------------------------------------------------------------
+# the messages scikit-learn's own test-suite matches (#13 item 7)
+# --------------------------------------------------------------------------
+
+
+def _iris():
+    from sklearn.datasets import load_iris
+
+    return load_iris(return_X_y=True)
+
+
+def _nonfinite_params(Est):
+    """test_nonfinite_params: inputs near the float range."""
+    rng = np.random.RandomState(0)
+    X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))
+    Est.MLPRegressor().fit(X, rng.standard_normal(size=10))
+
+
+def _warm_start_classes(Est):
+    """test_warm_start: a warm-started classifier given other classes."""
+    X, y = _iris()
+    clf = Est.MLPClassifier(
+        hidden_layer_sizes=2, solver="lbfgs", warm_start=True, random_state=42, tol=1e-2
+    ).fit(X, y)
+    clf.fit(X, np.array([0] * 75 + [1] * 75))
+
+
+def _early_stopping_stratified(Est):
+    """test_early_stopping_stratified: a class with one member."""
+    Est.MLPClassifier(early_stopping=True).fit([[1, 2], [2, 3], [3, 4], [4, 5]], [0, 0, 0, 1])
+
+
+def _partial_fit_early_stopping(Est):
+    """test_mlp_partial_fit_after_fit."""
+    X, y = _iris()
+    Est.MLPRegressor(early_stopping=True, random_state=0, max_iter=5).fit(X, y).partial_fit(X, y)
+
+
+def _validation_set_too_small(Est):
+    """test_minimum_input_sample_size."""
+    from sklearn.datasets import make_regression
+
+    X, y = make_regression(n_samples=2, n_features=5, random_state=0)
+    Est.MLPRegressor(early_stopping=True, random_state=0).fit(X, y)
+
+
+# every `match=` of sklearn/neural_network/tests/test_mlp.py (scikit-learn 1.9.1)
+SKLEARN_MATCHED = {
+    "nonfinite_params": (
+        _nonfinite_params,
+        "Solver produced non-finite parameter weights. The input data may contain large"
+        " values and need to be preprocessed.",
+    ),
+    "warm_start_classes": (
+        _warm_start_classes,
+        re.escape(
+            "warm_start can only be used where `y` has the same classes as in the previous "
+            "call to fit. Previously got [0 1 2], `y` has [0 1]"
+        ),
+    ),
+    "early_stopping_stratified": (
+        _early_stopping_stratified,
+        r"The least populated classes in y have only 1 member.*Classes with "
+        r"too few members are: \['True'\]",
+    ),
+    "partial_fit_early_stopping": (
+        _partial_fit_early_stopping,
+        "partial_fit does not support early_stopping=True",
+    ),
+    "validation_set_too_small": (_validation_set_too_small, "The validation set is too small"),
+}
+
+
+@pytest.mark.parametrize("lib", ["sklearn", "mlplab"])
+@pytest.mark.parametrize("case", sorted(SKLEARN_MATCHED))
+def test_messages_match_sklearns_own_tests(case, lib):
+    """The same inputs raise, in scikit-learn and in mlplab, a ValueError that scikit-learn's
+    test-suite regex matches; mlplab's own advice may only follow it."""
+    run, pattern = SKLEARN_MATCHED[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # as scikit-learn's test, for its run
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.raises(ValueError, match=pattern) as exc:
+            run(sknn if lib == "sklearn" else mlplab)
+    if lib == "mlplab":
+        assert re.match(pattern.split(".*")[0], str(exc.value)), "the matched text comes first"

@@ -802,6 +802,94 @@ def test_nan_guard_restores_last_good_weights_after_many_steps(on_nan):
     np.testing.assert_array_equal(net.theta, last.theta)
 
 
+class _BeforeUpdate(Callback):
+    """theta as every update found it (on_gradients runs after the guard, before the update)."""
+
+    def on_gradients(self, state, net):
+        self.theta = net.theta.copy()
+
+
+@pytest.mark.parametrize("batch_size", [60, 7])
+@pytest.mark.parametrize("on_nan", ["stop", "raise"])
+def test_fit_checks_the_weights_after_the_last_update(on_nan, batch_size):
+    """#13 item 4: the guard checks each batch's loss before its update, so the last update
+    was never checked: one of 1e300 leaves |w| ~ 1e300 and every output inf or NaN. The fit
+    checks the training loss at the final weights once: on_nan applies to it, naming the
+    epoch and batch, and the update is undone (the weights before it, with finite outputs)."""
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(60, 2), rng.rand(60)
+    net = Sequential([Dense(100, "relu"), Dense(1)], n_inputs=2, seed=0)
+    before = _BeforeUpdate()
+    kwargs = dict(optimizer="sgd", learning_rate=1e300, epochs=1, batch_size=batch_size,
+                  on_nan=on_nan, callbacks=[before], diagnostics=False)  # fmt: skip
+    where = r"epoch 1, batch 1 \(the last update\)"
+    if batch_size != 60:  # 9 batches, 2 epochs: only the very last update is huge
+
+        class LastUpdateHuge(_BeforeUpdate):
+            def on_batch_begin(self, state, net):
+                last = state.epoch == 1 and state.batch == 8
+                net.optimizer.learning_rate = 1e300 if last else 0.01
+
+        before = LastUpdateHuge()
+        kwargs.update(epochs=2, callbacks=[before])
+        where = r"epoch 2, batch 9 \(the last update\)"
+    if on_nan == "raise":
+        with pytest.raises(TrainingDivergedError, match=where):
+            net.fit(X, y, **kwargs)
+    else:
+        with pytest.warns(RuntimeWarning, match=where):
+            hist = net.fit(X, y, **kwargs)
+        assert not math.isfinite(hist["loss"][-1])
+    np.testing.assert_array_equal(net.theta, before.theta)
+    assert np.isfinite(net.forward(X)).all()
+
+
+@pytest.mark.parametrize("on_nan", ["stop", "raise"])
+def test_lbfgs_without_a_finite_point_applies_on_nan(on_nan):
+    """L-BFGS backs off from non-finite points; when even the first is one (y of 1e300),
+    fit says so under on_nan instead of returning silently (and numpy says nothing)."""
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(30, 2), rng.rand(30)
+    y[5] = 1e300
+    net = Sequential([Dense(5, "relu"), Dense(1)], n_inputs=2, seed=0)
+    theta0 = net.theta.copy()
+    kwargs = dict(optimizer="lbfgs", epochs=5, on_nan=on_nan)
+    if on_nan == "raise":
+        with pytest.raises(TrainingDivergedError, match="L-BFGS found no weights"):
+            net.fit(X, y, **kwargs)
+    else:
+        with pytest.warns(RuntimeWarning, match="L-BFGS found no weights"):
+            hist = net.fit(X, y, **kwargs)
+        assert not math.isfinite(hist["loss"][-1])
+    np.testing.assert_array_equal(net.theta, theta0)
+
+
+_FMAX = float(np.finfo(np.float64).max)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", "lbfgs"])
+@pytest.mark.parametrize("where", ["X", "y"])
+@pytest.mark.parametrize(
+    "value", [1e300, -1e300, _FMAX, -_FMAX], ids=["1e300", "-1e300", "max", "-max"]
+)
+def test_huge_input_gives_on_nans_error_only(value, where, optimizer):
+    """#13 item 5 for Sequential.fit: a value near the float range in X or y either trains
+    to finite outputs or raises TrainingDivergedError (on_nan="raise"); no numpy
+    RuntimeWarning escapes first (the suite runs with filterwarnings=error)."""
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(30, 2), rng.rand(30)
+    (X if where == "X" else y)[(3, 1) if where == "X" else 5] = value
+    net = Sequential([Dense(5, "relu"), Dense(1)], n_inputs=2, seed=0)
+    kwargs = dict(optimizer=optimizer, epochs=3, batch_size=8, on_nan="raise",
+                  validation_split=0.2, metrics=["mse"], diagnostics=False)  # fmt: skip
+    try:
+        net.fit(X, y, **kwargs)
+    except TrainingDivergedError:
+        assert np.isfinite(net.theta).all()
+        return
+    assert np.isfinite(net.forward(X)).all()
+
+
 def test_nan_guard_rejects_unknown_mode():
     net = Sequential([Dense(1)], n_inputs=1, seed=0)
     with pytest.raises(ValueError, match="on_nan"):

@@ -65,6 +65,13 @@ class Activation:
     elementwise: ClassVar[bool] = True
     #: True for PReLU, whose slope is a trained parameter of the layer using it.
     learnable: ClassVar[bool] = False
+    #: (L, c): |f(z)| <= L |z| + c, and f(z) finite, for every finite z; None: unknown.
+    GROWTH: ClassVar[tuple[float, float] | None] = None
+
+    def growth(self) -> tuple[float, float] | None:
+        """(L, c) with |f(z)| <= L |z| + c for every finite z (None: unknown): bounds a
+        network's outputs from its weights alone (``Sequential.loss_surely_finite``)."""
+        return self.GROWTH
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         """Return ``a = f(z)``."""
@@ -106,6 +113,7 @@ class Identity(Activation):
     """f(z) = z;  f'(z) = 1. The usual output of a regression network."""
 
     name: ClassVar[str] = "identity"
+    GROWTH: ClassVar[tuple[float, float] | None] = (1.0, 0.0)
 
     def forward(self, z):
         return z
@@ -133,6 +141,7 @@ class Step(Activation):
     """
 
     name: ClassVar[str] = "step"
+    GROWTH: ClassVar[tuple[float, float] | None] = (0.0, 1.0)
 
     def forward(self, z):
         return (z >= 0).astype(z.dtype)
@@ -160,6 +169,7 @@ class Logistic(Activation):
     """
 
     name: ClassVar[str] = "logistic"
+    GROWTH: ClassVar[tuple[float, float] | None] = (0.0, 1.0)
 
     def forward(self, z):
         if z.dtype == np.float32:
@@ -196,6 +206,7 @@ class Tanh(Activation):
     """f(z) = tanh(z);  f'(z) = 1 - tanh(z)^2 = 1 - a^2, at most 1 (z = 0)."""
 
     name: ClassVar[str] = "tanh"
+    GROWTH: ClassVar[tuple[float, float] | None] = (0.0, 1.0)
 
     def forward(self, z):
         return np.tanh(z)
@@ -220,6 +231,7 @@ class ReLU(Activation):
     """f(z) = max(0, z);  f'(z) = 1 for z > 0, 0 for z <= 0 (f'(0) = 0 chosen)."""
 
     name: ClassVar[str] = "relu"
+    GROWTH: ClassVar[tuple[float, float] | None] = (1.0, 0.0)
 
     def forward(self, z):
         return np.maximum(z, 0)
@@ -246,6 +258,9 @@ class LeakyReLU(Activation):
 
     def __post_init__(self):
         check_float("slope", self.slope)
+
+    def growth(self):
+        return (max(1.0, abs(self.slope)), 0.0)
 
     def forward(self, z):
         return np.where(z > 0, z, z * self.slope)
@@ -315,6 +330,7 @@ class GELU(Activation):
     """
 
     name: ClassVar[str] = "gelu"
+    GROWTH: ClassVar[tuple[float, float] | None] = (1.0, 0.0)
     approximate: bool = False
 
     _C: ClassVar[float] = math.sqrt(2.0 / math.pi)
@@ -349,6 +365,7 @@ class SiLU(Activation):
     f'(z) = sigma(z) (1 + z (1 - sigma(z)))."""
 
     name: ClassVar[str] = "silu"
+    GROWTH: ClassVar[tuple[float, float] | None] = (1.0, 0.0)
 
     def forward(self, z):
         return z * special.expit(z)
@@ -363,6 +380,7 @@ class Softplus(Activation):
     """f(z) = log(1 + e^z) (a smooth ReLU);  f'(z) = sigma(z), the logistic function."""
 
     name: ClassVar[str] = "softplus"
+    GROWTH: ClassVar[tuple[float, float] | None] = (1.0, 0.7)
 
     def forward(self, z):
         return np.logaddexp(0.0, z).astype(z.dtype, copy=False)  # no overflow for large z
@@ -381,6 +399,9 @@ class ELU(Activation):
 
     def __post_init__(self):
         check_float("alpha", self.alpha)
+
+    def growth(self):
+        return (1.0, abs(self.alpha))
 
     def forward(self, z):
         # expm1 on min(z, 0): no overflow for large positive z, exact near 0.
@@ -402,6 +423,7 @@ class Softmax(Activation):
     """
 
     name: ClassVar[str] = "softmax"
+    GROWTH: ClassVar[tuple[float, float] | None] = (0.0, 1.0)
     elementwise: ClassVar[bool] = False
 
     def forward(self, z):

@@ -23,6 +23,7 @@ See docs/recurrent.md for the API, parameter layout and PyTorch correspondence.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -417,6 +418,26 @@ class Recurrent(Layer):
                 )
             out.append(np.broadcast_to(arr, (n, self.units)))
         return tuple(out)
+
+    def output_bound(self, m: float, logits: bool = False) -> float:
+        """An upper bound of |h| over every input with |x| <= m (see Dense.output_bound):
+        with a bounded activation (|f| <= c) and logistic gates, every h_t is at most
+        max(c, |h_0|) (an LSTM's o f(c_t); a GRU's convex mix of f(.) and h_{t-1}), provided
+        the pre-activations stay finite. inf for an unbounded activation (relu) or gates."""
+        growth = self.activation_fn.growth()
+        gate = getattr(self, "gate_fn", None)
+        if growth is None or growth[0] != 0 or (gate is not None and gate.name != "logistic"):
+            return math.inf
+        h = growth[1]
+        for state in (self.initial_state, self._carry):
+            if state is not None:
+                parts = state if isinstance(state, (tuple, list)) else (state,)
+                h = max([h] + [float(np.max(np.abs(np.asarray(p, dtype=float)))) for p in parts])
+        p = self.params
+        z = m * self.n_in * float(np.max(np.abs(p["W"])))
+        z += self.units * h * float(np.max(np.abs(p["W_h"])))
+        z += sum(float(np.max(np.abs(v))) for k, v in p.items() if k.startswith("b"))
+        return h if z < float(np.finfo(self.dtype).max) / 4 else math.inf
 
     # -------------------------------------------------------------- forward
     def forward(self, x, training=False):

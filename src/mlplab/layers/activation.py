@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from mlplab.activations import (
@@ -39,6 +40,11 @@ class ActivationLayer(Layer):
     def forward_logits(self, x, training=False):
         self.x = self.a = x
         return x
+
+    def output_bound(self, m: float, logits: bool = False) -> float:
+        """An upper bound of |a| over every input with |x| <= m (see Dense.output_bound)."""
+        growth = (1.0, 0.0) if logits else self.activation.growth()
+        return math.inf if growth is None else growth[0] * m + growth[1]
 
     def backward_from_z(self, dz, need_dx=True):
         return dz

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from mlplab._checks import check_float
@@ -40,6 +42,15 @@ class BatchNorm(Layer):
 
     def buffers(self):
         return {"running_mean": self.running_mean, "running_var": self.running_var}
+
+    def output_bound(self, m: float, logits: bool = False) -> float:
+        """An upper bound of |a| in inference mode over every input with |x| <= m (see
+        Dense.output_bound): max|gamma| (m + max|mean|) / sqrt(min var + eps) + max|beta|."""
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        shift = m + float(np.max(np.abs(self.running_mean)))
+        scale = float(np.max(np.abs(gamma))) / math.sqrt(float(np.min(self.running_var)) + self.eps)
+        out = scale * shift + float(np.max(np.abs(beta)))
+        return out if out < float(np.finfo(gamma.dtype).max) / 4 else math.inf
 
     def forward(self, x, training=False):
         gamma, beta = self.params["gamma"], self.params["beta"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -89,6 +90,19 @@ class Dense(Layer):
         f = self._f
         a = self.a = z if f is None else f(z)  # a = f(z)
         return a
+
+    def output_bound(self, m: float, logits: bool = False) -> float:
+        """An upper bound of |a| (of |z| with ``logits``) over every input with |x| <= m,
+        from the weights alone: |z_j| <= m n_in max|w| + max|b|, then the activation's
+        growth (inf when it is unknown, or when the bound overflows). Loose, but
+        O(P) with no temporary array; NaN weights give NaN, i.e. no bound."""
+        W, b = self.W, self.b
+        z = m * W.shape[0] * max(float(W.max()), -float(W.min()))
+        z += max(float(b.max()), -float(b.min()))
+        growth = (1.0, 0.0) if logits else self.activation.growth()
+        if growth is None or not z < float(np.finfo(self.W.dtype).max) / 4:
+            return math.inf  # (z itself must not overflow, even before a bounded f)
+        return growth[0] * z + growth[1]
 
     def forward_logits(self, x, training=False):
         self.x = x

@@ -32,13 +32,13 @@ from mlplab._checks import (
 )
 from mlplab.clipping import global_norm
 from mlplab.diagnostics import GradientWarnings
-from mlplab.losses import Loss, get_loss
+from mlplab.losses import LOSSES, Loss, get_loss
 from mlplab.optimizers import SOLVER_NAMES, Optimizer, get_optimizer, get_schedule
 from mlplab.training.callbacks import Callback, EarlyStopping
 from mlplab.training.checkpoint import ModelCheckpoint, describe_run, read_checkpoint
 from mlplab.training.lbfgs import minimize_lbfgs
 from mlplab.training.state import History, TrainingDivergedError, TrainState
-from mlplab.training.step import EpochResult, Trainer, generator_batches, run_epoch
+from mlplab.training.step import Trainer, generator_batches, run_epoch
 
 if TYPE_CHECKING:  # pragma: no cover
     from mlplab.network import Sequential
@@ -158,9 +158,11 @@ def fit(
         explodes or ReLU units die in the first epochs, with the lecture's remedy;
         once per finding. False turns it off.
     on_nan : "stop" or "raise"
-        When a batch gives a non-finite loss or gradient: stop with a
-        RuntimeWarning, or raise TrainingDivergedError. Either way the weights
-        are those of the last finite step.
+        When a batch gives a non-finite loss or gradient, or the loss on the
+        training data at the final weights is not finite (checked once after the
+        last update): stop with a RuntimeWarning (the history's loss ends with the
+        non-finite value), or raise TrainingDivergedError naming the epoch and
+        batch. Either way the weights are those of the last finite step.
     tol, max_fun : float, int
         "lbfgs" only: gradient tolerance and the limit on loss evaluations.
     seed : int, optional
@@ -209,7 +211,7 @@ def fit(
     data = _Data(X, Y, sw, loss_obj, fused, l2, metrics, Xv, Yv, net.sequence_output)
     if solver_name == "lbfgs":
         _checkpointed_run(net, data, None, rng, state, callbacks, resume_from, {})  # refused
-        _fit_lbfgs(net, data, epochs, tol, max_fun, state, callbacks, verbose)
+        _fit_lbfgs(net, data, epochs, tol, max_fun, state, callbacks, verbose, on_nan)
         return History(state)
     bs = _resolve_batch_size(batch_size, X.shape[0], solver_name or "")
     schedule = get_schedule(lr_schedule)
@@ -354,6 +356,7 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
         for cb in callbacks:
             cb.on_train_begin(state, net)
         first = 0 if resume is None else resume.restore(state, net, callbacks)
+        diverged = False
         for epoch in range(first, state.epochs):
             state.epoch = epoch
             opt.learning_rate = state.learning_rate = schedule(lr0, epoch)
@@ -362,8 +365,16 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
             base = state.step
             result = run_epoch(trainer, batches(), hooks.after_step if hooks.per_step else None)
             state.step = base + result.n_batches
-            if result.diverged_at is not None:
-                _diverged(net, trainer, state, result, on_nan)
+            diverged = result.diverged_at is not None
+            if diverged:
+                where = first_nonfinite(net)  # from the failed step's caches and gradient
+                trainer.undo()
+                _diverged(state, result.value, (
+                    f"Training diverged at epoch {state.epoch + 1}, batch "
+                    f"{result.diverged_at + 1}: non-finite "
+                    f"{'loss' if not math.isfinite(result.value) else 'gradient'} (first "
+                    f"non-finite: {where}). The weights of the last finite step were kept."
+                ), on_nan)  # fmt: skip
                 break
             state.loss = result.total / weight_total  # the mean of the batch losses
             _record_epoch(net, state, data, result.norms / n_batches)
@@ -372,10 +383,35 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
             _report(pbar, state, verbose)
             if state.stop:
                 break
+        if trainer.steps and not diverged:
+            _check_end(net, trainer, state, data, on_nan)
     for cb in callbacks:
         cb.on_train_end(state, net)
     if pbar is not None:
         pbar.close()
+
+
+def _check_end(net, trainer: Trainer, state: TrainState, data: _Data, on_nan: str) -> None:
+    """After the last update, once: the loss on the training data at the final weights
+    (in inference mode: what predictions would be). The step's guard checks each batch's
+    loss before its update, never after the last; a non-finite one is a divergence of the
+    last update, which is undone."""
+    if type(data.loss) in LOSSES.values() and net.loss_surely_finite(
+        data.X, data.Y, data.sw, data.fused
+    ):
+        return  # from the weights' sizes: no forward pass (the usual case)
+    if not np.isfinite(net.theta).all():
+        value = math.nan
+    else:
+        value = net.loss_unchecked(data.X, data.Y, data.loss, data.sw)
+        if math.isfinite(value):
+            return
+    trainer.undo()
+    _diverged(state, value, (
+        f"Training diverged at epoch {state.epoch + 1}, batch {state.batch + 1} (the last "
+        f"update): the loss on the training data at the final weights is {value}, the "
+        "network's outputs overflow. The weights from before that update were kept."
+    ), on_nan, depth=1)  # fmt: skip
 
 
 class _StepHooks:
@@ -417,25 +453,16 @@ class _StepHooks:
         return state.stop
 
 
-def _diverged(
-    net: Sequential, trainer: Trainer, state: TrainState, result: EpochResult, on_nan: str
-) -> None:
-    """The guard's policy for ``fit``: back to the last parameters with a finite loss,
-    then stop with a warning or raise."""
-    trainer.undo()
-    value = result.value
-    where = first_nonfinite(net)
-    msg = (
-        f"Training diverged at epoch {state.epoch + 1}, batch {result.diverged_at + 1}: "
-        f"non-finite {'loss' if not math.isfinite(value) else 'gradient'} (first non-finite: "
-        f"{where}). The weights of the last finite step were kept. Try a lower "
-        "learning_rate, clip_norm, scaled inputs or another initialisation."
-    )
+def _diverged(state: TrainState, value: float, what: str, on_nan: str, depth: int = 0) -> None:
+    """The guard's policy for ``fit`` (the weights are back to the last finite step):
+    record the non-finite loss, then stop with a warning or raise (``depth``: the calls
+    between this and ``_fit_epochs``, for the warning to point at the user's line)."""
+    msg = f"{what} Try a lower learning_rate, clip_norm, scaled inputs or another initialisation."
     state.history["loss"].append(value if not math.isfinite(value) else math.nan)
     state.stop, state.stop_reason = True, msg
     if on_nan == "raise":
         raise TrainingDivergedError(msg)
-    warnings.warn(msg, RuntimeWarning, stacklevel=4)
+    warnings.warn(msg, RuntimeWarning, stacklevel=5 + depth)
 
 
 @dataclass
@@ -495,6 +522,19 @@ def _report(pbar, state: TrainState, verbose: int) -> None:
 
 
 # ------------------------------------------------------------------ L-BFGS
+def _lbfgs_end(net: Sequential, data: _Data, state: TrainState, on_nan: str) -> None:
+    """The caches at the final weights (the best point); when even that loss is not
+    finite, L-BFGS found no finite point: on_nan applies."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        value = net.loss_and_grad_unchecked(data.X, data.Y, data.loss, data.sw, data.l2, data.fused)
+    if not math.isfinite(value):
+        _diverged(state, value, (
+            f"Training diverged: L-BFGS found no weights with a finite loss in "
+            f"{state.n_iter} iteration(s) (the loss on the training data is {value}, the "
+            "network's outputs overflow). The initial weights were kept."
+        ), on_nan, depth=1)  # fmt: skip
+
+
 def _fit_lbfgs(
     net: Sequential,
     data: _Data,
@@ -504,6 +544,7 @@ def _fit_lbfgs(
     state: TrainState,
     callbacks: list[Callback],
     verbose: int,
+    on_nan: str = "stop",
 ) -> None:
     """Full-batch L-BFGS-B (scipy's, through mlplab.training.lbfgs) on theta; one
     iteration = one epoch of history."""
@@ -554,23 +595,23 @@ def _fit_lbfgs(
         state.step += 1
         return state.stop  # True: the driver stops, as scipy on a StopIteration
 
-    with small_net_threads(net, data.X.shape[0]):
-        result = minimize_lbfgs(
-            fun,
-            theta.astype(np.float64),
-            maxiter=max_iter,
-            maxfun=max_fun,
-            gtol=tol,
-            callback=callback,
-        )
-    x = result.x if np.isfinite(result.fun) and np.isfinite(result.x).all() else best["theta"]
-    theta[...] = x
-    net.loss_and_grad_unchecked(
-        data.X, data.Y, data.loss, data.sw, data.l2, data.fused
-    )  # caches at x*
+    # non-finite values are the driver's to handle (it backs off) and ours (below)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with small_net_threads(net, data.X.shape[0]):
+            result = minimize_lbfgs(
+                fun,
+                theta.astype(np.float64),
+                maxiter=max_iter,
+                maxfun=max_fun,
+                gtol=tol,
+                callback=callback,
+            )
+        x = result.x if np.isfinite(result.fun) and np.isfinite(result.x).all() else best["theta"]
+        theta[...] = x
+    state.n_iter = int(result.nit)  # type: ignore[attr-defined]
+    _lbfgs_end(net, data, state, on_nan)
     if not state.stop_reason:
         state.stop_reason = f"lbfgs: {result.message}"
-    state.n_iter = int(result.nit)  # type: ignore[attr-defined]
     for cb in callbacks:
         cb.on_train_end(state, net)
     if pbar is not None:

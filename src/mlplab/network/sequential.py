@@ -13,6 +13,7 @@ the input, on the values cached by the forward pass.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -388,6 +389,30 @@ class Sequential:
             w = self.theta[start:stop]
             value += 0.5 * l2 * float(np.dot(w, w))
         return value
+
+    def loss_surely_finite(self, X, Y, sample_weight=None, logits: bool = False) -> bool:
+        """True when the loss on (X, Y) at the current weights is surely finite, judged
+        from norms in O(P + X.size), without a forward pass (False: unsure, compute it).
+
+        Each layer's ``output_bound`` bounds |output| (the last layer's |z| with
+        ``logits``) by B, given max |X|; the squared error and the cross-entropies (on
+        logits or clipped probabilities: every loss of mlplab and of its estimators but
+        Poisson's) are then at most 64 (B + max|y| + 1)^2 per entry, and their sums stay
+        below the dtype's largest float. A layer without a bound (recurrent, BatchNorm,
+        PReLU) or a bound that overflows gives False.
+        """
+        bound = max(float(X.max()), -float(X.min())) if X.shape[0] else 0.0
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            output_bound = getattr(layer, "output_bound", None)
+            if output_bound is None:
+                return False
+            bound = output_bound(bound, logits and i == last)
+        sw = sample_weight
+        w = 1.0 if sw is None else max(1.0, float(sw.max()), -float(sw.min()))
+        limit = float(np.finfo(self.dtype).max) / 64
+        y_max = max(float(Y.max()), -float(Y.min()))
+        return bound + y_max + 1.0 < math.sqrt(limit / (Y.size * w))
 
     # ----------------------------------------------------------------- train
     def fit(self, X: Any, y: Any, **kwargs: Any):

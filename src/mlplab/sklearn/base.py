@@ -13,7 +13,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
+from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -40,15 +40,26 @@ from mlplab.sklearn.losses import (
     sklearn_l2,
 )
 from mlplab.sklearn.resume import restore_training, training_state
-from mlplab.sklearn.rules import adaptive_rate, count_no_improvement
+from mlplab.sklearn.rules import adaptive_rate, count_no_improvement, non_finite_weights
 from mlplab.sklearn.stochastic import fit_stochastic
 from mlplab.sklearn.weights import LayerArrays, layer_arrays
 from mlplab.training.lbfgs import minimize_lbfgs
 
-__all__ = ["STOCHASTIC", "BaseMLP", "stochastic_only"]
+__all__ = ["STOCHASTIC", "BaseMLP", "as_dtype", "stochastic_only"]
 
 
 STOCHASTIC = ("sgd", "adam")
+
+
+def as_dtype(X, dtype, name: str = "X"):
+    """X (an array or scipy.sparse matrix) in the network's dtype. A value too large for it
+    (1e300 for float32) is scikit-learn's input error, not numpy's overflow warning."""
+    if X.dtype == dtype:
+        return X
+    with np.errstate(over="ignore", invalid="ignore"):
+        X = X.astype(dtype)
+    assert_all_finite(X.data if sparse.issparse(X) else X, input_name=name)
+    return X
 
 
 class BaseMLP(BaseEstimator):
@@ -196,9 +207,11 @@ class BaseMLP(BaseEstimator):
                 raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}.")
         self._activations(len(self._hidden_sizes()))
 
-    def _warn(self, message: str) -> None:
-        if self.convergence_warning:
-            warnings.warn(message, ConvergenceWarning, stacklevel=3)
+    def _warn(self, message: str, category: type[Warning] = ConvergenceWarning) -> None:
+        """A warning of the fit, held until ``_fit`` knows the fit is finite (a fit that
+        fails raises its error alone); ``convergence_warning=False`` drops ConvergenceWarnings."""
+        if category is not ConvergenceWarning or self.convergence_warning:
+            self._held_warnings.append((message, category))
 
     # ---------------------------------------------------------- the network
     def _out_activation_and_loss(self) -> tuple[str, Loss]:
@@ -318,7 +331,7 @@ class BaseMLP(BaseEstimator):
         dtype = check_dtype(self.dtype) if self.dtype is not None else X.dtype
         if not first_pass:
             dtype = self.net_.dtype
-        X = X.astype(dtype, copy=False)
+        X = as_dtype(X, dtype)
         if Y.ndim == 1:
             Y = Y.reshape((-1, 1))
         Y = self._targets(Y, dtype)
@@ -339,20 +352,52 @@ class BaseMLP(BaseEstimator):
         if validation_data is not None:
             Xv, yv = validation_data
             Xv = validate_data(self, Xv, accept_sparse=["csr", "csc"], reset=False)
-            val = (Xv.astype(dtype, copy=False), np.asarray(yv), None)
-        if self.solver in STOCHASTIC:
-            batch = min(200, X.shape[0]) if self.batch_size == "auto" else self.batch_size
-            with small_net_threads(self.net_, min(batch, X.shape[0])):
-                self._fit_stochastic(X, Y, sample_weight, incremental, val)
-        else:
-            with small_net_threads(self.net_, X.shape[0]):
-                self._fit_lbfgs(X, Y, sample_weight, val)
-        if not np.isfinite(self.net_.theta).all():
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may contain "
-                "large values and need to be preprocessed."
-            )
+            val = (as_dtype(Xv, dtype, "validation_data[0]"), np.asarray(yv), None)
+        self._held_warnings: list[tuple[str, type[Warning]]] = []
+        try:
+            undo = None  # what puts back the weights from before the last update
+            if self.solver in STOCHASTIC:
+                batch = min(200, X.shape[0]) if self.batch_size == "auto" else self.batch_size
+                with small_net_threads(self.net_, min(batch, X.shape[0])):
+                    undo = self._fit_stochastic(X, Y, sample_weight, incremental, val)
+            else:
+                with small_net_threads(self.net_, X.shape[0]):
+                    self._fit_lbfgs(X, Y, sample_weight, val)
+            self._check_finite_fit(X, Y, sample_weight, undo)
+            held = self._held_warnings
+        finally:
+            del self._held_warnings
+        for message, category in held:
+            warnings.warn(message, category, stacklevel=3)
         return self
+
+    def _check_finite_fit(self, X, Y, sw, undo=None) -> None:
+        """After the last update, once: the weights and the loss on the training data at
+        them (what predictions would be) are finite, else scikit-learn's ValueError (and
+        ``undo`` puts back the weights from before that update). The step's guard checks
+        each batch's loss before its update, never after the last."""
+        theta = self.net_.theta
+        if self._loss.link != "exp" and self.net_.loss_surely_finite(X, Y, sw, self._fused):
+            return  # from the weights' sizes: no forward pass (the usual case)
+        if not np.isfinite(theta).all():
+            bad = int(np.count_nonzero(~np.isfinite(theta)))
+            detail = f"{bad} of {theta.size} weights are inf or NaN"
+        else:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                out = self.net_.forward_unchecked(X, False)
+                scores = self.net_.layers[-1].z if self._fused else out
+                value = self._loss.value_and_gradient(scores, Y, sw)[0]
+            if math.isfinite(value):
+                return
+            detail = (
+                f"the weights are finite (the largest |w| is {np.abs(theta).max():.3g}), but "
+                f"the loss on the training data at them is {value}: the network's outputs "
+                "overflow, its predictions would be inf or NaN"
+            )
+        if undo is not None:
+            undo()
+            detail += "; the weights from before the last update were kept"
+        raise non_finite_weights(detail)
 
     def _loss_grad(self, X, Y, sw) -> float:
         """L and dL/dtheta on one batch, in scikit-learn's order of operations:
@@ -369,7 +414,7 @@ class BaseMLP(BaseEstimator):
         check_is_fitted(self)
         net = self.net_
         Xc = validate_data(self, X, reset=False)
-        Xc = np.ascontiguousarray(Xc, dtype=net.dtype)
+        Xc = np.ascontiguousarray(as_dtype(Xc, net.dtype))
         Y = self._targets(self._encode(y), net.dtype)
         return self._loss_grad(Xc, Y, None), net.grad
 
@@ -441,8 +486,8 @@ class BaseMLP(BaseEstimator):
         if norms:
             self.grad_norms_ = np.vstack([self.grad_norms_, np.array(norms)])
 
-    def _fit_stochastic(self, X, Y, sw, incremental, val) -> None:
-        fit_stochastic(self, X, Y, sw, incremental, val)
+    def _fit_stochastic(self, X, Y, sw, incremental, val):
+        return fit_stochastic(self, X, Y, sw, incremental, val)
 
     def _trigger_stopping(self, msg: str) -> bool:
         """scikit-learn's rule: stop, or (learning_rate="adaptive", sgd) divide the rate by 5."""
@@ -514,10 +559,9 @@ class BaseMLP(BaseEstimator):
     def _forward(self, X) -> np.ndarray:
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        X = as_dtype(X, self.net_.dtype)
         if not sparse.issparse(X):
-            X = np.ascontiguousarray(X, dtype=self.net_.dtype)
-        else:
-            X = X.astype(self.net_.dtype)
+            X = np.ascontiguousarray(X)
         return self.net_.forward_unchecked(X, False)
 
     # ---------------------------------------------------------- persistence

@@ -472,6 +472,9 @@ class Ensemble:
         self.loss_ = fits.loss_
         self.n_iter_ = fits.n_iter_
         self.loss_curve_ = fits.loss_curve_
+        #: members whose fit ended non-finite (alone, each raises scikit-learn's ValueError);
+        #: they hold the weights of their last finite step
+        self.failed_ = fits.failed_
         self._estimators = None
 
     def __len__(self) -> int:
@@ -536,4 +539,17 @@ def fit_many(
     X = np.asarray(X) if not sparse.issparse(X) else X
     if train_rows is None:
         train_rows = [np.arange(X.shape[0])] * n
-    return Ensemble(fit_members(ests, X, y, train_rows, n_jobs=n_jobs))
+    ens = Ensemble(fit_members(ests, X, y, train_rows, n_jobs=n_jobs))
+    if ens.failed_.any():
+        import warnings
+
+        from mlplab.sklearn.rules import NON_FINITE_WEIGHTS
+
+        warnings.warn(
+            f"{int(ens.failed_.sum())} of {n} members ended non-finite; fitted alone, each "
+            f'would raise "{NON_FINITE_WEIGHTS}" They keep the weights of their last finite '
+            "step; `failed_` marks them.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return ens

@@ -66,7 +66,7 @@ from mlplab._checks import (
     check_choice,
 )
 from mlplab.io import register_saveable
-from mlplab.sklearn.base import BaseMLP, stochastic_only
+from mlplab.sklearn.base import BaseMLP, as_dtype, stochastic_only
 from mlplab.sklearn.losses import (
     BinaryLogLoss,
     LogLoss,
@@ -453,7 +453,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return X, y
 
     def _targets(self, Y: np.ndarray, dtype) -> np.ndarray:
-        return np.ascontiguousarray(Y, dtype=dtype)
+        return np.ascontiguousarray(as_dtype(np.asarray(Y), dtype, "y"))
 
     def _encode(self, y) -> np.ndarray:
         y = np.asarray(y)
@@ -463,9 +463,12 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return Y
 
     def _total_squares(self, Y, sw):
-        """Per-output total sum of squares around the (weighted) mean: R²'s normaliser."""
-        mean = np.average(Y, weights=sw, axis=0)
-        d = (Y - mean) ** 2
+        """Per-output total sum of squares around the (weighted) mean: R²'s normaliser.
+        It overflows for a y near the float range; then R² is nan and the training's
+        own check raises the clear error (numpy's warning would only come first)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = np.average(Y, weights=sw, axis=0)
+            d = (Y - mean) ** 2
         return (d if sw is None else d * sw[:, None]).sum(axis=0)
 
     def _score_stats(self, scores, Y, sw) -> np.ndarray:

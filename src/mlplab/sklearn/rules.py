@@ -9,7 +9,10 @@ share them:
 * ``learning_rate="invscaling"`` (sgd): lr = lr0 / (t + 1) ** power_t, with t the
   number of samples seen, set after every epoch;
 * ``learning_rate="adaptive"`` (sgd): when the stopping rule fires, divide the
-  rate by 5 instead of stopping, until it falls to 1e-6.
+  rate by 5 instead of stopping, until it falls to 1e-6;
+* a fit that ends non-finite (its weights, or the loss on the training data at
+  them: what its predictions would be) raises scikit-learn's ValueError, whose
+  first sentences are scikit-learn's verbatim (its test-suite matches them).
 """
 
 from __future__ import annotations
@@ -20,14 +23,31 @@ import numpy as np
 
 __all__ = [
     "ADAPTIVE_FLOOR",
+    "NON_FINITE_WEIGHTS",
     "adaptive_rate",
     "batch_size_of",
     "count_no_improvement",
     "invscaling_rate",
+    "non_finite_weights",
 ]
 
 #: ``learning_rate="adaptive"`` stops once the rate is at or below this.
 ADAPTIVE_FLOOR = 1e-6
+
+#: scikit-learn's message for a fit that ended with non-finite weights, verbatim.
+NON_FINITE_WEIGHTS = (
+    "Solver produced non-finite parameter weights. The input data may contain large "
+    "values and need to be preprocessed."
+)
+
+
+def non_finite_weights(detail: str) -> ValueError:
+    """scikit-learn's ValueError for a non-finite fit: its sentence first, then what
+    mlplab found (``detail``) and the remedies."""
+    return ValueError(
+        f"{NON_FINITE_WEIGHTS} Here: {detail}. Scale X (and y) to unit size, lower "
+        "learning_rate_init, or set clip_norm."
+    )
 
 
 def count_no_improvement(count: Any, best: Any, current: Any, tol: float) -> tuple[Any, Any]:

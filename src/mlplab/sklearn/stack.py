@@ -210,6 +210,7 @@ def _stochastic(stack: Stack, theta, rstates, lr0) -> StackResult:
         if invscaling:
             opt.learning_rate = invscaling_rate(lr0[active], run.t_samples[active], p["power_t"])
         run.converged[active] = run.count[active] > n_no_change
+        _check_ends(run, stack, trainer, run.converged[active])
         done = run.converged[active] | run.failed[active]
         if done.any():
             run.save(trainer, done, keep_theta=~run.failed[active])
@@ -220,8 +221,27 @@ def _stochastic(stack: Stack, theta, rstates, lr0) -> StackResult:
             run.active = active[keep]
             if not len(run.active):
                 break
-    run.save(trainer, np.ones(len(run.active), dtype=bool), keep_theta=None)
+    if len(run.active):
+        last = np.ones(len(run.active), dtype=bool)
+        _check_ends(run, stack, trainer, last)
+        run.save(trainer, last, keep_theta=~run.failed[run.active])
     return run.result(-(-n // bs))
+
+
+def _check_ends(run: _Run, stack: Stack, trainer: Trainer, ending: np.ndarray) -> None:
+    """The members ``ending`` (stack rows) stop here: as the estimator's end-of-fit check,
+    one whose loss on its training rows at its final weights is not finite (its predictions
+    would be inf or NaN) fails, with the weights from before its last update."""
+    rows = ending & ~run.failed[run.active]
+    if not rows.any():
+        return
+    theta = trainer.theta[rows]
+    value = stack.loss.value_and_gradient(stack.forward(theta, stack.X[rows]), stack.Y[rows])[0]
+    bad = ~(np.isfinite(value) & np.isfinite(theta).all(axis=1))
+    if bad.any():
+        where = np.flatnonzero(rows)[bad]
+        run.failed[run.active[where]] = True
+        run.out_theta[run.active[where]] = trainer.backup[where]
 
 
 def _optimizer(spec: Spec, lr0: np.ndarray) -> SGD | Adam:
@@ -301,7 +321,8 @@ def _lbfgs(stack: Stack, theta: np.ndarray) -> StackResult:
         fun, theta, maxiter=p["max_iter"], maxfun=p["max_fun"], gtol=p["tol"], callback=record
     )
     n_iter = np.minimum(res.nit, p["max_iter"])
-    failed = ~np.isfinite(res.x).all(axis=1)  # the estimator raises on non-finite weights
+    # the estimator raises on non-finite weights, or a non-finite loss at them
+    failed = ~np.isfinite(res.x).all(axis=1) | ~np.isfinite(res.fun)
     return StackResult(
         res.x, n_iter, res.fun, curves, np.zeros(M, np.int64), 0.0,
         {"failed": failed, "converged": res.status == 0},  # scipy's warnflag 0

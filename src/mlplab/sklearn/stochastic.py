@@ -19,7 +19,7 @@ from sklearn.base import is_classifier
 from sklearn.model_selection import train_test_split
 
 from mlplab.optimizers import SGD, Adam
-from mlplab.sklearn.rules import batch_size_of, invscaling_rate
+from mlplab.sklearn.rules import batch_size_of, invscaling_rate, non_finite_weights
 from mlplab.training.step import Trainer, run_epoch, sklearn_batches, sklearn_shuffle
 
 __all__ = ["fit_stochastic", "make_optimizer"]
@@ -34,16 +34,33 @@ def make_optimizer(est: Any) -> SGD | Adam:
 
 
 def _validation_split(est: Any, X, Y, sw) -> tuple[Any, Any, Any, tuple[Any, Any, Any]]:
-    """scikit-learn's early-stopping split (stratified for single-output classifiers)."""
-    stratify = Y if (is_classifier(est) and est.n_outputs_ == 1) else None
-    split = train_test_split(
-        X,
-        Y,
-        *(() if sw is None else (sw,)),
-        random_state=est._random_state,
-        test_size=est.validation_fraction,
-        stratify=stratify,
-    )
+    """scikit-learn's early-stopping split (stratified for single-output classifiers:
+    on the binarized labels as booleans, as scikit-learn, so that its error names the
+    same classes; mlplab adds the user's labels)."""
+    stratify = Y.astype(bool) if (is_classifier(est) and est.n_outputs_ == 1) else None
+    try:
+        split = train_test_split(
+            X,
+            Y,
+            *(() if sw is None else (sw,)),
+            random_state=est._random_state,
+            test_size=est.validation_fraction,
+            stratify=stratify,
+        )
+    except ValueError as exc:
+        if stratify is None or "least populated class" not in str(exc):
+            raise
+        counts = [int((~stratify).sum()), int(stratify.sum())]  # classes_[0], classes_[1]
+        few = ", ".join(
+            f"{label!r} ({n} member{'s' * (n != 1)})"
+            for label, n in zip(est.classes_.tolist(), counts, strict=True)
+            if n < 2
+        )
+        raise ValueError(
+            f"{exc} In the labels of y: {few}. early_stopping=True holds out a stratified "
+            "validation set, so every class needs at least 2 samples: add samples of "
+            "that class, or set early_stopping=False."
+        ) from None
     if sw is None:
         X_train, X_val, Y_train, Y_val = split
         sw_train = sw_val = None
@@ -76,8 +93,9 @@ class _EpochStats:
         self.stats = self.stats + est._score_stats(est.net_.layers[-1].a, Yb, swb)
 
 
-def fit_stochastic(est: Any, X, Y, sw, incremental: bool, val) -> None:
-    """Train ``est.net_`` with sgd/adam as scikit-learn's ``_fit_stochastic`` does."""
+def fit_stochastic(est: Any, X, Y, sw, incremental: bool, val) -> Any:
+    """Train ``est.net_`` with sgd/adam as scikit-learn's ``_fit_stochastic`` does; return
+    what undoes the last update (None with early stopping: the best weights are restored)."""
     if not incremental or not hasattr(est, "_optimizer"):
         est._optimizer = make_optimizer(est)
     if est.early_stopping and incremental:
@@ -146,6 +164,8 @@ def fit_stochastic(est: Any, X, Y, sw, incremental: bool, val) -> None:
             est.grad_norms_ = np.vstack([est.grad_norms_, np.array(epoch_norms)])
     if early_stopping:
         net.theta[...] = est._best_theta  # restore the best weights
+        return None
+    return trainer.undo
 
 
 def _end_epoch(est: Any, loss: float, n_samples: int, stats: Any, sst: Any, val) -> bool:
@@ -178,16 +198,11 @@ def _diverged(est: Any, exc: FloatingPointError) -> None:
     """Without early stopping: raise scikit-learn's error. With it, as scikit-learn: keep
     the best weights (restored by the caller) and warn."""
     if not est.early_stopping:
-        raise ValueError(
-            f"Solver produced non-finite parameter weights ({exc}); the weights of "
-            "the last finite step were kept. The input data may contain large values "
-            "and need to be preprocessed; or lower learning_rate_init, or set clip_norm."
-        ) from None
+        raise non_finite_weights(f"{exc}; the weights of the last finite step were kept") from None
     est.validation_scores_.append(math.nan)
     est.history_.setdefault("val_score", []).append(math.nan)
     est.history_.setdefault("val_loss", []).append(math.nan)
-    warnings.warn(
+    est._warn(
         f"Training diverged ({exc}); the weights of the best validation score were restored.",
         RuntimeWarning,
-        stacklevel=4,
     )
