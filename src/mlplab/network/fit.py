@@ -367,14 +367,7 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
             state.step = base + result.n_batches
             diverged = result.diverged_at is not None
             if diverged:
-                where = first_nonfinite(net)  # from the failed step's caches and gradient
-                trainer.undo()
-                _diverged(state, result.value, (
-                    f"Training diverged at epoch {state.epoch + 1}, batch "
-                    f"{result.diverged_at + 1}: non-finite "
-                    f"{'loss' if not math.isfinite(result.value) else 'gradient'} (first "
-                    f"non-finite: {where}). The weights of the last finite step were kept."
-                ), on_nan)  # fmt: skip
+                _diverged_in_epoch(net, trainer, state, result, on_nan)
                 break
             state.loss = result.total / weight_total  # the mean of the batch losses
             _record_epoch(net, state, data, result.norms / n_batches)
@@ -389,6 +382,17 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
         cb.on_train_end(state, net)
     if pbar is not None:
         pbar.close()
+
+
+def _diverged_in_epoch(net, trainer: Trainer, state: TrainState, result, on_nan: str) -> None:
+    """A step's guard found a non-finite loss or gradient: say where, undo, apply on_nan."""
+    where = first_nonfinite(net)  # from the failed step's caches and gradient
+    trainer.undo()
+    _diverged(state, result.value, (
+        f"Training diverged at epoch {state.epoch + 1}, batch {result.diverged_at + 1}: "
+        f"non-finite {'loss' if not math.isfinite(result.value) else 'gradient'} (first "
+        f"non-finite: {where}). The weights of the last finite step were kept."
+    ), on_nan, depth=1)  # fmt: skip
 
 
 def _check_end(net, trainer: Trainer, state: TrainState, data: _Data, on_nan: str) -> None:
