@@ -7,12 +7,23 @@ import os
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import settings
+
+# Hypothesis imports its patch writer only when it reports a failing example; that import
+# raises a DeprecationWarning (mypy_extensions.TypedDict), which filterwarnings=error turns
+# into an INTERNALERROR hiding the failure. Imported once here, without the warning.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    try:
+        import hypothesis.extra._patching  # noqa: F401
+    except ImportError:  # pragma: no cover - an older hypothesis
+        pass
 
 # Hypothesis profiles (docs/reliability.md): the property tests of the numerical primitives
 # take their example count from the profile; tests that set max_examples keep their own.

@@ -67,10 +67,12 @@ def floors() -> dict[str, str]:
 
 def floor_requirements() -> list[str]:
     """mlplab's dependencies with the floored ones pinned to their floor, and the
-    test runner (the version running this test)."""
+    test runner and what tests/conftest.py imports (the versions running this test)."""
+    import hypothesis
+
     pins = floors()
     reqs = [f"{r.name}=={pins[r.name]}" if r.name in pins else str(r) for r in dependencies()]
-    return [*reqs, f"pytest=={pytest.__version__}"]
+    return [*reqs, f"pytest=={pytest.__version__}", f"hypothesis=={hypothesis.__version__}"]
 
 
 def cache_dir() -> Path:
