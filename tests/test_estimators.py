@@ -1389,3 +1389,21 @@ def test_diagnostics_attribute_needs_the_flag():
     assert not hasattr(est, "diagnostics_")
     with pytest.raises(AttributeError, match="record_diagnostics=True"):
         _ = est.diagnostics_
+
+
+def test_predict_on_overflowing_inputs_is_a_clear_error_or_the_saturated_limit():
+    """An output that is not finite is a ValueError naming the cause, not numpy's overflow
+    warning and NaN predictions; a saturated logistic output is its limit (0 or 1)."""
+    X = np.random.default_rng(0).random((30, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning on the way
+        reg = mlplab.MLPRegressor(hidden_layer_sizes=(3,), max_iter=5, random_state=0,
+                                  convergence_warning=False).fit(X, X.sum(1))  # fmt: skip
+        reg.coefs_ = [np.full((2, 3), 1e300), np.full((3, 1), 1e300)]
+        with pytest.raises(ValueError, match="outputs on X are not finite.*Scale X"):
+            reg.predict(X)
+        clf = mlplab.MLPClassifier(hidden_layer_sizes=(3,), max_iter=5, random_state=0,
+                                   convergence_warning=False).fit(X, X[:, 0] > 0.5)  # fmt: skip
+        clf.coefs_ = [np.full((2, 3), 1e300), np.full((3, 1), -1e300)]
+        proba = clf.predict_proba(X)
+    assert np.array_equal(proba, np.tile([1.0, 0.0], (30, 1)))

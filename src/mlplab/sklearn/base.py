@@ -562,7 +562,17 @@ class BaseMLP(BaseEstimator):
         X = as_dtype(X, self.net_.dtype)
         if not sparse.issparse(X):
             X = np.ascontiguousarray(X)
-        return self.net_.forward_unchecked(X, False)
+        # An overflowing pre-activation that saturates the output (logistic(inf) = 1) is
+        # the right limit, not numpy's warning; an output that is not finite is an error.
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = self.net_.forward_unchecked(X, False)
+        if not np.isfinite(out).all():
+            raise ValueError(
+                "The network's outputs on X are not finite: X holds values too large for "
+                f"its weights (largest |X| {abs(X).max():.3g}; the largest |weight| "
+                f"{np.abs(self.net_.theta).max():.3g}). Scale X as the training data was."
+            )
+        return out
 
     # ---------------------------------------------------------- persistence
     def __getstate__(self):
