@@ -406,3 +406,35 @@ def test_sigkill_at_six_points_then_resume_is_bitwise_the_uninterrupted_run(tmp_
         hist = _fit(resumed, callbacks=[mlplab.ModelCheckpoint(path)], resume_from=path)
         assert not list(tmp_path.glob(f".{name}.mlplab.*.tmp"))  # ...gone after the next save
         _assert_same_run(ref, hist_ref, resumed, hist)
+
+
+@pytest.mark.parametrize("how", ["end-check", "next-epoch"])
+def test_a_divergence_never_leaves_its_weights_in_the_checkpoint(tmp_path, how):
+    """RELIABILITY 8: the file keeps the last good state. A last update whose outputs
+    overflow (found by the fit's end check after that epoch's write) is undone in the file
+    too, and resuming from it ends as the uninterrupted run; a divergence inside a later
+    epoch leaves the previous epoch's checkpoint untouched."""
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(60, 2), rng.rand(60)
+    path = tmp_path / "c.mlplab"
+    huge_at = (1, 2) if how == "end-check" else (2, 0)  # (epoch, batch) of a 1e300 rate
+
+    class Huge(mlplab.Callback):
+        def on_batch_begin(self, state, net):
+            at = (state.epoch, state.batch) == huge_at
+            net.optimizer.learning_rate = 1e300 if at else 0.01
+
+    def run(**extra):
+        net = mlplab.Sequential([mlplab.Dense(8, "relu"), mlplab.Dense(1)], n_inputs=2, seed=0)
+        net.fit(X, y, optimizer="sgd", epochs=huge_at[0] + 1, batch_size=20, diagnostics=False,
+                callbacks=[Huge(), mlplab.ModelCheckpoint(path)], **extra)  # fmt: skip
+        return net
+
+    with pytest.warns(RuntimeWarning, match="Training diverged"):
+        net = run()
+    saved, config, _ = load_with_resume(path)
+    assert np.array_equal(saved.theta, net.theta) and np.isfinite(saved.forward(X)).all()
+    assert config["epoch"] == huge_at[0] - (how == "next-epoch")
+    if how == "end-check":
+        resumed = run(resume_from=path)  # nothing left to train: the same end
+        assert np.array_equal(resumed.theta, net.theta)

@@ -68,17 +68,31 @@ class ModelCheckpoint(Callback):
         self.path = os.fsdecode(path)
         self.every = check_int("every", every, minimum=1)
 
+    def on_train_begin(self, state, net):
+        self.written: tuple[int, bool] | None = None  # (step, stop) of the last write
+
     def on_epoch_end(self, state, net):
         done = state.epoch + 1
         if done % self.every == 0 or done == state.epochs or state.stop:
-            try:
-                write_checkpoint(self.path, state, net)
-            except OSError as exc:
-                exc.add_note(
-                    f"ModelCheckpoint could not write {self.path!r} after epoch {done}; "
-                    "the checkpoint there before (if any) is intact."
-                )
-                raise
+            self._write(state, net)
+
+    def on_train_end(self, state, net):
+        # The fit's end check found the last update's outputs non-finite after this
+        # epoch's write and undid it: the file must not keep those weights. (A divergence
+        # in a later epoch leaves the last good checkpoint as it is.)
+        if self.written == (state.step, False) and state.stop:
+            self._write(state, net)
+
+    def _write(self, state, net):
+        try:
+            write_checkpoint(self.path, state, net)
+        except OSError as exc:
+            exc.add_note(
+                f"ModelCheckpoint could not write {self.path!r} after epoch {state.epoch + 1}; "
+                "the checkpoint there before (if any) is intact."
+            )
+            raise
+        self.written = (state.step, state.stop)
 
 
 def write_checkpoint(path: str, state: TrainState, net: Sequential) -> None:
