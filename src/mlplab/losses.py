@@ -146,9 +146,8 @@ class BCE(Loss):
 
     def value(self, out, y, sample_weight=None):
         w, denom = _weights(sample_weight, out.shape[0], out.shape[1], self.reduction)
-        per = np.log1p(np.exp(-np.abs(out)))
-        per += (1.0 - y) * np.maximum(out, 0.0)
-        per += y * np.maximum(-out, 0.0)
+        per = np.logaddexp(0.0, -np.abs(out))  # log(1 + e^-|z|)
+        per += out * ((out >= 0) - y)  # (1 - y) max(z, 0) + y max(-z, 0): one product
         return float(np.sum(w * per) / denom)
 
     def gradient(self, out, y, sample_weight=None):
