@@ -34,3 +34,18 @@ def assert_grad_matches_fd(net, X, y, rtol=1e-6, atol=1e-8, h=1e-6, **kw) -> np.
     )
     assert np.linalg.norm(grad - fd) <= rtol * np.linalg.norm(fd) + atol
     return grad
+
+
+#: x in [-1e4, 1e4], dense where the functions bend, with float32's and float64's exp
+#: overflow points (88.72, 709.78) on both sides (RELIABILITY 6)
+X_RANGE = np.unique(
+    np.concatenate(
+        [
+            np.linspace(-1e4, 1e4, 2001),
+            np.linspace(-60.0, 60.0, 1201),
+            np.array([88.7, 88.8, 89.0, 709.7, 709.8, 710.0, 745.2, 1e3]) * [[1.0], [-1.0]],
+        ],
+        axis=None,
+    )
+)
+RAISE = dict(over="raise", invalid="raise", divide="raise")  # underflow to 0 is harmless

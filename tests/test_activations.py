@@ -12,6 +12,7 @@ import pytest
 from scipy import special
 
 import mlplab
+from _gradcheck import RAISE, X_RANGE
 from mlplab import activations as acts
 from mlplab.activations import ACTIVATIONS, NotDifferentiableError, get_activation
 
@@ -247,19 +248,6 @@ def test_logistic_float32_path_matches_expit():
 
 
 # ---------------------------------------------- the whole range against scipy (RELIABILITY 6)
-#: x in [-1e4, 1e4], dense where the functions bend, with float32's and float64's exp overflow
-#: points (88.72, 709.78) on both sides.
-X_RANGE = np.unique(
-    np.concatenate(
-        [
-            np.linspace(-1e4, 1e4, 2001),
-            np.linspace(-60.0, 60.0, 1201),
-            np.array([88.7, 88.8, 89.0, 709.7, 709.8, 710.0, 745.2, 1e3]) * [[1.0], [-1.0]],
-        ],
-        axis=None,
-    )
-)
-RAISE = dict(over="raise", invalid="raise", divide="raise")  # underflow to 0 is harmless
 
 
 def test_sigmoid_softplus_softmax_agree_with_scipy_over_the_whole_range():

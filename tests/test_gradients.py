@@ -15,7 +15,7 @@ import pytest
 from scipy import special
 
 import mlplab
-from _gradcheck import assert_grad_matches_fd, fd_grad
+from _gradcheck import RAISE, X_RANGE, assert_grad_matches_fd, fd_grad
 from mlplab import ActivationLayer, BatchNorm, Dense, PReLU, Sequential
 from mlplab.activations import ACTIVATIONS
 from mlplab.initializers import INITIALIZERS
@@ -488,20 +488,6 @@ def test_cross_entropy_losses_are_finite_for_huge_logits(name):
         assert np.isfinite(loss.value(out, Y)) and np.isfinite(loss.gradient(out, Y)).all()
     assert np.isfinite(value) and np.isfinite(grad).all()
     assert value > 1e4 / out.size  # confidently wrong: a large but finite loss
-
-
-#: x in [-1e4, 1e4] with the exp overflow points of float32 and float64 (RELIABILITY 6)
-X_RANGE = np.unique(
-    np.concatenate(
-        [
-            np.linspace(-1e4, 1e4, 2001),
-            np.linspace(-60.0, 60.0, 1201),
-            np.array([88.7, 88.8, 89.0, 709.7, 709.8, 710.0, 745.2, 1e3]) * [[1.0], [-1.0]],
-        ],
-        axis=None,
-    )
-)
-RAISE = dict(over="raise", invalid="raise", divide="raise")  # underflow to 0 is harmless
 
 
 def _per_element(loss, rows, labels):

@@ -1105,11 +1105,10 @@ def hostile_files(sentinel: Path, model: bytes) -> dict[str, bytes]:
     return files
 
 
-def test_hostile_corpus_is_refused_without_unpickling(tmp_path, monkeypatch, traced):
-    """RELIABILITY 11: >= 10 crafted files through mlplab.load: a ModelFormatError each,
-    no sentinel, pickle's Unpicklers (C and Python) never invoked (the autouse spy too)."""
-    _, model = _small_model(tmp_path)
-    sentinel = tmp_path / "sentinel"
+@pytest.fixture
+def no_unpickler(monkeypatch):
+    """Fail the test if any unpickler runs: pickle's Python and C loaders and Unpicklers
+    (beyond the autouse ``forbid_unpickling``, which watches the public names only)."""
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
         pytest.fail("an unpickler was invoked")
@@ -1118,6 +1117,13 @@ def test_hostile_corpus_is_refused_without_unpickling(tmp_path, monkeypatch, tra
         monkeypatch.setattr(pickle, name, refuse)
     for name in ("Unpickler", "load", "loads"):
         monkeypatch.setattr(_pickle, name, refuse)
+
+
+def test_hostile_corpus_is_refused_without_unpickling(tmp_path, no_unpickler, traced):
+    """RELIABILITY 11: >= 10 crafted files through mlplab.load: a ModelFormatError each,
+    no sentinel, pickle's Unpicklers (C and Python) never invoked (the autouse spy too)."""
+    _, model = _small_model(tmp_path)
+    sentinel = tmp_path / "sentinel"
     files = hostile_files(sentinel, model)
     assert len(files) >= 10
     for name, blob in files.items():
@@ -1127,7 +1133,7 @@ def test_hostile_corpus_is_refused_without_unpickling(tmp_path, monkeypatch, tra
         assert not sentinel.exists(), name
 
 
-def test_hostile_corpus_through_the_cli_is_one_line_refusal(tmp_path, monkeypatch, capsys):
+def test_hostile_corpus_through_the_cli_is_one_line_refusal(tmp_path, no_unpickler, capsys):
     """RELIABILITY 11 and 25, the CLI half: ``mlplab info FILE`` on each crafted file exits
     1 with one line (no traceback), no sentinel, no unpickler; a pickle or joblib dump
     is named as such and the safe format (mlplab.save) is named."""
@@ -1135,14 +1141,6 @@ def test_hostile_corpus_through_the_cli_is_one_line_refusal(tmp_path, monkeypatc
 
     _, model = _small_model(tmp_path)
     sentinel = tmp_path / "sentinel"
-
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        pytest.fail("an unpickler was invoked")
-
-    for name in ("_Unpickler", "_load", "_loads"):
-        monkeypatch.setattr(pickle, name, refuse)
-    for name in ("Unpickler", "load", "loads"):
-        monkeypatch.setattr(_pickle, name, refuse)
     for name, blob in hostile_files(sentinel, model).items():
         path = tmp_path / f"{name}.mlplab"
         path.write_bytes(blob)
