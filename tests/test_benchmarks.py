@@ -50,3 +50,15 @@ def test_run_all_runs_each_script_and_reports():
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "| bench_core.py | ok |" in proc.stdout
     assert json.loads((ROOT / "benchmarks" / "results" / "core.quick.json").read_text())
+
+
+def test_ab_workloads_script_times_a_workload_and_refuses_unknown_ones():
+    script = str(ROOT / "benchmarks" / "ab_workloads.py")
+    run = subprocess.run([sys.executable, script, "fit-xor-adam-mse"], capture_output=True,
+                         text=True, timeout=300, cwd=ROOT)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    value, unit = run.stdout.split()
+    assert float(value) > 0 and unit == "us/step"
+    bad = subprocess.run([sys.executable, script, "nope"], capture_output=True, text=True,
+                         timeout=300, cwd=ROOT)  # fmt: skip
+    assert bad.returncode == 2 and "usage" in bad.stderr
