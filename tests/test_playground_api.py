@@ -1517,6 +1517,7 @@ def test_serve_on_a_busy_port_is_a_one_line_error(capsys):
         assert main(["serve", "--port", str(port)]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("mlplab: error:") and len(err.splitlines()) == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in err and "--port 0" in err
 
 
 def test_other_commands_do_not_import_fastapi():

@@ -14,6 +14,7 @@ importable from here.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import logging
 import secrets
@@ -76,6 +77,15 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.bind((name, port))
         sock.listen(128)
         sock.set_inheritable(True)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise OSError(
+                exc.errno,
+                f"port {port} on {host} is already in use (another mlplab serve, or another "
+                "program); choose another with --port N, or --port 0 for any free port",
+            ) from None
+        raise
     except BaseException:
         sock.close()
         raise
