@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from mlplab.clipping import global_norm
-from mlplab.losses import get_loss
 from mlplab.diagnostics.statistics import THRESHOLDS, layer_stats
+from mlplab.losses import get_loss
 
 # ------------------------------------------------------------------ doctor
 
