@@ -716,6 +716,7 @@ def assert_converged_no_action(net, X, y, loss=None):
         d = diagnose(net, X, y, loss=loss, lang=lang)
         text = str(d)
         assert d.healthy and d.kinds() == {"healthy"}, text
+        assert d.converged and d.to_dict()["converged"] is True
         assert "Remedy" not in text and "Remédio" not in text
         # the saturation is still measured and named, with the verdict
         assert max(s["saturation"] for s in d.stats[:-1]) > THRESHOLDS["saturated_fraction"]
@@ -757,7 +758,7 @@ def test_doctor_flags_the_same_saturated_net_when_it_has_not_converged(kind):
     loss = "bce" if kind == "sequential" else None
     for lang, remedy in (("en", "Remedy (saturated)"), ("pt", "Remédio (saturada)")):
         d = diagnose(net, X, y, loss=loss, lang=lang)
-        assert "saturated" in d.kinds() and not d.healthy, str(d)
+        assert "saturated" in d.kinds() and not d.healthy and not d.converged, str(d)
         assert remedy in str(d) and "converg" not in str(d)
         assert d.loss > 1.0
 

@@ -105,6 +105,9 @@ class Diagnosis:
     loss: float
     lang: str = "en"
     notes: list[str] = field(default_factory=list)
+    #: training has solved the task (see :func:`converged`): no remedy is given for
+    #: saturated, dead or vanishing units
+    converged: bool = False
 
     @property
     def healthy(self) -> bool:
@@ -141,6 +144,7 @@ class Diagnosis:
     def to_dict(self) -> dict[str, Any]:
         return {
             "healthy": self.healthy,
+            "converged": self.converged,
             "loss": self.loss,
             "global_norm": self.global_norm,
             "findings": [f.to_dict() for f in self.findings],
@@ -327,10 +331,11 @@ def diagnose(
         findings = [f for f in findings if f.kind != "healthy"] + time_findings
     fraction, accuracy, chance = _training_state(model, net, X, y, loss, float(value))
     notes = []
-    if converged(fraction, accuracy, gnorm / chance if chance > 0 else math.inf, th):
+    done = converged(fraction, accuracy, gnorm / chance if chance > 0 else math.inf, th)
+    if done:
         findings = _no_action(findings, lang == "pt")
         notes.append(_state_note(fraction, accuracy, lang == "pt"))
-    return Diagnosis(findings, stats, gnorm, float(value), lang, notes)
+    return Diagnosis(findings, stats, gnorm, float(value), lang, notes, done)
 
 
 def converged(
