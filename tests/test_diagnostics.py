@@ -683,3 +683,93 @@ def test_doctor_flags_vanishing_gradient_through_time():
 def test_doctor_short_sequence_is_not_flagged():
     d, _ = _rnn_diagnosis(3)
     assert not any(f.layer == 0 for f in d.findings)
+
+
+# ------------------------------------------------- the training state: converged nets
+def readme_xor_net():
+    """The README's first example: the 2-2-1 logistic XOR network, trained as written."""
+    X, y = mlplab.datasets.logic_gate("xor", n_samples=1000, noise=0.1)
+    net = Sequential(
+        [Dense(2, activation="logistic"), Dense(1, activation="logistic")],
+        n_inputs=2, init="glorot_uniform", seed=0, dtype="float64",
+    )  # fmt: skip
+    net.fit(X, y, loss="bce", optimizer="adam", learning_rate=0.05, epochs=300,
+            batch_size=32, metrics=["accuracy"], validation_split=0.2, patience=20,
+            verbose=0)  # fmt: skip
+    return net, X, y
+
+
+def tour_xor_classifier():
+    """The ``xor`` experiment's kept network, from the experiment's own training."""
+    from mlplab.experiments._logic import fit_all
+
+    X, y = mlplab.datasets.logic_gate("xor", 400, noise=0.1, seed=0)
+    clf, _, _ = fit_all((2,), X, y, 0, 5)
+    return clf, X, y
+
+
+def assert_converged_no_action(net, X, y, loss=None):
+    for lang, word, ok in (
+        ("en", "saturated", "but converged: no action needed"),
+        ("pt", "saturada", "mas convergiu: nenhuma ação necessária"),
+    ):
+        d = diagnose(net, X, y, loss=loss, lang=lang)
+        text = str(d)
+        assert d.healthy and d.kinds() == {"healthy"}, text
+        assert d.converged and d.to_dict()["converged"] is True
+        assert "Remedy" not in text and "Remédio" not in text
+        # the saturation is still measured and named, with the verdict
+        assert max(s["saturation"] for s in d.stats[:-1]) > THRESHOLDS["saturated_fraction"]
+        assert f"{word}, {ok}" in text, text
+
+
+def test_doctor_finds_the_readme_xor_net_converged():
+    net, X, y = readme_xor_net()
+    loss, _ = net.loss_and_grad(X, y, loss="bce")
+    assert loss < 1e-3 and np.array_equal(net.predict(X).ravel() > 0.5, y.ravel() > 0.5)
+    assert_converged_no_action(net, X, y, loss="bce")
+
+
+def test_doctor_finds_the_tour_xor_classifier_converged():
+    clf, X, y = tour_xor_classifier()
+    assert clf.score(X, y) == 1.0
+    assert_converged_no_action(clf, X, y)
+
+
+def test_doctor_finds_the_tour_and_classifier_healthy():
+    from mlplab.experiments._logic import fit
+
+    X, y = mlplab.datasets.logic_gate("and", 400, noise=0.1, seed=0)
+    clf, _ = fit((), X, y, 0)
+    for lang in ("en", "pt"):
+        d = diagnose(clf, X, y, lang=lang)
+        assert d.healthy and d.kinds() == {"healthy"}, str(d)
+        assert ("convergiu" if lang == "pt" else "converged") in str(d)
+
+
+@pytest.mark.parametrize("kind", ["sequential", "classifier"])
+def test_doctor_flags_the_same_saturated_net_when_it_has_not_converged(kind):
+    """The solved nets with their output layer negated: the same saturated hidden
+    units, every answer wrong (a high loss) -> still saturated, with the remedy."""
+    net, X, y = readme_xor_net() if kind == "sequential" else tour_xor_classifier()
+    inner = getattr(net, "net_", net)
+    inner.layers[-1].W *= -1
+    inner.layers[-1].b *= -1
+    loss = "bce" if kind == "sequential" else None
+    for lang, remedy in (("en", "Remedy (saturated)"), ("pt", "Remédio (saturada)")):
+        d = diagnose(net, X, y, loss=loss, lang=lang)
+        assert "saturated" in d.kinds() and not d.healthy and not d.converged, str(d)
+        assert remedy in str(d) and "converg" not in str(d)
+        assert d.loss > 1.0
+
+
+def test_converged_is_the_loss_near_chance_or_a_solving_minimum():
+    from mlplab.diagnostics.doctor import converged
+
+    th = THRESHOLDS
+    frac, grad = th["converged_loss_fraction"], th["converged_grad_fraction"]
+    assert converged(frac, None, 1.0, th) and not converged(2 * frac, None, 0.0, th)
+    # 100 % accuracy at a minimum (an L2 optimum: the loss stays above its floor)
+    assert converged(0.3, 1.0, grad, th) and not converged(0.3, 1.0, 2 * grad, th)
+    # a flat gradient with wrong answers is no solution (saturated from the start)
+    assert not converged(0.3, 0.99, 0.0, th) and not converged(math.nan, 1.0, 0.0, th)

@@ -19,7 +19,11 @@ layer's (three orders of magnitude: the first layers learn a thousand times
 slower), "exploding" when the global gradient norm exceeds 1e3 or a layer's RMS
 gradient exceeds 1e3 × the smallest's, "saturated" when more than half of a
 logistic/tanh layer's outputs sit within 1 % of an asymptote, "dead" when more
-than half of a ReLU layer's units output 0 for every sample.
+than half of a ReLU layer's units output 0 for every sample. ``diagnose`` reads
+the training state too: on a converged network (``doctor.converged``: the loss
+below 1 % of the loss at chance, or 100 % training accuracy with ||grad|| below
+1e-3 x the loss at chance) saturated, dead and vanishing units are reported as
+healthy, "but converged: no action needed".
 
 Recurrent layers (lecture §6) are judged through time: the doctor reads
 ||dJ/dh_t|| per step (``layer.hidden_grad_norms``) and reports "vanishing" when

@@ -10,6 +10,7 @@ import numpy as np
 
 from mlplab.clipping import global_norm
 from mlplab.diagnostics.statistics import THRESHOLDS, layer_stats
+from mlplab.losses import get_loss
 
 # ------------------------------------------------------------------ doctor
 
@@ -104,6 +105,9 @@ class Diagnosis:
     loss: float
     lang: str = "en"
     notes: list[str] = field(default_factory=list)
+    #: training has solved the task (see :func:`converged`): no remedy is given for
+    #: saturated, dead or vanishing units
+    converged: bool = False
 
     @property
     def healthy(self) -> bool:
@@ -140,6 +144,7 @@ class Diagnosis:
     def to_dict(self) -> dict[str, Any]:
         return {
             "healthy": self.healthy,
+            "converged": self.converged,
             "loss": self.loss,
             "global_norm": self.global_norm,
             "findings": [f.to_dict() for f in self.findings],
@@ -324,7 +329,111 @@ def diagnose(
     time_findings = _time_findings(net, lang, th)
     if time_findings:
         findings = [f for f in findings if f.kind != "healthy"] + time_findings
-    return Diagnosis(findings, stats, gnorm, float(value), lang)
+    fraction, accuracy, chance = _training_state(model, net, X, y, loss, float(value))
+    notes = []
+    done = converged(fraction, accuracy, gnorm / chance if chance > 0 else math.inf, th)
+    if done:
+        findings = _no_action(findings, lang == "pt")
+        notes.append(_state_note(fraction, accuracy, lang == "pt"))
+    return Diagnosis(findings, stats, gnorm, float(value), lang, notes, done)
+
+
+def converged(
+    loss_fraction: float, accuracy: float | None, grad_fraction: float, thresholds: dict
+) -> bool:
+    """True when training has solved its task, so saturated, dead or vanishing units
+    are no illness: a network that fits its data needs no remedy.
+
+    ``loss_fraction`` is the loss over the loss at chance (the best constant
+    prediction: the entropy of the class frequencies, the variance of a regression
+    target; 1 - R² for an mlplab regressor), ``accuracy`` the training accuracy of a
+    classification loss (None for regression), ``grad_fraction`` the global gradient
+    norm over the loss at chance. Converged: the loss is below
+    ``converged_loss_fraction`` (1 %) of chance — the loss is near its floor, and a
+    saturated unit there is the sign of a confident fit (a logistic output reaches
+    0 or 1 only through a large z) — or every training sample is classified right
+    and the gradient is below ``converged_grad_fraction`` (1e-3) of chance: training
+    sits at a minimum (e.g. an L2-regularised optimum) that solves the task. A
+    saturated net that has not learned (a high loss, or a tiny gradient with wrong
+    answers) is not converged and keeps its remedy.
+    """
+    if not (math.isfinite(loss_fraction) and math.isfinite(grad_fraction)):
+        return False
+    if loss_fraction <= thresholds["converged_loss_fraction"]:
+        return True
+    return accuracy == 1.0 and grad_fraction <= thresholds["converged_grad_fraction"]
+
+
+def _training_state(
+    model: Any, net: Any, X: Any, y: Any, loss: Any, value: float
+) -> tuple[float, float | None, float]:
+    """(loss / loss at chance, training accuracy or None, loss at chance), read after
+    ``diagnose``'s backward pass (the output layer's z holds the logits)."""
+    if model is not net:  # a fitted estimator: its own score
+        score = float(model.score(X, y))
+        if not hasattr(model, "classes_"):  # a regressor: R² = 1 - SSE / SST
+            return 1.0 - score, None, 1.0
+        chance = _entropy(np.asarray(y))
+        return _ratio(value, chance), score, chance
+    lossf = get_loss(loss if loss is not None else "mse")
+    z = getattr(net.layers[-1], "z", None)
+    if not isinstance(z, np.ndarray) or z.ndim != 2:
+        return math.inf, None, 0.0
+    Y = lossf.prepare_targets(y, z.shape[1], z.dtype).reshape(-1, z.shape[1])
+    if Y.shape[0] != z.shape[0]:
+        return math.inf, None, 0.0
+    p = Y.mean(axis=0, keepdims=True)
+    if lossf.name == "mse":  # the constant prediction: the mean target
+        chance = lossf.value(np.broadcast_to(p, Y.shape), Y)
+        return _ratio(value, chance), None, chance
+    q = np.clip(p, 1e-12, 1 - 1e-12)
+    if lossf.name == "cce":
+        chance = lossf.value(np.broadcast_to(np.log(q), Y.shape), Y)
+        accuracy = float(np.mean(z.argmax(axis=1) == Y.argmax(axis=1)))
+    else:  # bce on logits: the constant logit log(p / (1 - p))
+        chance = lossf.value(np.broadcast_to(np.log(q / (1 - q)), Y.shape), Y)
+        accuracy = float(np.mean((z > 0) == (Y > 0.5)))
+    return _ratio(value, chance), accuracy, chance
+
+
+def _ratio(value: float, chance: float) -> float:
+    """value / chance; inf when there is nothing to learn (a constant target)."""
+    return value / chance if chance > 0 else math.inf
+
+
+def _entropy(y: np.ndarray) -> float:
+    """The log-loss of the class frequencies (summed over the columns of a label matrix)."""
+    columns = [y] if y.ndim == 1 else list(y.T)
+    total = 0.0
+    for col in columns:
+        _, counts = np.unique(col, return_counts=True)
+        p = counts / counts.sum()
+        total -= float(np.sum(p * np.log(p)))
+    return total
+
+
+def _no_action(findings: list[Finding], pt: bool) -> list[Finding]:
+    """Saturated, dead and vanishing findings of a converged network, as healthy."""
+    out = []
+    for f in findings:
+        if f.kind not in ("saturated", "dead", "vanishing"):
+            out.append(f)
+            continue
+        kind = KIND_PT[f.kind] if pt else f.kind
+        detail = (
+            f"{kind}, mas convergiu: nenhuma ação necessária ({f.detail})"
+            if pt
+            else f"{kind}, but converged: no action needed ({f.detail})"
+        )
+        out.append(Finding("healthy", f.layer, f.name, f.value, detail, ""))
+    return out
+
+
+def _state_note(fraction: float, accuracy: float | None, pt: bool) -> str:
+    acc = "" if accuracy is None else f", {'acurácia' if pt else 'accuracy'} {accuracy:.0%}"
+    if pt:
+        return f"convergiu: perda = {fraction:.2g} × a perda ao acaso{acc}"
+    return f"converged: loss = {fraction:.2g} × the loss at chance{acc}"
 
 
 def _time_findings(net: Any, lang: str, th: dict[str, float]) -> list[Finding]:

@@ -35,6 +35,10 @@ THRESHOLDS = {
     "exploding_norm": 1e3,
     "saturated_fraction": 0.5,
     "dead_fraction": 0.5,
+    # converged (doctor.converged): the loss below 1 % of the loss at chance, or every
+    # training sample classified right with ||grad|| below 1e-3 x the loss at chance
+    "converged_loss_fraction": 1e-2,
+    "converged_grad_fraction": 1e-3,
 }
 
 _SATURATING = (Logistic, Tanh)
