@@ -400,16 +400,10 @@ def _check_end(net, trainer: Trainer, state: TrainState, data: _Data, on_nan: st
     (in inference mode: what predictions would be). The step's guard checks each batch's
     loss before its update, never after the last; a non-finite one is a divergence of the
     last update, which is undone."""
-    if type(data.loss) in LOSSES.values() and net.loss_surely_finite(
-        data.X, data.Y, data.sw, data.fused
-    ):
-        return  # from the weights' sizes: no forward pass (the usual case)
-    if not np.isfinite(net.theta).all():
-        value = math.nan
-    else:
-        value = net.loss_unchecked(data.X, data.Y, data.loss, data.sw)
-        if math.isfinite(value):
-            return
+    bounded = type(data.loss) in LOSSES.values()  # mlplab's own losses: the bound holds
+    value = net.loss_at_end(data.X, data.Y, data.loss, data.sw, bounded)
+    if value is None or math.isfinite(value):
+        return
     trainer.undo()
     _diverged(state, value, (
         f"Training diverged at epoch {state.epoch + 1}, batch {state.batch + 1} (the last "

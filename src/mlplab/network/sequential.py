@@ -390,6 +390,19 @@ class Sequential:
             value += 0.5 * l2 * float(np.dot(w, w))
         return value
 
+    def loss_at_end(self, X, Y, loss_obj, sw=None, bounded: bool = True) -> float | None:
+        """The end-of-fit check's loss on (X, Y) at the current weights (inference mode:
+        what predictions would be): None when the weights' sizes prove it finite
+        (``loss_surely_finite``, no forward pass; ``bounded``: ``loss_obj`` is one that
+        bound covers), NaN when a weight is not finite, else the loss computed with
+        numpy's overflow warnings silenced (the caller judges the value)."""
+        if bounded and self.loss_surely_finite(X, Y, sw, self.output_fusion(loss_obj)):
+            return None
+        if not np.isfinite(self.theta).all():
+            return math.nan
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self.loss_unchecked(X, Y, loss_obj, sw)
+
     def loss_surely_finite(self, X, Y, sample_weight=None, logits: bool = False) -> bool:
         """True when the loss on (X, Y) at the current weights is surely finite, judged
         from norms in O(P + X.size), without a forward pass (False: unsure, compute it).

@@ -377,18 +377,14 @@ class BaseMLP(BaseEstimator):
         ``undo`` puts back the weights from before that update). The step's guard checks
         each batch's loss before its update, never after the last."""
         theta = self.net_.theta
-        if self._loss.link != "exp" and self.net_.loss_surely_finite(X, Y, sw, self._fused):
-            return  # from the weights' sizes: no forward pass (the usual case)
+        # the bound covers every loss but Poisson's (its exp link is not bounded by it)
+        value = self.net_.loss_at_end(X, Y, self._loss, sw, bounded=self._loss.link != "exp")
+        if value is None or math.isfinite(value):
+            return
         if not np.isfinite(theta).all():
             bad = int(np.count_nonzero(~np.isfinite(theta)))
             detail = f"{bad} of {theta.size} weights are inf or NaN"
         else:
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                out = self.net_.forward_unchecked(X, False)
-                scores = self.net_.layers[-1].z if self._fused else out
-                value = self._loss.value_and_gradient(scores, Y, sw)[0]
-            if math.isfinite(value):
-                return
             detail = (
                 f"the weights are finite (the largest |w| is {np.abs(theta).max():.3g}), but "
                 f"the loss on the training data at them is {value}: the network's outputs "

@@ -50,12 +50,20 @@ def _reduce(per: np.ndarray, sample_weight: np.ndarray | None, outputs: str) -> 
     return float(value) if per.ndim == 2 else value
 
 
+class _SklearnLoss(Loss):
+    """scikit-learn's losses compute value and delta together; ``value`` alone (the
+    end-of-fit check's loss, through ``Sequential.loss_unchecked``) takes the first."""
+
+    def value(self, out, y, sample_weight=None):
+        return self.value_and_gradient(out, y, sample_weight)[0]
+
+
 def _clipped(prob: np.ndarray) -> np.ndarray:
     eps = np.finfo(prob.dtype).eps
     return np.clip(prob, eps, 1 - eps)
 
 
-class SquaredError(Loss):
+class SquaredError(_SklearnLoss):
     """Half the mean squared error; delta = y_hat - y (identity output)."""
 
     name = "squared_error"
@@ -65,7 +73,7 @@ class SquaredError(Loss):
         return value, raw_delta(out, y, sample_weight)
 
 
-class BinaryLogLoss(Loss):
+class BinaryLogLoss(_SklearnLoss):
     """Binary cross-entropy of logistic outputs (clipped to [eps, 1 - eps]);
     delta = sigma(z) - y."""
 
@@ -81,7 +89,7 @@ class BinaryLogLoss(Loss):
         return -_reduce(per, sample_weight, "sum"), raw_delta(prob, y, sample_weight)
 
 
-class LogLoss(Loss):
+class LogLoss(_SklearnLoss):
     """Categorical cross-entropy of softmax outputs; delta = softmax(z) - y."""
 
     name = "log_loss"
@@ -95,7 +103,7 @@ class LogLoss(Loss):
         return -_reduce(per, sample_weight, "sum"), raw_delta(prob, y, sample_weight)
 
 
-class PoissonLoss(Loss):
+class PoissonLoss(_SklearnLoss):
     """Half Poisson deviance with the exp output; delta = e^z - y."""
 
     name = "poisson"
