@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from mlplab._version import __version__
@@ -231,6 +232,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             **dict(args.options),
         )
         _print_record(record, args.out)
+        page = write_report(args.out, [record], lang=args.lang, dest=Path(args.out) / args.name)
+        print(f"page: {page}")
         return 0
     records = []
     exps = tour_order()
@@ -311,11 +314,12 @@ def _progress(total: int):
 
 
 def _print_record(record: dict[str, Any], out: str) -> None:
-    shown = {k: v for k, v in record["metrics"].items() if isinstance(v, (int, float))}
-    text = ", ".join(
-        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()
-    )
+    """One line of what the experiment measured (its headline), its time and its files."""
+    from mlplab.experiments.report import result_line
+    from mlplab.i18n import T
+
     name = record["experiment"]
+    text = result_line(record, T(record["lang"]))
     print(f"[{name}] {text}  ({record['seconds']:.1f} s) -> {out}/{name}/")
 
 

@@ -9,12 +9,17 @@ measured figures as a JSON-able dict.
 ``run_experiment`` adds the seed, the versions and the timing and writes
 ``out_dir/metrics.json`` atomically. Options are the function's own keyword
 arguments (``mlplab run xor --set hidden=3``).
+
+What the report shows of an experiment is declared at registration, beside its
+claim: ``headline(metrics, t)`` gives 3 to 8 :class:`Row` s, "the lecture says /
+measured here / holds?"; ``captions(metrics, t)`` says, for every figure, what to
+look at; ``labels`` names the metrics for people (``{"key": (en, pt)}``), for the
+report's collapsed table of every measured number.
 """
 
 from __future__ import annotations
 
 import inspect
-import io
 import json
 import platform
 import time
@@ -26,8 +31,25 @@ from typing import Any
 import numpy as np
 
 from mlplab._checks import check_choice
+from mlplab.experiments._figures import save_figure  # noqa: F401  (the experiments' import)
 from mlplab.i18n import LANGS, T  # noqa: F401  (T: re-exported by mlplab.experiments)
 from mlplab.io import atomic_write
+
+
+@dataclass(frozen=True)
+class Row:
+    """One headline row of an experiment: what is measured (a plain name, with its unit),
+    what the lecture says of it, what this run measured, and whether the claim holds
+    (None: the lecture gives nothing to check it against; the row only reports)."""
+
+    what: str
+    lecture: str
+    measured: str
+    holds: bool | None = None
+
+
+#: The headline of an experiment has this many rows.
+HEADLINE_ROWS = (3, 8)
 
 
 @dataclass(frozen=True)
@@ -41,6 +63,9 @@ class Experiment:
     func: Callable[..., dict[str, Any]]
     order: int = 0
     options: dict[str, Any] = field(default_factory=dict)  # keyword options and defaults
+    headline: Callable[[dict[str, Any], T], list[Row]] | None = None
+    captions: Callable[[dict[str, Any], T], dict[str, str]] | None = None
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def summary(self, lang: str = "en") -> str:
         return self.title[lang]
@@ -50,9 +75,18 @@ EXPERIMENTS: dict[str, Experiment] = {}
 
 
 def register(
-    name: str, *, section: str, title: dict[str, str], claim: dict[str, str], order: int = 0
+    name: str,
+    *,
+    section: str,
+    title: dict[str, str],
+    claim: dict[str, str],
+    order: int = 0,
+    headline: Callable[[dict[str, Any], T], list[Row]] | None = None,
+    captions: Callable[[dict[str, Any], T], dict[str, str]] | None = None,
+    labels: dict[str, tuple[str, str]] | None = None,
 ) -> Callable:
-    """Decorator adding an experiment to the tour, which runs by (section, order)."""
+    """Decorator adding an experiment to the tour, which runs by (section, order); see the
+    module's docstring for ``headline``, ``captions`` and ``labels``."""
 
     def deco(func: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
         for what, texts in (("title", title), ("claim", claim)):
@@ -65,7 +99,9 @@ def register(
             for k, p in params.items()
             if p.kind is p.KEYWORD_ONLY and k not in ("seed", "quick", "lang")
         }
-        EXPERIMENTS[name] = Experiment(name, section, title, claim, func, order, options)
+        EXPERIMENTS[name] = Experiment(
+            name, section, title, claim, func, order, options, headline, captions, labels or {}
+        )
         return func
 
     return deco
@@ -105,16 +141,6 @@ def _json_default(o: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
-def save_figure(fig: Any, path: Path) -> None:
-    """Render a matplotlib figure to PNG and write it atomically."""
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    atomic_write(str(path), buf.getvalue())
-
-
 def run_experiment(
     name: str,
     out: str | Path = "mlplab-report",
@@ -143,6 +169,7 @@ def run_experiment(
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     metrics = exp.func(out_dir, seed=seed, quick=quick, lang=lang, **options)
+    figures = sorted(p.name for p in out_dir.glob("*.png"))
     record = {
         "experiment": name,
         "lecture_section": exp.section,
@@ -159,11 +186,40 @@ def run_experiment(
             "python": platform.python_version(),
         },
         "metrics": metrics,
-        "figures": sorted(p.name for p in out_dir.glob("*.png")),
+        "headline": _headline(exp, metrics, T(lang)),
+        "figures": figures,
+        "captions": _captions(exp, metrics, T(lang), figures),
         "command": _command(name, seed, quick, lang, options),
     }
     write_json(out_dir / "metrics.json", record)
     return record
+
+
+def _headline(exp: Experiment, metrics: dict[str, Any], t: T) -> list[dict[str, Any]]:
+    """The experiment's headline rows as JSON (none if it declares no headline)."""
+    if exp.headline is None:
+        return []
+    rows = exp.headline(metrics, t)
+    lo, hi = HEADLINE_ROWS
+    if not lo <= len(rows) <= hi or not all(isinstance(r, Row) for r in rows):
+        raise RuntimeError(
+            f"experiment {exp.name!r}: its headline must be {lo} to {hi} Rows, got {rows!r}"
+        )
+    return [
+        {"what": r.what, "lecture": r.lecture, "measured": r.measured, "holds": r.holds}
+        for r in rows
+    ]
+
+
+def _captions(exp: Experiment, metrics: dict[str, Any], t: T, figures: list[str]) -> dict[str, str]:
+    """A caption for every figure the experiment wrote (none if it declares no captions)."""
+    if exp.captions is None:
+        return {}
+    captions = exp.captions(metrics, t)
+    missing = sorted(set(figures) - set(captions))
+    if missing:
+        raise RuntimeError(f"experiment {exp.name!r}: no caption for {', '.join(missing)}")
+    return {fig: captions[fig] for fig in figures}
 
 
 def _command(name: str, seed: int, quick: bool, lang: str, options: dict[str, Any]) -> str:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import base64
 import html
-import json
+import os
 import struct
 from pathlib import Path
 from typing import Any
 
+from mlplab.experiments._registry import EXPERIMENTS
 from mlplab.i18n import LANGS, T
 from mlplab.io import atomic_write
 
@@ -66,6 +67,10 @@ td,th{border:1px solid #ccc;padding:.25em .7em;text-align:left;vertical-align:to
 font-variant-numeric:tabular-nums}
 th{background:#f4f5f7}tr:nth-child(even) td{background:#fafbfc}
 td:first-child{white-space:nowrap}td+td{overflow-wrap:anywhere}
+table.headline td:first-child{white-space:normal}
+td.yes{color:#1a7f37;font-weight:bold;text-align:center}td.no{color:#cf222e;font-weight:bold;
+text-align:center}td.na{color:#888;text-align:center}
+details{margin:.6em 0}summary{cursor:pointer;color:#2a5d94}
 code{background:#f4f4f4;padding:.1em .3em;border-radius:3px;overflow-wrap:anywhere}
 .meta{color:#666;font-size:.9em}
 .top{font-size:.6em;font-weight:normal;margin-left:.5em;text-decoration:none}
@@ -73,35 +78,48 @@ code{background:#f4f4f4;padding:.1em .3em;border-radius:3px;overflow-wrap:anywhe
 """
 
 
-def _fmt(v: Any) -> str:
+def _fmt(v: Any, t: T) -> str:
+    """A measured value in full, as the report's language writes numbers (4 significant
+    digits); lists in full, never cut."""
     if isinstance(v, bool) or v is None:
-        return str(v)
+        return t("yes", "sim") if v is True else t("no", "não") if v is False else "—"
     if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, (int, str)):
+        return t.num(v, ".4g")
+    if isinstance(v, int):
         return str(v)
-    text = json.dumps(_round(v), ensure_ascii=False)
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
-def _round(v: Any) -> Any:
-    """Floats nested in lists and dicts to 4 significant digits, as top-level values are."""
-    if isinstance(v, float):
-        return float(f"{v:.4g}")
-    if isinstance(v, dict):
-        return {k: _round(x) for k, x in v.items()}
+    if isinstance(v, str):
+        return v
     if isinstance(v, (list, tuple)):
-        return [_round(x) for x in v]
-    return v
+        inner = [_fmt(x, t) for x in v]
+        nested = any(isinstance(x, (list, tuple, dict)) for x in v)
+        return "; ".join(f"[{x}]" for x in inner) if nested else ", ".join(inner)
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {_fmt(x, t)}" for k, x in v.items())
+    return str(v)
 
 
-def _rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
-    rows = []
-    for k, v in metrics.items():
-        if isinstance(v, dict) and all(not isinstance(x, (dict, list)) for x in v.values()):
-            rows += [(f"{k}.{kk}", _fmt(vv)) for kk, vv in v.items()]
+def human(key: str) -> str:
+    """A metric's key as words when the experiment gives it no label:
+    ``final_dead_fraction`` is "final dead fraction"."""
+    return key.replace("_", " ").strip()
+
+
+def detail_rows(
+    metrics: dict[str, Any], labels: dict[str, tuple[str, str]], t: T
+) -> list[tuple[str, str]]:
+    """Every measured number with a label for people: the experiment's own label for a
+    metric (else its key as words), nested dictionaries as "label › key" rows."""
+    rows: list[tuple[str, str]] = []
+
+    def walk(label: str, v: Any) -> None:
+        if isinstance(v, dict) and v:
+            for k, x in v.items():
+                walk(f"{label} › {t.lookup(labels, k, human(str(k)))}", x)
         else:
-            rows.append((k, _fmt(v)))
+            rows.append((label, _fmt(v, t)))
+
+    for k, v in metrics.items():
+        walk(t.lookup(labels, k, human(k)), v)
     return rows
 
 
@@ -152,12 +170,21 @@ def _part_id(sec: str) -> str:
     return f"part-{sec}"
 
 
-def write_report(out: str | Path, records: list[dict[str, Any]], *, lang: str = "en") -> Path:
-    """Write index.html and README.md for the experiments' records; return index.html's path."""
+def write_report(
+    out: str | Path,
+    records: list[dict[str, Any]],
+    *,
+    lang: str = "en",
+    dest: str | Path | None = None,
+) -> Path:
+    """Write index.html and README.md for the experiments' records, whose files are under
+    ``out/NAME/``, into ``dest`` (default ``out``; ``mlplab run NAME`` writes one
+    experiment's page into ``out/NAME``); return index.html's path."""
     if lang not in LANGS:
         raise ValueError(f"Unknown lang {lang!r}. Expected one of: {', '.join(LANGS)}.")
     t = T(lang)
     out = Path(out)
+    dest = out if dest is None else Path(dest)
     esc = html.escape
     title = t("mlplab: the lecture, measured", "mlplab: a aula, medida")
     intro = t(
@@ -204,47 +231,98 @@ def write_report(out: str | Path, records: list[dict[str, Any]], *, lang: str = 
         )
         md += [f"## {head}", ""]
         for r in recs:
-            n_fig = _experiment(out, r, t, n_fig, h, md)
+            n_fig = _experiment(out, dest, r, t, n_fig, h, md)
         h.append("</section>")
     h.append("</body>\n</html>\n")
-    index = out / "index.html"
+    index = dest / "index.html"
     atomic_write(str(index), "\n".join(h).encode("utf-8"))
-    atomic_write(str(out / "README.md"), "\n".join(md).encode("utf-8"))
+    atomic_write(str(dest / "README.md"), "\n".join(md).encode("utf-8"))
     return index
 
 
-def _experiment(out: Path, r: dict[str, Any], t: T, n_fig: int, h: list[str], md: list[str]) -> int:
-    """Append one experiment's section to the page ``h`` and the Markdown ``md``: its
-    claim, figures (numbered from ``n_fig`` + 1), measured numbers and command; return
-    the number of the last figure."""
+HOLDS = {True: "✓", False: "✗", None: "—"}
+
+
+def _headline_table(r: dict[str, Any], t: T, h: list[str], md: list[str]) -> None:
+    """The table under the claim: what the lecture says, what was measured, whether it holds."""
+    rows = r.get("headline") or []
+    if not rows:
+        return
+    esc = html.escape
+    heads = (
+        t("", ""),
+        t("the lecture says", "a aula diz"),
+        t("measured here", "medido aqui"),
+        t("holds?", "confere?"),
+    )
+    h.append('<div class="scroll"><table class="headline">\n<tr>')
+    h += [f"<th>{esc(x)}</th>" for x in heads]
+    h.append("</tr>")
+    for row in rows:
+        mark = HOLDS[row["holds"]]
+        cls = {True: "yes", False: "no", None: "na"}[row["holds"]]
+        h.append(
+            f"<tr><td>{esc(row['what'])}</td><td>{esc(row['lecture'])}</td>"
+            f'<td>{esc(row["measured"])}</td><td class="{cls}">{mark}</td></tr>'
+        )
+    h.append("</table></div>")
+    md += ["| " + " | ".join(heads) + " |", "|---|---|---|:-:|"]
+    md += [
+        "| "
+        + " | ".join(_md_cell(row[k]) for k in ("what", "lecture", "measured"))
+        + f" | {HOLDS[row['holds']]} |"
+        for row in rows
+    ]
+    md.append("")
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _experiment(
+    out: Path, base: Path, r: dict[str, Any], t: T, n_fig: int, h: list[str], md: list[str]
+) -> int:
+    """Append one experiment's section (files under ``out/NAME``) to the page ``h`` and
+    the Markdown ``md`` (whose figure links are relative to ``base``): its claim, the
+    headline table, the captioned figures (numbered from ``n_fig`` + 1), every measured
+    number in a collapsed table and the command to rerun it; return the number of the
+    last figure."""
     esc = html.escape
     name = r["experiment"]
     h.append(f'<section class="experiment" id="{esc(name)}">\n<h3>{esc(r["title"])}</h3>')
     h.append(f'<p class="claim"><b>{t("Claim", "Afirmação")}:</b> {esc(r["claim"])}</p>')
     md += [f"### {r['title']}", "", f"> **{t('Claim', 'Afirmação')}:** {r['claim']}", ""]
+    _headline_table(r, t, h, md)
+    captions = r.get("captions") or {}
     for fig in r["figures"]:
         n_fig += 1
-        data = (out / name / fig).read_bytes()
+        path = out / name / fig
+        data = path.read_bytes()
         uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
         size = _png_size(data)
         dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
-        caption = t(f"Figure {n_fig}", f"Figura {n_fig}")
+        number = t(f"Figure {n_fig}", f"Figura {n_fig}")
+        text = captions.get(fig, fig)
         h.append(
-            f'<figure>\n<img alt="{esc(r["title"])}: {esc(fig)}"{dims} src="{uri}">\n'
-            f"<figcaption><b>{caption}.</b> <code>{esc(name)}/{esc(fig)}</code>"
-            "</figcaption>\n</figure>"
+            f'<figure>\n<img alt="{esc(text)}"{dims} src="{uri}">\n'
+            f"<figcaption><b>{number}.</b> {esc(text)}</figcaption>\n</figure>"
         )
-        md += [f"![{name}: {fig}]({name}/{fig})", "", f"*{caption}: `{name}/{fig}`*", ""]
-    rows = _rows(r["metrics"])
+        link = Path(os.path.relpath(path, base)).as_posix()
+        md += [f"![{_md_cell(text)}]({link})", "", f"*{number}. {_md_cell(text)}*", ""]
+    exp = EXPERIMENTS.get(name)
+    rows = detail_rows(r["metrics"], exp.labels if exp else {}, t)
+    summary = t(f"Every measured number ({len(rows)})", f"Todos os números medidos ({len(rows)})")
     h.append(
-        f'<div class="scroll"><table>\n<tr><th>{t("measured", "medido")}</th>'
-        f"<th>{t('value', 'valor')}</th></tr>"
+        f'<details>\n<summary>{esc(summary)}</summary>\n<div class="scroll"><table>\n'
+        f"<tr><th>{t('measured', 'medido')}</th><th>{t('value', 'valor')}</th></tr>"
     )
     h += [f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows]
-    h.append("</table></div>")
+    h.append("</table></div>\n</details>")
+    md += [f"<details><summary>{summary}</summary>", ""]
     md += [f"| {t('measured', 'medido')} | {t('value', 'valor')} |", "|---|---|"]
-    md += [f"| {k} | {v.replace('|', '/')} |" for k, v in rows]
-    md.append("")
+    md += [f"| {_md_cell(k)} | {_md_cell(v)} |" for k, v in rows]
+    md += ["", "</details>", ""]
     meta = t(
         f"seed {r['seed']}, {r['seconds']:.1f} s",
         f"semente {r['seed']}, {r['seconds']:.1f} s",
@@ -255,3 +333,15 @@ def _experiment(out: Path, r: dict[str, Any], t: T, n_fig: int, h: list[str], md
     )
     md += [f"{t('Rerun', 'Reproduzir')}: `{r['command']}` ({meta})", ""]
     return n_fig
+
+
+def result_line(r: dict[str, Any], t: T) -> str:
+    """One line of what an experiment measured, for the console and the README's table:
+    its headline rows' measured values (how many of the lecture's claims held)."""
+    rows = r.get("headline") or []
+    checked = [row["holds"] for row in rows if row["holds"] is not None]
+    parts = [f"{row['what']}: {row['measured']}" for row in rows]
+    if checked:
+        held = sum(checked)
+        parts.insert(0, t(f"{held}/{len(checked)} hold", f"{held}/{len(checked)} conferem"))
+    return "; ".join(parts)
