@@ -75,3 +75,46 @@ def served() -> Callable[[Any], contextlib.AbstractContextManager[str]]:
     """``with served(app) as url:``: a real uvicorn server (a thread) for an ASGI app."""
     pytest.importorskip("uvicorn")
     return _served
+
+
+class QuickTour:
+    """One ``mlplab tour --quick`` in a language, run once per session through the CLI:
+    its directory, its records in the lecture's order and, per experiment, the
+    FigureLegibilityWarnings its figures raised."""
+
+    def __init__(self, out: Any, lang: str) -> None:
+        import json
+
+        from mlplab.cli import main
+        from mlplab.experiments import tour_order
+        from mlplab.experiments._figures import FigureLegibilityWarning
+
+        self.out, self.lang = out, lang
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", FigureLegibilityWarning)
+            assert main(["tour", "--quick", "--lang", lang, "--out", str(out)]) == 0
+        order = [e.name for e in tour_order()]
+        records = [json.loads(p.read_text("utf-8")) for p in out.glob("*/metrics.json")]
+        self.records = sorted(records, key=lambda r: order.index(r["experiment"]))
+        owner = {fig: r["experiment"] for r in self.records for fig in r["figures"]}
+        self.problems: dict[str, list[str]] = {name: [] for name in order}
+        for w in caught:
+            if issubclass(w.category, FigureLegibilityWarning):
+                message = str(w.message)
+                self.problems[owner.get(message.split(":")[0], "?")].append(message)
+
+    def record(self, name: str) -> dict[str, Any]:
+        return next(r for r in self.records if r["experiment"] == name)
+
+
+@pytest.fixture(scope="session")
+def quick_tour(tmp_path_factory) -> Callable[[str], QuickTour]:
+    """``quick_tour("en")``: the session's quick tour in that language (run on first use)."""
+    tours: dict[str, QuickTour] = {}
+
+    def get(lang: str) -> QuickTour:
+        if lang not in tours:
+            tours[lang] = QuickTour(tmp_path_factory.mktemp(f"quick-tour-{lang}"), lang)
+        return tours[lang]
+
+    return get

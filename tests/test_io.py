@@ -292,6 +292,18 @@ def test_save_without_protocol_is_type_error(tmp_path: Path, obj: object, type_n
     assert os.listdir(tmp_path) == []
 
 
+def test_saving_a_pipeline_says_what_to_use_for_the_whole_pipeline(tmp_path: Path) -> None:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import mlplab
+
+    pipeline = make_pipeline(StandardScaler(), mlplab.MLPRegressor())
+    with pytest.raises(TypeError, match=r"Pipeline.*stores mlplab models.*pipeline\[-1\].*skops"):
+        mio.save(pipeline, tmp_path / "p.mlp")
+    assert os.listdir(tmp_path) == []
+
+
 def test_save_unregistered_class_is_type_error(tmp_path: Path, toy: IoToy) -> None:
     with pytest.raises(TypeError, match="Unregistered.*register_saveable"):
         mio.save(Unregistered(toy.config, toy.arrays), tmp_path / "m.mlp")

@@ -21,20 +21,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-def _tour(tmp_path_factory: pytest.TempPathFactory, lang: str) -> Path:
-    out = tmp_path_factory.mktemp(f"tour-{lang}")
-    assert main(["tour", "--quick", "--lang", lang, "--out", str(out)]) == 0
-    return out
+@pytest.fixture(scope="module")
+def tour_en(quick_tour) -> Path:
+    return quick_tour("en").out
 
 
 @pytest.fixture(scope="module")
-def tour_en(tmp_path_factory) -> Path:
-    return _tour(tmp_path_factory, "en")
-
-
-@pytest.fixture(scope="module")
-def tour_pt(tmp_path_factory) -> Path:
-    return _tour(tmp_path_factory, "pt")
+def tour_pt(quick_tour) -> Path:
+    return quick_tour("pt").out
 
 
 def _records(out: Path) -> list[dict]:
@@ -213,3 +207,83 @@ def test_portuguese_report_has_portuguese_headings(loaded_pt):
     body = loaded_pt.js("document.body.innerText")
     assert "Afirmação" in body and "Reproduzir" in body and "semente" in body
     assert "Claim" not in body and "Rerun" not in body
+
+
+# ---------------------------------------------------------------- what the report says
+
+
+def test_each_claim_is_followed_by_its_headline_table(loaded_en):
+    shown = loaded_en.js(
+        "Array.from(document.querySelectorAll('section.experiment'), s => {"
+        " const c = s.querySelector('p.claim'); const t = s.querySelector('table.headline');"
+        " return {id: s.id, follows: !!(c && t && c.nextElementSibling.contains(t)),"
+        " heads: t ? Array.from(t.rows[0].cells, x => x.textContent) : [],"
+        " rows: t ? Array.from(t.rows).slice(1).map(r => Array.from(r.cells, x => x.textContent))"
+        " : []}; })"
+    )
+    records = {r["experiment"]: r for r in _records(loaded_en.index.parent)}
+    for s in shown:
+        headline = records[s["id"]]["headline"]
+        assert s["follows"], s["id"]
+        assert s["heads"][1:] == ["the lecture says", "measured here", "holds?"]
+        marks = {True: "✓", False: "✗", None: "—"}
+        assert s["rows"] == [
+            [r["what"], r["lecture"], r["measured"], marks[r["holds"]]] for r in headline
+        ]
+
+
+def test_every_measured_number_is_in_a_collapsed_labelled_table(loaded_en):
+    blocks = loaded_en.js(
+        "Array.from(document.querySelectorAll('section.experiment'), s => {"
+        " const d = s.querySelector('details');"
+        " return {id: s.id, open: d ? d.open : null, shownHeight: d ?"
+        " d.querySelector('table').getBoundingClientRect().height : null,"
+        " labels: d ? Array.from(d.querySelectorAll('tr td:first-child'), x => x.textContent)"
+        " : [], values: d ? Array.from(d.querySelectorAll('tr td+td'), x => x.textContent)"
+        " : []}; })"
+    )
+    for b in blocks:
+        assert b["open"] is False, b["id"]  # collapsed: the page reads like the lecture
+        assert b["shownHeight"] == 0, b["id"]
+        assert b["labels"], b["id"]
+        assert not [x for x in b["labels"] if "_" in x.split(" › ")[0]], b["id"]
+        assert not [v for v in b["values"] if v.endswith("...") or v.endswith("…")], b["id"]
+
+
+def test_figure_captions_say_what_to_look_at_not_a_file_name(loaded_en):
+    captions = loaded_en.js(
+        "Array.from(document.querySelectorAll('figcaption'), c => c.textContent)"
+    )
+    assert captions and all(".png" not in c for c in captions)
+    assert all(re.match(r"Figure \d+\. \S", c) for c in captions), captions[:3]
+
+
+def test_run_writes_the_same_page_for_one_experiment(browser, tmp_path, capsys):
+    assert main(["run", "and", "--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    page = tmp_path / "and" / "index.html"
+    assert f"page: {page}" in out
+    html = page.read_text("utf-8")
+    assert 'section class="experiment" id="and"' in html and 'class="headline"' in html
+    assert "<details>" in html and "data:image/png;base64," in html
+    opened = browser.new_page()
+    try:
+        opened.goto(page.as_uri(), wait_until="load")
+        assert opened.evaluate("document.querySelectorAll('section.experiment').length") == 1
+        assert opened.evaluate("Array.from(document.images).every(i => i.naturalWidth > 0)")
+    finally:
+        opened.close()
+    readme = (tmp_path / "and" / "README.md").read_text("utf-8")
+    for target in re.findall(r"\]\(([^)]*\.png)\)", readme):
+        assert (tmp_path / "and" / target).is_file(), target
+
+
+def test_console_lines_report_results_not_settings(quick_tour, capsys):
+    from mlplab.experiments.report import result_line
+    from mlplab.i18n import T
+
+    record = quick_tour("en").record("xor")
+    line = "[xor] " + result_line(record, T("en"))  # what `mlplab tour` and `run` print
+    assert line.startswith("[xor] ") and "accuracy" in line.lower()
+    assert "n_samples=" not in line and "nodes=" not in line
+    assert re.search(r"\d+/\d+ hold", line)

@@ -3,36 +3,30 @@
 to look at, a label for people for every metric, and figures a reader can read at the
 report's width (no text under 8 pt, no legend over data: FigureLegibilityWarning).
 
-Each experiment runs once per language (quick mode), so a failing experiment is named.
+The checks read the session's quick tours (one per language, run once through the CLI) and
+are parametrised by experiment, so a failing experiment is named.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 
 import pytest
 
-from mlplab.experiments import EXPERIMENTS, run_experiment, tour_order
-from mlplab.experiments._figures import FigureLegibilityWarning
+from mlplab.experiments import EXPERIMENTS, tour_order
 from mlplab.experiments._registry import HEADLINE_ROWS
 
 NAMES = [e.name for e in tour_order()]
 DECIMAL_POINT = re.compile(r"(?<![\w.])\d+\.\d")  # "0.25": Portuguese writes "0,25"
 
 
-def _run(name: str, lang: str, out) -> tuple[dict, list[str]]:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", FigureLegibilityWarning)
-        record = run_experiment(name, out / lang, quick=True, lang=lang)
-    problems = [str(w.message) for w in caught if issubclass(w.category, FigureLegibilityWarning)]
-    return record, problems
-
-
 @pytest.fixture(scope="module", params=NAMES)
-def runs(request, tmp_path_factory):
-    out = tmp_path_factory.mktemp(request.param)
-    return {lang: _run(request.param, lang, out) for lang in ("en", "pt")}
+def runs(request, quick_tour):
+    """``{lang: (record, legibility problems)}`` of one experiment, from the session's tours."""
+    return {
+        lang: (quick_tour(lang).record(request.param), quick_tour(lang).problems[request.param])
+        for lang in ("en", "pt")
+    }
 
 
 def test_headline_rows_say_what_the_lecture_says_and_what_was_measured(runs):

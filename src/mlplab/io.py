@@ -183,6 +183,17 @@ def _mlplab_version() -> str | None:
     return str(__version__)
 
 
+def _whole_pipeline_hint(obj: object) -> str:
+    """What to do with a scikit-learn composite (a Pipeline, a TransformedTargetRegressor…)."""
+    if not hasattr(obj, "get_params") or not hasattr(obj, "fit"):
+        return ""
+    return (
+        " For a scikit-learn Pipeline or another composite: save its mlplab model with "
+        "mlplab.save (e.g. pipeline[-1], or regressor_ of a TransformedTargetRegressor) and "
+        "the whole object with skops.io (safe, inspectable) or joblib (only for files you trust)."
+    )
+
+
 def _collect_state(
     obj: object, resume: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None
 ) -> tuple[str, str, dict[str, np.ndarray]]:
@@ -195,9 +206,10 @@ def _collect_state(
         and callable(getattr(cls, "__mlplab_restore__", None))
     ):
         raise TypeError(
-            f"cannot save an object of type {qualified}: it does not implement "
-            "the mlplab persistence protocol (__mlplab_state__ and the "
-            "classmethod __mlplab_restore__)"
+            f"cannot save an object of type {qualified}: mlplab.save stores mlplab models "
+            "(Sequential, the estimators, the recurrent models), whose classes implement "
+            "the persistence protocol (__mlplab_state__ and the classmethod "
+            f"__mlplab_restore__).{_whole_pipeline_hint(obj)}"
         )
     name = cls.__name__
     if _REGISTRY.get(name) is not cls:

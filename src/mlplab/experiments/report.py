@@ -340,8 +340,55 @@ def result_line(r: dict[str, Any], t: T) -> str:
     its headline rows' measured values (how many of the lecture's claims held)."""
     rows = r.get("headline") or []
     checked = [row["holds"] for row in rows if row["holds"] is not None]
-    parts = [f"{row['what']}: {row['measured']}" for row in rows]
+    parts = [f"{row['what']}: {row['measured']} {HOLDS[row['holds']]}" for row in rows]
     if checked:
         held = sum(checked)
         parts.insert(0, t(f"{held}/{len(checked)} hold", f"{held}/{len(checked)} conferem"))
     return "; ".join(parts)
+
+
+#: Where the README's tour table starts and ends (scripts/readme_tour.py writes between them).
+TABLE_MARKERS = ("<!-- tour-table: begin (scripts/readme_tour.py) -->", "<!-- tour-table: end -->")
+
+
+def run_summary(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the README's tour table needs of a run's records (docs/tour-run.json)."""
+    keep = ("experiment", "lecture_section", "seed", "quick", "seconds", "versions", "headline")
+    return [{k: r[k] for k in keep} for r in records]
+
+
+def tour_table(records: list[dict[str, Any]]) -> str:
+    """The README's tour table: every experiment, its lecture section and what the run
+    measured (its headline, in English), then the run's total time."""
+    t = T("en")
+    seeds = ", ".join(str(s) for s in _distinct([r["seed"] for r in records]))
+    mode = "quick run (--quick)" if any(r["quick"] for r in records) else "full run"
+    lines = [
+        f"| experiment | lecture | what the {mode} measured (seed {seeds}; ✓ the lecture's "
+        "claim holds) |",
+        "|---|---|---|",
+    ]
+    for r in records:
+        line = _md_cell(result_line(r, t))
+        lines.append(f"| `{r['experiment']}` | §{r['lecture_section']} | {line} |")
+    total = sum(r["seconds"] for r in records)
+    versions = records[0]["versions"] if records else {}
+    held = [row["holds"] for r in records for row in r["headline"] if row["holds"] is not None]
+    lines += [
+        "",
+        f"The {mode} of `mlplab tour` ({len(records)} experiments) took {total:.0f} s of "
+        f"compute on a 2-core machine (mlplab {versions.get('mlplab', '?')}, NumPy "
+        f"{versions.get('numpy', '?')}); {sum(held)} of the {len(held)} checks of the "
+        "lecture's claims held.",
+    ]
+    return "\n".join(lines)
+
+
+def replace_table(readme: str, table: str) -> str:
+    """``readme`` with the text between :data:`TABLE_MARKERS` replaced by ``table``."""
+    begin, end = TABLE_MARKERS
+    if readme.count(begin) != 1 or readme.count(end) != 1:
+        raise ValueError(f"the README must hold the markers {begin!r} and {end!r} once each")
+    head, rest = readme.split(begin)
+    _, tail = rest.split(end)
+    return f"{head}{begin}\n{table}\n{end}{tail}"
