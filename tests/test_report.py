@@ -287,3 +287,46 @@ def test_console_lines_report_results_not_settings(quick_tour, capsys):
     assert line.startswith("[xor] ") and "accuracy" in line.lower()
     assert "n_samples=" not in line and "nodes=" not in line
     assert re.search(r"\d+/\d+ hold", line)
+
+
+# ---------------------------------------------------------------- the README's tour table
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _readme_tour():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("readme_tour", ROOT / "scripts/readme_tour.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_readme_tour_table_is_the_one_written_from_the_recorded_run():
+    from mlplab.experiments.report import replace_table, tour_table
+
+    runs = json.loads((ROOT / "docs" / "tour-run.json").read_text("utf-8"))
+    assert [r["experiment"] for r in runs] == [e.name for e in tour_order()]
+    assert not any(r["quick"] for r in runs)  # the README shows the full run
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert replace_table(readme, tour_table(runs)) == readme
+
+
+def test_readme_tour_script_on_the_quick_run(tour_en, tmp_path, capsys):
+    script = _readme_tour()
+    readme, summary = tmp_path / "README.md", tmp_path / "tour-run.json"
+    readme.write_text((ROOT / "README.md").read_text("utf-8"), "utf-8")
+    args = [str(tour_en), "--readme", str(readme), "--summary", str(summary)]
+    with pytest.raises(SystemExit):  # a quick run is refused without --allow-quick
+        script.main(args)
+    assert script.main([*args, "--allow-quick", "--check"]) == 1  # the README has the full run
+    assert script.main([*args, "--allow-quick"]) == 0
+    assert script.main([*args, "--allow-quick", "--check"]) == 0
+    text = readme.read_text("utf-8")
+    for r in _records(tour_en):
+        row = next(x for x in text.splitlines() if x.startswith(f"| `{r['experiment']}` |"))
+        for h in r["headline"]:
+            assert h["measured"].replace("|", "\\|") in row, (r["experiment"], h)
+    assert json.loads(summary.read_text("utf-8"))[0]["headline"] == _records(tour_en)[0]["headline"]
+    capsys.readouterr()
