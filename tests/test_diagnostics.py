@@ -773,3 +773,31 @@ def test_converged_is_the_loss_near_chance_or_a_solving_minimum():
     assert converged(0.3, 1.0, grad, th) and not converged(0.3, 1.0, 2 * grad, th)
     # a flat gradient with wrong answers is no solution (saturated from the start)
     assert not converged(0.3, 0.99, 0.0, th) and not converged(math.nan, 1.0, 0.0, th)
+
+
+def test_doctor_finds_the_tour_circles_classifier_converged():
+    from sklearn.datasets import make_circles
+
+    from mlplab.experiments._logic import fit_all
+
+    X, y = make_circles(n_samples=500, noise=0.05, factor=0.5, random_state=0)
+    clf, _, _ = fit_all((4,), X, y, 0, 5)  # the circles experiment's 5-node network
+    assert clf.score(X, y) == 1.0
+    assert_converged_no_action(clf, X, y)
+
+
+@pytest.mark.parametrize(
+    ("f", "lo", "hi"), [(np.square, -1, 1), (np.sin, 0, 2 * np.pi), (np.reciprocal, 1, 100)]
+)
+def test_doctor_finds_the_tour_regressions_healthy(f, lo, hi):
+    """The regression experiment's networks (1-20-1 logistic, lbfgs, standardised target)."""
+    from mlplab.experiments._approximation import fitted_net, mlp
+
+    X = np.linspace(lo, hi, 1000).reshape(-1, 1)
+    y = f(X).ravel()
+    model = mlp((20,), random_state=0, tol=1e-5, max_iter=2000).fit(X, y)
+    ys = model.transformer_.transform(y.reshape(-1, 1)).ravel()  # what the net was fitted to
+    for lang in ("en", "pt"):
+        d = diagnose(fitted_net(model), X, ys, lang=lang)
+        assert d.healthy and d.kinds() == {"healthy"} and d.converged, str(d)
+        assert "Remedy" not in str(d) and "Remédio" not in str(d)
