@@ -341,6 +341,10 @@ def test_csv_over_the_size_limit_is_too_large():
         ({"output_activation": "softmax", "loss": "bce"}, "output_activation: 'softmax'"),
         ({"lang": "fr"}, "lang"),
         ({"seed": -1}, "seed"),
+        ({"steps_per_second": 0}, r"steps_per_second must be a number in \[0.1, 1e\+06\] or null"),
+        ({"steps_per_second": "fast"}, "steps_per_second .*received 'fast'"),
+        ({"steps_per_second": True}, "steps_per_second"),
+        ({"steps_per_second": float("inf")}, "steps_per_second"),
         ({"colour": "red"}, "unknown config key 'colour'"),
     ],
 )
@@ -371,6 +375,22 @@ def test_step_and_epoch_limits():
     small.step(1)
     with pytest.raises(ConfigError, match="parameters"):
         Session(limits={"parameters": 10})
+
+
+def test_speed_is_a_config_key_applied_on_the_fly():
+    """steps_per_second paces the server's play loop: a number, or None for full speed; by
+    default slow enough to watch XOR's boundary form; changing it keeps the training."""
+    s = Session()
+    assert s.config["steps_per_second"] == 10 == s.steps_per_second
+    s.step(30)
+    theta = s._net.theta.copy()
+    for speed in (None, 0.5, 2000):
+        s.apply({"steps_per_second": speed})
+        assert s.steps_per_second == speed and s.config["steps_per_second"] == speed
+        assert np.array_equal(s._net.theta, theta) and s.frame()["step"] == 30
+    with pytest.raises(ConfigError) as info:
+        s.apply({"steps_per_second": -3})
+    assert info.value.field == "steps_per_second" and s.steps_per_second == 2000
 
 
 def test_meta_and_defaults():

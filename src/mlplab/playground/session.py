@@ -23,7 +23,9 @@ Notes for the authors of server.py and the page (the contract is docs/playground
   Changing data keys (dataset, noise, n_samples, test_fraction, seed) or network keys
   (layers, output_activation, init, loss, seed) rebuilds and re-initialises the network
   and clears the history; optimizer, learning_rate, batch_size, l2, clip_norm,
-  clip_value and lang apply on the fly (a new optimizer starts with a fresh state).
+  clip_value, lang and steps_per_second apply on the fly (a new optimizer starts with a
+  fresh state). ``steps_per_second`` (null: full speed) is the pace of the server's play
+  loop (:mod:`mlplab.playground.hub`); ``step(n)`` itself never waits.
   ``apply({"dataset": "csv"})`` works only after a ``load_csv``. When a new dataset (or
   CSV) is of the other task and the explicit loss/output_activation do not fit it, both
   fall back to "auto" (read them back from ``config``/``frame()["resolved"]``).
@@ -342,6 +344,14 @@ class Session(Training, Frames):
             with self._threads():
                 self._train(n_steps)
             self._record()
+
+    @property
+    def steps_per_second(self) -> float | None:
+        """The pace of play (optimizer steps per second), None for full speed.
+
+        Read without the lock (``apply`` replaces the config dict whole), so the play loop on
+        the event loop never waits for a training chunk or a rebuild in a worker thread."""
+        return self._config["steps_per_second"]
 
     @property
     def epoch(self) -> float:
