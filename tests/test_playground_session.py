@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 import mlplab
 from mlplab.playground.session import (
@@ -512,6 +513,21 @@ def test_snippet_runs_and_reproduces_the_training(config, capsys):
     ns = run_snippet(code)
     assert "epochs: 2" in capsys.readouterr().out
     np.testing.assert_array_equal(ns["net"].theta, s._net.theta)  # the very same steps
+
+
+def test_snippet_of_a_run_stopped_mid_epoch_makes_the_same_steps(capsys):
+    """18 whole epochs and 2 mini-batches of the 19th (epoch 18.18 on the page): the snippet
+    makes exactly those 200 optimizer steps (not 19 epochs) and ends at the same weights."""
+    s = Session()  # XOR: 350 training points, 11 mini-batches of 32 per epoch
+    with threadpool_limits(1):
+        s.step(200)
+    assert s.frame()["epoch"] == pytest.approx(18 + 2 / 11)
+    code = s.export_snippet()
+    assert "EPOCHS = 19" in code and "STEPS = 200" in code
+    with threadpool_limits(1):
+        ns = run_snippet(code)
+    assert "epochs: 19 (the last one partial)" in capsys.readouterr().out
+    np.testing.assert_array_equal(ns["net"].theta, s._net.theta)
 
 
 def test_snippet_with_csv_or_added_points_embeds_the_data(capsys):

@@ -50,8 +50,9 @@ Notes for the authors of server.py and the page (the contract is docs/playground
   loaded network takes inputs in the plot's original units.
 * ``export_snippet(epochs=None)`` runs on its own with mlplab, numpy (and scikit-learn
   for "moons"); with unedited weights it reproduces the session's training steps
-  exactly (same data, split, init, mini-batch order), ``epochs`` defaults to the
-  session's epochs so far.
+  exactly (same data, split, init, mini-batch order, number of optimizer steps: a run
+  stopped mid-epoch trains its whole epochs, then stops the next after its remaining
+  mini-batches); ``epochs`` (whole epochs) defaults to the session's steps so far.
 """
 
 from __future__ import annotations
@@ -465,13 +466,17 @@ class Session(Training, Frames):
     def export_snippet(self, epochs: int | None = None) -> str:
         """Python code that rebuilds the data and the network with mlplab's API and trains it."""
         with self._lock:
+            steps = None
             if epochs is None:
                 epochs = max(1, math.ceil(self.epoch)) if self._step else 100
+                if self._order_state is not None and self._batch:  # stopped mid-epoch
+                    steps = self._epochs_done * self._order_state[2] + self._batch
             epochs = as_integer("epochs", epochs, 1, self.limits["epochs"])
             return write_snippet(
                 self._config,
                 self._data,
                 epochs,
+                steps=steps,
                 loss=self._loss.name,
                 n_out=self._n_out,
                 out_act=self._out_act,
