@@ -449,7 +449,7 @@ def test_the_speed_control_paces_play_from_slow_motion_to_full_speed(open_page):
 def test_copy_link_reopens_the_configuration_and_a_link_for_others_explains_how(
     open_page, browser, server_url
 ):
-    """"copy link" gives this page's address with the token: it reopens the same
+    """The "copy link" address holds the token: it reopens the same
     configuration. "link for others" leaves the token out; opened, the page says to run
     mlplab serve and paste its address, and then opens the configuration there. A token from
     another launch gets the same help, not a bare error."""
@@ -502,9 +502,7 @@ def test_copy_link_reopens_the_configuration_and_a_link_for_others_explains_how(
 
 
 @pytest.mark.parametrize("lang", ["pt", "en"])
-def test_the_header_keeps_title_controls_and_language_button_on_one_line(
-    browser, server_url, lang
-):
+def test_the_header_keeps_title_controls_and_language_button_on_one_line(browser, server_url, lang):
     for width in (1280, 1024):
         pg = Playground(browser, server_url, f"&lang={lang}", viewport=(width, 800))
         title, button = pg.box("h1"), pg.box("#lang-toggle")

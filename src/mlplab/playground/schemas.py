@@ -129,9 +129,7 @@ class ConfigPatch(BaseModel):
     loss: LossName = None
     seed: Int = Field(None, ge=0, le=2**32 - 1)
     lang: Lang = None
-    steps_per_second: Finite | None = Field(
-        None, ge=MIN_STEPS_PER_SECOND, le=MAX_STEPS_PER_SECOND
-    )
+    steps_per_second: Finite | None = Field(None, ge=MIN_STEPS_PER_SECOND, le=MAX_STEPS_PER_SECOND)
 
     def patch(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)

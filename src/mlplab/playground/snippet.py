@@ -72,11 +72,7 @@ def _head_lines(cfg: dict[str, Any], epochs: int, steps: int | None, edited: boo
         "import mlplab",
         "",
         f"EPOCHS = {epochs}",
-        *(
-            []
-            if steps is None
-            else [f"STEPS = {steps}  # optimizer steps, as in the playground (it stopped mid-epoch)"]
-        ),
+        *([] if steps is None else [f"STEPS = {steps}  # the playground stopped mid-epoch"]),
         f"SEED = {cfg['seed']}",
         "",
     ]
