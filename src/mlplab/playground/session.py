@@ -17,8 +17,9 @@ Notes for the authors of server.py and the page (the contract is docs/playground
   in a worker thread and a config change arriving on the event loop never interleave.
   ``step(n)`` for a 2-8-8-1 net on 500 points takes well under a millisecond per step;
   ``frame()`` about a millisecond (see benchmarks/bench_playground.py).
-* Config. ``default_config()`` has every key of the contract plus ``"lang"`` ("en"/"pt",
-  the language of the doctor's findings). Unknown keys are rejected. Layers: at most 8
+* Config. ``default_config()`` has every key of the contract, among them ``"lang"``
+  ("en"/"pt", the language of the doctor's findings) and ``"steps_per_second"`` (the pace
+  of play, below). Unknown keys are rejected. Layers: at most 8
   dicts ``{"units", "activation", "batch_norm"}`` (missing keys: 4, "tanh", false).
   Changing data keys (dataset, noise, n_samples, test_fraction, seed) or network keys
   (layers, output_activation, init, loss, seed) rebuilds and re-initialises the network
