@@ -656,6 +656,8 @@ def _http(port: int, method: str, path: str, body: bytes = b"") -> bytes:
         ({"n_samples": 5001}, "n_samples"),
         ({"dataset": "nope"}, "dataset"),
         ({"learning_rate": -1}, "learning_rate"),
+        ({"steps_per_second": 0}, "steps_per_second"),
+        ({"steps_per_second": "fast"}, "steps_per_second"),
         ({"bogus": 1}, "bogus"),
     ],
 )
@@ -1046,6 +1048,7 @@ def test_xor_trains_over_the_websocket_at_20_frames_per_second(client):
         dataset="xor",
         n_samples=500,
         layers=[{"units": 8, "activation": "tanh"}, {"units": 8, "activation": "tanh"}],
+        steps_per_second=None,  # full speed
     )
     sid = created["id"]
     assert created["frame"]["points"]["train"]  # the first frame carries the data
@@ -1074,6 +1077,32 @@ def test_xor_trains_over_the_websocket_at_20_frames_per_second(client):
     assert rate >= 20, f"{rate:.1f} frames/s"
     state = client.get(f"/api/sessions/{sid}", headers=AUTH).json()
     assert state["running"] is False and state["frame"]["step"] >= last["step"]
+
+
+def test_play_is_paced_by_steps_per_second_and_a_new_speed_applies_while_playing(client):
+    """At 20 steps/s play never runs ahead of 20 steps per second (a busy machine can only
+    make it slower), one step per frame; set to null (full speed) while playing, it runs far
+    ahead of that pace."""
+    sid = new_session(client, steps_per_second=20)["id"]
+    with client.websocket_connect(ws_path(sid)) as ws:
+        recv(ws)
+        ws.send_json({"type": "control", "action": "play"})
+        t0 = time.monotonic()
+        frames = [recv_until(ws, lambda m: m["type"] == "frame" and m["step"] > 0)]
+        while time.monotonic() - t0 < 1.0:
+            frames.append(recv(ws))
+        elapsed = time.monotonic() - t0
+        steps = [m["step"] for m in frames]
+        assert steps == list(range(1, len(steps) + 1))  # one step per frame
+        assert 1 <= steps[-1] <= 20 * elapsed + 2, (steps[-1], elapsed)
+        slow = steps[-1]
+        r = client.put(f"/api/sessions/{sid}/config", headers=AUTH, json={"steps_per_second": None})
+        assert r.status_code == 200 and r.json()["config"]["steps_per_second"] is None
+        t1 = time.monotonic()
+        fast = recv_until(ws, lambda m: m["type"] == "frame" and m["step"] > slow + 500)
+        assert fast["step"] - slow > 20 * (time.monotonic() - t1) + 100
+        ws.send_json({"type": "control", "action": "pause"})
+        recv_until(ws, lambda m: m.get("running") is False)
 
 
 def test_control_actions_over_http_and_websocket(client):

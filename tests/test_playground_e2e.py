@@ -64,8 +64,18 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Playground:
     """The page opened in Chromium, with its console errors and failed requests."""
 
-    def __init__(self, browser: Any, url: str, query: str = "", hash_: str = "") -> None:
-        self.page = browser.new_page(viewport={"width": 1440, "height": 1200})
+    def __init__(
+        self,
+        browser: Any,
+        url: str,
+        query: str = "",
+        hash_: str = "",
+        *,
+        address: str | None = None,
+        viewport: tuple[int, int] = (1440, 1200),
+    ) -> None:
+        """The page at ``url/?token=...{query}{hash_}``, or at ``address`` as it is."""
+        self.page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
         self.page.set_default_timeout(10_000)
         self.console_errors: list[str] = []
         self.failed: list[str] = []
@@ -78,7 +88,7 @@ class Playground:
         self.page.on("pageerror", lambda exc: self.console_errors.append(str(exc)))
         self.page.on("requestfailed", lambda req: self.failed.append(req.url))
         self.page.on("request", lambda req: self.requests.append(req.url))
-        self.page.goto(f"{url}/?token={TOKEN}{query}{hash_}", wait_until="load")
+        self.page.goto(address or f"{url}/?token={TOKEN}{query}{hash_}", wait_until="load")
         self.wait(lambda: self.js("window.mlplabPlayground && window.mlplabPlayground.frame"))
         self.wait(lambda: self.text("#step-count") != "–")
 
@@ -159,6 +169,25 @@ class Playground:
         self.page.press(selector, "Tab")  # fires "change"
         self.settled()
 
+    def set_speed(self, steps_per_second: float | None) -> None:
+        """Move the speed slider to a level (None: full speed), as a user's drag ends."""
+        for index in range(int(self.page.get_attribute("#speed", "max") or 0) + 1):
+            self.js(
+                f"(() => {{ const el = document.querySelector('#speed'); el.value = '{index}';"
+                " el.dispatchEvent(new Event('input')); })()"
+            )
+            label = self.text("#speed-value")
+            wanted = "full speed" if steps_per_second is None else f"{steps_per_second:g} steps/s"
+            if label == wanted:
+                self.js("document.querySelector('#speed').dispatchEvent(new Event('change'))")
+                self.settled()
+                assert self.config()["steps_per_second"] == steps_per_second
+                return
+        raise AssertionError(f"no speed level {steps_per_second}")
+
+    def box(self, selector: str) -> dict[str, float]:
+        return self.page.locator(selector).bounding_box()
+
     def shot(self, artifacts: Path, name: str) -> None:
         self.page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
 
@@ -179,8 +208,8 @@ class Playground:
 def open_page(browser, server_url) -> Iterator[Callable[..., Playground]]:
     pages: list[Playground] = []
 
-    def opener(query: str = "", hash_: str = "") -> Playground:
-        pages.append(Playground(browser, server_url, query, hash_))
+    def opener(query: str = "", hash_: str = "", **kwargs: Any) -> Playground:
+        pages.append(Playground(browser, server_url, query, hash_, **kwargs))
         return pages[-1]
 
     yield opener
@@ -208,6 +237,7 @@ def test_xor_with_two_logistic_units_is_learned_live(open_page, artifacts):
     assert pg.js("document.querySelectorAll('#network polygon.hit').length") == 6
     assert pg.text("#output-bias-0").startswith("b = ")
 
+    pg.set_speed(None)  # full speed: 2 logistic units take thousands of steps
     before = pg.heatmap_pixels()
     pg.page.click("#play")
     pg.wait(lambda: pg.page.get_attribute("#play", "data-running") == "true", what="playing")
@@ -388,3 +418,112 @@ def test_time_limit_and_expiry_are_explained_on_the_page(browser, artifacts, ser
         assert pg.frame()["step"] == 0  # the new session, drawn
         pg.shot(artifacts, "05-session-expired-notice")
         pg.close()
+
+
+def test_the_speed_control_paces_play_from_slow_motion_to_full_speed(open_page):
+    """The page starts at the default speed (10 steps/s, the server's default); at 2 steps/s
+    play never runs ahead of 2 steps a second (a busy machine only slows it), at full speed
+    it runs far ahead; the label follows the language."""
+    pg = open_page("&lang=en")
+    assert pg.config()["steps_per_second"] == 10 and pg.text("#speed-value") == "10 steps/s"
+    pg.set_speed(2)
+    start = pg.step()
+    pg.page.click("#play")
+    t0 = time.monotonic()
+    pg.wait(lambda: pg.step() > start, what="a first paced step")
+    time.sleep(1.5)
+    slow = pg.step() - start
+    elapsed = time.monotonic() - t0
+    assert 1 <= slow <= 2 * elapsed + 2, (slow, elapsed)
+    pg.set_speed(None)
+    t1 = time.monotonic()
+    pg.wait(lambda: pg.step() > start + slow + 1000, what="1000 steps at full speed")
+    assert pg.step() - start - slow > 2 * (time.monotonic() - t1) + 100
+    pg.page.click("#play")
+    pg.wait(lambda: pg.page.get_attribute("#play", "data-running") == "false", what="paused")
+    pg.page.click("#lang-toggle")
+    assert pg.text("#speed-value") == "máxima" and pg.text(".speed > span") == "velocidade"
+    assert pg.config()["steps_per_second"] is None
+
+
+def test_copy_link_reopens_the_configuration_and_a_link_for_others_explains_how(
+    open_page, browser, server_url
+):
+    """The "copy link" address holds the token: it reopens the same
+    configuration. "link for others" leaves the token out; opened, the page says to run
+    mlplab serve and paste its address, and then opens the configuration there. A token from
+    another launch gets the same help, not a bare error."""
+    pg = open_page("&lang=pt")
+    pg.page.select_option("#dataset", "circles")
+    pg.settled()
+    pg.set_number("#learning-rate", 0.07)
+    pg.page.click("#share")
+    mine = pg.page.input_value("#share-url")
+    assert f"token={TOKEN}" in mine and "#config=" in mine and "lang=pt" in mine
+    again = open_page(address=mine)
+    assert again.config()["dataset"] == "circles"
+    assert again.config()["learning_rate"] == pytest.approx(0.07)
+    assert again.js("document.documentElement.lang") == "pt"
+    assert again.js("document.querySelector('#open-help').hidden")
+
+    pg.page.click("#share-others")
+    theirs = pg.page.input_value("#share-url")
+    assert "token" not in theirs and "#config=" in theirs
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(theirs, wait_until="load")
+    help_ = page.locator("#open-help")
+    help_.wait_for(state="visible")
+    text = help_.text_content() or ""
+    assert "mlplab serve" in text and "configuração" in text  # in Portuguese, as linked
+    assert page.evaluate("window.mlplabPlayground.id") is None  # no session without a token
+    page.fill("#open-url", "not an address")
+    page.click("#open-go")
+    assert "?token=" in (page.text_content("#status") or "")
+    page.fill("#open-url", f"{server_url}/?token={TOKEN}")
+    page.click("#open-go")
+    opened = "(window.mlplabPlayground && window.mlplabPlayground.config || {}).dataset"
+
+    def dataset() -> str | None:
+        try:
+            return page.evaluate(opened)
+        except sync_api.Error:  # the page navigating: its context is gone for a moment
+            return None
+
+    Playground.wait(
+        lambda: dataset() == "circles",
+        what="the configuration opened with the pasted address",
+    )
+    assert page.evaluate("window.mlplabPlayground.config.learning_rate") == pytest.approx(0.07)
+    page.goto(mine.replace(TOKEN, "a-token-of-another-launch-0123456789"), wait_until="load")
+    help_.wait_for(state="visible")
+    assert "token" in (page.text_content("#open-help-why") or "")
+    assert "mlplab serve" in (page.text_content("#open-help-how") or "")
+    page.close()
+
+
+@pytest.mark.parametrize("lang", ["pt", "en"])
+def test_the_header_keeps_title_controls_and_language_button_on_one_line(browser, server_url, lang):
+    for width in (1280, 1024):
+        pg = Playground(browser, server_url, f"&lang={lang}", viewport=(width, 800))
+        title, button = pg.box("h1"), pg.box("#lang-toggle")
+        play, speed, counters = pg.box("#play"), pg.box("#speed"), pg.box(".counters")
+        middle = title["y"] + title["height"] / 2
+        for other in (button, play, speed):
+            assert abs(other["y"] + other["height"] / 2 - middle) < 12, (width, lang, other)
+        assert button["x"] + button["width"] <= width
+        assert counters["y"] >= button["y"] + button["height"]  # the counters: the next line
+        pg.close()
+
+
+def test_the_loss_chart_keeps_its_last_x_tick_label_inside(open_page):
+    pg = open_page("&lang=en")
+    pg.set_number("#steps-per-click", 1000)
+    pg.page.click("#step")
+    pg.wait(lambda: pg.step() == 1000, what="1000 steps")
+    pg.wait(lambda: pg.page.get_attribute("#loss-chart", "data-xticks"), what="the ticks")
+    for chart in ("#loss-chart", "#grad-chart"):
+        width = pg.js(f"document.querySelector('{chart}').width")
+        ticks = json.loads(pg.page.get_attribute(chart, "data-xticks") or "[]")
+        assert ticks[-1]["text"] == "1000"  # a tick at the right edge of the plot
+        for tick in ticks:
+            assert 0 <= tick["left"] and tick["right"] <= width, (chart, tick)

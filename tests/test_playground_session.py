@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 import mlplab
 from mlplab.playground.session import (
@@ -341,6 +342,10 @@ def test_csv_over_the_size_limit_is_too_large():
         ({"output_activation": "softmax", "loss": "bce"}, "output_activation: 'softmax'"),
         ({"lang": "fr"}, "lang"),
         ({"seed": -1}, "seed"),
+        ({"steps_per_second": 0}, r"steps_per_second must be a number in \[0.1, 1e\+06\] or null"),
+        ({"steps_per_second": "fast"}, "steps_per_second .*received 'fast'"),
+        ({"steps_per_second": True}, "steps_per_second"),
+        ({"steps_per_second": float("inf")}, "steps_per_second"),
         ({"colour": "red"}, "unknown config key 'colour'"),
     ],
 )
@@ -371,6 +376,22 @@ def test_step_and_epoch_limits():
     small.step(1)
     with pytest.raises(ConfigError, match="parameters"):
         Session(limits={"parameters": 10})
+
+
+def test_speed_is_a_config_key_applied_on_the_fly():
+    """steps_per_second paces the server's play loop: a number, or None for full speed; by
+    default slow enough to watch XOR's boundary form; changing it keeps the training."""
+    s = Session()
+    assert s.config["steps_per_second"] == 10 == s.steps_per_second
+    s.step(30)
+    theta = s._net.theta.copy()
+    for speed in (None, 0.5, 2000):
+        s.apply({"steps_per_second": speed})
+        assert s.steps_per_second == speed and s.config["steps_per_second"] == speed
+        assert np.array_equal(s._net.theta, theta) and s.frame()["step"] == 30
+    with pytest.raises(ConfigError) as info:
+        s.apply({"steps_per_second": -3})
+    assert info.value.field == "steps_per_second" and s.steps_per_second == 2000
 
 
 def test_meta_and_defaults():
@@ -492,6 +513,21 @@ def test_snippet_runs_and_reproduces_the_training(config, capsys):
     ns = run_snippet(code)
     assert "epochs: 2" in capsys.readouterr().out
     np.testing.assert_array_equal(ns["net"].theta, s._net.theta)  # the very same steps
+
+
+def test_snippet_of_a_run_stopped_mid_epoch_makes_the_same_steps(capsys):
+    """18 whole epochs and 2 mini-batches of the 19th (epoch 18.18 on the page): the snippet
+    makes exactly those 200 optimizer steps (not 19 epochs) and ends at the same weights."""
+    s = Session()  # XOR: 350 training points, 11 mini-batches of 32 per epoch
+    with threadpool_limits(1):
+        s.step(200)
+    assert s.frame()["epoch"] == pytest.approx(18 + 2 / 11)
+    code = s.export_snippet()
+    assert "EPOCHS = 19" in code and "STEPS = 200" in code
+    with threadpool_limits(1):
+        ns = run_snippet(code)
+    assert "epochs: 19 (the last one partial)" in capsys.readouterr().out
+    np.testing.assert_array_equal(ns["net"].theta, s._net.theta)
 
 
 def test_snippet_with_csv_or_added_points_embeds_the_data(capsys):

@@ -112,6 +112,12 @@ MAX_NOISE = 2.0
 MAX_L2 = 100.0
 MAX_WEIGHT = 1000.0
 MAX_COORD = 1e9
+#: the speed of play: optimizer steps per second, or None (null) for full speed. The default
+#: lets a student watch XOR's boundary form: the default network reaches 100 % accuracy after
+#: about 40 steps (4 s at 10 steps/s) and a training loss of 0.05 after about 80 (8 s).
+DEFAULT_STEPS_PER_SECOND = 10.0
+MIN_STEPS_PER_SECOND = 0.1
+MAX_STEPS_PER_SECOND = 1e6
 MIN_SAMPLES = 10
 MAX_CLASSES = 10
 HEATMAP = 48
@@ -141,6 +147,7 @@ def default_config() -> dict[str, Any]:
         "loss": "auto",
         "seed": 0,
         "lang": "en",
+        "steps_per_second": DEFAULT_STEPS_PER_SECOND,
     }
 
 
@@ -270,4 +277,11 @@ def validate(cfg: dict[str, Any], limits: dict[str, int]) -> dict[str, Any]:
     out["loss"] = as_choice("loss", cfg["loss"], LOSS_NAMES)
     out["seed"] = as_integer("seed", cfg["seed"], 0, 2**32 - 1)
     out["lang"] = as_choice("lang", cfg["lang"], LANGS)
+    out["steps_per_second"] = as_number(
+        "steps_per_second",
+        cfg["steps_per_second"],
+        MIN_STEPS_PER_SECOND,
+        MAX_STEPS_PER_SECOND,
+        allow_none=True,
+    )
     return out

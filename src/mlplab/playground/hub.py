@@ -3,11 +3,14 @@
 Training runs in this process, one ``Session`` per browser tab, kept in memory. While a session
 is "playing", a background task runs a chunk of training steps plus ``Session.frame()`` in a
 worker thread (so the event loop stays responsive) and sends the frame to the session's
-WebSocket(s); the chunk size adapts so a chunk takes ~35 ms. Every call into a Session runs in
-a worker thread under the session's own ``asyncio.Lock``.
+WebSocket(s); the chunk size adapts so a chunk takes ~35 ms. The session's config key
+``steps_per_second`` paces the loop (a chunk of ~35 ms worth of steps, at least one, then a sleep
+until it is due: at 10 steps/s one step and one frame every 0.1 s); null runs at full speed.
+Every call into a Session runs in a worker thread under the session's own ``asyncio.Lock``.
 
 Time limits (``limits``): at most ``running_sessions`` sessions train at once (429 beyond); one
-run of play lasts at most ``train_seconds`` of wall time, then the session pauses and its
+run of play lasts at most ``train_seconds`` of wall time, at any speed (a slow run holds one of
+the ``running_sessions`` places as long as a fast one), then the session pauses and its
 clients get ``{"type": "stopped", "reason": "time_limit"}``; a session with no request, no
 WebSocket message and no training for ``idle_seconds`` is deleted by ``expire_idle`` (called by
 the app's reaper task and before each new session), its clients get
@@ -42,6 +45,8 @@ log = logging.getLogger("mlplab.playground")
 EXPIRED_CLOSE = 4410  # the WebSocket close code of an expired session ("gone")
 CHUNK_SECONDS = 0.035  # target duration of one training chunk (steps + frame): ~28 frames/s
 SEND_TIMEOUT = 5.0  # a WebSocket client that does not read for this long is dropped
+PACE_SLICE = 0.05  # paced play sleeps at most this long at once (pause, new speed: re-checked)
+PACE_SLACK = 0.25  # paced play that fell this far behind its schedule does not catch up
 
 
 @dataclass(eq=False)
@@ -267,9 +272,13 @@ class Hub:
                 frame["running"] = False
             return dumps(frame).decode(), t1 - t0, time.perf_counter() - t1, error
 
+        due: float | None = None  # when the next chunk may start (paced play)
         try:
             while entry.running:
+                rate = entry.session.steps_per_second
                 k = entry.chunk_steps
+                if rate is not None:  # a paced chunk: ~CHUNK_SECONDS worth of steps, >= 1
+                    k = max(1, min(k, round(rate * CHUNK_SECONDS)))
                 async with entry.lock:
                     if not entry.running:
                         break
@@ -298,11 +307,35 @@ class Hub:
                 budget = max(CHUNK_SECONDS - t_frame, 0.25 * CHUNK_SECONDS)
                 target = int(budget / per_step)
                 entry.chunk_steps = max(1, min(target, 2 * k, self.limits["steps_per_request"]))
-                await asyncio.sleep(0.001)  # let control messages and other sessions in
+                due = await self._pace(entry, k, due)
         finally:
             entry.last_active = self.clock()  # idle from the end of training
             if entry.task is asyncio.current_task():
                 entry.task = None
+
+    @staticmethod
+    async def _pace(entry: Entry, k: int, due: float | None) -> float | None:
+        """After a chunk of ``k`` steps: at full speed (``steps_per_second`` None) just let
+        control messages and other sessions in; else sleep until ``k / rate`` seconds after
+        the previous chunk's due time (a loop that fell behind, e.g. on a busy machine, starts
+        afresh rather than rushing). Sleeps in slices, so that a pause or a new speed takes
+        effect within ``PACE_SLICE`` s. Answers the next chunk's due time."""
+        rate = entry.session.steps_per_second
+        if rate is None:
+            await asyncio.sleep(0.001)
+            return None
+        now = time.monotonic()
+        if due is None or due < now - PACE_SLACK:
+            due = now
+        due += k / rate
+        while entry.running:
+            left = due - time.monotonic()
+            if left <= 0:
+                break
+            await asyncio.sleep(min(left, PACE_SLICE))
+            if entry.session.steps_per_second != rate:
+                return None  # a new speed: start its clock now
+        return due
 
     async def _time_limit(self, entry: Entry) -> None:
         """Pause a run that reached ``train_seconds``; tell its clients why."""

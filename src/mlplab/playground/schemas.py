@@ -23,8 +23,10 @@ from mlplab.playground.config import (
     MAX_L2,
     MAX_LEARNING_RATE,
     MAX_NOISE,
+    MAX_STEPS_PER_SECOND,
     MAX_WEIGHT,
     MIN_SAMPLES,
+    MIN_STEPS_PER_SECOND,
     OPTIMIZER_NAMES,
 )
 
@@ -101,7 +103,8 @@ class LayerSpec(BaseModel):
 
 class ConfigPatch(BaseModel):
     """A partial configuration: every key optional, absent = unchanged (``GET /api/meta``
-    has the defaults). Only ``clip_norm`` and ``clip_value`` may be null (no clipping).
+    has the defaults). Only ``clip_norm`` and ``clip_value`` (no clipping) and
+    ``steps_per_second`` (full speed) may be null.
 
     The schema mirrors the Session's checks; what it cannot express (``dataset: "csv"``
     before an upload, a loss that does not fit the task...) the Session refuses with 422.
@@ -126,6 +129,7 @@ class ConfigPatch(BaseModel):
     loss: LossName = None
     seed: Int = Field(None, ge=0, le=2**32 - 1)
     lang: Lang = None
+    steps_per_second: Finite | None = Field(None, ge=MIN_STEPS_PER_SECOND, le=MAX_STEPS_PER_SECOND)
 
     def patch(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)

@@ -17,13 +17,16 @@ Notes for the authors of server.py and the page (the contract is docs/playground
   in a worker thread and a config change arriving on the event loop never interleave.
   ``step(n)`` for a 2-8-8-1 net on 500 points takes well under a millisecond per step;
   ``frame()`` about a millisecond (see benchmarks/bench_playground.py).
-* Config. ``default_config()`` has every key of the contract plus ``"lang"`` ("en"/"pt",
-  the language of the doctor's findings). Unknown keys are rejected. Layers: at most 8
+* Config. ``default_config()`` has every key of the contract, among them ``"lang"``
+  ("en"/"pt", the language of the doctor's findings) and ``"steps_per_second"`` (the pace
+  of play, below). Unknown keys are rejected. Layers: at most 8
   dicts ``{"units", "activation", "batch_norm"}`` (missing keys: 4, "tanh", false).
   Changing data keys (dataset, noise, n_samples, test_fraction, seed) or network keys
   (layers, output_activation, init, loss, seed) rebuilds and re-initialises the network
   and clears the history; optimizer, learning_rate, batch_size, l2, clip_norm,
-  clip_value and lang apply on the fly (a new optimizer starts with a fresh state).
+  clip_value, lang and steps_per_second apply on the fly (a new optimizer starts with a
+  fresh state). ``steps_per_second`` (null: full speed) is the pace of the server's play
+  loop (:mod:`mlplab.playground.hub`); ``step(n)`` itself never waits.
   ``apply({"dataset": "csv"})`` works only after a ``load_csv``. When a new dataset (or
   CSV) is of the other task and the explicit loss/output_activation do not fit it, both
   fall back to "auto" (read them back from ``config``/``frame()["resolved"]``).
@@ -48,8 +51,9 @@ Notes for the authors of server.py and the page (the contract is docs/playground
   loaded network takes inputs in the plot's original units.
 * ``export_snippet(epochs=None)`` runs on its own with mlplab, numpy (and scikit-learn
   for "moons"); with unedited weights it reproduces the session's training steps
-  exactly (same data, split, init, mini-batch order), ``epochs`` defaults to the
-  session's epochs so far.
+  exactly (same data, split, init, mini-batch order, number of optimizer steps: a run
+  stopped mid-epoch trains its whole epochs, then stops the next after its remaining
+  mini-batches); ``epochs`` (whole epochs) defaults to the session's steps so far.
 """
 
 from __future__ import annotations
@@ -344,6 +348,14 @@ class Session(Training, Frames):
             self._record()
 
     @property
+    def steps_per_second(self) -> float | None:
+        """The pace of play (optimizer steps per second), None for full speed.
+
+        Read without the lock (``apply`` replaces the config dict whole), so the play loop on
+        the event loop never waits for a training chunk or a rebuild in a worker thread."""
+        return self._config["steps_per_second"]
+
+    @property
     def epoch(self) -> float:
         if self._order_state is None:
             return float(self._epochs_done)
@@ -455,13 +467,17 @@ class Session(Training, Frames):
     def export_snippet(self, epochs: int | None = None) -> str:
         """Python code that rebuilds the data and the network with mlplab's API and trains it."""
         with self._lock:
+            steps = None
             if epochs is None:
                 epochs = max(1, math.ceil(self.epoch)) if self._step else 100
+                if self._order_state is not None and self._batch:  # stopped mid-epoch
+                    steps = self._epochs_done * self._order_state[2] + self._batch
             epochs = as_integer("epochs", epochs, 1, self.limits["epochs"])
             return write_snippet(
                 self._config,
                 self._data,
                 epochs,
+                steps=steps,
                 loss=self._loss.name,
                 n_out=self._n_out,
                 out_act=self._out_act,

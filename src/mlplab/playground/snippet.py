@@ -2,7 +2,9 @@
 
 It runs on its own with mlplab and numpy (and scikit-learn for "moons"). With unedited weights
 it repeats the session's training steps exactly: the same data (the generator's source is
-copied into the snippet), split, standardisation, initialisation and mini-batch order.
+copied into the snippet), split, standardisation, initialisation and mini-batch order, and the
+same number of optimizer steps (a run stopped mid-epoch: its whole epochs, then a callback stops
+``fit`` after the remaining mini-batches).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ def write_snippet(
     d: Data,
     epochs: int,
     *,
+    steps: int | None = None,
     loss: str,
     n_out: int,
     out_act: str,
@@ -33,27 +36,30 @@ def write_snippet(
 ) -> str:
     """The snippet for config ``cfg`` and data ``d``, training ``epochs`` epochs.
 
-    ``loss`` and ``out_act``: the resolved loss name and output activation; ``n_out``: the
-    number of outputs; ``edited``: weights were edited by hand (the snippet says so).
+    ``steps``: stop after this many optimizer steps, in the last of the ``epochs`` (a run
+    stopped mid-epoch); None: whole epochs. ``loss`` and ``out_act``: the resolved loss name
+    and output activation; ``n_out``: the number of outputs; ``edited``: weights were edited
+    by hand (the snippet says so).
     """
     lines = [
-        *_head_lines(cfg, epochs, edited),
+        *_head_lines(cfg, epochs, steps, edited),
         *_data_lines(cfg, d),
         *_input_lines(d, loss, n_out),
         *_network_lines(cfg, d, n_out, out_act),
-        *_fit_lines(cfg, d, loss),
-        *_report_lines(d),
+        *_stop_lines(steps),
+        *_fit_lines(cfg, d, loss, steps),
+        *_report_lines(d, steps),
     ]
     return "\n".join(lines) + "\n"
 
 
-def _head_lines(cfg: dict[str, Any], epochs: int, edited: bool) -> list[str]:
+def _head_lines(cfg: dict[str, Any], epochs: int, steps: int | None, edited: bool) -> list[str]:
     """The docstring (it says when weights were edited by hand), imports and constants."""
     doc = [
         f'"""mlplab playground run: {cfg["dataset"]}, reproduced with mlplab\'s API.',
         "",
         "Same data, split, standardisation, network, initialisation and mini-batch order",
-        "as the playground (its weights are the same after the same number of epochs).",
+        "as the playground (its weights are the same after the same number of optimizer steps).",
     ]
     if edited:
         doc.append("Weights edited by hand in the playground are not reproduced.")
@@ -66,6 +72,7 @@ def _head_lines(cfg: dict[str, Any], epochs: int, edited: bool) -> list[str]:
         "import mlplab",
         "",
         f"EPOCHS = {epochs}",
+        *([] if steps is None else [f"STEPS = {steps}  # the playground stopped mid-epoch"]),
         f"SEED = {cfg['seed']}",
         "",
     ]
@@ -144,7 +151,24 @@ def _network_lines(cfg: dict[str, Any], d: Data, n_out: int, out_act: str) -> li
     ]
 
 
-def _fit_lines(cfg: dict[str, Any], d: Data, loss: str) -> list[str]:
+def _stop_lines(steps: int | None) -> list[str]:
+    """A run stopped mid-epoch: the callback that stops ``fit`` after ``STEPS`` steps."""
+    if steps is None:
+        return []
+    return [
+        "",
+        "",
+        "class StopAfterSteps(mlplab.Callback):",
+        '    """Stop training after STEPS optimizer steps (the playground stopped mid-epoch)."""',
+        "",
+        "    def on_batch_end(self, state, net):",
+        "        if state.step >= STEPS:",
+        "            state.stop = True",
+        "",
+    ]
+
+
+def _fit_lines(cfg: dict[str, Any], d: Data, loss: str, steps: int | None) -> list[str]:
     """The call of ``net.fit``."""
     lines = [
         "",
@@ -165,12 +189,15 @@ def _fit_lines(cfg: dict[str, Any], d: Data, loss: str) -> list[str]:
         lines.append("    validation_data=(Xs_test, t_test),")
     if d.task == "classification":
         lines.append('    metrics=["accuracy"],')
+    if steps is not None:
+        lines.append("    callbacks=[StopAfterSteps()],")
     return [*lines, "    seed=SEED,", ")", ""]
 
 
-def _report_lines(d: Data) -> list[str]:
+def _report_lines(d: Data, steps: int | None) -> list[str]:
     """The prints of the training loss and the test accuracy or R²."""
-    lines = ["print(f\"epochs: {hist.epochs}, training loss: {hist['loss'][-1]:.4g}\")"]
+    done = "epochs: {hist.epochs}" + ("" if steps is None else " (the last one partial)")
+    lines = [f"print(f\"{done}, training loss: {{hist['loss'][-1]:.4g}}\")"]
     if d.task == "classification" and d.y_test.size:
         lines.append("print(f\"test accuracy: {hist['val_accuracy'][-1]:.3f}\")")
     elif d.y_test.size:

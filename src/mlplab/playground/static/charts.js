@@ -41,11 +41,19 @@ function logAxes(ctx, box, xr, yr) {
     ctx.stroke();
     ctx.fillText(`1e${e}`, l - 3, y);
   }
-  ctx.textAlign = "center";
+  // x tick labels: centred on their tick, but kept inside the canvas (the last tick sits at
+  // the plot's right edge, 10 px from the canvas's); where each was drawn goes in data-xticks
+  ctx.textAlign = "left";
   ctx.textBaseline = "top";
+  const drawn = [];
   for (const v of niceTicks(xr[0], xr[1], 4)) {
-    ctx.fillText(String(v), X(v), top + h + 3);
+    const text = String(v);
+    const width = ctx.measureText(text).width;
+    const left = clamp(X(v) - width / 2, 0, ctx.canvas.width - width);
+    ctx.fillText(text, left, top + h + 3);
+    drawn.push({ text, left, right: left + width });
   }
+  ctx.canvas.dataset.xticks = JSON.stringify(drawn);
   ctx.strokeStyle = "#aaa";
   ctx.strokeRect(l, top, w, h);
   return { X, Y };

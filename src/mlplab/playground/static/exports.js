@@ -6,7 +6,10 @@ import { state } from "./state.js";
 import { showError, showStatus } from "./status.js";
 import { $ } from "./util.js";
 
-export async function copyShareLink() {
+// "copy link" (forOthers false): this page's address with the token, for the same user;
+// "link for others": without it (see form.js shareLink).
+export async function copyShareLink(forOthers) {
+  state.shareForOthers = !!forOthers;
   writeHash();
   const input = $("#share-url");
   try {
@@ -19,7 +22,7 @@ export async function copyShareLink() {
       /* leave it selected */
     }
   }
-  showStatus(t("copied"), true);
+  showStatus(t(forOthers ? "copied_others" : "copied"), true);
 }
 
 function saveBlob(blob, filename) {

@@ -27,11 +27,37 @@ export function writeHash() {
   const hash = "#config=" + encodeURIComponent(JSON.stringify(state.config));
   const url = window.location.pathname + window.location.search + hash;
   window.history.replaceState(null, "", url);
-  // The shareable link carries the configuration, not this launch's token.
-  const share = new URL(window.location.href);
-  share.searchParams.delete("token");
-  $("#share-url").value = share.toString();
+  $("#share-url").value = shareLink(state.shareForOthers);
 }
+// The link to this configuration: for the same user, this page's own address (the launch's
+// ?token= as `mlplab serve` printed it, the language, #config=...): it reopens the
+// configuration while this server runs. For others, the same without the token: the page
+// opened without a (valid) token tells them to open it in their own `mlplab serve`.
+export function shareLink(forOthers) {
+  const link = new URL(window.location.href);
+  if (forOthers) link.searchParams.delete("token");
+  return link.toString();
+}
+
+// The speed of play: optimizer steps per second (config "steps_per_second"), null = full speed.
+export const SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, null];
+function speedIndex(v) {
+  if (v === null || v === undefined) return SPEEDS.length - 1;
+  let best = 0;
+  SPEEDS.forEach((s, i) => {
+    if (s !== null && Math.abs(Math.log(s / v)) < Math.abs(Math.log(SPEEDS[best] / v))) best = i;
+  });
+  return best;
+}
+// The slider at the level nearest to `v` and its label (the exact value); without `v`, the
+// label of the slider's level (before any session, e.g. a link without a token).
+export function renderSpeed(v) {
+  if (v === undefined) v = SPEEDS[Number($("#speed").value)];
+  else $("#speed").value = String(speedIndex(v));
+  $("#speed-value").textContent = speedLabel(v);
+}
+const speedLabel = (v) => (v === null || v === undefined ? t("full_speed") : `${fmtSpeed(v)} ${t("steps_per_s")}`);
+const fmtSpeed = (v) => String(Number(v.toPrecision(3)));
 
 function fillSelect(sel, values, labelOf) {
   const keep = sel.value;
@@ -149,6 +175,7 @@ export function renderConfig(cfg) {
   setValue("#clip-norm", cfg.clip_norm);
   setValue("#clip-value", cfg.clip_value);
   ensureOption("#loss", cfg.loss);
+  if ("steps_per_second" in cfg) renderSpeed(cfg.steps_per_second);
   renderLayers(cfg.layers || []);
 }
 
@@ -250,6 +277,10 @@ export function bindForm() {
     });
     el.addEventListener("change", () => putConfig({ [key]: Number(el.value) }));
   }
+  const speed = $("#speed");
+  speed.max = String(SPEEDS.length - 1);
+  speed.addEventListener("input", () => ($("#speed-value").textContent = speedLabel(SPEEDS[Number(speed.value)])));
+  speed.addEventListener("change", () => putConfig({ steps_per_second: SPEEDS[Number(speed.value)] }));
   $("#seed").addEventListener("change", (e) => {
     const v = numberOrNull(e.target);
     if (v !== null) putConfig({ seed: Math.round(v) });

@@ -11,7 +11,7 @@
  */
 import { apiJSON, openSocket, params, releaseSession, sessionPath, TOKEN } from "./api.js";
 import { copyShareLink, download, showSnippet } from "./exports.js";
-import { bindForm, populateSelects, putConfig, readHash, renderConfig, setConfig } from "./form.js";
+import { bindForm, populateSelects, putConfig, readHash, renderConfig, renderSpeed, setConfig } from "./form.js";
 import { t } from "./i18n.js";
 import { closeEditor } from "./network.js";
 import { onFrame, scheduleRender, setRunning } from "./render.js";
@@ -34,6 +34,7 @@ function applyLang() {
   document.title = state.lang === "pt" ? "mlplab: laboratório" : "mlplab playground";
   if (state.meta) populateSelects();
   if (state.config) renderConfig(state.config);
+  else renderSpeed();
   state.netKey = null; // relabel the diagram
   if (state.frame) scheduleRender();
 }
@@ -60,7 +61,9 @@ function bindControls() {
 
   $("#heatmap").addEventListener("click", onPlotClick);
 
-  $("#share").addEventListener("click", copyShareLink);
+  $("#share").addEventListener("click", () => copyShareLink(false));
+  $("#share-others").addEventListener("click", () => copyShareLink(true));
+  $("#open-form").addEventListener("submit", onOpenElsewhere);
   $("#export-model").addEventListener("click", () => download(sessionPath("/export/model"), "mlplab-playground.mlplab"));
   $("#export-history-csv").addEventListener("click", () =>
     download(sessionPath("/export/history?format=csv"), "mlplab-history.csv")
@@ -203,19 +206,48 @@ async function recoverSession() {
   }
 }
 
+// ------------------------------------------------------------------ a link without a valid token
+// A link for others (no token) or from another launch of `mlplab serve` (a token this server
+// refuses): say why it cannot open here and how to open it, keeping its configuration: paste
+// the address your own `mlplab serve` printed, and the page goes there with this #config=.
+function showOpenHelp(why) {
+  const withConfig = !!readHash();
+  $("#open-help-why").dataset.i18n = why === "no_token" && withConfig ? "no_token_config" : why;
+  $("#open-help-how").dataset.i18n = withConfig ? "open_steps" : "open_steps_plain";
+  $("#open-help").hidden = false;
+  applyLang();
+}
+function onOpenElsewhere(e) {
+  e.preventDefault();
+  let target = null;
+  try {
+    target = new URL($("#open-url").value.trim());
+  } catch (err) {
+    target = null;
+  }
+  if (!target || !/^https?:$/.test(target.protocol) || !target.searchParams.get("token")) {
+    showStatus(t("open_bad_url"), false, true);
+    return;
+  }
+  if (!target.searchParams.get("lang")) target.searchParams.set("lang", state.lang);
+  target.hash = window.location.hash;
+  window.location.assign(target.toString());
+}
+
 // ------------------------------------------------------------------ start
 async function start() {
   state.lang = params.get("lang") === "pt" ? "pt" : params.get("lang") === "en" ? "en" : "en";
   bindControls();
   applyLang();
   if (!TOKEN) {
-    showStatus(t("no_token"));
+    showOpenHelp("no_token");
     return;
   }
   try {
     state.meta = await apiJSON("GET", "/api/meta");
   } catch (err) {
-    showError(err);
+    if (err.status === 401) showOpenHelp("bad_token");
+    else showError(err);
     return;
   }
   if (!params.get("lang") && state.meta.lang) state.lang = state.meta.lang === "pt" ? "pt" : "en";

@@ -20,5 +20,6 @@ export const state = {
   editTarget: null,
   lastMaps: 0,
   expired: null, // the notice of this session's expiry, shown again once a new one is made
+  shareForOthers: false, // the link shown under "Share and export": the last one copied
 };
 window.mlplabPlayground = state; // handy from the console (and the tests)
