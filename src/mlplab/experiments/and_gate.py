@@ -149,10 +149,7 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
                 f"{line_txt}; corners on the ŷ > 0.5 side: "
                 + (", ".join(str(c) for c, s in zip(CORNERS, sides, strict=True) if s) or "none"),
                 f"{line_txt}; cantos do lado ŷ > 0,5: "
-                + (
-                    ", ".join(str(c) for c, s in zip(CORNERS, sides, strict=True) if s)
-                    or "nenhum"
-                ),
+                + (", ".join(str(c) for c, s in zip(CORNERS, sides, strict=True) if s) or "nenhum"),
             ),
             sides == [0, 0, 0, 1],
         ),
@@ -221,7 +218,10 @@ def captions(m: dict[str, Any], t: T) -> dict[str, str]:
             "confusion matrix (rows: true class 0, 1; columns: predicted)",
             "matriz de confusão (linhas: classe verdadeira 0, 1; colunas: prevista)",
         ),
-        "training_loss": ("final training loss (cross-entropy)", "perda final de treino (entropia cruzada)"),
+        "training_loss": (
+            "final training loss (cross-entropy)",
+            "perda final de treino (entropia cruzada)",
+        ),
         "iterations": ("L-BFGS iterations", "iterações do L-BFGS"),
         "initialisations_tried": ("initialisations tried", "inicializações tentadas"),
         "weights": ("the node's weights (w1, w2) and bias b", "pesos (w1, w2) e viés b do nó"),

@@ -390,8 +390,10 @@ def _construction_figure(d: dict[str, Any], whose: str, t: T, path: Path) -> Non
             ax.contour(xx, yy, Zs, levels=[0.0], colors="r", linewidths=2)
             points(ax, X, y, t, n=300)
             ax.set_title(
-                t("seen from above; red: Σ = 0,\nthe decision boundary", "vista de cima; "
-                  "vermelho: Σ = 0,\na fronteira de decisão")
+                t(
+                    "seen from above; red: Σ = 0,\nthe decision boundary",
+                    "vista de cima; vermelho: Σ = 0,\na fronteira de decisão",
+                )
             )
         else:
             ax.set_title(t("seen from above", "vista de cima"))
@@ -419,7 +421,7 @@ def _construction_figure(d: dict[str, Any], whose: str, t: T, path: Path) -> Non
 
 
 def _pairs_text(pairs: list[list[int]], cosines: list[float], t: T) -> str:
-    """"nodes 1 + 4: 164° apart; nodes 2 + 3: 175° apart" (only the pairs)."""
+    """ "nodes 1 + 4: 164° apart; nodes 2 + 3: 175° apart" (only the pairs)."""
     two = [p for p in pairs if len(p) == 2]
     return "; ".join(
         t(f"nodes {a} + {b}: {_apart(c):.0f}° apart", f"nós {a} + {b}: {_apart(c):.0f}° entre si")
