@@ -246,14 +246,12 @@ def _hidden_figure(d: dict[str, Any], t: T, path: Path) -> None:
 COIN_TOSS_LOSS = float(np.log(2))  # cross-entropy of ŷ = 0.5 everywhere
 
 
-def headline(m: dict[str, Any], t: T) -> list[Row]:
-    """The lecture's claim, checked: one node cannot learn XOR (and why it scores what it
-    scores), 2 hidden nodes can."""
-    single, best_line, acc = m["single_perceptron_accuracy"], m["best_line_accuracy"], m["accuracy"]
+def _single_rows(m: dict[str, Any], t: T) -> list[Row]:
+    """One node cannot learn XOR, and why it scores what it scores."""
+    single, best_line = m["single_perceptron_accuracy"], m["best_line_accuracy"]
     lo, hi = m["single_perceptron_output_range"]
     loss = m["single_perceptron_training_loss"]
     draws = m["single_perceptron_accuracy_other_draws"]
-    tried, solving, nodes = m["initialisations_tried"], m["initialisations_solving"], m["nodes"]
     pct = lambda x: t.num(x, ".0%")  # noqa: E731
     return [
         Row(
@@ -312,6 +310,16 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
             ),
             None,
         ),
+    ]
+
+
+def headline(m: dict[str, Any], t: T) -> list[Row]:
+    """The lecture's claim, checked: one node cannot learn XOR (and why it scores what it
+    scores), 2 hidden nodes can."""
+    acc = m["accuracy"]
+    tried, solving, nodes = m["initialisations_tried"], m["initialisations_solving"], m["nodes"]
+    return [
+        *_single_rows(m, t),
         Row(
             t(
                 f"accuracy with 2 hidden nodes + output ({nodes} nodes)",
