@@ -118,7 +118,7 @@ def draw(result: Result, t: T, out_dir: Path) -> None:
     # the decision regions: one node against 3
     lo, hi = result.metrics["single_perceptron_output_range"]
     fig = plt.figure(figsize=(10.4, 9.6))
-    gs = fig.add_gridspec(2, 2, hspace=0.62, wspace=0.45, height_ratios=(1.25, 1))
+    gs = fig.add_gridspec(2, 2, hspace=0.5, wspace=0.45, height_ratios=(1.25, 1))
     ax_single, ax_kept = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1])
     region(
         ax_single,
@@ -272,11 +272,16 @@ def _single_rows(m: dict[str, Any], t: T) -> list[Row]:
             t("accuracy of a single perceptron (1 node)", "acurácia de um único perceptron (1 nó)"),
             t(
                 "it cannot learn XOR (we check < 90 %, far from the 99 % counted as solved)",
-                "ele não aprende o XOR (verificamos < 90 %, longe dos 99 % tidos como resolvido)",
+                "ele não aprende o XOR (verificamos < 90 %, longe dos 99 % considerados "
+                "resolvidos)",
             ),
             t(
-                f"{pct(single)}: below a coin toss, see the next two rows",
-                f"{pct(single)}: abaixo de uma moeda, veja as duas linhas seguintes",
+                f"{pct(single)}: "
+                + ("worse than a coin toss" if single < 0.5 else "a matter of luck")
+                + "; why: the next two rows",
+                f"{pct(single)}: "
+                + ("pior que uma moeda" if single < 0.5 else "questão de sorte")
+                + "; por quê: as duas linhas seguintes",
             ),
             single < 0.90,
         ),
@@ -285,7 +290,7 @@ def _single_rows(m: dict[str, Any], t: T) -> list[Row]:
             t(
                 "trained on cross-entropy, its best is to hedge: ŷ ≈ 0.5 everywhere, loss ≈ "
                 f"ln 2 = {COIN_TOSS_LOSS:.3f} like a coin toss (we check within 2 %)",
-                "treinado com entropia cruzada, o melhor que faz é ficar em cima do muro: "
+                "treinado com entropia cruzada, o melhor que faz é ficar indeciso: "
                 f"ŷ ≈ 0,5 em toda parte, perda ≈ ln 2 = {t.num(COIN_TOSS_LOSS, '.3f')}, como "
                 "uma moeda (verificamos até 2 %)",
             ),
