@@ -135,15 +135,10 @@ def draw(result: Result, t: T, out_dir: Path) -> None:
         ),
         t,
     )
-    kept_panels(
-        [ax_kept, fig.add_subplot(gs[1, 0]), fig.add_subplot(gs[1, 1])],
-        kept,
-        X,
-        y,
-        xx,
-        yy,
-        t,
-        labelled=True,
+    ax_cm = fig.add_subplot(gs[1, 0])
+    kept_panels([ax_kept, ax_cm, fig.add_subplot(gs[1, 1])], kept, X, y, xx, yy, t, labelled=True)
+    ax_cm.set_title(
+        t(f"confusion matrix ({nodes}-node network)", f"matriz de confusão (rede de {nodes} nós)")
     )
     save_figure(fig, out_dir / "xor_region.png")
 
@@ -276,12 +271,9 @@ def _single_rows(m: dict[str, Any], t: T) -> list[Row]:
                 "resolvidos)",
             ),
             t(
-                f"{pct(single)}: "
-                + ("worse than a coin toss" if single < 0.5 else "a matter of luck")
-                + "; why: the next two rows",
-                f"{pct(single)}: "
-                + ("pior que uma moeda" if single < 0.5 else "questão de sorte")
-                + "; por quê: as duas linhas seguintes",
+                f"{pct(single)}, "
+                + ("worse than a coin toss" if single < 0.5 else "a matter of luck"),
+                f"{pct(single)}, " + ("pior que uma moeda" if single < 0.5 else "questão de sorte"),
             ),
             single < 0.90,
         ),
