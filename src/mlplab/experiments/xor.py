@@ -97,12 +97,16 @@ def best_line_accuracy(X: np.ndarray, y: np.ndarray, directions: int = 360) -> f
     along each of ``directions`` directions (0.5° apart for 360), both sides."""
     angles = np.linspace(0.0, np.pi, directions, endpoint=False)
     proj = X @ np.vstack([np.cos(angles), np.sin(angles)])  # (n, directions)
-    ys = y[np.argsort(proj, axis=0)]  # labels in the order of the projection
+    order = np.argsort(proj, axis=0)
+    ys, ps = y[order], np.take_along_axis(proj, order, axis=0)  # in the projection's order
     ones = int(y.sum())
     # class 1 above the k-th point: the class-0 points below it and the class-1 points above
     correct = np.cumsum(1 - ys, axis=0) + ones - np.cumsum(ys, axis=0)
+    # a line passes between the k-th and the next point only where their projections differ
+    between = np.vstack([ps[1:] > ps[:-1], np.ones((1, directions), dtype=bool)])
     n = len(y)
-    best = max(int(correct.max()), n - int(correct.min()), ones, n - ones)
+    splits = correct[between]
+    best = max(int(splits.max()), n - int(splits.min()), ones, n - ones)
     return best / n
 
 
