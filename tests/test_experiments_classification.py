@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+import mlplab
 import mlplab.experiments.activations  # noqa: F401  (registers "activations")
 from mlplab.experiments import EXPERIMENTS, run_experiment
 from mlplab.experiments.circles import opposite_pairs as _opposite_pairs
@@ -126,3 +127,26 @@ def test_opposite_pairs_finds_the_square():
     # four thresholds rising towards +x1, +x2, -x1, -x2: the opposite ones pair up
     u = np.array([[1.0, 0.0, -1.0, 0.0], [0.0, 1.0, 0.0, -1.0]])
     assert _opposite_pairs(u) == [(0, 2), (1, 3)]
+
+
+def test_best_line_accuracy_counts_only_lines_that_exist():
+    from mlplab.experiments.xor import best_line_accuracy
+
+    # the noise-free corners, repeated: points at the same place cannot be split by a line
+    corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]] * 5)
+    assert best_line_accuracy(corners, np.array([0, 0, 0, 1] * 5)) == 1.0  # AND
+    assert best_line_accuracy(corners, np.array([0, 1, 1, 0] * 5)) == 0.75  # XOR: 3 corners
+    assert best_line_accuracy(np.zeros((4, 2)), np.array([0, 1, 1, 1])) == 0.75  # one place
+    # and noisy XOR: no line gets much more than 3 corners of 4
+    X, y = mlplab.datasets.logic_gate("xor", 2000, noise=0.1, seed=0)
+    assert 0.74 <= best_line_accuracy(X, y) <= 0.8
+
+
+def test_single_perceptron_on_xor_hedges_at_one_half(runs):
+    # its cross-entropy is that of a coin toss, ln 2, and its output stays near 0.5
+    m = runs["xor"][0]["metrics"]
+    assert m["single_perceptron_training_loss"] == pytest.approx(np.log(2), rel=0.02)
+    lo, hi = m["single_perceptron_output_range"]
+    assert 0.35 < lo <= hi < 0.65
+    assert len(m["single_perceptron_accuracy_other_draws"]) == 10
+    assert m["best_line_accuracy"] <= 0.8

@@ -23,6 +23,7 @@ from mlplab.sklearn.estimators import MLPClassifier
 MAX_ITER = 1000  # L-BFGS iterations; these tiny networks converge in far fewer
 SOLVED = 0.99  # the training accuracy counted as "solved" per initialisation
 _COLORS = ("tab:blue", "tab:red")  # class 0, class 1
+LEGEND_FONT = 9  # legible at the report's width (figures are drawn at most ~10.5 in wide)
 NODE_COLORS = ("tab:green", "tab:purple", "tab:orange", "tab:brown", "tab:pink", "tab:olive")
 
 
@@ -162,7 +163,21 @@ def points(ax, X: np.ndarray, y: np.ndarray, t: T, n: int = 500, legend: bool = 
             label=t(f"class {c}", f"classe {c}"),
         )
     if legend:
-        ax.legend(loc="upper right", fontsize=7, framealpha=0.8)
+        legend_below(ax)
+
+
+def legend_below(ax, ncol: int = 2) -> None:
+    """The axes' legend under its x label, where it hides no data."""
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        borderaxespad=3.2,
+        ncol=ncol,
+        fontsize=LEGEND_FONT,
+        frameon=False,
+        handletextpad=0.3,
+        columnspacing=1.0,
+    )
 
 
 def line(ax, w: np.ndarray, b: float, xx: np.ndarray, yy: np.ndarray, **kw) -> None:
@@ -220,8 +235,17 @@ def loss_panel(ax, losses: list[float], t: T, title: str) -> None:
     ax.grid(alpha=0.3, which="both")
 
 
-def surface(ax, xx, yy, Z, title: str, zlabel: str, cmap: str = "RdBu_r") -> None:
-    ax.plot_surface(xx, yy, Z, cmap=cmap, linewidth=0, antialiased=False, rcount=40, ccount=40)
+def surface(
+    ax, xx, yy, Z, title: str, zlabel: str, cmap: str = "RdBu_r", zlim: tuple | None = None
+) -> None:
+    """Z over the grid (xx, yy) in 3-D; ``zlim``: fixed z limits (e.g. (0, 1) for an output,
+    so that a flat output looks flat)."""
+    kw = {} if zlim is None else {"vmin": zlim[0], "vmax": zlim[1]}
+    ax.plot_surface(
+        xx, yy, Z, cmap=cmap, linewidth=0, antialiased=False, rcount=40, ccount=40, **kw
+    )
+    if zlim is not None:
+        ax.set_zlim(*zlim)
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     ax.set_zlabel(zlabel)
@@ -263,7 +287,7 @@ def kept_panels(axes, kept: dict[str, Any], X, y, xx, yy, t: T, labelled: bool) 
             **(kw if labelled else {}),
         )
     if labelled:
-        axes[0].legend(loc="upper right", fontsize=7, framealpha=0.8)
+        legend_below(axes[0], ncol=2 if hidden <= 2 else 3)
     confusion_panel(axes[1], kept["confusion_matrix"], t)
     loss_panel(
         axes[2],
@@ -274,6 +298,7 @@ def kept_panels(axes, kept: dict[str, Any], X, y, xx, yy, t: T, labelled: bool) 
 
 
 def initialisations_figure(records: list[dict], t: T, path: Path, what: str, nodes: int) -> None:
+    """Each initialisation's final loss and accuracy, one bar each (green: solved)."""
     import matplotlib.pyplot as plt
 
     rs = [r["random_state"] for r in records]
@@ -281,7 +306,7 @@ def initialisations_figure(records: list[dict], t: T, path: Path, what: str, nod
     acc = np.array([r["accuracy"] for r in records])
     best = int(np.argmin(loss))
     colors = ["tab:green" if a >= SOLVED else "tab:gray" for a in acc]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 3.8))
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 6.2), sharex=True)
     ax1.bar(range(len(rs)), loss, color=colors)
     ax1.set_yscale("log")
     ax1.set_ylabel(t("final training loss", "perda de treino final"))
@@ -289,28 +314,33 @@ def initialisations_figure(records: list[dict], t: T, path: Path, what: str, nod
     ax2.axhline(SOLVED, color="k", ls="--", lw=0.8)
     ax2.set_ylim(min(0.4, acc.min() - 0.05), 1.02)
     ax2.set_ylabel(t("training accuracy", "acurácia de treino"))
+    ax2.set_xticks(range(len(rs)), [str(r) for r in rs])
+    ax2.get_xticklabels()[best].set_fontweight("bold")
+    ax2.set_xlabel(t("initialisation (random_state)", "inicialização (random_state)"))
     for ax in (ax1, ax2):
-        ax.set_xticks(range(len(rs)), [str(r) for r in rs], fontsize=7)
-        ax.set_xlabel("random_state")
-        ax.get_xticklabels()[best].set_fontweight("bold")
         ax.grid(alpha=0.3, axis="y")
     ax1.set_title(
-        t("each initialisation ends in its own minimum", "cada inicialização para num mínimo")
+        t(
+            "each initialisation ends in its own minimum (lower is better)",
+            "cada inicialização para num mínimo próprio (mais baixo é melhor)",
+        )
     )
     ax2.set_title(
         t(
-            f"green: solved (≥ {SOLVED:.0%}); kept: random_state={rs[best]}",
-            f"verde: resolvido (≥ {t.num(SOLVED, '.0%')}); mantida: random_state={rs[best]}",
+            f"green: solved (≥ {SOLVED:.0%} correct, dashed line); "
+            f"kept: the lowest loss, initialisation {rs[best]} (bold)",
+            f"verde: resolvido (≥ {t.num(SOLVED, '.0%')} de acertos, linha tracejada); "
+            f"mantida: a menor perda, inicialização {rs[best]} (em negrito)",
         )
     )
     n_ok = int(np.sum(acc >= SOLVED))
     fig.suptitle(
         t(
-            f"{what} with {nodes} nodes: {n_ok} of {len(rs)} initialisations find the solution "
+            f"{what} with {nodes} nodes: {n_ok} of {len(rs)} initialisations find the solution\n"
             "(the others stop in a local minimum)",
-            f"{what} com {nodes} nós: {n_ok} de {len(rs)} inicializações encontram a solução "
+            f"{what} com {nodes} nós: {n_ok} de {len(rs)} inicializações encontram a solução\n"
             "(as outras param num mínimo local)",
         )
     )
-    fig.subplots_adjust(wspace=0.22, top=0.8)
+    fig.subplots_adjust(hspace=0.3, top=0.86)
     save_figure(fig, path)

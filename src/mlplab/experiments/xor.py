@@ -34,7 +34,7 @@ from mlplab.experiments._logic import (
     surface,
     view,
 )
-from mlplab.experiments._registry import Result, register, save_figure
+from mlplab.experiments._registry import Result, Row, register, save_figure
 from mlplab.i18n import T
 
 
@@ -48,6 +48,7 @@ def compute(
     X, y = datasets.logic_gate("xor", n, noise=noise, seed=seed)
     clf, _, records = fit_all((hidden,), X, y, seed, tries)
     single, single_rec = fit((), X, y, seed)
+    single_out = single.predict_proba(X)[:, 1]
     cm = confusion(clf, X, y)
     acc = float(clf.score(X, y))
     nodes = hidden + 1
@@ -56,6 +57,10 @@ def compute(
         **kept_metrics(clf, records, nodes, n, acc, cm),
         "single_perceptron_accuracy": single_rec["accuracy"],
         "single_perceptron_confusion_matrix": confusion(single, X, y),
+        "single_perceptron_training_loss": single_rec["loss"],
+        "single_perceptron_output_range": [float(single_out.min()), float(single_out.max())],
+        "single_perceptron_accuracy_other_draws": _other_draws(n, noise, seed),
+        "best_line_accuracy": best_line_accuracy(X, y),
         **initialisation_metrics(records, clf),
         **layer_weights(clf),
     }
@@ -74,6 +79,37 @@ def compute(
     return Result(metrics, data)
 
 
+OTHER_DRAWS = 10  # the single perceptron is also trained on this many other noise draws
+
+
+def _other_draws(n: int, noise: float, seed: int) -> list[float]:
+    """The single perceptron's training accuracy on OTHER_DRAWS other draws of noisy XOR
+    (seeds seed + 1, ...): where its 0.5 line falls, and so its accuracy, is chance."""
+    accuracies = []
+    for s in range(seed + 1, seed + 1 + OTHER_DRAWS):
+        X, y = datasets.logic_gate("xor", n, noise=noise, seed=s)
+        accuracies.append(fit((), X, y, s)[1]["accuracy"])
+    return accuracies
+
+
+def best_line_accuracy(X: np.ndarray, y: np.ndarray, directions: int = 360) -> float:
+    """The highest training accuracy any straight line reaches on (X, y): every offset
+    along each of ``directions`` directions (0.5° apart for 360), both sides."""
+    angles = np.linspace(0.0, np.pi, directions, endpoint=False)
+    proj = X @ np.vstack([np.cos(angles), np.sin(angles)])  # (n, directions)
+    order = np.argsort(proj, axis=0)
+    ys, ps = y[order], np.take_along_axis(proj, order, axis=0)  # in the projection's order
+    ones = int(y.sum())
+    # class 1 above the k-th point: the class-0 points below it and the class-1 points above
+    correct = np.cumsum(1 - ys, axis=0) + ones - np.cumsum(ys, axis=0)
+    # a line passes between the k-th and the next point only where their projections differ
+    between = np.vstack([ps[1:] > ps[:-1], np.ones((1, directions), dtype=bool)])
+    n = len(y)
+    splits = correct[between]
+    best = max(int(splits.max()), n - int(splits.min()), ones, n - ones)
+    return best / n
+
+
 def draw(result: Result, t: T, out_dir: Path) -> None:
     """``xor_region.png``, ``xor_surface.png``, ``xor_hidden.png`` and
     ``xor_initialisations.png``."""
@@ -84,34 +120,43 @@ def draw(result: Result, t: T, out_dir: Path) -> None:
     hidden = kept["W"].shape[1]
     nodes = hidden + 1
     # the decision regions: one node against 3
-    fig, axes = plt.subplots(1, 4, figsize=(23, 4.8))
+    lo, hi = result.metrics["single_perceptron_output_range"]
+    fig = plt.figure(figsize=(10.4, 9.6))
+    gs = fig.add_gridspec(2, 2, hspace=0.5, wspace=0.45, height_ratios=(1.25, 1))
+    ax_single, ax_kept = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1])
     region(
-        axes[0],
+        ax_single,
         d["single_p"],
         X,
         y,
         xx,
         yy,
         t(
-            f"1 node: no line separates XOR ({d['single_accuracy']:.0%})",
-            f"1 nó: nenhuma reta separa o XOR ({t.num(d['single_accuracy'], '.0%')})",
+            f"1 node: unsure everywhere (ŷ {lo:.2f} to {hi:.2f});\n"
+            f"its line falls by chance: {d['single_accuracy']:.0%} correct",
+            f"1 nó: indeciso em toda parte (ŷ de {t.num(lo, '.2f')} a {t.num(hi, '.2f')});\n"
+            f"sua reta cai ao acaso: {t.num(d['single_accuracy'], '.0%')} de acertos",
         ),
         t,
     )
-    kept_panels(axes[1:], kept, X, y, xx, yy, t, labelled=True)
-    fig.subplots_adjust(wspace=0.45)
+    ax_cm = fig.add_subplot(gs[1, 0])
+    kept_panels([ax_kept, ax_cm, fig.add_subplot(gs[1, 1])], kept, X, y, xx, yy, t, labelled=True)
+    ax_cm.set_title(
+        t(f"confusion matrix ({nodes}-node network)", f"matriz de confusão (rede de {nodes} nós)")
+    )
     save_figure(fig, out_dir / "xor_region.png")
 
     # the output surfaces
-    fig = plt.figure(figsize=(13, 5.5))
+    fig = plt.figure(figsize=(11, 5))
     zl = t("output ŷ", "saída ŷ")
     surface(
         fig.add_subplot(1, 2, 1, projection="3d"),
         xx,
         yy,
         d["single_p"],
-        t("single perceptron: one smooth threshold", "um perceptron: um único limiar suave"),
+        t("1 node: flat at ŷ ≈ 0.5 (no decision)", "1 nó: plano em ŷ ≈ 0,5 (sem decisão)"),
         zl,
+        zlim=(0, 1),
     )
     surface(
         fig.add_subplot(1, 2, 2, projection="3d"),
@@ -123,6 +168,7 @@ def draw(result: Result, t: T, out_dir: Path) -> None:
             f"{nodes} nós: {hidden} limiares combinados",
         ),
         zl,
+        zlim=(0, 1),
     )
     save_figure(fig, out_dir / "xor_surface.png")
     _hidden_figure(d, t, out_dir / "xor_hidden.png")
@@ -137,8 +183,12 @@ def _hidden_figure(d: dict[str, Any], t: T, path: Path) -> None:
     W, b, v, c, A = kept["W"], kept["b"], kept["v"], kept["c"], kept["A"]
     hidden = W.shape[1]
     show_space = d["hidden_space"] is not None
-    ncols = hidden + 1 + show_space
-    fig, axes = plt.subplots(1, ncols, figsize=(5.2 * ncols, 4.8))
+    panels = hidden + 1 + show_space
+    rows = (panels + 1) // 2
+    fig, grid_axes = plt.subplots(rows, 2, figsize=(10.4, 4.9 * rows), squeeze=False)
+    axes = grid_axes.ravel()
+    for ax in axes[panels:]:
+        ax.set_visible(False)
     for j in range(hidden):
         ax = axes[j]
         cs = ax.contourf(
@@ -149,8 +199,8 @@ def _hidden_figure(d: dict[str, Any], t: T, path: Path) -> None:
         line(ax, W[:, j], b[j], xx, yy, color="w", lw=2, ls="--")
         ax.set_title(
             t(
-                f"hidden node {j + 1}: a{j + 1} = f(z{j + 1}), line z{j + 1} = 0",
-                f"nó oculto {j + 1}: a{j + 1} = f(z{j + 1}), reta z{j + 1} = 0",
+                f"hidden node {j + 1}: a{j + 1} = f(z{j + 1})\n(white line: z{j + 1} = 0)",
+                f"nó oculto {j + 1}: a{j + 1} = f(z{j + 1})\n(linha branca: z{j + 1} = 0)",
             )
         )
         ax.set_aspect("equal")
@@ -169,7 +219,7 @@ def _hidden_figure(d: dict[str, Any], t: T, path: Path) -> None:
     for j in range(hidden):
         line(axes[hidden], W[:, j], b[j], xx, yy, ls="--", color=NODE_COLORS[j % 6])
     if show_space:
-        ax = axes[-1]
+        ax = axes[hidden + 1]
         points(ax, d["hidden_space"], y, t, n=500)
         a_box = np.linspace(-0.05, 1.05, 2)
         line(ax, v, c, *np.meshgrid(a_box, a_box), color="k", lw=1.5, ls="--")
@@ -181,7 +231,6 @@ def _hidden_figure(d: dict[str, Any], t: T, path: Path) -> None:
                 "hidden space (a1, a2):\nXOR is now linearly separable",
                 "espaço oculto (a1, a2):\no XOR agora é linearmente separável",
             ),
-            fontsize=10,
         )
     fig.suptitle(
         t(
@@ -189,8 +238,230 @@ def _hidden_figure(d: dict[str, Any], t: T, path: Path) -> None:
             "Cada nó oculto é um separador linear; o nó de saída os combina",
         )
     )
-    fig.subplots_adjust(wspace=0.45, top=0.86)
+    fig.subplots_adjust(wspace=0.45, hspace=0.5, top=0.91)
     save_figure(fig, path)
+
+
+COIN_TOSS_LOSS = float(np.log(2))  # cross-entropy of ŷ = 0.5 everywhere
+
+
+def _single_rows(m: dict[str, Any], t: T) -> list[Row]:
+    """One node cannot learn XOR, and why it scores what it scores."""
+    single, best_line = m["single_perceptron_accuracy"], m["best_line_accuracy"]
+    lo, hi = m["single_perceptron_output_range"]
+    loss = m["single_perceptron_training_loss"]
+    draws = m["single_perceptron_accuracy_other_draws"]
+    pct = lambda x: t.num(x, ".0%")  # noqa: E731
+    return [
+        Row(
+            t("best accuracy of any straight line", "melhor acurácia de qualquer reta"),
+            t(
+                "XOR is not linearly separable: a line gets at most 3 of the 4 corners right, "
+                "about 75 % (we check ≤ 80 %)",
+                "o XOR não é linearmente separável: uma reta acerta no máximo 3 dos 4 cantos, "
+                "cerca de 75 % (verificamos ≤ 80 %)",
+            ),
+            t(
+                f"{pct(best_line)} (every line tried, 0.5° apart)",
+                f"{pct(best_line)} (todas as retas testadas, a cada 0,5°)",
+            ),
+            best_line <= 0.80,
+        ),
+        Row(
+            t("accuracy of a single perceptron (1 node)", "acurácia de um único perceptron (1 nó)"),
+            t(
+                "it cannot learn XOR (we check < 90 %, far from the 99 % counted as solved)",
+                "ele não aprende o XOR (verificamos < 90 %, longe dos 99 % considerados "
+                "resolvidos)",
+            ),
+            t(
+                f"{pct(single)}, "
+                + ("worse than a coin toss" if single < 0.5 else "a matter of luck"),
+                f"{pct(single)}, " + ("pior que uma moeda" if single < 0.5 else "questão de sorte"),
+            ),
+            single < 0.90,
+        ),
+        Row(
+            t("the single perceptron's output ŷ", "a saída ŷ do único perceptron"),
+            t(
+                "trained on cross-entropy, its best is to hedge: ŷ ≈ 0.5 everywhere, loss ≈ "
+                f"ln 2 = {COIN_TOSS_LOSS:.3f} like a coin toss (we check within 2 %)",
+                "treinado com entropia cruzada, o melhor que faz é ficar indeciso: "
+                f"ŷ ≈ 0,5 em toda parte, perda ≈ ln 2 = {t.num(COIN_TOSS_LOSS, '.3f')}, como "
+                "uma moeda (verificamos até 2 %)",
+            ),
+            t(
+                f"ŷ from {lo:.2f} to {hi:.2f}; loss {loss:.4f}",
+                f"ŷ de {t.num(lo, '.2f')} a {t.num(hi, '.2f')}; perda {t.num(loss, '.4f')}",
+            ),
+            abs(loss - COIN_TOSS_LOSS) <= 0.02 * COIN_TOSS_LOSS,
+        ),
+        Row(
+            t(
+                f"the single perceptron on {len(draws)} other noise draws",
+                f"o único perceptron em {len(draws)} outros sorteios do ruído",
+            ),
+            t(
+                "where its 0.5 line falls is chance, so its accuracy is too",
+                "onde cai sua reta de 0,5 é acaso, e sua acurácia também",
+            ),
+            t(
+                f"from {pct(min(draws))} to {pct(max(draws))} correct",
+                f"de {pct(min(draws))} a {pct(max(draws))} de acertos",
+            ),
+            None,
+        ),
+    ]
+
+
+def headline(m: dict[str, Any], t: T) -> list[Row]:
+    """The lecture's claim, checked: one node cannot learn XOR (and why it scores what it
+    scores), 2 hidden nodes can."""
+    acc = m["accuracy"]
+    tried, solving, nodes = m["initialisations_tried"], m["initialisations_solving"], m["nodes"]
+    return [
+        *_single_rows(m, t),
+        Row(
+            t(
+                f"accuracy with 2 hidden nodes + output ({nodes} nodes)",
+                f"acurácia com 2 nós ocultos + saída ({nodes} nós)",
+            ),
+            t("it learns XOR (we check ≥ 99 %)", "aprende o XOR (verificamos ≥ 99 %)"),
+            t(
+                f"{acc:.2%} of {m['n_samples']} points",
+                f"{t.num(acc, '.2%')} de {m['n_samples']} pontos",
+            ),
+            acc >= 0.99,
+        ),
+        Row(
+            t("initialisations that solve XOR", "inicializações que resolvem o XOR"),
+            t(
+                "with so few nodes some stop in a local minimum; at least one of them solves it",
+                "com tão poucos nós algumas param num mínimo local; ao menos uma resolve",
+            ),
+            t(f"{solving} of {tried}", f"{solving} de {tried}"),
+            solving >= 1,
+        ),
+    ]
+
+
+def captions(m: dict[str, Any], t: T) -> dict[str, str]:
+    single, best_line, acc = m["single_perceptron_accuracy"], m["best_line_accuracy"], m["accuracy"]
+    lo, hi = m["single_perceptron_output_range"]
+    draws = m["single_perceptron_accuracy_other_draws"]
+    tried, solving, nodes = m["initialisations_tried"], m["initialisations_solving"], m["nodes"]
+    pct = lambda x: t.num(x, ".0%")  # noqa: E731
+    return {
+        "xor_region.png": t(
+            "Top left: one node. No straight line separates XOR, and trained to minimise "
+            "cross-entropy a single node does the safest thing: it answers ŷ ≈ 0.5 everywhere "
+            f"(between {lo:.2f} and {hi:.2f}, the almost white background). Its black line "
+            "ŷ = 0.5 is then placed by tiny imbalances of the noise, not by the classes, so its "
+            f"accuracy ({pct(single)} here, {pct(min(draws))} to {pct(max(draws))} on other "
+            f"noise draws) is luck; the best any line can do is {pct(best_line)}. Top right: "
+            f"{nodes} nodes, {acc:.2%} correct: the two dashed lines are the hidden nodes, and "
+            "the region between them is class 1. Bottom: its confusion matrix and its loss.",
+            "Em cima à esquerda: um nó. Nenhuma reta separa o XOR, e, treinado para minimizar a "
+            "entropia cruzada, um único nó faz o mais seguro: responde ŷ ≈ 0,5 em toda parte "
+            f"(entre {t.num(lo, '.2f')} e {t.num(hi, '.2f')}, o fundo quase branco). Sua linha "
+            "preta ŷ = 0,5 fica então onde pequenos desequilíbrios do ruído a põem, não as "
+            f"classes, e sua acurácia ({pct(single)} aqui, de {pct(min(draws))} a "
+            f"{pct(max(draws))} em outros sorteios do ruído) é sorte; o melhor que uma reta "
+            f"consegue é {pct(best_line)}. Em cima à direita: {nodes} nós, "
+            f"{t.num(acc, '.2%')} de acertos: as duas retas tracejadas são os nós ocultos, e a "
+            "faixa entre elas é a classe 1. Embaixo: sua matriz de confusão e sua perda.",
+        ),
+        "xor_surface.png": t(
+            "The outputs as surfaces, on the same 0 to 1 scale. Left: the single node is flat "
+            "at ŷ ≈ 0.5, it decides nothing. Right: with 2 hidden nodes the output is a ridge, "
+            "high over the two class-1 corners (0, 1) and (1, 0), low over the other two.",
+            "As saídas como superfícies, na mesma escala de 0 a 1. À esquerda: o único nó é "
+            "plano em ŷ ≈ 0,5, não decide nada. À direita: com 2 nós ocultos a saída é uma "
+            "crista, alta sobre os dois cantos da classe 1, (0, 1) e (1, 0), baixa sobre os "
+            "outros dois.",
+        ),
+        "xor_hidden.png": t(
+            "Top: each hidden node's activation rises from 0 to 1 across its own straight line "
+            "(white). Bottom left: the output node combines the two into the XOR region. Bottom "
+            "right: the points drawn at their hidden activations (a1, a2): there the four "
+            "corners collapse so that one straight line (dashed) separates the classes.",
+            "Em cima: a ativação de cada nó oculto sobe de 0 a 1 ao cruzar sua própria reta "
+            "(branca). Embaixo à esquerda: o nó de saída combina as duas na região do XOR. "
+            "Embaixo à direita: os pontos desenhados nas suas ativações ocultas (a1, a2): ali os "
+            "quatro cantos se juntam de modo que uma reta (tracejada) separa as classes.",
+        ),
+        "xor_initialisations.png": t(
+            f"The same {nodes}-node network trained from {tried} random starts: {solving} reach "
+            "a loss near 0 and 100 % (green); the others stop in a local minimum at about 75 %, "
+            "with one corner wrong (grey). The report keeps the lowest loss.",
+            f"A mesma rede de {nodes} nós treinada a partir de {tried} inícios aleatórios: "
+            f"{solving} chegam a uma perda perto de 0 e a 100 % (verde); as outras param num "
+            "mínimo local em cerca de 75 %, com um canto errado (cinza). O relatório mantém a "
+            "menor perda.",
+        ),
+    }
+
+
+LABELS = {
+    "nodes": ("nodes in the network (hidden + output)", "nós na rede (ocultos + saída)"),
+    "n_samples": ("points (training set)", "pontos (conjunto de treino)"),
+    "accuracy": ("training accuracy of the kept network", "acurácia de treino da rede mantida"),
+    "confusion_matrix": (
+        "confusion matrix of the kept network (rows: true class 0, 1; columns: predicted)",
+        "matriz de confusão da rede mantida (linhas: classe verdadeira 0, 1; colunas: prevista)",
+    ),
+    "training_loss": ("final training loss of the kept network", "perda final da rede mantida"),
+    "iterations": ("L-BFGS iterations of the kept network", "iterações do L-BFGS da rede mantida"),
+    "single_perceptron_accuracy": (
+        "single perceptron: training accuracy",
+        "único perceptron: acurácia de treino",
+    ),
+    "single_perceptron_confusion_matrix": (
+        "single perceptron: confusion matrix",
+        "único perceptron: matriz de confusão",
+    ),
+    "single_perceptron_training_loss": (
+        "single perceptron: final training loss (ln 2 = 0.693 is a coin toss)",
+        "único perceptron: perda final de treino (ln 2 = 0,693 é uma moeda)",
+    ),
+    "single_perceptron_output_range": (
+        "single perceptron: lowest and highest output ŷ on the points",
+        "único perceptron: menor e maior saída ŷ nos pontos",
+    ),
+    "single_perceptron_accuracy_other_draws": (
+        "single perceptron: accuracy on other noise draws",
+        "único perceptron: acurácia em outros sorteios do ruído",
+    ),
+    "best_line_accuracy": (
+        "best accuracy of any straight line",
+        "melhor acurácia de qualquer reta",
+    ),
+    "initialisations_tried": ("initialisations tried", "inicializações tentadas"),
+    "initialisations_solving": (
+        "initialisations solving XOR (≥ 99 % correct)",
+        "inicializações que resolvem o XOR (≥ 99 % de acertos)",
+    ),
+    "accuracy_per_initialisation": (
+        "training accuracy of each initialisation",
+        "acurácia de treino de cada inicialização",
+    ),
+    "loss_per_initialisation": (
+        "final training loss of each initialisation",
+        "perda final de treino de cada inicialização",
+    ),
+    "best_random_state": (
+        "kept initialisation (random state, lowest loss)",
+        "inicialização mantida (random state, menor perda)",
+    ),
+    "hidden_weights": (
+        "hidden nodes' weights (w1, w2, b), one row per node",
+        "pesos dos nós ocultos (w1, w2, b), uma linha por nó",
+    ),
+    "output_weights": (
+        "output node's weights (one per hidden node, then the bias c)",
+        "pesos do nó de saída (um por nó oculto, depois o viés c)",
+    ),
+}
 
 
 @register(
@@ -207,6 +478,9 @@ def _hidden_figure(d: dict[str, Any], t: T, path: Path) -> None:
         "pt": "Um único perceptron não aprende o XOR; uma camada oculta de 2 nós aprende: os dois "
         "nós ocultos aprendem dois separadores lineares que se combinam num separador não linear.",
     },
+    headline=headline,
+    captions=captions,
+    labels=LABELS,
 )
 def run(
     out_dir: Path,
