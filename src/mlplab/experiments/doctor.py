@@ -7,6 +7,7 @@ ReLU net with He initialisation (healthy).
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +119,7 @@ def draw(result: Result, t: T, out_dir: Path) -> None:
 def _plot_doctor(results: dict[str, Any], t: T, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 2, figsize=(13, 8.5), sharey=True)
+    fig, axes = plt.subplots(2, 2, figsize=(11, 9), sharey=True)
     kind_text = {
         "vanishing": t("vanishing", "desaparecendo"),
         "exploding": t("exploding", "explodindo"),
@@ -140,7 +141,7 @@ def _plot_doctor(results: dict[str, Any], t: T, path: Path) -> None:
         ax.bar(xs, np.where(norms > 0, norms, np.nan), color=colors, bottom=lo)
         ax.set_yscale("log")
         ax.set_ylim(lo, hi)
-        ax.axhspan(0.1, 10, color="tab:green", alpha=0.08, lw=0)
+        ax.axhspan(0.1, 10, color="tab:green", alpha=0.15, lw=0)
         for xi, n, c in zip(xs, norms, colors, strict=True):
             if n == 0:
                 ax.text(xi, lo * 3, "0", ha="center", va="bottom", fontsize=12, color=c)
@@ -152,22 +153,26 @@ def _plot_doctor(results: dict[str, Any], t: T, path: Path) -> None:
                 "camada (1 = primeira oculta, última = saída)",
             )
         )
-        ax.set_ylabel(t("‖∂J/∂W‖ (log scale)", "‖∂J/∂W‖ (escala log)"))
+        if ax.get_subplotspec().is_first_col():
+            ax.set_ylabel(t("‖∂J/∂W‖ (log scale)", "‖∂J/∂W‖ (escala log)"))
         found = ", ".join(kind_text.get(k, k) for k in res["findings"])
         ax.set_title(
-            f"{t(desc_en, desc_pt)}\n" + t("diagnosis: ", "diagnóstico: ") + found,
-            fontsize=9.5,
+            textwrap.fill(t(desc_en, desc_pt), 52)
+            + "\n"
+            + t("diagnosis: ", "diagnóstico: ")
+            + found,
+            fontsize=10,
         )
         ax.grid(axis="y", alpha=0.3, which="both")
     fig.suptitle(
         t(
-            "The gradient doctor: gradient norm per layer, as initialised "
+            "The gradient doctor: gradient norm per layer, as initialised\n"
             "(red: layers flagged; green band: 0.1 to 10)",
-            "O médico do gradiente: norma do gradiente por camada, na inicialização "
+            "O médico do gradiente: norma do gradiente por camada, na inicialização\n"
             "(vermelho: camadas apontadas; faixa verde: de 0,1 a 10)",
         )
     )
-    fig.subplots_adjust(hspace=0.45, wspace=0.25, top=0.9)
+    fig.subplots_adjust(hspace=0.5, wspace=0.12, top=0.86)
     save_figure(fig, path)
 
 
@@ -268,21 +273,24 @@ def captions(m: dict[str, Any], t: T) -> dict[str, str]:
     lo, hi = t.num(min(he["grad_norm_W"]), ".2g"), t.num(max(he["grad_norm_W"]), ".2g")
     big = t.num(min(exp["grad_norm_W"]), ".1e")
     first, last = t.num(g[0], ".1e"), t.num(g[-1], ".2g")
+    named = ", ".join(str(i + 1) for i in exp["flagged_layers"]) or "—"
     text = t(
         "One panel per network as initialised, one bar per weight layer: the gradient norm "
         "‖∂J/∂W‖ on a log scale; red bars are the layers the doctor flags, the green band "
         f"marks 0.1 to 10. Top left: the deep logistic net's bars rise from {first} at the "
         f"first layer to {last} at the output (vanishing). Top right: with every weight 1.5 "
-        f"every bar is above {big} (exploding). Bottom left: every bias -10 silences every "
+        f"every bar is above {big}, far over the band; the doctor names the exploding "
+        f"gradient at layer {named} (red), the largest. Bottom left: every bias -10 silences every "
         f"unit, so every gradient is 0 (dead). Bottom right: He's bars stay in the green band, "
         f"{lo} to {hi} (healthy).",
         "Um painel por rede na inicialização, uma barra por camada de pesos: a norma do "
         "gradiente ‖∂J/∂W‖ em escala log; as barras vermelhas são as camadas que o médico "
         f"aponta, a faixa verde marca de 0,1 a 10. Em cima, à esquerda: as barras da rede "
         f"logística profunda sobem de {first} na primeira camada a {last} na saída (gradiente "
-        f"desaparecendo). Em cima, à direita: com todos os pesos 1,5 toda barra passa de {big} "
-        "(gradiente explodindo). Embaixo, à esquerda: os vieses -10 silenciam todas as "
-        "unidades, e todo gradiente é 0 (unidades mortas). Embaixo, à direita: as barras de He "
+        f"desaparecendo). Em cima, à direita: com todos os pesos 1,5 toda barra passa de {big}, "
+        f"muito acima da faixa; o médico aponta a explosão na camada {named} (vermelha), a "
+        "maior. Embaixo, à esquerda: os vieses -10 silenciam todas as unidades, e todo "
+        "gradiente é 0 (unidades mortas). Embaixo, à direita: as barras de He "
         f"ficam na faixa verde, de {lo} a {hi} (saudável).",
     )
     return {"doctor.png": text}
