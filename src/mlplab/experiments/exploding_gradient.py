@@ -276,26 +276,26 @@ def _norms_figure(norms, growth, constant: float, gain: float, t: T, path: Path)
         "he": t("He (reference)", "He (referência)"),
     }
     colors = {"constant": "tab:red", "normal": "tab:orange", "he": "k"}
-    fig, axes = plt.subplots(1, 2, figsize=(15, 5.5))
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 5))
     n = len(norms["he"]["delta"])
     layers = np.arange(1, n + 1)
     for ax, what, ylabel, title in (
         (
             axes[0],
             "delta",
-            "||dL/dz_l||",
+            "‖dL/dz‖",
             t(
-                "Error signal reaching each layer: grows toward the input",
-                "Sinal de erro que chega a cada camada: cresce em direção à entrada",
+                "Error signal reaching each layer:\ngrows toward the input",
+                "Sinal de erro que chega a cada camada:\ncresce em direção à entrada",
             ),
         ),
         (
             axes[1],
             "grad_W",
-            "||dL/dW_l||",
+            "‖dL/dW‖",
             t(
-                "Weight gradients: all huge, about equal across layers",
-                "Gradientes dos pesos: todos enormes, quase iguais entre camadas",
+                "Weight gradients:\nall huge, about equal across layers",
+                "Gradientes dos pesos:\ntodos enormes, quase iguais entre camadas",
             ),
         ),
     ):
@@ -303,21 +303,25 @@ def _norms_figure(norms, growth, constant: float, gain: float, t: T, path: Path)
             label = labels[name]
             if what == "delta":
                 g = float(10 ** np.mean(np.log10(growth[name][:-1])))
-                label += t(f" (×{g:.3g} per layer)", f" (×{t.num(g)} por camada)")
+                label += t(
+                    f": error signal ×{g:.3g} per layer",
+                    f": sinal de erro ×{t.num(g)} por camada",
+                )
             ax.semilogy(layers, rec[what], "o-", color=colors[name], label=label)
         ax.set_xticks(layers, [str(i) for i in layers[:-1]] + [t("out", "saída")])
         ax.set_xlabel(t("layer (1 = next to the input)", "camada (1 = junto à entrada)"))
         ax.set_ylabel(ylabel)
         ax.set_title(title, fontsize=11)
         ax.grid(alpha=0.3, which="major")
-        ax.legend(fontsize=9)
+    handles, names = axes[0].get_legend_handles_labels()  # one key for both panels, below
+    fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=1, frameon=False)
     fig.suptitle(
         t(
             f"ReLU net of {n - 1} hidden layers at initialisation (one backward pass)",
             f"Rede ReLU de {n - 1} camadas ocultas na inicialização (uma retropropagação)",
         )
     )
-    fig.subplots_adjust(wspace=0.25, top=0.86)
+    fig.subplots_adjust(wspace=0.25, top=0.8)
     save_figure(fig, path)
 
 
@@ -409,12 +413,16 @@ def _training_panel(ax, group, title: str, top: float, mean_loss: float, labels,
                 color=colors[name],
             )
     ax.axhline(mean_loss, color="0.4", ls=":", lw=1)
-    ax.text(
+    ax.text(  # under the dotted line, where no run goes early on
         1,
-        mean_loss * 3,
-        t("loss of predicting the mean, Var(y)", "perda de prever a média, Var(y)"),
+        mean_loss / 4,
+        t(
+            "dotted: loss of predicting the mean, Var(y)",
+            "pontilhada: perda de prever a média, Var(y)",
+        ),
         fontsize=9.5,
         color="0.3",
+        va="top",
     )
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -480,7 +480,10 @@ def _seen(m: dict[str, Any], key: str) -> set[str]:
 
 
 def _kinds_text(text: str, t: T) -> str:
-    return ", ".join(t(k, KIND_PT.get(k, k)) for k in text.split(", ") if k) or "—"
+    kinds = [k for k in text.split(", ") if k]
+    return (
+        ", ".join(t("NaN/inf" if k == "nonfinite" else k, KIND_PT.get(k, k)) for k in kinds) or "—"
+    )
 
 
 def _score(v: float | None, t: T) -> str:
@@ -497,18 +500,17 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
         name = t(metric, "acurácia" if metric == "accuracy" else metric)
         broken, fixed = m["broken"][key], m["fixed"][key]
         trace = all(k in _seen(m, key) for k in kinds)
-        diverged = t(" (diverged)", " (divergiu)") if m["broken_diverged"][key] else ""
         rows.append(
             Row(
                 t(
-                    f"{LABELS[key][0]}: the doctor's finding; {name} broken → fixed",
-                    f"{LABELS[key][1]}: diagnóstico; {name} quebrado → consertado",
+                    f"{LABELS[key][0]}: the trace in the gradients; {name} broken → fixed",
+                    f"{LABELS[key][1]}: o rastro nos gradientes; {name} quebrado → consertado",
                 ),
                 t(
                     f"trace: {trace_en}. Remedy: {fix_en}; then {name} ≥ {WORKS:g}",
                     f"rastro: {trace_pt}. Remédio: {fix_pt}; depois {name} ≥ {t.num(WORKS, 'g')}",
                 ),
-                f"{_kinds_text(m['doctor_broken'][key], t)}{diverged}; "
+                f"{_kinds_text(', '.join(sorted(_seen(m, key))), t)}; "
                 f"{_score(broken, t)} → {_score(fixed, t)}",
                 trace and fixed is not None and fixed >= WORKS,
             )
@@ -523,10 +525,8 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
                 "no vanishing, exploding, dead or NaN finding",
                 "nenhum gradiente desaparecendo, explodindo, unidade morta ou NaN",
             ),
-            t(
-                f"{', '.join(distinct)} ({ill} of {len(fixed_kinds)} ill)",
-                f"{_kinds_text(', '.join(distinct), t)} ({ill} de {len(fixed_kinds)} doentes)",
-            ),
+            _kinds_text(", ".join(distinct), t)
+            + t(f" ({ill} of {len(fixed_kinds)} ill)", f" ({ill} de {len(fixed_kinds)} doentes)"),
             ill == 0,
         )
     )
