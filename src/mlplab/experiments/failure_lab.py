@@ -305,7 +305,7 @@ PRESETS = {
 def _kinds(doc: Doc, t: T | None = None) -> str:
     kinds = sorted(doc.diagnosis.kinds())
     if t is not None:
-        kinds = [t(k, KIND_PT.get(k, k)) for k in kinds]
+        return _kinds_text(", ".join(kinds), t)
     return ", ".join(kinds)
 
 
@@ -540,14 +540,16 @@ def captions(m: dict[str, Any], t: T) -> dict[str, str]:
     text = t(
         "One pair of bars per classic failure: red, the broken training; green, the same "
         "network after the remedy the lecture (and the doctor) names. The height is the "
-        "training accuracy for the classifiers and R² for the regressions: 1 is perfect, a "
-        "coin toss is 0.5 in accuracy and 0 in R²; a bar below -0.5 is cut and hatched, and a "
+        "training accuracy for the classifiers and R² for the regressions: 1 is perfect, "
+        "chance is 0.5 in accuracy, predicting the mean is 0 in R²; a bar below -0.5 is cut "
+        "and hatched, and a "
         'run whose outputs overflowed says "not finite". Under each pair, the doctor\'s '
         f"finding on the broken run. The lowest green bar is {low}.",
         "Um par de barras por falha clássica: vermelha, o treino quebrado; verde, a mesma rede "
         "depois do remédio que a aula (e o médico) indica. A altura é a acurácia de treino "
-        "nos classificadores e o R² nas regressões: 1 é perfeito, uma moeda dá 0,5 de acurácia "
-        "e 0 de R²; uma barra abaixo de -0,5 é cortada e hachurada, e uma execução cujas saídas "
+        "nos classificadores e o R² nas regressões: 1 é perfeito, o acaso dá 0,5 de acurácia, "
+        "prever a média dá 0 de R²; uma barra abaixo de -0,5 é cortada e hachurada, e uma "
+        "execução cujas saídas "
         'estouraram diz "não finito". Sob cada par, o diagnóstico do médico na execução '
         f"quebrada. A barra verde mais baixa é {low}.",
     )

@@ -260,7 +260,7 @@ def draw(result: Result, t: T, out_dir: Path) -> None:
     d = result.data
     labels = {k: t(v[0], v[1]) for k, v in CONFIGS.items()}
     path = out_dir / "mitigations.png"
-    _mitigations_figure(d["runs"], labels, t, d["epochs"], d["target"], path)
+    _mitigations_figure(d["runs"], labels, t, d["target"], path)
     _gradient_figure(d["runs"], labels, t, d["depth"], out_dir / "gradient_norms.png")
 
 
@@ -270,7 +270,7 @@ def _ratio_text(v: float | None, t: T) -> str:
     return " 0" if v == 0 else " " + t.num(v, ".2g")
 
 
-def _mitigations_figure(runs, labels, t: T, n_epochs, target, path: Path) -> None:
+def _mitigations_figure(runs, labels, t: T, target: float, path: Path) -> None:
     """Loss and accuracy per epoch side by side, their legend below them, and the
     first/last-layer gradient ratio of every configuration underneath, full width."""
     import matplotlib.pyplot as plt
@@ -291,13 +291,15 @@ def _mitigations_figure(runs, labels, t: T, n_epochs, target, path: Path) -> Non
     ax_loss.set_title(t("Loss per epoch", "Perda por época"))
     ax_loss.grid(alpha=0.3, which="both")
     ax_acc.axhline(target, color="k", lw=0.8, ls="--")
-    ax_acc.text(
-        n_epochs, target + 0.015, t(f"target {target:.0%}", f"meta {target:.0%}"), ha="right"
-    )
     ax_acc.set_xlabel(t("epoch", "época"))
     ax_acc.set_ylabel(t("training accuracy", "acurácia de treino"))
     ax_acc.set_ylim(0.4, 1.04)
-    ax_acc.set_title(t("Accuracy per epoch", "Acurácia por época"))
+    ax_acc.set_title(
+        t(
+            f"Accuracy per epoch (dashed: target {target:.0%})",
+            f"Acurácia por época (tracejada: meta {target:.0%})",
+        )
+    )
     ax_acc.grid(alpha=0.3)
     ax_key.axis("off")
     handles, names = ax_loss.get_legend_handles_labels()
@@ -550,17 +552,25 @@ def captions(m: dict[str, Any], t: T) -> dict[str, str]:
         f"sozinha: razão {lg}, acurácia final {_pct(t, glorot)}: Glorot ajusta a escala dos "
         "pesos, não a derivada da logística, no máximo 0,25.",
     )
+    dead = ("", "")
+    if m["grad_ratio_first_last_final"]["relu_he_high_lr"] == 0:  # its first layers died
+        dead = (
+            " On the right, the dotted black line (ReLU + He at the too high learning rate) "
+            "shows only near the output: toward the input its gradient is 0, its ReLU units died.",
+            " À direita, a linha preta pontilhada (ReLU + He com a taxa alta demais) só aparece "
+            "perto da saída: em direção à entrada seu gradiente é 0, suas unidades ReLU morreram.",
+        )
     layers = t(
         "The gradient norm ‖dL/dW‖ of each weight layer, averaged over the batches of the "
         "first epoch (left) and of the last (right), log scale. The red logistic + small init "
         f"line falls by a factor of {fall} per layer on average from the output toward the "
         "input (layer 1): the vanishing gradient; the mitigations' lines stay nearly flat from "
-        "the output to the first layer.",
+        "the output to the first layer." + dead[0],
         "A norma do gradiente ‖dL/dW‖ de cada camada de pesos, média sobre os lotes da "
         "primeira época (à esquerda) e da última (à direita), escala log. A linha vermelha da "
         f"logística + init. pequena cai por um fator de {fall} por camada, em média, da saída "
         "para a entrada (camada 1): o gradiente que desaparece; as das mitigações ficam quase "
-        "planas da saída até a primeira camada.",
+        "planas da saída até a primeira camada." + dead[1],
     )
     return {"mitigations.png": curves, "gradient_norms.png": layers}
 
