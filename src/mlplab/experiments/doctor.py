@@ -7,13 +7,15 @@ ReLU net with He initialisation (healthy).
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mlplab.diagnostics import diagnose
-from mlplab.experiments._registry import Result, register, save_figure
+from mlplab.diagnostics.doctor import KIND_PT
+from mlplab.experiments._registry import Result, Row, register, save_figure
 from mlplab.i18n import T
 from mlplab.layers import Dense
 from mlplab.network import Sequential
@@ -117,7 +119,7 @@ def draw(result: Result, t: T, out_dir: Path) -> None:
 def _plot_doctor(results: dict[str, Any], t: T, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 2, figsize=(13, 8.5), sharey=True)
+    fig, axes = plt.subplots(2, 2, figsize=(11, 9), sharey=True)
     kind_text = {
         "vanishing": t("vanishing", "desaparecendo"),
         "exploding": t("exploding", "explodindo"),
@@ -139,7 +141,7 @@ def _plot_doctor(results: dict[str, Any], t: T, path: Path) -> None:
         ax.bar(xs, np.where(norms > 0, norms, np.nan), color=colors, bottom=lo)
         ax.set_yscale("log")
         ax.set_ylim(lo, hi)
-        ax.axhspan(0.1, 10, color="tab:green", alpha=0.08, lw=0)
+        ax.axhspan(0.1, 10, color="tab:green", alpha=0.15, lw=0)
         for xi, n, c in zip(xs, norms, colors, strict=True):
             if n == 0:
                 ax.text(xi, lo * 3, "0", ha="center", va="bottom", fontsize=12, color=c)
@@ -151,23 +153,169 @@ def _plot_doctor(results: dict[str, Any], t: T, path: Path) -> None:
                 "camada (1 = primeira oculta, última = saída)",
             )
         )
-        ax.set_ylabel(t("‖∂J/∂W‖ (log scale)", "‖∂J/∂W‖ (escala log)"))
+        if ax.get_subplotspec().is_first_col():
+            ax.set_ylabel(t("‖∂J/∂W‖ (log scale)", "‖∂J/∂W‖ (escala log)"))
         found = ", ".join(kind_text.get(k, k) for k in res["findings"])
         ax.set_title(
-            f"{t(desc_en, desc_pt)}\n" + t("diagnosis: ", "diagnóstico: ") + found,
-            fontsize=9.5,
+            textwrap.fill(t(desc_en, desc_pt), 52)
+            + "\n"
+            + t("diagnosis: ", "diagnóstico: ")
+            + found,
+            fontsize=10,
         )
         ax.grid(axis="y", alpha=0.3, which="both")
     fig.suptitle(
         t(
-            "The gradient doctor: gradient norm per layer, as initialised "
+            "The gradient doctor: gradient norm per layer, as initialised\n"
             "(red: layers flagged; green band: 0.1 to 10)",
-            "O médico do gradiente: norma do gradiente por camada, na inicialização "
+            "O médico do gradiente: norma do gradiente por camada, na inicialização\n"
             "(vermelho: camadas apontadas; faixa verde: de 0,1 a 10)",
         )
     )
-    fig.subplots_adjust(hspace=0.45, wspace=0.25, top=0.9)
+    fig.subplots_adjust(hspace=0.5, wspace=0.12, top=0.86)
     save_figure(fig, path)
+
+
+def _kind(k: str, t: T) -> str:
+    return t(k, KIND_PT.get(k, k))
+
+
+def _said(case: dict[str, Any], t: T) -> str:
+    return ", ".join(_kind(k, t) for k in case["findings"])
+
+
+def headline(m: dict[str, Any], t: T) -> list[Row]:
+    """One row per patient (the doctor's finding against the lecture's), then whether the
+    doctor tells the four apart."""
+    cases = m["cases"]
+    van, exp, dead, he = (cases[k] for k, *_ in DOCTOR_CASES)
+    ratio = van["first_to_last_rms"]
+    hidden_dead = dead["dead_fraction"][:-1]
+    he_norms = he["grad_norm_W"]
+    apart = sum(m["findings"][k] == [m["expected"][k]] for k in m["expected"])
+    return [
+        Row(
+            t(
+                "doctor's finding, deep logistic net with small weights (RMS of ∂J/∂W, first "
+                "layer over the last)",
+                "diagnóstico, rede logística profunda de pesos pequenos (RMS de ∂J/∂W, primeira "
+                "camada sobre a última)",
+            ),
+            t(
+                "vanishing: orders of magnitude smaller (below 0.01)",
+                "gradiente desaparecendo: ordens de grandeza menor (abaixo de 0,01)",
+            ),
+            f"{_said(van, t)} ({t.num(ratio, '.2g') if ratio is not None else '—'})",
+            "vanishing" in van["findings"] and ratio is not None and ratio < 0.01,
+        ),
+        Row(
+            t(
+                "doctor's finding, ReLU with every weight 1.5 (global gradient norm)",
+                "diagnóstico, ReLU com todos os pesos 1,5 (norma global do gradiente)",
+            ),
+            t("exploding", "gradiente explodindo"),
+            f"{_said(exp, t)} ({t.num(exp['global_norm'], '.2g')}; He: "
+            f"{t.num(he['global_norm'], '.2g')})",
+            "exploding" in exp["findings"],
+        ),
+        Row(
+            t(
+                "doctor's finding, ReLU with every bias -10 (hidden units that output 0 for "
+                "every sample)",
+                "diagnóstico, ReLU com todos os vieses -10 (unidades ocultas que dão 0 em "
+                "toda amostra)",
+            ),
+            t("dead units: all of them", "unidades mortas: todas"),
+            f"{_said(dead, t)} ({t.num(100 * min(hidden_dead), '.0f')} %)",
+            "dead" in dead["findings"] and min(hidden_dead) == 1.0,
+        ),
+        Row(
+            t(
+                "doctor's finding, ReLU with He initialisation",
+                "diagnóstico, ReLU com inicialização de He",
+            ),
+            t("healthy: none of these", "saudável: nenhum desses"),
+            _said(he, t),
+            he["findings"] == ["healthy"],
+        ),
+        Row(
+            t(
+                "gradient norm ‖∂J/∂W‖ per layer, ReLU with He initialisation",
+                "norma do gradiente ‖∂J/∂W‖ por camada, ReLU com inicialização de He",
+            ),
+            t("every layer between 0.1 and 10", "toda camada entre 0,1 e 10"),
+            t(
+                f"{t.num(min(he_norms), '.2g')} to {t.num(max(he_norms), '.2g')}",
+                f"de {t.num(min(he_norms), '.2g')} a {t.num(max(he_norms), '.2g')}",
+            ),
+            all(0.1 <= v <= 10 for v in he_norms),
+        ),
+        Row(
+            t(
+                "networks whose finding is the expected one, and only it",
+                "redes cujo diagnóstico é o esperado, e só ele",
+            ),
+            t(
+                "all 4: one backward pass tells them apart",
+                "as 4: uma retropropagação as distingue",
+            ),
+            t(f"{apart} of {len(m['expected'])}", f"{apart} de {len(m['expected'])}"),
+            apart == len(m["expected"]),
+        ),
+    ]
+
+
+def captions(m: dict[str, Any], t: T) -> dict[str, str]:
+    """What to look at in ``doctor.png``."""
+    cases = m["cases"]
+    van, exp, _, he = (cases[k] for k, *_ in DOCTOR_CASES)
+    g = van["grad_norm_W"]
+    lo, hi = t.num(min(he["grad_norm_W"]), ".2g"), t.num(max(he["grad_norm_W"]), ".2g")
+    big = t.num(min(exp["grad_norm_W"]), ".1e")
+    first, last = t.num(g[0], ".1e"), t.num(g[-1], ".2g")
+    named = ", ".join(str(i + 1) for i in exp["flagged_layers"]) or "—"
+    text = t(
+        "One panel per network as initialised, one bar per weight layer: the gradient norm "
+        "‖∂J/∂W‖ on a log scale; red bars are the layers the doctor flags, the green band "
+        f"marks 0.1 to 10. Top left: the deep logistic net's bars rise from {first} at the "
+        f"first layer to {last} at the output (vanishing). Top right: with every weight 1.5 "
+        f"every bar is above {big}, far over the band; the doctor names the exploding "
+        f"gradient at layer {named} (red), the largest. Bottom left: every bias -10 silences every "
+        f"unit, so every gradient is 0 (dead). Bottom right: He's bars stay in the green band, "
+        f"{lo} to {hi} (healthy).",
+        "Um painel por rede na inicialização, uma barra por camada de pesos: a norma do "
+        "gradiente ‖∂J/∂W‖ em escala log; as barras vermelhas são as camadas que o médico "
+        f"aponta, a faixa verde marca de 0,1 a 10. Em cima, à esquerda: as barras da rede "
+        f"logística profunda sobem de {first} na primeira camada a {last} na saída (gradiente "
+        f"desaparecendo). Em cima, à direita: com todos os pesos 1,5 toda barra passa de {big}, "
+        f"muito acima da faixa; o médico aponta a explosão na camada {named} (vermelha), a "
+        "maior. Embaixo, à esquerda: os vieses -10 silenciam todas as unidades, e todo "
+        "gradiente é 0 (unidades mortas). Embaixo, à direita: as barras de He "
+        f"ficam na faixa verde, de {lo} a {hi} (saudável).",
+    )
+    return {"doctor.png": text}
+
+
+LABELS: dict[str, tuple[str, str]] = {
+    "samples": ("samples", "amostras"),
+    "findings": ("the doctor's findings", "diagnósticos do médico"),
+    "expected": ("expected finding", "diagnóstico esperado"),
+    "cases": ("networks", "redes"),
+    **{key: (en, pt) for key, _, en, pt in DOCTOR_CASES},
+    "description": ("network", "rede"),
+    "loss": ("loss (MSE)", "perda (EQM)"),
+    "global_norm": ("global gradient norm", "norma global do gradiente"),
+    "layers": ("layers", "camadas"),
+    "grad_norm_W": ("‖∂J/∂W‖ per layer", "‖∂J/∂W‖ por camada"),
+    "grad_rms_W": ("RMS of ∂J/∂W per layer", "RMS de ∂J/∂W por camada"),
+    "mean_abs_fprime": ("mean |f′(z)| per layer", "média de |f′(z)| por camada"),
+    "dead_fraction": ("dead fraction per layer", "fração de unidades mortas por camada"),
+    "flagged_layers": ("flagged layers (0 = first)", "camadas apontadas (0 = primeira)"),
+    "first_to_last_rms": (
+        "RMS of ∂J/∂W, first layer over the last",
+        "RMS de ∂J/∂W, primeira camada sobre a última",
+    ),
+}
 
 
 @register(
@@ -192,6 +340,9 @@ def _plot_doctor(results: dict[str, Any], t: T, path: Path) -> None:
         "(gradiente explodindo); um viés muito negativo silencia todas as unidades ReLU "
         "(unidades mortas); ReLU com inicialização de He não mostra nenhum desses problemas.",
     },
+    headline=headline,
+    captions=captions,
+    labels=LABELS,
 )
 def run(
     out_dir: Path,

@@ -47,7 +47,7 @@ import numpy as np
 from mlplab._checks import check_float, check_int
 from mlplab.diagnostics import layer_stats
 from mlplab.experiments._depth import Recorder, doctor_warnings, fit_recording, mlp
-from mlplab.experiments._registry import Result, register, save_figure
+from mlplab.experiments._registry import Result, Row, register, save_figure
 from mlplab.i18n import T
 from mlplab.initializers import Constant, VarianceScaling
 from mlplab.losses import get_loss
@@ -276,26 +276,26 @@ def _norms_figure(norms, growth, constant: float, gain: float, t: T, path: Path)
         "he": t("He (reference)", "He (referência)"),
     }
     colors = {"constant": "tab:red", "normal": "tab:orange", "he": "k"}
-    fig, axes = plt.subplots(1, 2, figsize=(15, 5.5))
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 5))
     n = len(norms["he"]["delta"])
     layers = np.arange(1, n + 1)
     for ax, what, ylabel, title in (
         (
             axes[0],
             "delta",
-            "||dL/dz_l||",
+            "‖dL/dz‖",
             t(
-                "Error signal reaching each layer: grows toward the input",
-                "Sinal de erro que chega a cada camada: cresce em direção à entrada",
+                "Error signal reaching each layer:\ngrows toward the input",
+                "Sinal de erro que chega a cada camada:\ncresce em direção à entrada",
             ),
         ),
         (
             axes[1],
             "grad_W",
-            "||dL/dW_l||",
+            "‖dL/dW‖",
             t(
-                "Weight gradients: all huge, about equal across layers",
-                "Gradientes dos pesos: todos enormes, quase iguais entre camadas",
+                "Weight gradients:\nall huge, about equal across layers",
+                "Gradientes dos pesos:\ntodos enormes, quase iguais entre camadas",
             ),
         ),
     ):
@@ -303,21 +303,25 @@ def _norms_figure(norms, growth, constant: float, gain: float, t: T, path: Path)
             label = labels[name]
             if what == "delta":
                 g = float(10 ** np.mean(np.log10(growth[name][:-1])))
-                label += t(f" (×{g:.3g} per layer)", f" (×{t.num(g)} por camada)")
+                label += t(
+                    f": error signal ×{g:.3g} per layer",
+                    f": sinal de erro ×{t.num(g)} por camada",
+                )
             ax.semilogy(layers, rec[what], "o-", color=colors[name], label=label)
         ax.set_xticks(layers, [str(i) for i in layers[:-1]] + [t("out", "saída")])
         ax.set_xlabel(t("layer (1 = next to the input)", "camada (1 = junto à entrada)"))
         ax.set_ylabel(ylabel)
         ax.set_title(title, fontsize=11)
         ax.grid(alpha=0.3, which="major")
-        ax.legend(fontsize=9)
+    handles, names = axes[0].get_legend_handles_labels()  # one key for both panels, below
+    fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=1, frameon=False)
     fig.suptitle(
         t(
             f"ReLU net of {n - 1} hidden layers at initialisation (one backward pass)",
             f"Rede ReLU de {n - 1} camadas ocultas na inicialização (uma retropropagação)",
         )
     )
-    fig.subplots_adjust(wspace=0.25, top=0.86)
+    fig.subplots_adjust(wspace=0.25, top=0.8)
     save_figure(fig, path)
 
 
@@ -340,8 +344,8 @@ def _exploding_training_figure(
         if r["diverged_at"] is None and r["step_loss"]
     ]
     top = 10.0 ** (math.ceil(math.log10(max(finite))) + 4)
-    fig, axes = plt.subplots(1, 2, figsize=(15, 5.5), sharey=True)
-    fig.subplots_adjust(wspace=0.08, top=0.87)
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 5.2), sharey=True)
+    fig.subplots_adjust(wspace=0.08, top=0.86)
     panels = (
         (
             axes[0],
@@ -363,6 +367,17 @@ def _exploding_training_figure(
     for ax, group, title in panels:
         _training_panel(ax, group, title, top, mean_loss, labels, colors, t)
     axes[0].set_ylabel(t("batch loss (MSE)", "perda do lote (MSE)"))
+    # one legend for both panels, below them (the right panel has no He run)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        names,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=2,
+        fontsize=10,
+        frameon=False,
+    )
     fig.suptitle(
         t(
             f"Training with SGD, learning rate {lr:g}: divergence and clipping",
@@ -392,18 +407,22 @@ def _training_panel(ax, group, title: str, top: float, mean_loss: float, labels,
                     "a proteção para e mantém os últimos pesos finitos",
                 ),
                 xy=(x, top),
-                xytext=(12, -30),
+                xytext=(12, -34),
                 textcoords="offset points",
-                fontsize=9,
+                fontsize=9.5,
                 color=colors[name],
             )
     ax.axhline(mean_loss, color="0.4", ls=":", lw=1)
-    ax.text(
+    ax.text(  # under the dotted line, where no run goes early on
         1,
-        mean_loss * 3,
-        t("loss of predicting the mean, Var(y)", "perda de prever a média, Var(y)"),
-        fontsize=8,
+        mean_loss / 4,
+        t(
+            "dotted: loss of predicting the mean, Var(y)",
+            "pontilhada: perda de prever a média, Var(y)",
+        ),
+        fontsize=9.5,
         color="0.3",
+        va="top",
     )
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -411,7 +430,251 @@ def _training_panel(ax, group, title: str, top: float, mean_loss: float, labels,
     ax.set_xlabel(t("SGD step (batch of 32)", "passo do SGD (lote de 32)"))
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="center right")
+
+
+def _step_text(at: dict[str, int] | None, t: T) -> str:
+    if at is None:
+        return t("stayed finite", "ficou finita")
+    return t(
+        f"NaN/inf at epoch {at['epoch']}, batch {at['batch']}; the guard kept the last finite "
+        "weights",
+        f"NaN/inf na época {at['epoch']}, lote {at['batch']}; a proteção manteve os últimos "
+        "pesos finitos",
+    )
+
+
+def headline(m: dict[str, Any], t: T) -> list[Row]:
+    """The lecture's claim as checkable rows: the growth per layer of the error signal
+    against its prediction, divergence without clipping, finite training with it."""
+    return _growth_rows(m, t) + _training_rows(m, t)
+
+
+def _growth_rows(m: dict[str, Any], t: T) -> list[Row]:
+    width, gain = m["width"], m["predicted_growth_factor"]["normal"]
+    grow, pred = m["mean_growth_factor"], m["predicted_growth_factor"]
+    what = t(
+        "growth of the error signal per layer toward the input, ",
+        "crescimento do sinal de erro por camada em direção à entrada, ",
+    )
+    const = pred["constant"] / width
+    return [
+        Row(
+            what
+            + t(
+                f"every weight {const:g} ({width} units a layer)",
+                f"todos os pesos {t.num(const, 'g')} ({width} unidades por camada)",
+            ),
+            t(
+                f"{const:g} × {width} = {pred['constant']:g} (within 1 %)",
+                f"{t.num(const, 'g')} × {width} = {t.num(pred['constant'], 'g')} (margem de 1 %)",
+            ),
+            f"×{t.num(grow['constant'], '.1f')}",
+            abs(grow["constant"] / pred["constant"] - 1) < 0.01,
+        ),
+        Row(
+            what
+            + t(
+                f"normal init at {gain:g}× He's standard deviation",
+                f"inicialização normal com {t.num(gain, 'g')}× o desvio-padrão de He",
+            ),
+            t(
+                f"about {gain:g}, the gain (between {gain / 2:g} and {2 * gain:g})",
+                f"cerca de {t.num(gain, 'g')}, o ganho (entre {t.num(gain / 2, 'g')} e "
+                f"{t.num(2 * gain, 'g')})",
+            ),
+            f"×{t.num(grow['normal'])}",
+            gain / 2 < grow["normal"] < 2 * gain,
+        ),
+        Row(
+            what + t("He init (the reference)", "inicialização de He (a referência)"),
+            t("about 1 (between 0.5 and 2)", "cerca de 1 (entre 0,5 e 2)"),
+            f"×{t.num(grow['he'])}",
+            0.5 < grow["he"] < 2,
+        ),
+        Row(
+            t(
+                f"SGD without clipping from the normal init (learning rate {m['learning_rate']:g})",
+                f"SGD sem recorte a partir da inicialização normal (taxa "
+                f"{t.num(m['learning_rate'], 'g')})",
+            ),
+            t("diverges: the loss overflows to NaN/inf", "diverge: a perda estoura em NaN/inf"),
+            _step_text(m["diverged_at"], t),
+            m["diverged_at"] is not None,
+        ),
+    ]
+
+
+def _training_rows(m: dict[str, Any], t: T) -> list[Row]:
+    rows = []
+    initial = m["initial_loss"]
+    for key, en, pt in (
+        (
+            "clip_norm",
+            f"clipping by norm (max norm {m['clip_norm']:g})",
+            f"recorte por norma (norma máxima {t.num(m['clip_norm'], 'g')})",
+        ),
+        (
+            "clip_value",
+            f"clipping by value (max entry {m['clip_value']:g})",
+            f"recorte por valor (entrada máxima {t.num(m['clip_value'], 'g')})",
+        ),
+    ):
+        final = m[f"final_loss_{key}"]
+        rows.append(
+            Row(
+                t(
+                    f"final loss (MSE), same SGD with {en}",
+                    f"perda final (EQM), mesmo SGD com {pt}",
+                ),
+                t("finite, below the initial loss", "finita, abaixo da perda inicial"),
+                t(
+                    f"{t.num(final)} (initial {t.num(initial)})",
+                    f"{t.num(final)} (inicial {t.num(initial)})",
+                ),
+                math.isfinite(final) and final < initial,
+            )
+        )
+    mean, he = m["mean_predictor_loss"], m["final_loss_he"]
+    rows.append(
+        Row(
+            t(
+                "final loss (MSE) with He init, same SGD, no clipping",
+                "perda final (EQM) com inicialização de He, mesmo SGD, sem recorte",
+            ),
+            t(
+                "learns: below the loss of predicting the mean, Var(y)",
+                "aprende: abaixo da perda de prever a média, Var(y)",
+            ),
+            f"{t.num(he)} (Var(y) = {t.num(mean)})",
+            math.isfinite(he) and he < mean,
+        )
+    )
+    return rows
+
+
+_CLIPPED = ("final_loss_clip_norm", "final_loss_clip_value")
+
+
+def captions(m: dict[str, Any], t: T) -> dict[str, str]:
+    """What to look at in each figure."""
+    g = m["mean_growth_factor"]
+    const = m["predicted_growth_factor"]["constant"] / m["width"]
+    gain = m["predicted_growth_factor"]["normal"]
+    at = m["diverged_at"]
+    best_const = min(r["final_loss"] for r in m["constant_runs"].values())
+    mean = m["mean_predictor_loss"]
+    norms = t(
+        f"Left: the error signal ‖dL/dz‖ reaching each layer at initialisation (log scale). "
+        f"Going from the output toward the input it grows ×{g['constant']:.3g} per layer with "
+        f"every weight {const:g}, ×{g['normal']:.3g} with the normal init at {gain:g}× He's "
+        f"std, and stays flat (×{g['he']:.3g}) with He. Right: the weight gradients ‖dL/dW‖ "
+        "are huge but nearly equal across layers: a ReLU net is homogeneous, so what grows "
+        "toward the input is the error signal (and the bias gradients), not dL/dW.",
+        f"À esquerda: o sinal de erro ‖dL/dz‖ que chega a cada camada na inicialização (escala "
+        f"log). Da saída para a entrada ele cresce ×{t.num(g['constant'])} por camada com todos "
+        f"os pesos {t.num(const, 'g')}, ×{t.num(g['normal'])} com a inicialização normal de "
+        f"{t.num(gain, 'g')}× o desvio de He, e fica plano (×{t.num(g['he'])}) com He. À "
+        "direita: os gradientes dos pesos ‖dL/dW‖ são enormes mas quase iguais entre camadas: "
+        "uma rede ReLU é homogênea, e o que cresce em direção à entrada é o sinal de erro (e os "
+        "gradientes dos vieses), não dL/dW.",
+    )
+    where = (
+        t(
+            f" at epoch {at['epoch']}, batch {at['batch']} (the red ×)",
+            f" na época {at['epoch']}, lote {at['batch']} (o × vermelho)",
+        )
+        if at
+        else ""
+    )
+    ini, cn, cv = (t.num(m[k], ".3g") for k in ("initial_loss", *_CLIPPED))
+    he = t.num(m["final_loss_he"])
+    training = t(
+        f"The batch loss per SGD step, both axes logarithmic; the dotted line is the loss of "
+        f"predicting the mean, Var(y) = {t.num(mean)}. Left, normal init: without clipping the "
+        f"loss overflows{where}; clipped by norm or by value it stays finite and falls from "
+        f"{ini} to {cn} and {cv}, with many dead ReLU units; He's init, unclipped, ends at "
+        f"{he}. Right, every weight {const:g}: the best run ends at {t.num(best_const)}: "
+        "clipping bounds the steps, it does not cure the initialisation.",
+        f"A perda do lote por passo do SGD, os dois eixos em escala log; a linha pontilhada é a "
+        f"perda de prever a média, Var(y) = {t.num(mean)}. À esquerda, inicialização normal: sem "
+        f"recorte a perda estoura{where}; com recorte por norma ou por valor ela fica finita e "
+        f"cai de {ini} para {cn} e {cv}, com muitas unidades ReLU mortas; a inicialização de "
+        f"He, sem recorte, termina em {he}. À direita, todos os pesos {t.num(const, 'g')}: a "
+        f"melhor execução termina em {t.num(best_const)}: o recorte limita os passos, não cura "
+        "a inicialização.",
+    )
+    return {"exploding_layer_norms.png": norms, "exploding_training.png": training}
+
+
+LABELS = {
+    "depth": ("hidden layers", "camadas ocultas"),
+    "width": ("units per hidden layer", "unidades por camada oculta"),
+    "n_samples": ("training samples", "amostras de treino"),
+    "inits": ("initialisations", "inicializações"),
+    "optimizer": ("optimiser", "otimizador"),
+    "learning_rate": ("learning rate", "taxa de aprendizado"),
+    "batch_size": ("batch size", "tamanho do lote"),
+    "epochs": ("epochs", "épocas"),
+    "clip_norm": ("clip by norm (max norm)", "recorte por norma (norma máxima)"),
+    "clip_value": ("clip by value (max entry)", "recorte por valor (entrada máxima)"),
+    "layer_norms_constant": (
+        "gradient norms per layer at init, constant weights",
+        "normas do gradiente por camada na inicialização, pesos constantes",
+    ),
+    "layer_norms_normal": (
+        "gradient norms per layer at init, large normal",
+        "normas do gradiente por camada na inicialização, normal grande",
+    ),
+    "layer_norms_he": (
+        "gradient norms per layer at init, He",
+        "normas do gradiente por camada na inicialização, He",
+    ),
+    "growth_factor": (
+        "error signal growth ‖dL/dz‖, layer over the next",
+        "crescimento do sinal de erro ‖dL/dz‖, camada sobre a seguinte",
+    ),
+    "mean_growth_factor": (
+        "error signal growth per layer (geometric mean, hidden layers)",
+        "crescimento do sinal de erro por camada (média geométrica, camadas ocultas)",
+    ),
+    "predicted_growth_factor": ("predicted growth per layer", "crescimento previsto por camada"),
+    "growth_factor_W": (
+        "weight gradient growth ‖dL/dW‖, layer over the next",
+        "crescimento do gradiente dos pesos ‖dL/dW‖, camada sobre a seguinte",
+    ),
+    "mean_growth_factor_W": (
+        "weight gradient growth per layer (geometric mean)",
+        "crescimento do gradiente dos pesos por camada (média geométrica)",
+    ),
+    "initial_loss": ("initial loss (MSE)", "perda inicial (EQM)"),
+    "diverged_at": ("diverged at, no clipping", "divergiu em, sem recorte"),
+    "divergence_warning": ("the NaN guard's warning", "o aviso da proteção contra NaN"),
+    "losses_before_divergence": (
+        "batch losses before the NaN/inf step",
+        "perdas dos lotes antes do passo NaN/inf",
+    ),
+    "final_loss_clip_norm": ("final loss, clip by norm", "perda final, recorte por norma"),
+    "final_loss_clip_value": ("final loss, clip by value", "perda final, recorte por valor"),
+    "final_loss_he": ("final loss, He init", "perda final, inicialização de He"),
+    "mean_predictor_loss": (
+        "loss of predicting the mean, Var(y)",
+        "perda de prever a média, Var(y)",
+    ),
+    "runs": ("runs from the large normal init", "execuções a partir da normal grande"),
+    "constant_runs": ("runs from the constant init", "execuções a partir da constante"),
+    # nested keys
+    "constant": ("constant", "constante"),
+    "he": ("He", "He"),
+    "no_clip": ("no clipping", "sem recorte"),
+    "grad_W": ("‖dL/dW‖ per layer", "‖dL/dW‖ por camada"),
+    "grad_b": ("‖dL/db‖ per layer", "‖dL/db‖ por camada"),
+    "delta": ("error signal ‖dL/dz‖ per layer", "sinal de erro ‖dL/dz‖ por camada"),
+    "final_loss": ("final loss", "perda final"),
+    "dead_fraction": ("dead ReLU fraction", "fração de ReLU mortas"),
+    "epochs_run": ("epochs run", "épocas executadas"),
+    "stop_reason": ("why it stopped", "por que parou"),
+    "doctor_warnings": ("gradient doctor's warnings", "avisos do médico do gradiente"),
+}
 
 
 @register(
@@ -432,6 +695,9 @@ def _training_panel(ax, group, title: str, top: float, mean_loss: float, labels,
         "O recorte do gradiente (por norma ou por valor) limita as atualizações e mantém o "
         "treinamento finito.",
     },
+    headline=headline,
+    captions=captions,
+    labels=LABELS,
 )
 def run(
     out_dir: Path,

@@ -9,6 +9,7 @@ before and after; the doctor's reports go to ``failure_lab.txt``.
 from __future__ import annotations
 
 import math
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from mlplab.experiments._deep import (
     fit_recorded,
     spirals,
 )
-from mlplab.experiments._registry import Result, register, save_figure
+from mlplab.experiments._registry import Result, Row, register, save_figure
 from mlplab.i18n import T
 from mlplab.io import atomic_write
 from mlplab.layers import Dense
@@ -266,7 +267,7 @@ def _preset_xor(ctx: dict[str, Any]) -> dict[str, Any]:
     alt = float(_xor_fit((3,), X, y, bad).score(X, y))
     k = ctx["restarts"]
     return {
-        "title": ("XOR stuck at 75 %", "XOR preso em 75 %"),
+        "title": ("XOR stuck at a local minimum", "XOR preso num mínimo local"),
         "setting": (
             f"MLPClassifier(hidden_layer_sizes=(2,), logistic, lbfgs), random_state={bad} "
             "(the first stuck one)",
@@ -304,7 +305,7 @@ PRESETS = {
 def _kinds(doc: Doc, t: T | None = None) -> str:
     kinds = sorted(doc.diagnosis.kinds())
     if t is not None:
-        kinds = [t(k, KIND_PT.get(k, k)) for k in kinds]
+        return _kinds_text(", ".join(kinds), t)
     return ", ".join(kinds)
 
 
@@ -410,7 +411,7 @@ def _failure_figure(results, t: T, path: Path) -> None:
     broken = [results[k]["broken"] for k in keys]
     fixed = [results[k]["fixed"] for k in keys]
     floor = -0.5
-    fig, ax = plt.subplots(figsize=(13, 5.6))
+    fig, ax = plt.subplots(figsize=(10.4, 6))
     for off, vals, color, label in (
         (-0.2, broken, "tab:red", t("broken", "quebrado")),
         (0.2, fixed, "tab:green", t("fixed", "consertado")),
@@ -419,17 +420,19 @@ def _failure_figure(results, t: T, path: Path) -> None:
         cut = ["xx" if s_ <= floor else "" for s_ in shown]  # hatched: the bar goes further
         ax.bar(x + off, shown, 0.4, color=color, label=label, hatch=cut)
         for i, (v, s) in enumerate(zip(vals, shown, strict=True)):
-            txt = _fmt_metric(v, t) if math.isfinite(v) else t("not finite", "não finito")
-            ax.text(i + off, (s if s >= 0 else 0) + 0.02, txt, ha="center", fontsize=8)
+            txt = _fmt_metric(v, t) if math.isfinite(v) else t("not\nfinite", "não\nfinito")
+            ax.text(i + off, (s if s >= 0 else 0) + 0.02, txt, ha="center", fontsize=9)
     names = []
     for k in keys:
         r = results[k]
         metric = t(r["metric"], "acurácia" if r["metric"] == "accuracy" else r["metric"])
         doctor = _kinds(r["diag"], t)
-        names.append(f"{t(*r['title'])}\n({metric})\n{t('doctor', 'médico')}: {doctor}")
-    ax.set_xticks(x, names, fontsize=8)
+        title = textwrap.fill(t(*r["title"]), 20)
+        finding = textwrap.fill(f"{t('doctor', 'médico')}: {doctor}", 22)
+        names.append(f"{title}\n({metric})\n{finding}")
+    ax.set_xticks(x, names, fontsize=9)
     ax.axhline(0, color="k", lw=0.8)
-    ax.set_ylim(floor - 0.05, 1.12)
+    ax.set_ylim(floor - 0.05, 1.16)
     ax.set_ylabel(
         t(
             "training accuracy or R² (below -0.5: cut)",
@@ -437,10 +440,154 @@ def _failure_figure(results, t: T, path: Path) -> None:
         )
     )
     ax.set_title(t("Before and after the doctor's remedy", "Antes e depois do remédio do médico"))
-    ax.legend(loc="lower right", fontsize=9)
+    ax.legend(loc="lower right", fontsize=10)
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     save_figure(fig, path)
+
+
+#: A fixed run "works" when its training accuracy or R² reaches this.
+WORKS = 0.9
+#: Per preset: the kinds of trace the lecture names (any of them counts), and the
+#: remedy, as the headline states them (en, pt).
+TRACES: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "deep_sigmoid": (("vanishing",), "vanishing; ReLU + He", "desaparecendo; ReLU + He"),
+    "lr_too_high": (
+        ("exploding", "nonfinite"),
+        "exploding and NaN; a lower learning rate",
+        "explosão e NaN; uma taxa menor",
+    ),
+    "dying_relu": (("dead",), "dead units; leaky ReLU", "unidades mortas; leaky ReLU"),
+    "unscaled_target": (
+        ("exploding", "saturated"),
+        "exploding and saturated; the target standardised",
+        "explosão e saturação; o alvo padronizado",
+    ),
+    "xor_stuck": (
+        ("saturated",),
+        "saturated units; other initialisations",
+        "unidades saturadas; outras inicializações",
+    ),
+}
+#: The doctor's findings that say a network is ill (what a fixed run must not show).
+ILL = ("vanishing", "exploding", "dead", "nonfinite")
+
+
+def _seen(m: dict[str, Any], key: str) -> set[str]:
+    """Every kind of trace the broken run left: the doctor's findings and fit's warnings."""
+    said = m["doctor_broken"][key].split(", ") + m["broken_gradient_warnings"][key].split(", ")
+    return {k for k in said if k} | ({"nonfinite"} if m["broken_diverged"][key] else set())
+
+
+def _kinds_text(text: str, t: T) -> str:
+    kinds = [k for k in text.split(", ") if k]
+    return (
+        ", ".join(t("NaN/inf" if k == "nonfinite" else k, KIND_PT.get(k, k)) for k in kinds) or "—"
+    )
+
+
+def _score(v: float | None, t: T) -> str:
+    return t("not finite", "não finito") if v is None else _fmt_metric(v, t)
+
+
+def headline(m: dict[str, Any], t: T) -> list[Row]:
+    """Per preset: the trace the lecture names, seen in the broken run, and the remedy
+    making it work; then the doctor on the fixed runs."""
+    rows = []
+    for key, (kinds, en, pt) in TRACES.items():
+        (trace_en, fix_en), (trace_pt, fix_pt) = en.split("; "), pt.split("; ")
+        metric = m["metric"][key]
+        name = t(metric, "acurácia" if metric == "accuracy" else metric)
+        broken, fixed = m["broken"][key], m["fixed"][key]
+        trace = all(k in _seen(m, key) for k in kinds)
+        rows.append(
+            Row(
+                t(
+                    f"{LABELS[key][0]}: the trace in the gradients; {name} broken → fixed",
+                    f"{LABELS[key][1]}: o rastro nos gradientes; {name} quebrado → consertado",
+                ),
+                t(
+                    f"trace: {trace_en}. Remedy: {fix_en}; then {name} ≥ {WORKS:g}",
+                    f"rastro: {trace_pt}. Remédio: {fix_pt}; depois {name} ≥ {t.num(WORKS, 'g')}",
+                ),
+                f"{_kinds_text(', '.join(sorted(_seen(m, key))), t)}; "
+                f"{_score(broken, t)} → {_score(fixed, t)}",
+                trace and fixed is not None and fixed >= WORKS,
+            )
+        )
+    fixed_kinds = [set(m["doctor_fixed"][k].split(", ")) for k in m["presets"]]
+    ill = sum(bool(k & set(ILL)) for k in fixed_kinds)
+    distinct = sorted(set().union(*fixed_kinds) - {""})
+    rows.append(
+        Row(
+            t("the doctor on the fixed runs", "o médico nas execuções consertadas"),
+            t(
+                "no vanishing, exploding, dead or NaN finding",
+                "nenhum gradiente desaparecendo, explodindo, unidade morta ou NaN",
+            ),
+            _kinds_text(", ".join(distinct), t)
+            + t(f" ({ill} of {len(fixed_kinds)} ill)", f" ({ill} de {len(fixed_kinds)} doentes)"),
+            ill == 0,
+        )
+    )
+    return rows
+
+
+def captions(m: dict[str, Any], t: T) -> dict[str, str]:
+    """What to look at in ``failure_lab.png``."""
+    fixed = [v for v in m["fixed"].values() if v is not None]
+    low = _fmt_metric(min(fixed), t) if fixed else "—"
+    text = t(
+        "One pair of bars per classic failure: red, the broken training; green, the same "
+        "network after the remedy the lecture (and the doctor) names. The height is the "
+        "training accuracy for the classifiers and R² for the regressions: 1 is perfect, "
+        "chance is 0.5 in accuracy, predicting the mean is 0 in R²; a bar below -0.5 is cut "
+        "and hatched, and a "
+        'run whose outputs overflowed says "not finite". Under each pair, the doctor\'s '
+        f"finding on the broken run. The lowest green bar is {low}.",
+        "Um par de barras por falha clássica: vermelha, o treino quebrado; verde, a mesma rede "
+        "depois do remédio que a aula (e o médico) indica. A altura é a acurácia de treino "
+        "nos classificadores e o R² nas regressões: 1 é perfeito, o acaso dá 0,5 de acurácia, "
+        "prever a média dá 0 de R²; uma barra abaixo de -0,5 é cortada e hachurada, e uma "
+        "execução cujas saídas "
+        'estouraram diz "não finito". Sob cada par, o diagnóstico do médico na execução '
+        f"quebrada. A barra verde mais baixa é {low}.",
+    )
+    return {"failure_lab.png": text}
+
+
+LABELS: dict[str, tuple[str, str]] = {
+    "presets": ("failures", "falhas"),
+    "metric": ("score", "medida"),
+    "broken": ("score, broken", "medida, quebrado"),
+    "fixed": ("score, fixed", "medida, consertado"),
+    "doctor_broken": ("the doctor on the broken run", "o médico na execução quebrada"),
+    "doctor_fixed": ("the doctor on the fixed run", "o médico na execução consertada"),
+    "remedy": ("remedy applied", "remédio aplicado"),
+    "remedy_named_by_doctor": (
+        "remedy named in the doctor's report",
+        "remédio citado no laudo do médico",
+    ),
+    "alternative": ("another remedy", "outro remédio"),
+    "alternative_metric": ("score with the other remedy", "medida com o outro remédio"),
+    "broken_diverged": ("broken run diverged (NaN)", "execução quebrada divergiu (NaN)"),
+    "broken_gradient_warnings": (
+        "gradient warnings during the broken run",
+        "avisos do gradiente na execução quebrada",
+    ),
+    "xor_bad_random_state": (
+        "XOR: the first stuck random state",
+        "XOR: o primeiro estado aleatório preso",
+    ),
+    "seconds_per_preset": ("seconds per failure", "segundos por falha"),
+    "doctor_report": ("the doctor's reports (file)", "os laudos do médico (arquivo)"),
+    # the presets (nested keys)
+    "deep_sigmoid": ("Deep sigmoid network", "Rede sigmoide profunda"),
+    "lr_too_high": ("Learning rate too high", "Taxa de aprendizado alta demais"),
+    "dying_relu": ("Dying ReLU", "ReLU moribunda"),
+    "unscaled_target": ("Unscaled regression target", "Alvo de regressão sem escala"),
+    "xor_stuck": ("XOR stuck at a local minimum", "XOR preso num mínimo local"),
+}
 
 
 @register(
@@ -463,6 +610,9 @@ def _failure_figure(results, t: T, path: Path) -> None:
         "unidades saturadas no mínimo local do XOR; o remédio da aula transforma a execução "
         "quebrada numa que funciona.",
     },
+    headline=headline,
+    captions=captions,
+    labels=LABELS,
 )
 def run(
     out_dir: Path,

@@ -32,7 +32,7 @@ from mlplab.experiments._deep import (
     spirals,
     twin,
 )
-from mlplab.experiments._registry import Result, register, save_figure
+from mlplab.experiments._registry import Result, Row, register, save_figure
 from mlplab.i18n import T
 from mlplab.network import Sequential
 
@@ -260,21 +260,25 @@ def draw(result: Result, t: T, out_dir: Path) -> None:
     d = result.data
     labels = {k: t(v[0], v[1]) for k, v in CONFIGS.items()}
     path = out_dir / "mitigations.png"
-    _mitigations_figure(d["runs"], labels, t, d["epochs"], d["target"], path)
+    _mitigations_figure(d["runs"], labels, t, d["target"], path)
     _gradient_figure(d["runs"], labels, t, d["depth"], out_dir / "gradient_norms.png")
 
 
 def _ratio_text(v: float | None, t: T) -> str:
     if v is None:
         return " —"
-    return " 0" if v == 0 else " " + t.num(v, ".1e")
+    return " 0" if v == 0 else " " + t.num(v, ".2g")
 
 
-def _mitigations_figure(runs, labels, t: T, n_epochs, target, path: Path) -> None:
+def _mitigations_figure(runs, labels, t: T, target: float, path: Path) -> None:
+    """Loss and accuracy per epoch side by side, their legend below them, and the
+    first/last-layer gradient ratio of every configuration underneath, full width."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(19, 6.2))
-    ax_loss, ax_acc, ax_bar = axes
+    fig = plt.figure(figsize=(10.4, 11.5))
+    grid = fig.add_gridspec(3, 2, height_ratios=(4.2, 1.1, 5.4), hspace=0.3, wspace=0.28)
+    ax_loss, ax_acc = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
+    ax_key, ax_bar = fig.add_subplot(grid[1, :]), fig.add_subplot(grid[2, :])
     for key, r in runs.items():
         color, ls = _STYLE[key]
         ep = np.arange(1, len(r["loss_curve"]) + 1)
@@ -287,13 +291,25 @@ def _mitigations_figure(runs, labels, t: T, n_epochs, target, path: Path) -> Non
     ax_loss.set_title(t("Loss per epoch", "Perda por época"))
     ax_loss.grid(alpha=0.3, which="both")
     ax_acc.axhline(target, color="k", lw=0.8, ls="--")
-    ax_acc.text(1, target + 0.01, t(f"target {target:.0%}", f"meta {target:.0%}"), fontsize=8)
     ax_acc.set_xlabel(t("epoch", "época"))
     ax_acc.set_ylabel(t("training accuracy", "acurácia de treino"))
-    ax_acc.set_ylim(0.4, 1.02)
-    ax_acc.set_title(t("Accuracy per epoch", "Acurácia por época"))
+    ax_acc.set_ylim(0.4, 1.04)
+    ax_acc.set_title(
+        t(
+            f"Accuracy per epoch (dashed: target {target:.0%})",
+            f"Acurácia por época (tracejada: meta {target:.0%})",
+        )
+    )
     ax_acc.grid(alpha=0.3)
+    ax_key.axis("off")
+    handles, names = ax_loss.get_legend_handles_labels()
+    ax_key.legend(handles, names, loc="center", ncol=3, fontsize=10, frameon=False)
+    _ratio_panel(ax_bar, runs, labels, t)
+    save_figure(fig, path)
 
+
+def _ratio_panel(ax, runs, labels, t: T) -> None:
+    """Horizontal bars: the first/last-layer gradient ratio at epoch 1 and at the last."""
     keys = list(runs)
     ypos = np.arange(len(keys))
     first = [runs[k]["ratio_first"] for k in keys]
@@ -305,29 +321,31 @@ def _mitigations_figure(runs, labels, t: T, n_epochs, target, path: Path) -> Non
         (-0.2, first, {"label": t("epoch 1", "época 1")}),
         (0.2, last, {"alpha": 0.45, "hatch": "//", "label": t("last epoch", "última época")}),
     ):
-        ax_bar.barh(ypos + off, [v or floor for v in ratios], height=0.4, color=colors, **extra)
+        ax.barh(ypos + off, [v or floor for v in ratios], height=0.4, color=colors, **extra)
         for i, v in enumerate(ratios):
-            ax_bar.text(v or floor, i + off, _ratio_text(v, t), va="center", fontsize=7)
-    ax_bar.set_xscale("log")
-    ax_bar.axvline(1.0, color="k", lw=0.8)
-    ax_bar.set_yticks(ypos, [labels[k] for k in keys], fontsize=8)
-    ax_bar.invert_yaxis()
-    ax_bar.set_xlabel(t("‖dL/dW‖ first layer / last layer", "‖dL/dW‖ primeira camada / última"))
-    ax_bar.set_title(t("Gradient reaching the first layer", "Gradiente que chega à 1ª camada"))
-    ax_bar.grid(alpha=0.3, axis="x", which="both")
-    lo, hi = ax_bar.get_xlim()
-    ax_bar.set_xlim(lo, hi * 100)
-    ax_bar.legend(fontsize=8, loc="upper right")
-    handles, names = ax_loss.get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=6, fontsize=9, frameon=False)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
-    save_figure(fig, path)
+            ax.text(v or floor, i + off, _ratio_text(v, t), va="center", fontsize=9)
+    ax.set_xscale("log")
+    ax.axvline(1.0, color="k", lw=0.8)
+    ax.set_yticks(ypos, [labels[k] for k in keys])
+    ax.invert_yaxis()
+    ax.set_xlabel(t("‖dL/dW‖ first layer / last layer", "‖dL/dW‖ primeira camada / última"))
+    ax.set_title(
+        t(
+            "Gradient reaching the first layer\n(1: as large as the last layer's)",
+            "Gradiente que chega à 1ª camada\n(1: tão grande quanto o da última)",
+        ),
+        loc="left",
+    )
+    ax.grid(alpha=0.3, axis="x", which="both")
+    lo, hi = ax.get_xlim()
+    ax.set_xlim(lo, hi * 30)
+    ax.legend(loc="lower right", bbox_to_anchor=(1, 1), ncol=2, frameon=False)
 
 
 def _gradient_figure(runs, labels, t: T, depth: int, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(14, 5.2), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10.4, 4.8), sharey=True)
     for ax, which, title in (
         (
             axes[0],
@@ -359,14 +377,264 @@ def _gradient_figure(runs, labels, t: T, depth: int, path: Path) -> None:
                 f"camada de pesos (1 = 1ª oculta, {depth + 1} = saída)",
             )
         )
-        ax.set_title(t("‖dL/dW‖ per layer, ", "‖dL/dW‖ por camada, ") + title)
+        ax.set_title(t("‖dL/dW‖ per layer,\n", "‖dL/dW‖ por camada,\n") + title, fontsize=11)
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel(
         t("gradient norm (mean over the epoch)", "norma do gradiente (média na época)")
     )
-    axes[1].legend(fontsize=7.5, loc="lower right")
+    handles, names = axes[0].get_legend_handles_labels()
     fig.tight_layout()
+    fig.legend(
+        handles,
+        names,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=3,
+        fontsize=10,
+        frameon=False,
+    )
     save_figure(fig, path)
+
+
+#: The lecture's mitigations (tanh with Glorot aside): ReLU and its variants with He.
+RELU_FAMILY = ("relu_he", "leaky_relu_he", "elu_he", "gelu_he", "silu_he")
+#: Every configuration the lecture says keeps the gradient flowing.
+MITIGATED = (*RELU_FAMILY, "tanh_glorot", "relu_he_bn", "relu_he_high_lr_clip")
+
+
+def _pct(t: T, a: float) -> str:
+    return f"{t.num(100 * a, '.1f')} %"
+
+
+def _reached(m: dict[str, Any], keys: tuple[str, ...], t: T) -> str:
+    """The final accuracies of ``keys`` (a range for several) and when each reached the
+    target ("never" if one did not)."""
+    acc = [m["final_accuracy"][k] for k in keys]
+    hit = [m["epochs_to_target"][k] for k in keys]
+    shown = _pct(t, acc[0]) if len(keys) == 1 else f"{_pct(t, min(acc))} – {_pct(t, max(acc))}"
+    n = m["task"]["epochs"]
+    if all(isinstance(e, int) for e in hit):
+        return shown + t(
+            f", target reached by epoch {max(hit)}", f", meta atingida até a época {max(hit)}"
+        )
+    missed = sum(not isinstance(e, int) for e in hit)
+    return shown + t(
+        f" after {n} epochs; {missed} of {len(keys)} below the target",
+        f" após {n} épocas; {missed} de {len(keys)} abaixo da meta",
+    )
+
+
+def headline(m: dict[str, Any], t: T) -> list[Row]:
+    """The problem (vanishing, no learning) against the mitigations (the gradient flows,
+    the network learns), each row a check."""
+    return _gradient_rows(m, t) + _learning_rows(m, t)
+
+
+def _gradient_rows(m: dict[str, Any], t: T) -> list[Row]:
+    """The gradient reaching the first layer without and with the mitigations, and what
+    the problem's network learns."""
+    acc, ratio = m["final_accuracy"], m["grad_ratio_first_last_epoch1"]
+    flowing = [ratio[k] for k in MITIGATED]
+    small = ratio["logistic_small"]
+    return [
+        Row(
+            t(
+                "gradient reaching the first layer, logistic + small init (first / last "
+                "layer, epoch 1)",
+                "gradiente que chega à primeira camada, logística + init. pequena "
+                "(primeira / última camada, época 1)",
+            ),
+            t("vanishes: below 0.001", "desaparece: abaixo de 0,001"),
+            t.num(small, ".2g") if small is not None else "—",
+            small is not None and small < 1e-3,
+        ),
+        Row(
+            t(
+                "final training accuracy, logistic + small init (two spirals)",
+                "acurácia de treino final, logística + init. pequena (duas espirais)",
+            ),
+            t(
+                "does not learn: stays at chance, 50 % (below 60 %)",
+                "não aprende: fica no acaso, 50 % (abaixo de 60 %)",
+            ),
+            _pct(t, acc["logistic_small"]),
+            acc["logistic_small"] < 0.6,
+        ),
+        Row(
+            t(
+                f"gradient reaching the first layer with the {len(MITIGATED)} mitigations "
+                "(first / last layer, epoch 1)",
+                f"gradiente que chega à primeira camada com as {len(MITIGATED)} mitigações "
+                "(primeira / última camada, época 1)",
+            ),
+            t("flows: between 0.1 and 10", "flui: entre 0,1 e 10"),
+            t(
+                f"{t.num(min(flowing), '.2g')} to {t.num(max(flowing), '.2g')}",
+                f"de {t.num(min(flowing), '.2g')} a {t.num(max(flowing), '.2g')}",
+            )
+            if None not in flowing
+            else "—",
+            None not in flowing and all(0.1 <= v <= 10 for v in flowing),
+        ),
+    ]
+
+
+def _learning_rows(m: dict[str, Any], t: T) -> list[Row]:
+    """Whether each mitigation's network reaches the target accuracy."""
+    task, target = m["task"], m["task"]["target_accuracy"]
+    acc = m["final_accuracy"]
+    learns = t(
+        f"learns: reaches the target, {target:.0%} training accuracy",
+        f"aprende: atinge a meta, {target:.0%} de acurácia de treino",
+    )
+
+    def reach(keys: tuple[str, ...]) -> bool:
+        return all(acc[k] >= target for k in keys)
+
+    high, clip = "relu_he_high_lr", "relu_he_high_lr_clip"
+    return [
+        Row(
+            t(
+                "final training accuracy, ReLU, leaky ReLU, ELU, GELU, SiLU + He",
+                "acurácia de treino final, ReLU, leaky ReLU, ELU, GELU, SiLU + He",
+            ),
+            learns,
+            _reached(m, RELU_FAMILY, t),
+            reach(RELU_FAMILY),
+        ),
+        Row(
+            t("final training accuracy, tanh + Glorot", "acurácia de treino final, tanh + Glorot"),
+            learns,
+            _reached(m, ("tanh_glorot",), t),
+            reach(("tanh_glorot",)),
+        ),
+        Row(
+            t(
+                "final training accuracy, ReLU + He + batch normalisation",
+                "acurácia de treino final, ReLU + He + normalização em lote",
+            ),
+            learns,
+            _reached(m, ("relu_he_bn",), t),
+            reach(("relu_he_bn",)),
+        ),
+        Row(
+            t(
+                f"final training accuracy, ReLU + He at a too high learning rate "
+                f"({task['high_learning_rate']:g}): without / with clipping by norm "
+                f"({task['clip_norm']:g})",
+                f"acurácia de treino final, ReLU + He com taxa alta demais "
+                f"({t.num(task['high_learning_rate'], 'g')}): sem / com recorte por norma "
+                f"({t.num(task['clip_norm'], 'g')})",
+            ),
+            t(
+                "without: fails (below the target); with clipping: learns (reaches it)",
+                "sem: falha (abaixo da meta); com recorte: aprende (atinge a meta)",
+            ),
+            f"{_pct(t, acc[high])} / {_pct(t, acc[clip])}",
+            acc[high] < target <= acc[clip],
+        ),
+    ]
+
+
+def captions(m: dict[str, Any], t: T) -> dict[str, str]:
+    """What to look at in the two figures."""
+    target, n = m["task"]["target_accuracy"], m["task"]["epochs"]
+    glorot = m["final_accuracy"]["logistic_glorot"]
+    ratio = m["grad_ratio_first_last_epoch1"]
+    small, lg = (
+        t.num(ratio[k], ".2g") if ratio[k] else "—" for k in ("logistic_small", "logistic_glorot")
+    )
+    g = m["grad_norm_W_epoch1_per_layer"]["logistic_small"]
+    fall = t.num((g[-1] / g[0]) ** (1 / (len(g) - 1)), ".2g") if g[0] > 0 else "∞"
+    curves = t(
+        f"Top: training loss and accuracy per epoch ({n} epochs) of every configuration, from "
+        f"twin initial weights. The solid red logistic + small init (hidden under the pink "
+        f"dashed logistic + Glorot) stays flat at the chance loss ln 2 and 50 % accuracy; the "
+        f"mitigations climb toward the dashed {target:.0%} target. Bottom: the gradient norm "
+        f"of the first layer over the last's, per configuration (solid: epoch 1, hatched: the "
+        f"last): {small} for logistic + small init, near the vertical line at 1 for the "
+        f"mitigations. Logistic + Glorot alone: ratio {lg}, final accuracy {glorot:.1%}: "
+        "Glorot sets the scale of the weights, not the logistic's derivative of at most 0.25.",
+        f"Em cima: perda e acurácia de treino por época ({n} épocas) de cada configuração, a "
+        f"partir de pesos iniciais gêmeos. A logística + init. pequena (vermelha contínua, "
+        f"escondida sob a logística + Glorot rosa tracejada) fica parada na perda do acaso, "
+        f"ln 2, e em 50 % de acurácia; as mitigações sobem em direção à meta de {target:.0%} "
+        f"(tracejada). Embaixo: a norma do gradiente da primeira camada sobre a da última, por "
+        f"configuração (cheia: época 1, hachurada: a última): {small} para a logística + init. "
+        f"pequena, perto da linha vertical em 1 para as mitigações. A logística + Glorot "
+        f"sozinha: razão {lg}, acurácia final {_pct(t, glorot)}: Glorot ajusta a escala dos "
+        "pesos, não a derivada da logística, no máximo 0,25.",
+    )
+    dead = ("", "")
+    if m["grad_ratio_first_last_final"]["relu_he_high_lr"] == 0:  # its first layers died
+        dead = (
+            " On the right, the dotted black line (ReLU + He at the too high learning rate) "
+            "shows only near the output: toward the input its gradient is 0, its ReLU units died.",
+            " À direita, a linha preta pontilhada (ReLU + He com a taxa alta demais) só aparece "
+            "perto da saída: em direção à entrada seu gradiente é 0, suas unidades ReLU morreram.",
+        )
+    layers = t(
+        "The gradient norm ‖dL/dW‖ of each weight layer, averaged over the batches of the "
+        "first epoch (left) and of the last (right), log scale. The red logistic + small init "
+        f"line falls by a factor of {fall} per layer on average from the output toward the "
+        "input (layer 1): the vanishing gradient; the mitigations' lines stay nearly flat from "
+        "the output to the first layer." + dead[0],
+        "A norma do gradiente ‖dL/dW‖ de cada camada de pesos, média sobre os lotes da "
+        "primeira época (à esquerda) e da última (à direita), escala log. A linha vermelha da "
+        f"logística + init. pequena cai por um fator de {fall} por camada, em média, da saída "
+        "para a entrada (camada 1): o gradiente que desaparece; as das mitigações ficam quase "
+        "planas da saída até a primeira camada." + dead[1],
+    )
+    return {"mitigations.png": curves, "gradient_norms.png": layers}
+
+
+LABELS: dict[str, tuple[str, str]] = {
+    "task": ("task", "tarefa"),
+    "final_loss": (
+        "final training loss (cross-entropy)",
+        "perda de treino final (entropia cruzada)",
+    ),
+    "final_accuracy": ("final training accuracy", "acurácia de treino final"),
+    "epochs_to_target": (
+        "first epoch at the target accuracy",
+        "primeira época na meta de acurácia",
+    ),
+    "grad_ratio_first_last_epoch1": (
+        "gradient norm, first layer over the last, epoch 1",
+        "norma do gradiente, primeira camada sobre a última, época 1",
+    ),
+    "grad_ratio_first_last_final": (
+        "gradient norm, first layer over the last, last epoch",
+        "norma do gradiente, primeira camada sobre a última, última época",
+    ),
+    "diverged": ("diverged (NaN/inf)", "divergiu (NaN/inf)"),
+    "gradient_warnings": ("gradient warnings during training", "avisos do gradiente no treino"),
+    "initial_weights_vs_relu_he": (
+        "initial weights against ReLU + He's",
+        "pesos iniciais em relação aos de ReLU + He",
+    ),
+    "same_batch_order": ("same batches in every run", "mesmos lotes em todas as execuções"),
+    "twins": ("twin networks", "redes gêmeas"),
+    "grad_norm_W_epoch1_per_layer": (
+        "gradient norm per layer, epoch 1",
+        "norma do gradiente por camada, época 1",
+    ),
+    "loss_curve": ("training loss per epoch", "perda de treino por época"),
+    "seconds_per_config": ("seconds per configuration", "segundos por configuração"),
+    # nested: the task and the configurations
+    "data": ("data", "dados"),
+    "network": ("network", "rede"),
+    "optimizer": ("optimiser", "otimizador"),
+    "learning_rate": ("learning rate", "taxa de aprendizado"),
+    "high_learning_rate": ("too high learning rate", "taxa de aprendizado alta demais"),
+    "clip_norm": ("clip by norm (max norm)", "recorte por norma (norma máxima)"),
+    "epochs": ("epochs", "épocas"),
+    "target_accuracy": ("target accuracy", "meta de acurácia"),
+    **{
+        k: (en.replace("clip_norm", "clipping"), pt.replace("clip_norm", "recorte"))
+        for k, (en, pt, *_) in CONFIGS.items()
+    },
+}
 
 
 @register(
@@ -390,6 +658,9 @@ def _gradient_figure(runs, labels, t: T, depth: int, path: Path) -> None:
         "limitação do gradiente contra um passo grande demais mantêm o gradiente fluindo, e a "
         "rede aprende.",
     },
+    headline=headline,
+    captions=captions,
+    labels=LABELS,
 )
 def run(
     out_dir: Path,
