@@ -205,7 +205,7 @@ _KINDS = (
         "cost",
         ("cost: J and ∂J/∂ŷ", "custo: J e ∂J/∂ŷ"),
         ("J = (ŷ − y)², ∂J/∂ŷ = 2 (ŷ − y)", "J = (ŷ − y)², ∂J/∂ŷ = 2 (ŷ − y)"),
-        ("mlplab (∂J/∂ŷ: and a finite difference)", "mlplab (∂J/∂ŷ: e diferença finita)"),
+        ("mlplab, and ∂J/∂ŷ = a finite difference", "mlplab, e ∂J/∂ŷ = diferença finita"),
     ),
     (
         "backward",

@@ -345,7 +345,7 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
                 "cada fator da regra da cadeia calculado à mão (exemplos a e b)",
             ),
             t(
-                f"equals its finite difference (to {tol})",
+                f"equals its finite difference (within {tol})",
                 f"igual à sua diferença finita (até {tol})",
             ),
             t(
@@ -364,7 +364,7 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
                     f"(a) ∂J/∂{key[-2:]}, dois neurônios logísticos",
                 ),
                 t(
-                    f"the product of its {n} factors = mlplab's gradient (to {tol})",
+                    f"the product of its {n} factors = mlplab's gradient (within {tol})",
                     f"o produto de seus {n} fatores = gradiente do mlplab (até {tol})",
                 ),
                 t(
@@ -384,7 +384,7 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
                 "(b) dŷ/dw de três nós h, g, f (logística, tanh, ReLU)",
             ),
             t(
-                f"f′ · 1 · g′ · 1 · h′ · x = mlplab's gradient (to {tol})",
+                f"f′ · 1 · g′ · 1 · h′ · x = mlplab's gradient (within {tol})",
                 f"f′ · 1 · g′ · 1 · h′ · x = gradiente do mlplab (até {tol})",
             ),
             t(

@@ -424,8 +424,8 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
 
     lg_change = first["logistic"][-1] / first["logistic"][0]
     train = m["training"]
-    others = sorted((k for k in slope if k != "logistic"), key=lambda k: slope[k])
     steepest = min(slope, key=slope.get)
+    others = sorted((k for k in slope if k != steepest), key=lambda k: slope[k])
     same = t(
         f"keeps the gradient the same size (here: within a factor {SAME_SIZE:g})",
         f"mantém o gradiente do mesmo tamanho (aqui: dentro de um fator {t.num(SAME_SIZE, 'g')})",
@@ -465,14 +465,16 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
         ),
         Row(
             t(
-                "the steepest decay per layer, of the 8 activations (same initialisation)",
-                "a queda mais rápida por camada, entre as 8 ativações (mesma inicialização)",
+                "which activation loses its gradient fastest with depth (log10 slope per layer)",
+                "qual ativação perde o gradiente mais rápido com a profundidade (inclinação log10 "
+                "por camada)",
             ),
             t(
                 "the logistic, whose derivative is the smallest (f′ ≤ 0.25)",
                 "a logística, cuja derivada é a menor (f′ ≤ 0,25)",
             ),
-            t(f"{_name(steepest, t)}; then ", f"{_name(steepest, t)}; depois ")
+            f"{_name(steepest, t)} {t.num(slope[steepest], '+.2f')}; "
+            + t("then ", "depois ")
             + ", ".join(f"{_name(k, t)} {t.num(slope[k], '+.2f')}" for k in others),
             steepest == "logistic",
         ),
