@@ -336,7 +336,7 @@ def _agree(rec: dict[str, float]) -> float:
 
 def headline(m: dict[str, Any], t: T) -> list[Row]:
     """The lecture's worked examples and the product against depth, checked."""
-    grads, b, depth = m["gradients"], m["three_nodes"], m["product_vs_depth"]
+    grads, b, depth = m["gradients"], m["three_nodes"], m["product_vs_depth"]  # (a), (b), (c)
     tol = t.num(TOLERANCE, "g").replace("e-0", "e-")  # 1e-8, as the claim writes it
     rows = [
         Row(
@@ -394,9 +394,15 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
             worst < TOLERANCE,
         )
     )
+    return rows + _depth_rows(depth, m["three_nodes"], t)
+
+
+def _depth_rows(depth: dict[str, Any], three: dict[str, Any], t: T) -> list[Row]:
+    """(c) the product against depth: logistic under 0.25^M, ReLU at 1."""
     logistic = [abs(v) for v in depth["logistic"]]
     bound = depth["logistic_bound"]
     M = depth["depth"]
+    rows = []
     rows.append(
         Row(
             t(
@@ -417,7 +423,7 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
         )
     )
     relu = depth["relu"]
-    positive = m["three_nodes"]["w"] * m["three_nodes"]["x"] > 0
+    positive = three["w"] * three["x"] > 0
     rows.append(
         Row(
             t(

@@ -408,14 +408,9 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
     epochs = m["setting"]["epochs"]
     grad, n_dead = m["relu_dead_unit_gradient"]
     dead_a, dead_b = m["final_dead_fraction"], m["negative_bias_final_dead_fraction"]
-    acc_a, acc_b = m["final_accuracy"], m["negative_bias_final_accuracy"]
     many = t(
         f"kills many ReLU units (here: at least {_pct(t, MANY_DEAD, '.0f')} of them)",
         f"mata muitas unidades ReLU (aqui: ao menos {_pct(t, MANY_DEAD, '.0f')} delas)",
-    )
-    alive = t(
-        f"keep their units alive (here: at most {_pct(t, ALIVE, '.0f')} dead)",
-        f"mantêm suas unidades vivas (aqui: no máximo {_pct(t, ALIVE, '.0f')} mortas)",
     )
     return [
         Row(
@@ -459,6 +454,18 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
             ),
             n_dead > 0 and grad == 0.0,
         ),
+    ] + _variant_rows(m, t)
+
+
+def _variant_rows(m: dict[str, Any], t: T) -> list[Row]:
+    """The variants stay alive; what the dead units cost; the twins."""
+    dead_a, dead_b = m["final_dead_fraction"], m["negative_bias_final_dead_fraction"]
+    acc_a, acc_b = m["final_accuracy"], m["negative_bias_final_accuracy"]
+    alive = t(
+        f"keep their units alive (here: at most {_pct(t, ALIVE, '.0f')} dead)",
+        f"mantêm suas unidades vivas (aqui: no máximo {_pct(t, ALIVE, '.0f')} mortas)",
+    )
+    return [
         Row(
             t(
                 "dead units of the variants, large step",

@@ -414,26 +414,11 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
     per-layer training."""
     slope, first = m["log_slope"], m["first_layer_norm"]
     M, ratio = _last_ratio(m)
-    lo, hi = m["relu_he_ratio_range"]
     logistic = slope["logistic"]
-    probe = m["probe_depth"]
-    norms = m[f"layer_norms_M{probe}"]
-
-    def spread(key: str) -> float:
-        return max(norms[key]) / min(norms[key])
-
     lg_change = first["logistic"][-1] / first["logistic"][0]
-    train = m["training"]
     steepest = min(slope, key=slope.get)
     others = sorted((k for k in slope if k != steepest), key=lambda k: slope[k])
-    same = t(
-        f"keeps the gradient the same size (here: within a factor {SAME_SIZE:g})",
-        f"mantém o gradiente do mesmo tamanho (aqui: dentro de um fator {t.num(SAME_SIZE, 'g')})",
-    )
-    far = t(
-        f"early layers learn far more slowly (here: below 1/{1 / FAR_SMALLER:g})",
-        f"as primeiras camadas aprendem muito mais devagar (aqui: abaixo de 1/{1 / FAR_SMALLER:g})",
-    )
+    far = _far(t)
     return [
         Row(
             t(
@@ -478,6 +463,33 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
             + ", ".join(f"{_name(k, t)} {t.num(slope[k], '+.2f')}" for k in others),
             steepest == "logistic",
         ),
+    ] + _relu_he_rows(m, t)
+
+
+def _far(t: T) -> str:
+    return t(
+        f"early layers learn far more slowly (here: below 1/{1 / FAR_SMALLER:g})",
+        f"as primeiras camadas aprendem muito mais devagar (aqui: abaixo de 1/{1 / FAR_SMALLER:g})",
+    )
+
+
+def _relu_he_rows(m: dict[str, Any], t: T) -> list[Row]:
+    """ReLU + He keeps the gradient's size across layers; the per-layer training."""
+    M = m["depths"][-1]
+    lo, hi = m["relu_he_ratio_range"]
+    probe = m["probe_depth"]
+    norms = m[f"layer_norms_M{probe}"]
+    train = m["training"]
+
+    def spread(key: str) -> float:
+        return max(norms[key]) / min(norms[key])
+
+    same = t(
+        f"keeps the gradient the same size (here: within a factor {SAME_SIZE:g})",
+        f"mantém o gradiente do mesmo tamanho (aqui: dentro de um fator {t.num(SAME_SIZE, 'g')})",
+    )
+    far = _far(t)
+    return [
         Row(
             t(
                 f"ReLU + He: first layer's gradient over the output layer's, M = 1 to {M}",
