@@ -262,6 +262,8 @@ def test_backprop_by_hand_experiment(runs):
         "gradient": 9,
     }
     assert m["sample"] == {"x": [1.0, 0.0], "y": [1.0]}
+    assert set(m["max_error_by_kind"]) == set(m["rows_by_kind"])
+    assert max(m["max_error_by_kind"].values()) == m["max_error"]
     assert len(m["gradients"]) == 9 and len(m["deltas"]) == 3
     assert m["gradients"]["∂J/∂w₂₁⁽¹⁾"] == 0.0  # x₂ = 0
     text = (out_dir / "table.md").read_text(encoding="utf-8")

@@ -123,6 +123,9 @@ def test_dying_relu_metrics(runs):
     )
     for act in ("leaky_relu", "prelu", "elu", "gelu"):
         assert acc[act] > acc["relu"] + 0.1, act
+    # a dead ReLU unit gets exactly no gradient on the whole training set
+    largest, n_dead = m["relu_dead_unit_gradient"]
+    assert n_dead > 0 and largest == 0.0
 
 
 def _value(v):

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mlplab.activations import ACTIVATIONS, Activation
-from mlplab.experiments._registry import Result, register, save_figure
+from mlplab.experiments._registry import Result, Row, register, save_figure
 from mlplab.i18n import T
 
 #: Activations with a kink at z = 0: f'(0) is a choice, not a derivative.
@@ -85,7 +85,7 @@ def _plot_one(ax, name: str, curve: tuple[np.ndarray, ...], d0: float | None, t:
             t("f'(0) undefined", "f'(0) indefinida"),
             xy=(0, 0),
             xytext=(0.3, 0.45),
-            fontsize=8,
+            fontsize=10,
             color="tab:red",
             arrowprops={"arrowstyle": "->", "color": "tab:red"},
         )
@@ -100,7 +100,7 @@ def _plot_one(ax, name: str, curve: tuple[np.ndarray, ...], d0: float | None, t:
                 t(f"f'(0) := {d0:g} (chosen)", f"f'(0) := {t.num(d0, 'g')} (escolhida)"),
                 xy=(0, d0),
                 xytext=(-3.9, 0.55 * max(1.0, float(a.max()))),
-                fontsize=8,
+                fontsize=10,
                 color="tab:red",
             )
         else:
@@ -121,7 +121,7 @@ def _plot_grid(names: list[str], curves, chosen: dict[str, float], t: T, path: P
     axes = axes.ravel()
     for ax, name in zip(axes, names, strict=False):
         _plot_one(ax, name, curves[name], chosen.get(name), t)
-    axes[0].legend(loc="upper left", fontsize=8)
+    axes[0].legend(loc="upper left", fontsize=10)
     legend_ax = axes[len(names)]
     legend_ax.axis("off")
     legend_ax.text(
@@ -144,7 +144,7 @@ def _plot_grid(names: list[str], curves, chosen: dict[str, float], t: T, path: P
             "ponto vazio: o outro limite lateral",
         ),
         va="top",
-        fontsize=9,
+        fontsize=10,
         family="monospace",
     )
     for ax in axes[len(names) + 1 :]:
@@ -212,7 +212,13 @@ def _plot_saturation(saturation, t: T, path: Path) -> None:
             )
         )
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper left")
+    # one legend for both panels, below them (inside, it would sit on the dotted limits)
+    fig.legend(
+        *axes[0].get_legend_handles_labels(),
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=2,
+    )
     fig.suptitle(
         t(
             "Saturation: for large |z| the output stops changing and f'(z) vanishes",
@@ -246,7 +252,7 @@ def compute() -> Result:
 
     metrics = {
         "activations": names,
-        "grid": {"z_min": float(z[0]), "z_max": float(z[-1]), "step": GRID_STEP},
+        "grid": {"z_min": float(z[0]), "z_max": float(z[-1]), "spacing": GRID_STEP},
         "max_derivative": max_d,
         "max_derivative_at": max_at,
         "max_derivative_range": max_range,
@@ -284,6 +290,137 @@ def draw(result: Result, t: T, out_dir: Path) -> None:
     _plot_saturation(d["saturation"], t, out_dir / "activations_saturation.png")
 
 
+#: Largest |f'(±10)| of a saturating activation for the report's check (the lecture: f' → 0).
+SATURATED = 1e-3
+
+
+def headline(m: dict[str, Any], t: T) -> list[Row]:
+    """The lecture's claims on the derivatives, checked on the grid."""
+    mx, at = m["max_derivative"], m["max_derivative_at"]
+    step = m["grid"]["spacing"]
+    rows = [
+        Row(
+            t(f"largest derivative of the {name_en}", f"maior derivada da {name_pt}"),
+            t(f"{peak:g} at z = 0", f"{t.num(peak, 'g')} em z = 0"),
+            t(
+                f"{t.num(mx[key], '.4f')} at z = {t.num(at[key], '.3f')}",
+                f"{t.num(mx[key], '.4f')} em z = {t.num(at[key], '.3f')}",
+            ),
+            abs(mx[key] - peak) < 1e-3 and abs(at[key]) < step / 2,
+        )
+        for key, name_en, name_pt, peak in (
+            ("logistic", "logistic", "logística", 0.25),
+            ("tanh", "hyperbolic tangent", "tangente hiperbólica", 1.0),
+        )
+    ]
+    for key, name_en, name_pt in (
+        ("logistic", "logistic", "logística"),
+        ("tanh", "hyperbolic tangent", "tangente hiperbólica"),
+    ):
+        sat = m[f"{key}_saturation"]
+        left, right = sat["f'(-10)"], sat["f'(10)"]
+        worst = max(abs(left), abs(right))
+        rows.append(
+            Row(
+                t(f"derivative of the {name_en} at z = ±10", f"derivada da {name_pt} em z = ±10"),
+                t(
+                    f"vanishes as |z| grows (saturation): below {SATURATED:g}",
+                    f"se anula quando |z| cresce (saturação): abaixo de {t.num(SATURATED, 'g')}",
+                ),
+                f"f′(−10) = {t.num(left, '.2g')}, f′(10) = {t.num(right, '.2g')}",
+                worst < SATURATED,
+            )
+        )
+    rows.append(
+        Row(
+            t("derivative of the step function", "derivada da função degrau"),
+            t(
+                "0 everywhere except z = 0, where it is undefined",
+                "0 em todo lugar exceto z = 0, onde é indefinida",
+            ),
+            t(
+                f"largest |f′| on the grid, z from −10 to 10: {t.num(mx['step'], 'g')}",
+                f"maior |f′| na grade, z de −10 a 10: {t.num(mx['step'], 'g')}",
+            ),
+            mx["step"] == 0.0,
+        )
+    )
+    chosen = m["derivative_at_0_chosen"]
+    rows.append(
+        Row(
+            t("f′(0) at the kink of ReLU-like functions", "f′(0) no bico das funções tipo ReLU"),
+            t(
+                "not defined: the library must choose a value",
+                "não definida: a biblioteca escolhe um valor",
+            ),
+            ", ".join(f"{t.lookup(_NAMES, k)} {t.num(v, 'g')}" for k, v in chosen.items()),
+            None,
+        )
+    )
+    err = max(m["max_error_vs_finite_difference"].values())
+    rows.append(
+        Row(
+            t(
+                f"every drawn f′ against a central finite difference ({len(mx)} activations)",
+                f"cada f′ desenhada contra uma diferença finita central ({len(mx)} ativações)",
+            ),
+            t("f′ is the slope of f: equal within 1e-6", "f′ é a inclinação de f: iguais até 1e-6"),
+            t(f"largest difference {t.num(err, '.1e')}", f"maior diferença {t.num(err, '.1e')}"),
+            err < 1e-6,
+        )
+    )
+    return rows
+
+
+def captions(m: dict[str, Any], t: T) -> dict[str, str]:
+    """What to look at in each figure."""
+    sat = m["logistic_saturation"]["f'(10)"]
+    return {
+        "activations_grid.png": t(
+            "Each panel draws an activation f (solid blue) beside its derivative f′ (dashed red) "
+            "for z from −4 to 4. The logistic's f′ peaks at 0.25 and tanh's at 1; ReLU's jumps "
+            "from 0 to 1 at z = 0, where a filled dot marks the value mlplab uses for f′(0). "
+            "The step's f′ is 0 on both sides of its jump.",
+            "Cada painel desenha uma ativação f (azul, contínua) ao lado de sua derivada f′ "
+            "(vermelha, tracejada) para z de −4 a 4. A f′ da logística tem pico 0,25 e a da tanh "
+            "1; a da ReLU salta de 0 para 1 em z = 0, onde o ponto cheio marca o valor que o "
+            "mlplab usa para f′(0). A f′ do degrau é 0 dos dois lados do salto.",
+        ),
+        "activations_saturation.png": t(
+            "The dashed curve is f′: it peaks at z = 0 (0.25 for the logistic, 1 for tanh) and "
+            "vanishes in the grey bands (|z| > 5), where the output f is flat — saturation. At "
+            f"z = 10 the logistic's f′ is only {t.num(sat, '.2g')}.",
+            "A curva tracejada é f′: tem pico em z = 0 (0,25 na logística, 1 na tanh) e se "
+            "anula nas faixas cinza (|z| > 5), onde a saída f é plana — saturação. Em z = 10 a "
+            f"f′ da logística vale só {t.num(sat, '.2g')}.",
+        ),
+    }
+
+
+LABELS = {
+    "activations": ("activations drawn", "ativações desenhadas"),
+    "grid": ("grid of the measurements", "grade das medidas"),
+    "z_min": ("smallest z", "menor z"),
+    "z_max": ("largest z", "maior z"),
+    "spacing": ("spacing", "espaçamento"),
+    "max_derivative": ("largest derivative f′ on the grid", "maior derivada f′ na grade"),
+    "max_derivative_at": ("z where f′ is largest (first)", "z onde f′ é máxima (primeiro)"),
+    "max_derivative_range": (
+        "z range where f′ is at its largest",
+        "intervalo de z onde f′ é máxima",
+    ),
+    "logistic_saturation": ("logistic at z = ±10", "logística em z = ±10"),
+    "tanh_saturation": ("tanh at z = ±10", "tanh em z = ±10"),
+    "derivative_at_0_chosen": ("f′(0) chosen at the kink", "f′(0) escolhida no bico"),
+    "step_derivative_at_0": ("derivative of the step at 0", "derivada do degrau em 0"),
+    "max_error_vs_finite_difference": (
+        "largest |f′ − finite difference|",
+        "maior |f′ − diferença finita|",
+    ),
+    **_NAMES,
+}
+
+
 @register(
     "activations",
     section="2",
@@ -301,6 +438,9 @@ def draw(result: Result, t: T, out_dir: Path) -> None:
         "exceto em 0, onde é indefinida; as funções do tipo ReLU têm um bico em 0, onde a "
         "biblioteca precisa escolher f'(0).",
     },
+    headline=headline,
+    captions=captions,
+    labels=LABELS,
 )
 def run(out_dir: Path, *, seed: int = 0, quick: bool = False, lang: str = "en") -> dict[str, Any]:
     """Plot every elementwise activation with its derivative and measure the derivatives.

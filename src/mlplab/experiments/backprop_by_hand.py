@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from mlplab.experiments._registry import Result, register, save_figure
+from mlplab.experiments._registry import Result, Row, register, save_figure
 from mlplab.i18n import T
 from mlplab.layers import Dense
 from mlplab.network import Sequential
@@ -38,8 +38,10 @@ def compute(*, seed: int, x1: float, x2: float, target: float) -> Result:
     net = _xor_net(seed)
     table = backprop_by_hand(net, [x1, x2], target, "mse")
     kinds: dict[str, int] = {}
+    errors: dict[str, float] = {}
     for r in table.rows:
         kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
+        errors[r["kind"]] = max(errors.get(r["kind"], 0.0), r["error"])
     metrics = {
         "sample": {"x": table.x, "y": table.y},
         "loss": table.loss_value,
@@ -48,6 +50,7 @@ def compute(*, seed: int, x1: float, x2: float, target: float) -> Result:
         "max_fd_error": table.max_fd_error,
         "rows": len(table.rows),
         "rows_by_kind": kinds,
+        "max_error_by_kind": errors,
         "forward": {r["quantity"]: r["value"] for r in table.rows if r["kind"] == "forward"},
         "deltas": {
             r["quantity"]: r["value"]
@@ -133,7 +136,7 @@ def _edges(ax, layers: list[dict], pos: list, r: float, t: T) -> None:
                         color=color,
                         ha="center",
                         va=va,
-                        fontsize=8,
+                        fontsize=9,
                         bbox={"fc": "white", "ec": "none", "pad": 0.5, "alpha": 0.85},
                         zorder=3,
                     )
@@ -178,12 +181,129 @@ def _nodes(ax, layers: list[dict], pos: list, r: float, t: T) -> None:
             off = r + 0.08
             if above:
                 ax.text(
-                    x0, y0 + off + 0.62, text_fwd, ha="center", va="bottom", color=fwd, fontsize=8
+                    x0, y0 + off + 0.62, text_fwd, ha="center", va="bottom", color=fwd, fontsize=9
                 )
-                ax.text(x0, y0 + off, text_bwd, ha="center", va="bottom", color=bwd, fontsize=8)
+                ax.text(x0, y0 + off, text_bwd, ha="center", va="bottom", color=bwd, fontsize=9)
             else:
-                ax.text(x0, y0 - off, text_fwd, ha="center", va="top", color=fwd, fontsize=8)
-                ax.text(x0, y0 - off - 0.9, text_bwd, ha="center", va="top", color=bwd, fontsize=8)
+                ax.text(x0, y0 - off, text_fwd, ha="center", va="top", color=fwd, fontsize=9)
+                ax.text(x0, y0 - off - 0.9, text_bwd, ha="center", va="top", color=bwd, fontsize=9)
+
+
+#: The claim's tolerance: a hand value against the engine and a finite difference.
+TOLERANCE = 1e-9
+
+#: The table's kinds of rows, in the lecture's order: (key, what, the lecture's formula,
+#: what each hand value is checked against).
+_KINDS = (
+    (
+        "forward",
+        ("forward pass: z and a", "propagação direta: z e a"),
+        ("z = Σ w x + b, a = f(z)", "z = Σ w x + b, a = f(z)"),
+        ("mlplab's forward pass", "a propagação direta do mlplab"),
+    ),
+    (
+        "cost",
+        ("cost: J and ∂J/∂ŷ", "custo: J e ∂J/∂ŷ"),
+        ("J = (ŷ − y)², ∂J/∂ŷ = 2 (ŷ − y)", "J = (ŷ − y)², ∂J/∂ŷ = 2 (ŷ − y)"),
+        ("mlplab, and ∂J/∂ŷ = a finite difference", "mlplab, e ∂J/∂ŷ = diferença finita"),
+    ),
+    (
+        "backward",
+        ("backward pass: f′(z) and δ = ∂J/∂z", "retropropagação: f′(z) e δ = ∂J/∂z"),
+        (
+            "δ_out = ∂J/∂ŷ · f′(z), δ_hidden = f′(z) · Σ_k w_jk δ_k",
+            "δ_saída = ∂J/∂ŷ · f′(z), δ_oculta = f′(z) · Σ_k w_jk δ_k",
+        ),
+        ("mlplab and a finite difference", "mlplab e diferença finita"),
+    ),
+    (
+        "gradient",
+        ("gradients ∂J/∂w and ∂J/∂b", "gradientes ∂J/∂w e ∂J/∂b"),
+        ("∂J/∂w_ij = δ_j · x_i, ∂J/∂b_j = δ_j", "∂J/∂w_ij = δ_j · x_i, ∂J/∂b_j = δ_j"),
+        ("mlplab and a finite difference", "mlplab e diferença finita"),
+    ),
+)
+
+
+def headline(m: dict[str, Any], t: T) -> list[Row]:
+    """Every kind of hand-computed value against mlplab and a finite difference."""
+    tol = t.num(TOLERANCE, "g").replace("e-0", "e-")
+    rows = []
+    for key, what, formula, against in _KINDS:
+        if key not in m["rows_by_kind"]:
+            continue
+        n, err = m["rows_by_kind"][key], m["max_error_by_kind"][key]
+        rows.append(
+            Row(
+                t(*what) + t(f" ({n} values)", f" ({n} valores)"),
+                t(*formula)
+                + t(
+                    f"; by hand = {against[0]} (within {tol})",
+                    f"; à mão = {against[1]} (até {tol})",
+                ),
+                t("largest difference ", "maior diferença ") + (t.num(err, ".1e") if err else "0"),
+                err < TOLERANCE,
+            )
+        )
+    x = ", ".join(t.num(v, "g") for v in m["sample"]["x"])
+    y = ", ".join(t.num(v, "g") for v in m["sample"]["y"])
+    rows.append(
+        Row(
+            t("the sample and its loss", "a amostra e sua perda"),
+            t(
+                "one sample of XOR through a 2-2-1 logistic network",
+                "uma amostra do XOR numa rede logística 2-2-1",
+            ),
+            f"x = ({x}), y = {y}: J = {t.num(m['loss'], '.4g')}",
+            None,
+        )
+    )
+    return rows
+
+
+def captions(m: dict[str, Any], t: T) -> dict[str, str]:
+    """What to look at in the figure."""
+    x = ", ".join(t.num(v, "g") for v in m["sample"]["x"])
+    return {
+        "backprop_network.png": t(
+            f"The sample x = ({x}) enters on the left. In blue, above each edge and node, the "
+            "forward pass: the weight w, then z = Σ w x + b and a = f(z). In red, below, the "
+            "backward pass: δ = ∂J/∂z at each node and ∂J/∂w = δ · x on each edge. An input of "
+            "0 gives the weights leaving it a gradient of 0.",
+            f"A amostra x = ({x}) entra pela esquerda. Em azul, acima de cada aresta e nó, a "
+            "propagação direta: o peso w, depois z = Σ w x + b e a = f(z). Em vermelho, abaixo, "
+            "a retropropagação: δ = ∂J/∂z em cada nó e ∂J/∂w = δ · x em cada aresta. Uma "
+            "entrada 0 dá gradiente 0 aos pesos que saem dela.",
+        ),
+    }
+
+
+LABELS = {
+    "sample": ("the sample", "a amostra"),
+    "loss": ("loss J = (ŷ − y)²", "perda J = (ŷ − y)²"),
+    "max_error": (
+        "largest difference, hand against mlplab or a finite difference",
+        "maior diferença, à mão contra mlplab ou diferença finita",
+    ),
+    "max_engine_error": (
+        "largest difference, hand against mlplab",
+        "maior diferença, à mão contra mlplab",
+    ),
+    "max_fd_error": (
+        "largest difference, hand against a finite difference",
+        "maior diferença, à mão contra diferença finita",
+    ),
+    "rows": ("rows of the table", "linhas da tabela"),
+    "rows_by_kind": ("rows of the table, per kind", "linhas da tabela, por tipo"),
+    "max_error_by_kind": ("largest difference, per kind", "maior diferença, por tipo"),
+    "forward": ("forward pass (z, a)", "propagação direta (z, a)"),
+    "cost": ("cost (J, ∂J/∂ŷ)", "custo (J, ∂J/∂ŷ)"),
+    "backward": ("backward pass (δ)", "retropropagação (δ)"),
+    "gradient": ("gradients (∂J/∂w, ∂J/∂b)", "gradientes (∂J/∂w, ∂J/∂b)"),
+    "deltas": ("δ = ∂J/∂z, by hand", "δ = ∂J/∂z, à mão"),
+    "gradients": ("∂J/∂w and ∂J/∂b, by hand", "∂J/∂w e ∂J/∂b, à mão"),
+    "weights": ("weights W and biases b, per layer", "pesos W e vieses b, por camada"),
+}
 
 
 @register(
@@ -204,6 +324,9 @@ def _nodes(ax, layers: list[dict], pos: list, r: float, t: T) -> None:
         "∂J/∂w_ij = δ_j · x_i calculado à mão é igual ao da retropropagação do mlplab e a uma "
         "diferença finita central, até 1e-9.",
     },
+    headline=headline,
+    captions=captions,
+    labels=LABELS,
 )
 def run(
     out_dir: Path,
@@ -220,7 +343,8 @@ def run(
     Writes ``table.md`` (the full table in ``lang``) and ``backprop_network.png``.
     Metrics: ``max_error`` (largest deviation of a hand value from the engine or a
     finite difference), ``max_engine_error``, ``max_fd_error``, ``rows`` (number
-    of rows), ``rows_by_kind``, ``loss`` (J), ``forward`` ({quantity: value}),
+    of rows), ``rows_by_kind``, ``max_error_by_kind`` (its largest deviation per kind of
+    row), ``loss`` (J), ``forward`` ({quantity: value}),
     ``deltas`` ({"δ…": value}), ``gradients`` ({"∂J/∂…": value}), ``weights``
     (per layer W and b) and ``sample``.
     """

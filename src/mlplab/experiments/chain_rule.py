@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from mlplab.activations import get_activation
-from mlplab.experiments._registry import Result, register, save_figure
+from mlplab.experiments._registry import Result, Row, register, save_figure
 from mlplab.i18n import T
 from mlplab.layers import Dense
 from mlplab.network import Sequential
@@ -30,7 +30,8 @@ _ACT_COLORS = {"logistic": "tab:blue", "tanh": "tab:orange", "relu": "tab:green"
 
 
 def _act_name(name: str, t: T) -> str:
-    return t(name, {"logistic": "logística", "tanh": "tanh", "relu": "ReLU"}.get(name, name))
+    names = {"logistic": ("logistic", "logística"), "relu": ("ReLU", "ReLU")}
+    return t.lookup(names, name, name)
 
 
 def _f(name: str, g: float) -> float:
@@ -222,7 +223,7 @@ def draw(result: Result, t: T, out_dir: Path) -> None:
     import matplotlib.pyplot as plt
 
     d = result.data
-    fig, axes = plt.subplots(1, 3, figsize=(17, 5), gridspec_kw={"width_ratios": [1.1, 1, 1]})
+    fig, axes = plt.subplots(1, 3, figsize=(14.5, 5), gridspec_kw={"width_ratios": [1.1, 1, 1]})
     _factors_panel(axes[0], d["a"], t)
     _three_nodes_panel(axes[1], d["b"], t)
     _depth_panel(axes[2], d["depth"], t)
@@ -278,16 +279,9 @@ def _three_nodes_panel(ax, b: dict, t: T) -> None:
     for i, act in enumerate(THREE_NODE_ACTIVATIONS):
         vals = [b[act]["factors"][k] for k in keys]
         xs = np.arange(len(keys)) + (i - 1) * width
-        ax.bar(xs, vals, width, color=_ACT_COLORS[act], label=_act_name(act, t))
         prod = b[act]["dyhat_dw"]["chain"]
-        ax.text(
-            len(keys) - 0.45,
-            0.92 - 0.08 * i,
-            t("product", "produto") + f" = {t.num(prod, '.3g')}",
-            color=_ACT_COLORS[act],
-            transform=ax.get_xaxis_transform(),
-            ha="right",
-        )
+        label = f"{_act_name(act, t)}: " + t("product", "produto") + f" {t.num(prod, '.3g')}"
+        ax.bar(xs, vals, width, color=_ACT_COLORS[act], label=label)
     ax.axhline(
         0.25,
         color="tab:blue",
@@ -296,7 +290,7 @@ def _three_nodes_panel(ax, b: dict, t: T) -> None:
         label=t("logistic: f' ≤ 0.25", "logística: f' ≤ 0,25"),
     )
     ax.set_xticks(range(len(keys)), ["h'", "g'", "f'"])
-    ax.set_ylim(0, 1.45)
+    ax.set_ylim(0, 1.6)
     ax.set_ylabel(t("derivative factor", "fator (derivada)"))
     ax.set_title(
         t(
@@ -331,6 +325,196 @@ def _depth_panel(ax, depth: dict, t: T) -> None:
     ax.grid(alpha=0.3, which="both")
 
 
+#: The claim's tolerance: a hand-computed factor or product against its check.
+TOLERANCE = 1e-8
+
+
+def _agree(rec: dict[str, float]) -> float:
+    """The largest gap between the chain-rule product, the engine and a finite difference."""
+    return max(abs(rec["chain"] - rec["engine"]), abs(rec["chain"] - rec["finite_difference"]))
+
+
+def headline(m: dict[str, Any], t: T) -> list[Row]:
+    """The lecture's worked examples and the product against depth, checked."""
+    grads, b, depth = m["gradients"], m["three_nodes"], m["product_vs_depth"]  # (a), (b), (c)
+    tol = t.num(TOLERANCE, "g").replace("e-0", "e-")  # 1e-8, as the claim writes it
+    rows = [
+        Row(
+            t(
+                "every chain-rule factor computed by hand (examples a and b)",
+                "cada fator da regra da cadeia calculado à mão (exemplos a e b)",
+            ),
+            t(
+                f"equals its finite difference (within {tol})",
+                f"igual à sua diferença finita (até {tol})",
+            ),
+            t(
+                f"largest difference {t.num(m['max_factor_error'], '.1e')}",
+                f"maior diferença {t.num(m['max_factor_error'], '.1e')}",
+            ),
+            m["max_factor_error"] < TOLERANCE,
+        )
+    ]
+    for key, n in (("dJ/dw2", 3), ("dJ/dw1", 5)):
+        rec = grads[key]
+        rows.append(
+            Row(
+                t(
+                    f"(a) ∂J/∂{key[-2:]}, two logistic neurons",
+                    f"(a) ∂J/∂{key[-2:]}, dois neurônios logísticos",
+                ),
+                t(
+                    f"the product of its {n} factors = mlplab's gradient (within {tol})",
+                    f"o produto de seus {n} fatores = gradiente do mlplab (até {tol})",
+                ),
+                t(
+                    f"product {t.num(rec['chain'], '.6g')}, mlplab {t.num(rec['engine'], '.6g')}, "
+                    f"finite difference {t.num(rec['finite_difference'], '.6g')}",
+                    f"produto {t.num(rec['chain'], '.6g')}, mlplab {t.num(rec['engine'], '.6g')}, "
+                    f"diferença finita {t.num(rec['finite_difference'], '.6g')}",
+                ),
+                _agree(rec) < TOLERANCE,
+            )
+        )
+    worst = max(_agree(b[a]["dyhat_dw"]) for a in THREE_NODE_ACTIVATIONS)
+    rows.append(
+        Row(
+            t(
+                "(b) dŷ/dw of three nodes h, g, f (logistic, tanh, ReLU)",
+                "(b) dŷ/dw de três nós h, g, f (logística, tanh, ReLU)",
+            ),
+            t(
+                f"f′ · 1 · g′ · 1 · h′ · x = mlplab's gradient (within {tol})",
+                f"f′ · 1 · g′ · 1 · h′ · x = gradiente do mlplab (até {tol})",
+            ),
+            t(
+                f"largest difference {t.num(worst, '.1e')}",
+                f"maior diferença {t.num(worst, '.1e')}",
+            ),
+            worst < TOLERANCE,
+        )
+    )
+    return rows + _depth_rows(depth, m["three_nodes"], t)
+
+
+def _depth_rows(depth: dict[str, Any], three: dict[str, Any], t: T) -> list[Row]:
+    """(c) the product against depth: logistic under 0.25^M, ReLU at 1."""
+    logistic = [abs(v) for v in depth["logistic"]]
+    bound = depth["logistic_bound"]
+    M = depth["depth"]
+    rows = []
+    rows.append(
+        Row(
+            t(
+                f"|dŷ/dw| of a chain of M logistic nodes, M = 1 to {M[-1]}",
+                f"|dŷ/dw| de uma cadeia de M nós logísticos, M = 1 a {M[-1]}",
+            ),
+            t(
+                "at most 0.25^M: shrinks exponentially with the number of layers",
+                "no máximo 0,25^M: encolhe exponencialmente com o número de camadas",
+            ),
+            t(
+                f"M = 1: {t.num(logistic[0], '.3g')}; M = {M[-1]}: {t.num(logistic[-1], '.3g')} "
+                f"(0.25^{M[-1]} = {t.num(bound[-1], '.3g')})",
+                f"M = 1: {t.num(logistic[0], '.3g')}; M = {M[-1]}: {t.num(logistic[-1], '.3g')} "
+                f"(0,25^{M[-1]} = {t.num(bound[-1], '.3g')})",
+            ),
+            all(v <= c for v, c in zip(logistic, bound, strict=True)),
+        )
+    )
+    relu = depth["relu"]
+    positive = three["w"] * three["x"] > 0
+    rows.append(
+        Row(
+            t(
+                f"|dŷ/dw| of a chain of M ReLU nodes, M = 1 to {M[-1]}",
+                f"|dŷ/dw| de uma cadeia de M nós ReLU, M = 1 a {M[-1]}",
+            ),
+            t(
+                "f′ = 1 for g > 0: the product stays 1 (here every g > 0)",
+                "f′ = 1 para g > 0: o produto fica em 1 (aqui todo g > 0)",
+            ),
+            t(
+                f"M = 1: {t.num(relu[0], 'g')}; M = {M[-1]}: {t.num(relu[-1], 'g')}",
+                f"M = 1: {t.num(relu[0], 'g')}; M = {M[-1]}: {t.num(relu[-1], 'g')}",
+            ),
+            positive and all(v == 1.0 for v in relu),
+        )
+    )
+    return rows
+
+
+def captions(m: dict[str, Any], t: T) -> dict[str, str]:
+    """What to look at in the figure."""
+    M = m["product_vs_depth"]["depth"][-1]
+    last = abs(m["product_vs_depth"]["logistic"][-1])
+    return {
+        "chain_rule.png": t(
+            "(a) The six factors of the two-neuron example: ∂J/∂w2 multiplies the purple and "
+            "red bars, ∂J/∂w1 the purple and blue ones — the two logistic derivatives (near "
+            "0.25) make ∂J/∂w1 much smaller. (b) The three derivative factors of the three-node "
+            "chain: the logistic's stay under the dashed 0.25 line, ReLU's are 1. (c) The "
+            "product against the number of layers M (log scale): the logistic's falls along the "
+            f"0.25^M line to {t.num(last, '.2g')} at M = {M}; ReLU's stays at 1.",
+            "(a) Os seis fatores do exemplo de dois neurônios: ∂J/∂w2 multiplica as barras roxas "
+            "e a vermelha, ∂J/∂w1 as roxas e as azuis — as duas derivadas logísticas (perto de "
+            "0,25) tornam ∂J/∂w1 bem menor. (b) Os três fatores (derivadas) da cadeia de três "
+            "nós: os da logística ficam abaixo da linha tracejada de 0,25, os da ReLU valem 1. "
+            "(c) O produto contra o número de camadas M (escala log): o da logística cai ao longo "
+            f"da linha 0,25^M até {t.num(last, '.2g')} em M = {M}; o da ReLU fica em 1.",
+        ),
+    }
+
+
+LABELS = {
+    "inputs": ("(a) inputs and weights", "(a) entradas e pesos"),
+    "forward": ("(a) forward pass", "(a) propagação direta"),
+    "factors": ("(a) chain-rule factors, by hand", "(a) fatores da regra da cadeia, à mão"),
+    "factors_fd": (
+        "(a) the same factors by finite difference",
+        "(a) os mesmos fatores por diferença finita",
+    ),
+    "gradients": ("(a) gradients", "(a) gradientes"),
+    "ratio_dJdw1_to_dJdw2": ("(a) ratio ∂J/∂w1 ÷ ∂J/∂w2", "(a) razão ∂J/∂w1 ÷ ∂J/∂w2"),
+    "three_nodes": ("(b) three nodes h, g, f", "(b) três nós h, g, f"),
+    "product_vs_depth": ("(c) |dŷ/dw| against the depth M", "(c) |dŷ/dw| contra a profundidade M"),
+    "max_factor_error": (
+        "largest |factor − finite difference|",
+        "maior |fator − diferença finita|",
+    ),
+    "max_gradient_error": (
+        "largest |product − mlplab or finite difference|",
+        "maior |produto − mlplab ou diferença finita|",
+    ),
+    "chain": ("chain rule", "regra da cadeia"),
+    "engine": ("mlplab", "mlplab"),
+    "finite_difference": ("finite difference", "diferença finita"),
+    "factor_errors": ("|factor − finite difference|", "|fator − diferença finita|"),
+    "dyhat_dw": ("dŷ/dw", "dŷ/dw"),
+    "depth": ("M", "M"),
+    "logistic": ("logistic", "logística"),
+    "relu": ("ReLU", "ReLU"),
+    "logistic_bound": ("bound 0.25^M", "limite 0,25^M"),
+    "y_hat": ("ŷ", "ŷ"),
+    "g_h": ("weighted sum into h", "soma ponderada de h"),
+    "g_g": ("weighted sum into g", "soma ponderada de g"),
+    "g_f": ("weighted sum into f", "soma ponderada de f"),
+    "h'(g_h)": ("h′", "h′"),
+    "g'(g_g)": ("g′", "g′"),
+    "f'(g_f)": ("f′", "f′"),
+    "dJ/dyhat": ("∂J/∂ŷ", "∂J/∂ŷ"),
+    "dyhat/dg2": ("∂ŷ/∂g2", "∂ŷ/∂g2"),
+    "dg2/dw2": ("∂g2/∂w2", "∂g2/∂w2"),
+    "dg2/dz1": ("∂g2/∂z1", "∂g2/∂z1"),
+    "dz1/dg1": ("∂z1/∂g1", "∂z1/∂g1"),
+    "dg1/dw1": ("∂g1/∂w1", "∂g1/∂w1"),
+    "dJ/dw1": ("∂J/∂w1", "∂J/∂w1"),
+    "dJ/dw2": ("∂J/∂w2", "∂J/∂w2"),
+    "N": ("N (samples)", "N (amostras)"),
+    "J_engine": ("J (mlplab)", "J (mlplab)"),
+}
+
+
 @register(
     "chain-rule",
     section="3",
@@ -352,6 +536,9 @@ def _depth_panel(ax, depth: dict, t: T) -> None:
         "igual ao gradiente do mlplab. A derivada da logística vale no máximo 0,25, então o "
         "produto encolhe exponencialmente com o número de camadas; a da ReLU vale 1 para g > 0.",
     },
+    headline=headline,
+    captions=captions,
+    labels=LABELS,
 )
 def run(
     out_dir: Path,

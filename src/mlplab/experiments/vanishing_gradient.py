@@ -52,7 +52,7 @@ import numpy as np
 from mlplab._checks import check_int
 from mlplab.diagnostics import GradientFlow, layer_stats
 from mlplab.experiments._depth import Recorder, doctor_warnings, fit_recording, mlp
-from mlplab.experiments._registry import Result, register, save_figure
+from mlplab.experiments._registry import Result, Row, register, save_figure
 from mlplab.i18n import T
 from mlplab.network import Sequential
 
@@ -271,7 +271,8 @@ def _sweep_figure(depths, first, ratio, log_slope, t: T, path: Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    fig, axes = plt.subplots(1, 2, figsize=(15, 5.5))
+    # stacked, legends on the right: at the report's width the legends stay readable
+    fig, axes = plt.subplots(2, 1, figsize=(10.5, 10), sharex=True)
     for ax in axes:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax = axes[0]
@@ -291,17 +292,16 @@ def _sweep_figure(depths, first, ratio, log_slope, t: T, path: Path) -> None:
         lw=1,
         label=t("0.25^M (logistic derivative bound)", "0,25^M (limite da derivada logística)"),
     )
-    ax.set_xlabel(t("hidden layers M", "camadas ocultas M"))
     ax.set_ylabel(t("first layer: ||dL/dW_1||", "primeira camada: ||dL/dW_1||"))
     ax.set_title(
         t(
             "First-layer gradient against depth (log scale; slope: log10 per layer)",
-            "Gradiente da primeira camada contra a profundidade\n"
+            "Gradiente da primeira camada contra a profundidade "
             "(escala log; inclinação: log10 por camada)",
         )
     )
     ax.grid(alpha=0.3, which="major")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.02, 1))
     ax = axes[1]
     ax.axhspan(0.1, 10, color="0.9", lw=0)
     for key, values in ratio.items():
@@ -315,7 +315,7 @@ def _sweep_figure(depths, first, ratio, log_slope, t: T, path: Path) -> None:
         )
     )
     ax.grid(alpha=0.3, which="major")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.02, 1))
     fig.suptitle(
         t(
             "One backward pass per network; common init N(0, 1/fan_in), ReLU + He: N(0, 2/fan_in)",
@@ -323,7 +323,7 @@ def _sweep_figure(depths, first, ratio, log_slope, t: T, path: Path) -> None:
             "ReLU + He: N(0, 2/fan_in)",
         )
     )
-    fig.subplots_adjust(wspace=0.25, top=0.85)
+    fig.subplots_adjust(hspace=0.15, top=0.93)
     save_figure(fig, path)
 
 
@@ -399,6 +399,259 @@ def _training_figure(training: dict[str, dict], t: T, path: Path) -> None:
     save_figure(fig, path)
 
 
+#: The report's criteria: "shrinks exponentially" (more than a factor 2 per layer),
+#: "far more slowly" (below 1/100) and "the same size" (within a factor 10).
+SHRINKS, FAR_SMALLER, SAME_SIZE = math.log10(0.5), 1e-2, 10.0
+
+
+def _last_ratio(m: dict[str, Any]) -> tuple[int, dict[str, float]]:
+    M = m["depths"][-1]
+    return M, m[f"first_last_ratio_M{M}"]
+
+
+def headline(m: dict[str, Any], t: T) -> list[Row]:
+    """The lecture's claims on the vanishing gradient, checked on the depth sweep and the
+    per-layer training."""
+    slope, first = m["log_slope"], m["first_layer_norm"]
+    M, ratio = _last_ratio(m)
+    logistic = slope["logistic"]
+    lg_change = first["logistic"][-1] / first["logistic"][0]
+    steepest = min(slope, key=slope.get)
+    others = sorted((k for k in slope if k != steepest), key=lambda k: slope[k])
+    far = _far(t)
+    return [
+        Row(
+            t(
+                "logistic: first layer's gradient ‖∂L/∂W₁‖ against the number of layers M",
+                "logística: gradiente da primeira camada ‖∂L/∂W₁‖ contra o número de camadas M",
+            ),
+            t(
+                "shrinks exponentially (here: by more than ×0.5 per layer); f′ ≤ 0.25 alone "
+                "gives ×0.25",
+                "encolhe exponencialmente (aqui: mais que ×0,5 por camada); só f′ ≤ 0,25 dá ×0,25",
+            ),
+            t(
+                f"×{t.num(10**logistic, '.2f')} per layer (log10 slope {t.num(logistic, '+.2f')}); "
+                f"×{t.num(lg_change, '.1e')} from M = {m['depths'][0]} to {M}",
+                f"×{t.num(10**logistic, '.2f')} por camada (inclinação log10 "
+                f"{t.num(logistic, '+.2f')}); ×{t.num(lg_change, '.1e')} de M = "
+                f"{m['depths'][0]} a {M}",
+            ),
+            logistic < SHRINKS,
+        ),
+        Row(
+            t(
+                f"logistic: first layer's gradient over the output layer's, M = {M}",
+                f"logística: gradiente da primeira camada sobre o da camada de saída, M = {M}",
+            ),
+            far,
+            t.num(ratio["logistic"], ".1e"),
+            ratio["logistic"] < FAR_SMALLER,
+        ),
+        Row(
+            t(
+                "which activation loses its gradient fastest with depth (log10 slope per layer)",
+                "qual ativação perde o gradiente mais rápido com a profundidade (inclinação log10 "
+                "por camada)",
+            ),
+            t(
+                "the logistic, whose derivative is the smallest (f′ ≤ 0.25)",
+                "a logística, cuja derivada é a menor (f′ ≤ 0,25)",
+            ),
+            f"{_name(steepest, t)} {t.num(slope[steepest], '+.2f')}; "
+            + t("then ", "depois ")
+            + ", ".join(f"{_name(k, t)} {t.num(slope[k], '+.2f')}" for k in others),
+            steepest == "logistic",
+        ),
+    ] + _relu_he_rows(m, t)
+
+
+def _far(t: T) -> str:
+    return t(
+        f"early layers learn far more slowly (here: below 1/{1 / FAR_SMALLER:g})",
+        f"as primeiras camadas aprendem muito mais devagar (aqui: abaixo de 1/{1 / FAR_SMALLER:g})",
+    )
+
+
+def _relu_he_rows(m: dict[str, Any], t: T) -> list[Row]:
+    """ReLU + He keeps the gradient's size across layers; the per-layer training."""
+    M = m["depths"][-1]
+    lo, hi = m["relu_he_ratio_range"]
+    probe = m["probe_depth"]
+    norms = m[f"layer_norms_M{probe}"]
+    train = m["training"]
+
+    def spread(key: str) -> float:
+        return max(norms[key]) / min(norms[key])
+
+    same = t(
+        f"keeps the gradient the same size (here: within a factor {SAME_SIZE:g})",
+        f"mantém o gradiente do mesmo tamanho (aqui: dentro de um fator {t.num(SAME_SIZE, 'g')})",
+    )
+    far = _far(t)
+    return [
+        Row(
+            t(
+                f"ReLU + He: first layer's gradient over the output layer's, M = 1 to {M}",
+                f"ReLU + He: gradiente da primeira camada sobre o da camada de saída, M = 1 a {M}",
+            ),
+            same,
+            t(
+                f"between {t.num(lo, '.2f')} and {t.num(hi, '.2f')}",
+                f"entre {t.num(lo, '.2f')} e {t.num(hi, '.2f')}",
+            ),
+            1 / SAME_SIZE <= lo and hi <= SAME_SIZE,
+        ),
+        Row(
+            t(
+                f"ReLU + He, M = {probe}: every layer's ‖∂L/∂W‖, largest over smallest",
+                f"ReLU + He, M = {probe}: ‖∂L/∂W‖ de cada camada, maior sobre menor",
+            ),
+            same,
+            t(
+                f"{t.num(spread(RELU_HE), '.2g')} (logistic: {t.num(spread('logistic'), '.2g')})",
+                f"{t.num(spread(RELU_HE), '.2g')} (logística: {t.num(spread('logistic'), '.2g')})",
+            ),
+            spread(RELU_HE) <= SAME_SIZE,
+        ),
+        Row(
+            t(
+                f"training ({train['logistic']['epochs']} epochs of SGD, "
+                f"{train['logistic']['depth']} hidden layers): first layer's weight change "
+                "over the output layer's",
+                f"treino ({train['logistic']['epochs']} épocas de SGD, "
+                f"{train['logistic']['depth']} camadas ocultas): variação dos pesos da primeira "
+                "camada sobre a da camada de saída",
+            ),
+            far + t(" with the logistic", " com a logística"),
+            t(
+                f"logistic {t.num(train['logistic']['first_last_relative_change'], '.1e')}, "
+                f"ReLU + He {t.num(train[RELU_HE]['first_last_relative_change'], '.2f')}",
+                f"logística {t.num(train['logistic']['first_last_relative_change'], '.1e')}, "
+                f"ReLU + He {t.num(train[RELU_HE]['first_last_relative_change'], '.2f')}",
+            ),
+            train["logistic"]["first_last_relative_change"] < FAR_SMALLER,
+        ),
+    ]
+
+
+def captions(m: dict[str, Any], t: T) -> dict[str, str]:
+    """What to look at in each figure."""
+    slope = m["log_slope"]
+    M, ratio = _last_ratio(m)
+    probe = m["probe_depth"]
+    return {
+        "vanishing_depth_sweep.png": t(
+            "Top: the first layer's gradient norm against the number of hidden layers M (log "
+            "scale). The red logistic line falls with the dashed 0.25^M line (slope "
+            f"{t.num(slope['logistic'], '+.2f')} per layer); the thick black ReLU + He line stays "
+            f"nearly flat ({t.num(slope[RELU_HE], '+.2f')}). Bottom: the first layer's gradient "
+            "over the output layer's: only the logistic and softplus leave the grey band (within "
+            f"a factor 10), the logistic's down to {t.num(ratio['logistic'], '.0e')} at M = {M}.",
+            "Em cima: a norma do gradiente da primeira camada contra o número de camadas ocultas "
+            "M (escala log). A linha vermelha da logística cai junto da linha tracejada 0,25^M "
+            f"(inclinação {t.num(slope['logistic'], '+.2f')} por camada); a linha preta grossa da "
+            f"ReLU + He fica quase plana ({t.num(slope[RELU_HE], '+.2f')}). Embaixo: o gradiente "
+            "da primeira camada sobre o da camada de saída: só a logística e a softplus saem da "
+            "faixa cinza (dentro de um fator 10), a da logística até "
+            f"{t.num(ratio['logistic'], '.0e')} em M = {M}.",
+        ),
+        "vanishing_layer_norms.png": t(
+            f"Every layer's gradient norm in networks of M = {probe} hidden layers, from the "
+            "input side (1) to the output layer (out). The red logistic line climbs by orders of "
+            "magnitude towards the output: the layers near the input get the smallest "
+            "gradients. The olive softplus line climbs too, less steeply; the others stay "
+            "nearly level.",
+            f"A norma do gradiente de cada camada em redes de M = {probe} camadas ocultas, do "
+            "lado da entrada (1) até a camada de saída (saída). A linha vermelha da logística "
+            "sobe ordens de grandeza em direção à saída: as camadas junto à entrada recebem os "
+            "menores gradientes. A linha oliva da softplus também sobe, menos íngreme; as "
+            "outras ficam quase niveladas.",
+        ),
+        "vanishing_learning_curves.png": t(
+            "Training with plain SGD, one line per layer (dark: input side, yellow: output "
+            "layer). Top, the logistic network: the layers near the input change orders of "
+            "magnitude less than the output layer — they barely learn. Bottom, ReLU + He: every "
+            "layer changes within about a factor 10 of the others.",
+            "Treino com SGD simples, uma linha por camada (escura: lado da entrada, amarela: "
+            "camada de saída). Em cima, a rede logística: as camadas junto à entrada mudam "
+            "ordens de grandeza menos que a camada de saída — quase não aprendem. Embaixo, "
+            "ReLU + He: cada camada muda dentro de um fator 10 das outras.",
+        ),
+    }
+
+
+def _labels_for_depths(max_depth: int) -> dict[str, tuple[str, str]]:
+    """The labels of the keys named after the sweep's deepest and probe depths."""
+    return {
+        f"first_last_ratio_M{max_depth}": (
+            f"first layer's gradient over the output layer's at M = {max_depth}",
+            f"gradiente da primeira camada sobre o da saída em M = {max_depth}",
+        ),
+        f"layer_norms_M{max_depth}": (
+            f"every layer's ‖∂L/∂W‖ at M = {max_depth}, layer 1 to output",
+            f"‖∂L/∂W‖ de cada camada em M = {max_depth}, da camada 1 à saída",
+        ),
+    }
+
+
+LABELS = {
+    "depths": ("numbers of hidden layers M swept", "números de camadas ocultas M varridos"),
+    "width": ("units per hidden layer", "unidades por camada oculta"),
+    "n_samples": ("samples in the batch", "amostras no lote"),
+    "seeds": ("seeds per network (geometric mean)", "sementes por rede (média geométrica)"),
+    "common_init": ("common initialisation", "inicialização comum"),
+    "relu_he_init": ("ReLU + He initialisation", "inicialização ReLU + He"),
+    "first_layer_norm": (
+        "first layer's ‖∂L/∂W₁‖, per M",
+        "‖∂L/∂W₁‖ da primeira camada, por M",
+    ),
+    "log_slope": ("log10 slope of ‖∂L/∂W₁‖ per layer", "inclinação log10 de ‖∂L/∂W₁‖ por camada"),
+    "logistic_bound_slope": (
+        "log10 of the logistic's bound 0.25 per layer",
+        "log10 do limite 0,25 por camada da logística",
+    ),
+    "first_last_ratio": (
+        "first layer's gradient over the output layer's, per M",
+        "gradiente da primeira camada sobre o da saída, por M",
+    ),
+    "relu_he_ratio_range": (
+        "ReLU + He: smallest and largest of that ratio",
+        "ReLU + He: menor e maior valor dessa razão",
+    ),
+    "probe_depth": ("M of the per-layer figure", "M da figura por camada"),
+    "training": ("training with SGD, per layer", "treino com SGD, por camada"),
+    "activation": ("activation", "ativação"),
+    "init": ("initialisation", "inicialização"),
+    "depth": ("hidden layers", "camadas ocultas"),
+    "optimizer": ("optimizer", "otimizador"),
+    "learning_rate": ("learning rate", "taxa de aprendizado"),
+    "epochs": ("epochs", "épocas"),
+    "loss_first_epoch": ("loss after the first epoch", "perda após a primeira época"),
+    "loss_last_epoch": ("loss after the last epoch", "perda após a última época"),
+    "update_ratio_mean": (
+        "mean update ratio ‖ΔW‖/‖W‖, layer 1 to output",
+        "razão média ‖ΔW‖/‖W‖, da camada 1 à saída",
+    ),
+    "relative_change_final": (
+        "change from init ‖W − W0‖/‖W0‖, layer 1 to output",
+        "variação ‖W − W0‖/‖W0‖, da camada 1 à saída",
+    ),
+    "first_last_update_ratio": (
+        "update ratio, first layer over output layer",
+        "razão de atualização, primeira camada sobre a saída",
+    ),
+    "first_last_relative_change": (
+        "change from init, first layer over output layer",
+        "variação, primeira camada sobre a saída",
+    ),
+    "doctor_warnings": ("the gradient doctor's warnings", "avisos do doutor de gradientes"),
+    **_NAMES,
+    # the keys named after the deepest and the probe depth (options): any M up to 100
+    **{k: v for M in range(1, 101) for k, v in _labels_for_depths(M).items()},
+}
+
+
 @register(
     "vanishing-gradient",
     section="3",
@@ -420,6 +673,9 @@ def _training_figure(training: dict[str, dict], t: T, path: Path) -> None:
         "camadas aprendem muito mais devagar que as últimas; a ReLU (f' = 1 para z > 0) com a "
         "inicialização de He mantém o gradiente do mesmo tamanho em todas as camadas.",
     },
+    headline=headline,
+    captions=captions,
+    labels=LABELS,
 )
 def run(
     out_dir: Path,
