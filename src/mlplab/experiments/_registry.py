@@ -13,8 +13,9 @@ arguments (``mlplab run xor --set hidden=3``).
 What the report shows of an experiment is declared at registration, beside its
 claim: ``headline(metrics, t)`` gives 3 to 8 :class:`Row` s, "the lecture says /
 measured here / holds?"; ``captions(metrics, t)`` says, for every figure, what to
-look at; ``labels`` names the metrics for people (``{"key": (en, pt)}``), for the
-report's collapsed table of every measured number.
+look at (the report shows the figures in this order); ``labels`` names the metrics
+for people (``{"key": (en, pt)}``), for the report's collapsed table of every
+measured number.
 """
 
 from __future__ import annotations
@@ -169,7 +170,9 @@ def run_experiment(
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     metrics = exp.func(out_dir, seed=seed, quick=quick, lang=lang, **options)
-    figures = sorted(p.name for p in out_dir.glob("*.png"))
+    written = {p.name for p in out_dir.glob("*.png")}
+    captions = _captions(exp, metrics, T(lang), written)
+    figures = [f for f in captions if f in written] + sorted(written - set(captions))
     record = {
         "experiment": name,
         "lecture_section": exp.section,
@@ -188,7 +191,7 @@ def run_experiment(
         "metrics": metrics,
         "headline": _headline(exp, metrics, T(lang)),
         "figures": figures,
-        "captions": _captions(exp, metrics, T(lang), figures),
+        "captions": captions,
         "command": _command(name, seed, quick, lang, options),
     }
     write_json(out_dir / "metrics.json", record)
@@ -211,15 +214,16 @@ def _headline(exp: Experiment, metrics: dict[str, Any], t: T) -> list[dict[str, 
     ]
 
 
-def _captions(exp: Experiment, metrics: dict[str, Any], t: T, figures: list[str]) -> dict[str, str]:
-    """A caption for every figure the experiment wrote (none if it declares no captions)."""
+def _captions(exp: Experiment, metrics: dict[str, Any], t: T, figures: set[str]) -> dict[str, str]:
+    """A caption for every figure the experiment wrote, in the order the experiment declares
+    them (the report's order); none if it declares no captions."""
     if exp.captions is None:
         return {}
     captions = exp.captions(metrics, t)
-    missing = sorted(set(figures) - set(captions))
+    missing = sorted(figures - set(captions))
     if missing:
         raise RuntimeError(f"experiment {exp.name!r}: no caption for {', '.join(missing)}")
-    return {fig: captions[fig] for fig in figures}
+    return {fig: text for fig, text in captions.items() if fig in figures}
 
 
 def _command(name: str, seed: int, quick: bool, lang: str, options: dict[str, Any]) -> str:

@@ -92,7 +92,8 @@ def _fmt(v: Any, t: T) -> str:
     if isinstance(v, (list, tuple)):
         inner = [_fmt(x, t) for x in v]
         nested = any(isinstance(x, (list, tuple, dict)) for x in v)
-        return "; ".join(f"[{x}]" for x in inner) if nested else ", ".join(inner)
+        # Portuguese writes a decimal comma: its list items are separated by "; "
+        return " ".join(f"[{x}]" for x in inner) if nested else t(", ", "; ").join(inner)
     if isinstance(v, dict):
         return "; ".join(f"{k}: {_fmt(x, t)}" for k, x in v.items())
     return str(v)
