@@ -32,7 +32,10 @@ from typing import Any
 import numpy as np
 
 from mlplab._checks import check_choice
-from mlplab.experiments._figures import save_figure  # noqa: F401  (the experiments' import)
+from mlplab.experiments._figures import (  # save_figure: the experiments' import
+    figure_language,
+    save_figure,  # noqa: F401
+)
 from mlplab.i18n import LANGS, T  # noqa: F401  (T: re-exported by mlplab.experiments)
 from mlplab.io import atomic_write
 
@@ -169,7 +172,8 @@ def run_experiment(
     out_dir = Path(out) / name
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    metrics = exp.func(out_dir, seed=seed, quick=quick, lang=lang, **options)
+    with figure_language(lang):
+        metrics = exp.func(out_dir, seed=seed, quick=quick, lang=lang, **options)
     written = {p.name for p in out_dir.glob("*.png")}
     captions = _captions(exp, metrics, T(lang), written)
     figures = [f for f in captions if f in written] + sorted(written - set(captions))
