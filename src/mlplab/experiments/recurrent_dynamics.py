@@ -16,18 +16,12 @@ origin until tanh saturation bounds it. The initial state is N(0, 0.25) per unit
   ``cell.step``, their distance renormalised every step), the growth rate of
   ||h_t|| (slope of log ||h_t|| over steps 20-150) and max |h_t|.
 
-  Measured (full run, seed 0, 32 units): fixed point (tanh, rho = 0.8) lambda =
-  -0.2231 = log 0.8, the state reaches 0; oscillation (tanh, rho = 1.2, one rotation)
-  lambda = 1e-5 ~ 0, a closed orbit with period 15.5 steps (the rotation's angle
-  gives 15.50, measured 15.54); chaos (tanh, rho = 3) lambda = +0.255 (two
-  trajectories: +0.256), |h| <= 1; divergence: identity, rho = 1.2, lambda = growth
-  rate = log 1.2 = 0.182 exactly (||h|| x 1.2 per step, 2.3 -> 1.7e12 in 150 steps),
-  ReLU, rho = 3, growth 0.72 per step (x ~2.05, to 8e46). ReLU is not always
-  unbounded: with rho = 1.2 this ReLU net decays to 0 (the negative half is cut).
+  The report's headline gives the measured values; ReLU is not always unbounded:
+  with rho = 1.2 this ReLU net decays to 0 (the negative half is cut).
 * ``sweep``: lambda against rho (orthogonal W_h, tanh, 800 steps): log rho below 1
   (the origin attracts), ~0 at rho = 1-1.2 (quasi-periodic orbits: every mode of the
-  orthogonal matrix rotates), then positive and growing (+0.05 at rho = 1.5, +0.12
-  at 2, +0.24 at 3, +0.34 at 4): the edge of chaos sits just above rho = 1.
+  orthogonal matrix rotates), then positive and growing: the edge of chaos sits just
+  above rho = 1.
 """
 
 from __future__ import annotations
@@ -41,6 +35,7 @@ import numpy as np
 from mlplab._blas import small_net_threads
 from mlplab._checks import check_int
 from mlplab.activations import get_activation
+from mlplab.experiments._common import legend_outside
 from mlplab.experiments._registry import Result, Row, register, save_figure
 from mlplab.i18n import T
 from mlplab.network import Sequential
@@ -328,11 +323,6 @@ def _regime_title(name: str, reg: dict[str, Any], t: T) -> str:
     return f"{head}, ρ = {t.num(reg['rho'], 'g')}, λ = {t.num(reg['lyapunov'], '+.3f')}"
 
 
-def _outside_legend(ax, **kw) -> None:
-    """The axes' legend to the right of it, clear of the data."""
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kw)
-
-
 def _dynamics_trajectories_figure(runs, regimes, burn, t: T, path: Path) -> None:
     import matplotlib.pyplot as plt
 
@@ -354,7 +344,7 @@ def _dynamics_trajectories_figure(runs, regimes, burn, t: T, path: Path) -> None
         ax.set_xlim(0, 150)
         ax.set_title(_regime_title(name, regimes[name], t), fontsize=10)
         ax.grid(alpha=0.3)
-        _outside_legend(ax, fontsize=9)
+        legend_outside(ax, fontsize=9)
     axes[-1].set_xlabel(t("time step t", "passo de tempo t"))
     fig.suptitle(
         t(
@@ -380,7 +370,7 @@ def _dynamics_phase_figure(runs, regimes, burn, t: T, path: Path) -> None:
             ax.plot(pts[:, 0], pts[:, 1], ".", color=color, ms=4)
             ax.plot(pts[0, 0], pts[0, 1], "o", color="k", ms=6, label=t("start", "início"))
             ax.plot(0, 0, "*", color="k", ms=12, label=t("fixed point 0", "ponto fixo 0"))
-            _outside_legend(ax, fontsize=9)
+            legend_outside(ax, fontsize=9)
             what = t("first 40 steps", "primeiros 40 passos")
         else:  # the attractor, after the transient
             pts = traj[burn:]
@@ -421,7 +411,7 @@ def _dynamics_phase_figure(runs, regimes, burn, t: T, path: Path) -> None:
         fontsize=10,
     )
     ax.grid(alpha=0.3)
-    _outside_legend(ax, fontsize=9)
+    legend_outside(ax, fontsize=9)
     fig.suptitle(
         t(
             "Phase portraits: two units of the state, h[2] against h[1]; for the divergent "
@@ -481,7 +471,7 @@ def _dynamics_lyapunov_figure(rhos, lam_sweep, regimes, separations, t: T, path:
         )
     )
     ax.grid(alpha=0.3)
-    _outside_legend(ax, fontsize=9)
+    legend_outside(ax, fontsize=9)
     ax = axes[1]
     for name, d in separations.items():
         d = np.asarray(d)
@@ -498,37 +488,44 @@ def _dynamics_lyapunov_figure(rhos, lam_sweep, regimes, separations, t: T, path:
         )
     )
     ax.grid(alpha=0.3, which="both")
-    _outside_legend(ax, fontsize=9)
+    legend_outside(ax, fontsize=9)
     fig.subplots_adjust(hspace=0.35)
     save_figure(fig, path)
 
 
 def _sci(x: float, t: T, sign: str = "") -> str:
     """x in scientific notation without the exponent's plus sign (1.7e12, 3.9e-73);
-    ``sign="+"`` writes the sign of a positive x too (+2.2e-05)."""
-    return t.num(x, f"{sign}.1e").replace("e+", "e")
+    ``sign="+"`` writes the sign of a positive x too (+2.2e-05); 0 is "0"."""
+    return t.num(x, f"{sign}.1e").replace("e+", "e") if x != 0 else "0"
+
+
+def _what(name: str, reg: dict[str, Any], t: T) -> str:
+    """A regime as a headline names it: "settles (fixed point): tanh, ρ = 0.8"."""
+    return _regime_title(name, reg, t).rpartition(", λ")[0]
+
+
+def _lam(r: dict[str, Any], t: T) -> str:
+    x = r["lyapunov"]
+    return f"λ = {_sci(x, t, '+') if abs(x) < 1e-3 else t.num(x, '+.4f')}"
 
 
 def headline(m: dict[str, Any], t: T) -> list[Row]:
     """The lecture's four behaviours of a recurrent net fed back on itself, measured."""
     reg = m["regimes"]
-    fixed, osc, chaos = reg["fixed_point"], reg["oscillation"], reg["chaos"]
-    div, relu = reg["divergence"], reg["divergence_relu"]
-
-    def lam(r: dict[str, Any]) -> str:
-        x = r["lyapunov"]
-        return f"λ = {_sci(x, t, '+') if abs(x) < 1e-3 else t.num(x, '+.4f')}"
-
-    period, rotation = osc.get("period_measured_steps"), osc["rotation_period_steps"]
-    period_text = (
-        t(f"period {t.num(period, '.2f')} steps", f"período {t.num(period, '.2f')} passos")
-        if period is not None
-        else t("no period found", "nenhum período encontrado")
-    )
+    step_diff = max(r["cell_step_max_rel_diff"] for r in reg.values())
     rho, lams = np.array(m["sweep"]["rho"]), np.array(m["sweep"]["lyapunov"])
     below, above = lams[rho < 0.95], lams[rho >= 2.0]
     cross = rho[np.argmax(lams > 0)] if (lams > 0).any() else None
-    step_diff = max(r["cell_step_max_rel_diff"] for r in reg.values())
+    sweep = (
+        t(
+            f"λ first > 0 at ρ = {t.num(cross, 'g')}; λ = {t.num(lams[-1], '+.3f')} at ρ = "
+            f"{t.num(rho[-1], 'g')}",
+            f"λ > 0 a partir de ρ = {t.num(cross, 'g')}; λ = {t.num(lams[-1], '+.3f')} em ρ = "
+            f"{t.num(rho[-1], 'g')}",
+        )
+        if cross is not None
+        else t("λ never > 0", "λ nunca > 0")
+    )
     return [
         Row(
             t(
@@ -541,99 +538,8 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
             + t.num(step_diff, ".1e"),
             step_diff < 1e-12,
         ),
-        Row(
-            t(
-                f"settles: tanh, ρ = {t.num(fixed['rho'], 'g')}",
-                f"estabiliza: tanh, ρ = {t.num(fixed['rho'], 'g')}",
-            ),
-            t(
-                f"a fixed point: λ = log ρ = {t.num(fixed['log_rho'], '.4f')} (± 0.01), "
-                "the state goes to 0",
-                f"um ponto fixo: λ = log ρ = {t.num(fixed['log_rho'], '.4f')} (± 0,01), "
-                "o estado vai a 0",
-            ),
-            f"{lam(fixed)}; ‖h‖ {t.num(fixed['norm_start'], '.2g')} → {_sci(fixed['norm_end'], t)}",
-            abs(fixed["lyapunov"] - fixed["log_rho"]) < 0.01 and fixed["norm_end"] < 1e-6,
-        ),
-        Row(
-            t(
-                f"oscillates: tanh, ρ = {t.num(osc['rho'], 'g')}, one rotation of the "
-                "recurrent weights kept",
-                f"oscila: tanh, ρ = {t.num(osc['rho'], 'g')}, uma rotação dos pesos "
-                "recorrentes mantida",
-            ),
-            t(
-                f"a closed orbit: λ ≈ 0 (|λ| < 0.01), the rotation's period "
-                f"{t.num(rotation, '.2f')} steps (± 10 %)",
-                f"uma órbita fechada: λ ≈ 0 (|λ| < 0,01), o período da rotação "
-                f"{t.num(rotation, '.2f')} passos (± 10 %)",
-            ),
-            f"{lam(osc)}; {period_text}",
-            abs(osc["lyapunov"]) < 0.01
-            and period is not None
-            and abs(period - rotation) < 0.1 * rotation,
-        ),
-        Row(
-            t(
-                f"chaotic: tanh, ρ = {t.num(chaos['rho'], 'g')}",
-                f"caótica: tanh, ρ = {t.num(chaos['rho'], 'g')}",
-            ),
-            t(
-                "λ > 0 (nearby states separate exponentially), yet bounded: |h| ≤ 1",
-                "λ > 0 (estados próximos se afastam exponencialmente), mas limitada: |h| ≤ 1",
-            ),
-            t(
-                f"{lam(chaos)} (two trajectories: "
-                f"{t.num(chaos['lyapunov_two_trajectories'], '+.4f')}); largest |h| "
-                f"{t.num(chaos['max_abs_state'], '.4g')}",
-                f"{lam(chaos)} (duas trajetórias: "
-                f"{t.num(chaos['lyapunov_two_trajectories'], '+.4f')}); maior |h| "
-                f"{t.num(chaos['max_abs_state'], '.4g')}",
-            ),
-            chaos["lyapunov"] > 0.01
-            and chaos["lyapunov_two_trajectories"] > 0.01
-            and chaos["max_abs_state"] <= 1.0,
-        ),
-        Row(
-            t(
-                f"diverges: identity, ρ = {t.num(div['rho'], 'g')}",
-                f"diverge: identidade, ρ = {t.num(div['rho'], 'g')}",
-            ),
-            t(
-                f"‖h‖ × ρ per step: growth log ρ = {t.num(div['log_rho'], '.4f')} per step "
-                "(± 0.001)",
-                f"‖h‖ × ρ por passo: crescimento log ρ = {t.num(div['log_rho'], '.4f')} por "
-                "passo (± 0,001)",
-            ),
-            t(
-                f"growth {t.num(div['growth_rate'], '.4f')} per step; ‖h‖ "
-                f"{t.num(div['norm_start'], '.2g')} → {_sci(div['norm_end'], t)} in "
-                f"{div['steps']} steps",
-                f"crescimento {t.num(div['growth_rate'], '.4f')} por passo; ‖h‖ "
-                f"{t.num(div['norm_start'], '.2g')} → {_sci(div['norm_end'], t)} em "
-                f"{div['steps']} passos",
-            ),
-            abs(div["growth_rate"] - div["log_rho"]) < 1e-3,
-        ),
-        Row(
-            t(
-                f"diverges: ReLU, ρ = {t.num(relu['rho'], 'g')}",
-                f"diverge: ReLU, ρ = {t.num(relu['rho'], 'g')}",
-            ),
-            t(
-                "unbounded: ‖h‖ grows geometrically (growth > 0 per step)",
-                "ilimitada: ‖h‖ cresce geometricamente (crescimento > 0 por passo)",
-            ),
-            t(
-                f"growth {t.num(relu['growth_rate'], '.3f')} per step "
-                f"(× {t.num(math.exp(relu['growth_rate']), '.3g')}); ‖h‖ → "
-                f"{_sci(relu['norm_end'], t)}",
-                f"crescimento {t.num(relu['growth_rate'], '.3f')} por passo "
-                f"(× {t.num(math.exp(relu['growth_rate']), '.3g')}); ‖h‖ → "
-                f"{_sci(relu['norm_end'], t)}",
-            ),
-            relu["growth_rate"] > 0 and relu["norm_end"] > 1e6 * relu["norm_start"],
-        ),
+        *_bounded_rows(reg, t),
+        *_unbounded_rows(reg, t),
         Row(
             t(
                 "λ against ρ (tanh, orthogonal recurrent weights)",
@@ -645,15 +551,98 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
                 "a origem atrai abaixo de ρ = 1 (λ < 0 para todo ρ < 0,95); caos para ρ grande "
                 "(λ > 0 para todo ρ ≥ 2)",
             ),
-            t(
-                f"λ first > 0 at ρ = {t.num(cross, 'g')}; λ = "
-                f"{t.num(lams[-1], '+.3f')} at ρ = {t.num(rho[-1], 'g')}",
-                f"λ > 0 a partir de ρ = {t.num(cross, 'g')}; λ = "
-                f"{t.num(lams[-1], '+.3f')} em ρ = {t.num(rho[-1], 'g')}",
-            )
-            if cross is not None
-            else t("λ never > 0", "λ nunca > 0"),
+            sweep,
             bool((below < 0).all() and (above > 0).all()),
+        ),
+    ]
+
+
+def _bounded_rows(reg: dict[str, Any], t: T) -> list[Row]:
+    """tanh: settles, oscillates, chaotic."""
+    fixed, osc, chaos = reg["fixed_point"], reg["oscillation"], reg["chaos"]
+    period, rotation = osc.get("period_measured_steps"), osc["rotation_period_steps"]
+    period_text = (
+        t(f"period {t.num(period, '.2f')} steps", f"período {t.num(period, '.2f')} passos")
+        if period is not None
+        else t("no period found", "nenhum período encontrado")
+    )
+    lam2, largest = chaos["lyapunov_two_trajectories"], chaos["max_abs_state"]
+    return [
+        Row(
+            _what("fixed_point", fixed, t),
+            t(
+                f"a fixed point: λ = log ρ = {t.num(fixed['log_rho'], '.4f')} (± 0.01), "
+                "the state goes to 0",
+                f"um ponto fixo: λ = log ρ = {t.num(fixed['log_rho'], '.4f')} (± 0,01), "
+                "o estado vai a 0",
+            ),
+            f"{_lam(fixed, t)}; ‖h‖ {t.num(fixed['norm_start'], '.2g')} → "
+            f"{_sci(fixed['norm_end'], t)}",
+            abs(fixed["lyapunov"] - fixed["log_rho"]) < 0.01 and fixed["norm_end"] < 1e-6,
+        ),
+        Row(
+            _what("oscillation", osc, t),
+            t(
+                "a closed orbit: λ ≈ 0 (|λ| < 0.01), the period of the kept rotation of W, "
+                f"{t.num(rotation, '.2f')} steps (± 10 %)",
+                "uma órbita fechada: λ ≈ 0 (|λ| < 0,01), o período da rotação mantida de W, "
+                f"{t.num(rotation, '.2f')} passos (± 10 %)",
+            ),
+            f"{_lam(osc, t)}; {period_text}",
+            abs(osc["lyapunov"]) < 0.01
+            and period is not None
+            and abs(period - rotation) < 0.1 * rotation,
+        ),
+        Row(
+            _what("chaos", chaos, t),
+            t(
+                "λ > 0 (nearby states separate exponentially), yet bounded: |h| ≤ 1",
+                "λ > 0 (estados próximos se afastam exponencialmente), mas limitada: |h| ≤ 1",
+            ),
+            t(
+                f"{_lam(chaos, t)} (two trajectories: {t.num(lam2, '+.4f')}); largest |h| "
+                f"{t.num(largest, '.4g')}",
+                f"{_lam(chaos, t)} (duas trajetórias: {t.num(lam2, '+.4f')}); maior |h| "
+                f"{t.num(largest, '.4g')}",
+            ),
+            chaos["lyapunov"] > 0.01 and lam2 > 0.01 and largest <= 1.0,
+        ),
+    ]
+
+
+def _unbounded_rows(reg: dict[str, Any], t: T) -> list[Row]:
+    """The identity and ReLU: diverge."""
+    div, relu = reg["divergence"], reg["divergence_relu"]
+    g, g_relu = div["growth_rate"], relu["growth_rate"]
+    return [
+        Row(
+            _what("divergence", div, t),
+            t(
+                f"‖h‖ × ρ per step: growth log ρ = {t.num(div['log_rho'], '.4f')} per step "
+                "(± 0.001)",
+                f"‖h‖ × ρ por passo: crescimento log ρ = {t.num(div['log_rho'], '.4f')} por "
+                "passo (± 0,001)",
+            ),
+            t(
+                f"growth {t.num(g, '.4f')} per step; ‖h‖ {t.num(div['norm_start'], '.2g')} → "
+                f"{_sci(div['norm_end'], t)} in {div['steps']} steps",
+                f"crescimento {t.num(g, '.4f')} por passo; ‖h‖ "
+                f"{t.num(div['norm_start'], '.2g')} → {_sci(div['norm_end'], t)} em "
+                f"{div['steps']} passos",
+            ),
+            abs(g - div["log_rho"]) < 1e-3,
+        ),
+        Row(
+            _what("divergence_relu", relu, t),
+            t(
+                "unbounded: ‖h‖ grows geometrically (growth > 0 per step)",
+                "ilimitada: ‖h‖ cresce geometricamente (crescimento > 0 por passo)",
+            ),
+            t("growth ", "crescimento ")
+            + f"{t.num(g_relu, '.3f')} "
+            + t("per step", "por passo")
+            + f" (× {t.num(math.exp(g_relu), '.3g')}); ‖h‖ → {_sci(relu['norm_end'], t)}",
+            g_relu > 0 and relu["norm_end"] > 1e6 * relu["norm_start"],
         ),
     ]
 

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from mlplab._checks import check_float, check_int
-from mlplab.experiments._common import small_forward
+from mlplab.experiments._common import legend_outside, small_forward
 from mlplab.experiments._registry import Result, Row, register, save_figure
 from mlplab.i18n import T
 from mlplab.layers import Dense
@@ -283,11 +283,6 @@ def _vital_label(m: str, t: T) -> str:
     return t(en, pt)
 
 
-def _outside_legend(ax, **kw) -> None:
-    """The axes' legend to the right of it, clear of the data."""
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kw)
-
-
 def _vital_signal_figure(sig, n_tr: int, t: T, path: Path) -> None:
     import matplotlib.pyplot as plt
 
@@ -352,7 +347,7 @@ def _vital_forecast_figure(
         )
     )
     ax.grid(alpha=0.3)
-    _outside_legend(ax, fontsize=9)
+    legend_outside(ax, fontsize=9)
     # a recursive forecast from one origin
     ax = axes[1]
     k = int(np.argmax(z[origins[: origins.size // 2] + 8]))  # a beat 8 steps ahead
@@ -376,7 +371,7 @@ def _vital_forecast_figure(
         )
     )
     ax.grid(alpha=0.3)
-    _outside_legend(ax, fontsize=9)
+    legend_outside(ax, fontsize=9)
     # error against the horizon
     ax = axes[2]
     hs = np.arange(1, horizon + 1)
@@ -397,27 +392,37 @@ def _vital_forecast_figure(
     ax.set_yscale("log")
     ax.set_title(t("Error against the horizon", "Erro contra o horizonte"))
     ax.grid(alpha=0.3, which="both")
-    _outside_legend(ax, fontsize=9)
+    legend_outside(ax, fontsize=9)
     fig.subplots_adjust(hspace=0.45)
     save_figure(fig, path)
 
 
+_NAIVE = ("naive_last", "seasonal_naive")
+
+
 def headline(m: dict[str, Any], t: T) -> list[Row]:
-    """One step and one second ahead: the networks against the naive forecasts."""
-    one, multi, end = m["mse_one_step"], m["mse_multi_step"], m["mse_at_horizon"]
-    naive = ("naive_last", "seasonal_naive")
-    ms = 1000.0 / m["sampling_hz"]
-    h, secs = m["horizon"], t.num(m["horizon_seconds"], "g")
+    """One step and one horizon ahead: the networks against the naive forecasts."""
+    return _one_step_rows(m, t) + _horizon_rows(m, t)
 
-    def v(x: float) -> str:
-        return t.num(x, ".3f")
 
-    def naives(d: dict[str, float]) -> str:
-        return t(
-            f"last value {v(d['naive_last'])}, one beat earlier {v(d['seasonal_naive'])}",
-            f"último valor {v(d['naive_last'])}, um batimento antes {v(d['seasonal_naive'])}",
-        )
+def _mse(x: float, t: T) -> str:
+    return t.num(x, ".3f")
 
+
+def _naives(d: dict[str, float], t: T) -> str:
+    """The naive forecasts' MSEs, named."""
+    last, beat = _mse(d["naive_last"], t), _mse(d["seasonal_naive"], t)
+    return t(
+        f"last value {last}, one beat earlier {beat}",
+        f"último valor {last}, um batimento antes {beat}",
+    )
+
+
+def _one_step_rows(m: dict[str, Any], t: T) -> list[Row]:
+    """One step ahead: the GRU against the naive forecasts and the window MLP; the noise."""
+    one, ms = m["mse_one_step"], 1000.0 / m["sampling_hz"]
+    gru, mlp, best = _mse(one["gru"], t), _mse(one["mlp"], t), _mse(min(one.values()), t)
+    floor = _mse(m["noise_floor_mse"], t)
     return [
         Row(
             t(
@@ -428,8 +433,8 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
                 "a recurrent net forecasts the signal: under half the MSE of the naive forecasts",
                 "uma rede recorrente prevê o sinal: menos da metade do MSE das previsões ingênuas",
             ),
-            f"GRU {v(one['gru'])}; {naives(one)}",
-            one["gru"] < 0.5 * min(one[n] for n in naive),
+            f"GRU {gru}; {_naives(one, t)}",
+            one["gru"] < 0.5 * min(one[n] for n in _NAIVE),
         ),
         Row(
             t(
@@ -441,7 +446,7 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
                 "the recurrent state helps: a lower MSE than the window MLP's",
                 "o estado recorrente ajuda: MSE menor que o do MLP de janela",
             ),
-            f"GRU {v(one['gru'])}, MLP {v(one['mlp'])}",
+            f"GRU {gru}, MLP {mlp}",
             one["gru"] < one["mlp"],
         ),
         Row(
@@ -451,12 +456,20 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
                 "nenhuma previsão o supera: todo MSE acima da sua variância",
             ),
             t(
-                f"variance {v(m['noise_floor_mse'])}; best one-step MSE {v(min(one.values()))}",
-                f"variância {v(m['noise_floor_mse'])}; melhor MSE a um passo "
-                f"{v(min(one.values()))}",
+                f"variance {floor}; best one-step MSE {best}",
+                f"variância {floor}; melhor MSE a um passo {best}",
             ),
             min(one.values()) > m["noise_floor_mse"],
         ),
+    ]
+
+
+def _horizon_rows(m: dict[str, Any], t: T) -> list[Row]:
+    """Many steps ahead, each prediction fed back: the errors compound."""
+    one, multi, end = m["mse_one_step"], m["mse_multi_step"], m["mse_at_horizon"]
+    h, secs = m["horizon"], t.num(m["horizon_seconds"], "g")
+    gru, mlp, mean = _mse(end["gru"], t), _mse(end["mlp"], t), _mse(m["mean_predictor_mse"], t)
+    return [
         Row(
             t(
                 f"horizon of {secs} s ({h} steps, each prediction fed back): mean MSE",
@@ -466,8 +479,8 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
                 "the recurrent net still beats the naive forecasts",
                 "a rede recorrente ainda supera as previsões ingênuas",
             ),
-            f"GRU {v(multi['gru'])}, MLP {v(multi['mlp'])}; {naives(multi)}",
-            multi["gru"] < min(multi[n] for n in naive),
+            f"GRU {_mse(multi['gru'], t)}, MLP {_mse(multi['mlp'], t)}; {_naives(multi, t)}",
+            multi["gru"] < min(multi[n] for n in _NAIVE),
         ),
         Row(
             t(
@@ -481,10 +494,8 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
                 "sinal padronizado custa cerca de 1)",
             ),
             t(
-                f"GRU {v(end['gru'])}, MLP {v(end['mlp'])}; predicting the mean "
-                f"{v(m['mean_predictor_mse'])}",
-                f"GRU {v(end['gru'])}, MLP {v(end['mlp'])}; prever a média "
-                f"{v(m['mean_predictor_mse'])}",
+                f"GRU {gru}, MLP {mlp}; predicting the mean {mean}",
+                f"GRU {gru}, MLP {mlp}; prever a média {mean}",
             ),
             all(end[n] > one[n] for n in ("gru", "mlp")),
         ),
