@@ -755,21 +755,21 @@ LABELS: dict[str, tuple[str, str]] = {
         "en": "Fed back on itself, a recurrent network is a dynamic system that may settle, "
         "oscillate, be chaotic or diverge, depending on its weights and activation. Measured "
         "on a free-running Elman layer of 32 units, h_t = f(h_{t-1} W_h), its orthogonal W_h "
-        "scaled to spectral radius rho: with tanh, rho = 0.8 settles at a fixed point "
-        "(largest Lyapunov exponent log 0.8 = -0.22); keeping one rotation of W_h at rho = 1.2 "
-        "and damping the rest, it oscillates on a closed orbit (exponent 0); rho = 3 is "
+        "scaled to spectral radius ρ: with tanh, ρ = 0.8 settles at a fixed point "
+        "(largest Lyapunov exponent log 0.8 = -0.22); keeping one rotation of W_h at ρ = 1.2 "
+        "and damping the rest, it oscillates on a closed orbit (exponent 0); ρ = 3 is "
         "chaotic (exponent about +0.25: nearby states separate exponentially) yet bounded, "
-        "|h| <= 1, since tanh saturates. With the identity (rho = 1.2) or ReLU (rho = 3) the "
-        "state diverges: ||h_t|| is multiplied by 1.2 and by about 2 at every step.",
+        "|h| ≤ 1, since tanh saturates. With the identity (ρ = 1.2) or ReLU (ρ = 3) the "
+        "state diverges: ‖h‖ is multiplied by 1.2 and by about 2 at every step.",
         "pt": "Realimentada sobre si mesma, uma rede recorrente é um sistema dinâmico que pode "
         "estabilizar, oscilar, ser caótico ou divergir, conforme os pesos e a ativação. Medido "
         "numa camada de Elman livre de 32 unidades, h_t = f(h_{t-1} W_h), com a sua W_h "
-        "ortogonal escalada ao raio espectral rho: com tanh, rho = 0,8 estabiliza num ponto "
+        "ortogonal escalada ao raio espectral ρ: com tanh, ρ = 0,8 estabiliza num ponto "
         "fixo (maior expoente de Lyapunov log 0,8 = -0,22); mantendo uma rotação de W_h em "
-        "rho = 1,2 e amortecendo as demais, oscila numa órbita fechada (expoente 0); rho = 3 é "
+        "ρ = 1,2 e amortecendo as demais, oscila numa órbita fechada (expoente 0); ρ = 3 é "
         "caótico (expoente de cerca de +0,25: estados próximos se afastam exponencialmente) "
-        "mas limitado, |h| <= 1, pois a tanh satura. Com a identidade (rho = 1,2) ou a ReLU "
-        "(rho = 3) o estado diverge: ||h_t|| é multiplicado por 1,2 e por cerca de 2 a cada "
+        "mas limitado, |h| ≤ 1, pois a tanh satura. Com a identidade (ρ = 1,2) ou a ReLU "
+        "(ρ = 3) o estado diverge: ‖h‖ é multiplicado por 1,2 e por cerca de 2 a cada "
         "passo.",
     },
     headline=headline,

@@ -442,6 +442,11 @@ def _span(ks: list[int], js: list[int]) -> str:
     return "–".join(str(ks[j]) for j in (js[0], js[-1])) if len(js) > 1 else str(ks[js[0]])
 
 
+def _ratio(x: float, t: T) -> str:
+    """A gradient ratio: 0.28, 5.0e-6."""
+    return t.num(x, ".2g") if x >= 0.01 else t.num(x, ".1e").replace("e-0", "e-")
+
+
 def _lowest(per_seed: list[list[float]], js: list[int]) -> float:
     """The lowest accuracy of any seed at the lags js."""
     return min(row[j] for row in per_seed for j in js)
@@ -560,8 +565,7 @@ def _reach_rows(m: dict[str, Any], t: T) -> list[Row]:
             ),
             f"k = {ks[0]} → {ks[-1]}: "
             + ", ".join(
-                f"{t.lookup(_MODEL_NAMES, x)} {t.num(init[x][0], '.2g')} → "
-                f"{t.num(init[x][-1], '.2g')}"
+                f"{t.lookup(_MODEL_NAMES, x)} {_ratio(init[x][0], t)} → {_ratio(init[x][-1], t)}"
                 for x in RECURRENT_MODELS
             ),
             all(init[x][j] < init[x][j - 1] for x in RECURRENT_MODELS for j in longer)
@@ -593,13 +597,6 @@ def captions(m: dict[str, Any], t: T) -> dict[str, str]:
             f"até k = {upto}; além disso, algumas sementes aprendem o atraso e outras ficam no "
             "acaso (os marcadores pequenos)",
         )
-    init = m["init_grad_ratio"]
-    fastest = min(RECURRENT_MODELS, key=lambda x: init[x][-1])
-    trained = m["grad_ratio"]["trained"]
-    probe = m["probe_k"]
-    after = ", ".join(
-        f"{t.lookup(_MODEL_NAMES, x)} {t.num(trained[x], '.2g')}" for x in RECURRENT_MODELS
-    )
     return {
         "memory_accuracy.png": t(
             f"The grey squares (feed-forward, window of {window}) are at 1.0 while the sign "
@@ -614,26 +611,56 @@ def captions(m: dict[str, Any], t: T) -> dict[str, str]:
             "ficarem visíveis"
             + (f"; linhas: a média de {n_seeds} sementes." if n_seeds > 1 else "."),
         ),
-        "memory_gradient.png": t(
-            "Top left: how much of the error signal at the last step reaches step 1, where "
-            "the sign entered. At initialisation (dashed, open markers) it falls by orders of "
-            f"magnitude as the lag grows, fastest for the {t.lookup(_MODEL_NAMES, fastest)} "
-            f"({t.num(init[fastest][-1], '.1e')} at k = {ks[-1]}): the vanishing gradient, "
-            f"through time. Bottom: the same at every step, for k = {probe}: at initialisation "
-            "it decays steadily back through time; after training it reaches step 1 as "
-            f"{after} of its size at step T. A net can recall the sign while passing almost no "
-            "gradient back: its saturated units hold the sign.",
-            "Em cima à esquerda: quanto do sinal de erro no último passo chega ao passo 1, onde "
-            "entrou o sinal. Na inicialização (tracejado, marcadores vazados) cai ordens de "
-            "grandeza à medida que o atraso cresce, mais depressa na "
-            f"{t.lookup(_MODEL_NAMES, fastest)} ({t.num(init[fastest][-1], '.1e')} em k = "
-            f"{ks[-1]}): o desaparecimento do gradiente, através do tempo. Embaixo: o mesmo em "
-            f"cada passo, para k = {probe}: na inicialização decai sem parar para trás no "
-            f"tempo; depois do treino chega ao passo 1 como {after} do seu tamanho no passo T. "
-            "Uma rede pode lembrar o sinal passando quase nenhum gradiente para trás: as suas "
-            "unidades saturadas guardam o sinal.",
-        ),
+        "memory_gradient.png": _gradient_caption(m, t),
     }
+
+
+def _gradient_caption(m: dict[str, Any], t: T) -> str:
+    """What to look at in the gradient figure; a net that recalls the sign while passing
+    almost no gradient back, if this run has one."""
+    ks, init, probe = m["ks"], m["init_grad_ratio"], m["probe_k"]
+    fastest = min(RECURRENT_MODELS, key=lambda x: init[x][-1])
+    slowest, trained = t.lookup(_MODEL_NAMES, fastest), m["grad_ratio"]["trained"]
+    after = ", ".join(
+        f"{t.lookup(_MODEL_NAMES, x)} {_ratio(trained[x], t)}" for x in RECURRENT_MODELS
+    )
+    latched = [  # (model, lag, seed): learned, yet less than 1e-6 of the gradient at step 1
+        (x, k, i)
+        for x in RECURRENT_MODELS
+        for i, row in enumerate(m["trained_grad_ratio"][x])
+        for j, k in enumerate(ks)
+        if row[j] < 1e-6 and m["accuracy_per_seed"][x][i][j] >= m["solved_threshold"]
+    ]
+    text = t(
+        "Top left: how much of the error signal at the last step reaches step 1, where the "
+        "sign entered. At initialisation (dashed, open markers) it falls by orders of "
+        f"magnitude as the lag grows, fastest for the {slowest} ({_ratio(init[fastest][-1], t)} "
+        f"at k = {ks[-1]}): the vanishing gradient, through time. Bottom: the same at every "
+        f"step, for k = {probe}: at initialisation it decays steadily back through time; after "
+        f"training it reaches step 1 as {after} of its size at step T.",
+        "Em cima à esquerda: quanto do sinal de erro no último passo chega ao passo 1, onde "
+        "entrou o sinal. Na inicialização (tracejado, marcadores vazados) cai ordens de "
+        f"grandeza à medida que o atraso cresce, mais depressa na {slowest} "
+        f"({_ratio(init[fastest][-1], t)} em k = {ks[-1]}): o desaparecimento do gradiente, "
+        f"através do tempo. Embaixo: o mesmo em cada passo, para k = {probe}: na "
+        "inicialização decai sem parar para trás no tempo; depois do treino chega ao passo 1 "
+        f"como {after} do seu tamanho no passo T.",
+    )
+    if latched:
+        x, k, i = latched[0]
+        j, name = ks.index(k), t.lookup(_MODEL_NAMES, x)
+        acc = t.num(m["accuracy_per_seed"][x][i][j], ".3f")
+        ratio = _ratio(m["trained_grad_ratio"][x][i][j], t)
+        seed = m["seeds"][i]
+        text += t(
+            f" A net can recall the sign while passing almost no gradient back: the {name} "
+            f"net at k = {k} (seed {seed}, accuracy {acc}) passes {ratio}; its saturated units "
+            "hold the sign.",
+            f" Uma rede pode lembrar o sinal passando quase nenhum gradiente para trás: a rede "
+            f"{name} em k = {k} (semente {seed}, acurácia {acc}) passa {ratio}; as suas "
+            "unidades saturadas guardam o sinal.",
+        )
+    return text
 
 
 LABELS: dict[str, tuple[str, str]] = {
