@@ -717,7 +717,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "growth of log ‖h‖ per step (steps 20 to 150)",
         "crescimento de log ‖h‖ por passo (passos 20 a 150)",
     ),
-    "spectral_radius": ("spectral radius of W", "raio espectral de W"),
+    "spectral_radius": (
+        "spectral radius measured (largest |eigenvalue| of W)",
+        "raio espectral medido (maior |autovalor| de W)",
+    ),
     "sweep": ("λ against ρ", "λ contra ρ"),
     "activation": ("activation f", "ativação f"),
     "structure": ("form of the recurrent weights", "forma dos pesos recorrentes"),
@@ -726,7 +729,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "período da rotação mantida (passos)",
     ),
     "period_measured_steps": ("period measured (steps)", "período medido (passos)"),
-    "rho": ("spectral radius ρ", "raio espectral ρ"),
+    "rho": ("spectral radius ρ set", "raio espectral ρ escolhido"),
     "lyapunov_two_trajectories": (
         "λ from two trajectories 1e-8 apart",
         "λ de duas trajetórias a 1e-8",
