@@ -18,3 +18,9 @@ def small_forward(net: Sequential, X: np.ndarray) -> np.ndarray:
     """``net.forward(X)`` with the BLAS threads a network this small runs fastest on."""
     with small_net_threads(net, X.shape[0]):
         return net.forward(X)
+
+
+def legend_outside(ax, **kwargs) -> None:
+    """The legend of ``ax`` to the right of it, clear of the data (``kwargs``: of
+    ``ax.legend``, e.g. ``fontsize``)."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kwargs)

@@ -16,18 +16,12 @@ origin until tanh saturation bounds it. The initial state is N(0, 0.25) per unit
   ``cell.step``, their distance renormalised every step), the growth rate of
   ||h_t|| (slope of log ||h_t|| over steps 20-150) and max |h_t|.
 
-  Measured (full run, seed 0, 32 units): fixed point (tanh, rho = 0.8) lambda =
-  -0.2231 = log 0.8, the state reaches 0; oscillation (tanh, rho = 1.2, one rotation)
-  lambda = 1e-5 ~ 0, a closed orbit with period 15.5 steps (the rotation's angle
-  gives 15.50, measured 15.54); chaos (tanh, rho = 3) lambda = +0.255 (two
-  trajectories: +0.256), |h| <= 1; divergence: identity, rho = 1.2, lambda = growth
-  rate = log 1.2 = 0.182 exactly (||h|| x 1.2 per step, 2.3 -> 1.7e12 in 150 steps),
-  ReLU, rho = 3, growth 0.72 per step (x ~2.05, to 8e46). ReLU is not always
-  unbounded: with rho = 1.2 this ReLU net decays to 0 (the negative half is cut).
+  The report's headline gives the measured values; ReLU is not always unbounded:
+  with rho = 1.2 this ReLU net decays to 0 (the negative half is cut).
 * ``sweep``: lambda against rho (orthogonal W_h, tanh, 800 steps): log rho below 1
   (the origin attracts), ~0 at rho = 1-1.2 (quasi-periodic orbits: every mode of the
-  orthogonal matrix rotates), then positive and growing (+0.05 at rho = 1.5, +0.12
-  at 2, +0.24 at 3, +0.34 at 4): the edge of chaos sits just above rho = 1.
+  orthogonal matrix rotates), then positive and growing: the edge of chaos sits just
+  above rho = 1.
 """
 
 from __future__ import annotations
@@ -41,7 +35,8 @@ import numpy as np
 from mlplab._blas import small_net_threads
 from mlplab._checks import check_int
 from mlplab.activations import get_activation
-from mlplab.experiments._registry import Result, register, save_figure
+from mlplab.experiments._common import legend_outside
+from mlplab.experiments._registry import Result, Row, register, save_figure
 from mlplab.i18n import T
 from mlplab.network import Sequential
 from mlplab.recurrent import SimpleRNN
@@ -322,37 +317,34 @@ def draw(result: Result, t: T, out_dir: Path) -> None:
 
 def _regime_title(name: str, reg: dict[str, Any], t: T) -> str:
     act = reg["activation"]
-    return (
-        f"{t.lookup(_REGIME_NAMES, name)}: {act}, rho = {t.num(reg['rho'], 'g')}, "
-        f"λ = {t.num(reg['lyapunov'], '+.3f')}"
-    )
+    head = t.lookup(_REGIME_NAMES, name)
+    if act == "tanh":  # the divergent regimes name their activation already
+        head += f": {act}"
+    return f"{head}, ρ = {t.num(reg['rho'], 'g')}, λ = {t.num(reg['lyapunov'], '+.3f')}"
 
 
 def _dynamics_trajectories_figure(runs, regimes, burn, t: T, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     names = list(runs)
-    fig, axes = plt.subplots(len(names), 1, figsize=(12, 2.3 * len(names)))
+    fig, axes = plt.subplots(len(names), 1, figsize=(9, 2.2 * len(names)))
     for ax, name in zip(axes, names, strict=True):
         traj = runs[name]
         color = _REGIME_COLORS[name]
-        show = slice(0, min(len(traj), 200))
+        show = slice(0, min(len(traj), 151))
         steps = np.arange(len(traj))[show]
         if regimes[name]["activation"] == "tanh":
-            for u, alpha in ((0, 1.0), (1, 0.5)):
-                ax.plot(
-                    steps, traj[show, u], color=color, alpha=alpha, lw=1.2, label=f"h_t[{u + 1}]"
-                )
-            ax.set_ylim(-1.05, 1.05)
-            ax.set_ylabel("h_t")
+            for u, alpha in ((0, 1.0), (1, 0.45)):
+                ax.plot(steps, traj[show, u], color=color, alpha=alpha, lw=1.3, label=f"h[{u + 1}]")
+            ax.set_ylim(-1.1, 1.1)
+            ax.set_ylabel(t("state h", "estado h"))
         else:
-            ax.semilogy(
-                steps, np.linalg.norm(traj[show], axis=1), color=color, lw=1.5, label="||h_t||"
-            )
-            ax.set_ylabel(t("||h_t|| (log)", "||h_t|| (log)"))
+            ax.semilogy(steps, np.linalg.norm(traj[show], axis=1), color=color, lw=1.5, label="‖h‖")
+            ax.set_ylabel(t("‖h‖ (log)", "‖h‖ (log)"))
+        ax.set_xlim(0, 150)
         ax.set_title(_regime_title(name, regimes[name], t), fontsize=10)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="upper right")
+        legend_outside(ax, fontsize=9)
     axes[-1].set_xlabel(t("time step t", "passo de tempo t"))
     fig.suptitle(
         t(
@@ -360,14 +352,15 @@ def _dynamics_trajectories_figure(runs, regimes, burn, t: T, path: Path) -> None
             "Camada de Elman livre h_t = f(h_{t-1} W_h), a partir do mesmo estado inicial",
         )
     )
-    fig.subplots_adjust(hspace=0.6, top=0.93)
+    fig.subplots_adjust(hspace=0.65, top=0.93)
     save_figure(fig, path)
 
 
 def _dynamics_phase_figure(runs, regimes, burn, t: T, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 4, figsize=(18, 4.8))
+    fig, axes = plt.subplots(2, 2, figsize=(10, 9))
+    axes = axes.ravel()
     for ax, name in zip(axes[:3], ("fixed_point", "oscillation", "chaos"), strict=True):
         traj = runs[name]
         color = _REGIME_COLORS[name]
@@ -375,18 +368,21 @@ def _dynamics_phase_figure(runs, regimes, burn, t: T, path: Path) -> None:
             pts = traj[:40]
             ax.plot(pts[:, 0], pts[:, 1], "-", color=color, lw=0.8)
             ax.plot(pts[:, 0], pts[:, 1], ".", color=color, ms=4)
-            ax.plot(pts[0, 0], pts[0, 1], "o", color="k", ms=5, label=t("start", "início"))
-            ax.plot(0, 0, "*", color="k", ms=10, label=t("fixed point 0", "ponto fixo 0"))
-            ax.legend(fontsize=8)
+            ax.plot(pts[0, 0], pts[0, 1], "o", color="k", ms=6, label=t("start", "início"))
+            ax.plot(0, 0, "*", color="k", ms=12, label=t("fixed point 0", "ponto fixo 0"))
+            legend_outside(ax, fontsize=9)
             what = t("first 40 steps", "primeiros 40 passos")
         else:  # the attractor, after the transient
             pts = traj[burn:]
             ax.plot(pts[:, 0], pts[:, 1], ".", color=color, ms=1.5)
-            what = t("after the transient", "depois do transiente")
-        ax.set_xlabel("h_t[1]")
-        ax.set_ylabel("h_t[2]")
+            what = t(
+                f"{len(pts)} steps after the transient",
+                f"{len(pts)} passos depois do transiente",
+            )
+        ax.set_xlabel("h[1]")
+        ax.set_ylabel("h[2]")
         ax.set_title(
-            f"{t.lookup(_REGIME_NAMES, name)}, rho = {t.num(regimes[name]['rho'], 'g')}\n({what})",
+            f"{t.lookup(_REGIME_NAMES, name)}, ρ = {t.num(regimes[name]['rho'], 'g')}\n({what})",
             fontsize=10,
         )
         ax.grid(alpha=0.3)
@@ -401,38 +397,38 @@ def _dynamics_phase_figure(runs, regimes, burn, t: T, path: Path) -> None:
             color=_REGIME_COLORS[name],
             ms=3,
             lw=0.8,
-            label=f"{t.lookup(_REGIME_NAMES, name)}, rho = {t.num(reg['rho'], 'g')}",
+            label=f"{t.lookup(_REGIME_NAMES, name)},\nρ = {t.num(reg['rho'], 'g')}",
         )
     ax.axhline(1.0, color="0.5", ls=":", lw=1)
     ax.set_ylim(bottom=0)
     ax.set_xlabel(t("time step t", "passo de tempo t"))
-    ax.set_ylabel("||h_t|| / ||h_{t-1}||")
+    ax.set_ylabel(t("‖h_t‖ / ‖h_{t-1}‖", "‖h_t‖ / ‖h_{t-1}‖"))
     ax.set_title(
         t(
-            "Divergence: the norm's factor per step > 1",
-            "Divergência: o fator da norma por passo > 1",
+            "Divergence: ‖h‖ grows by a factor > 1 per step",
+            "Divergência: ‖h‖ cresce por um fator > 1 por passo",
         ),
         fontsize=10,
     )
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    legend_outside(ax, fontsize=9)
     fig.suptitle(
         t(
-            "Phase portraits: two units of the state (h_t[1], h_t[2]); for the divergent "
-            "networks, the growth factor of the norm ||h_t|| per step",
-            "Retratos de fase: duas unidades do estado (h_t[1], h_t[2]); para as redes "
-            "divergentes, o fator de crescimento da norma ||h_t|| por passo",
+            "Phase portraits: two units of the state, h[2] against h[1]; for the divergent "
+            "networks,\nthe growth factor of the norm ‖h‖ per step",
+            "Retratos de fase: duas unidades do estado, h[2] contra h[1]; para as redes "
+            "divergentes,\no fator de crescimento da norma ‖h‖ por passo",
         ),
         fontsize=11,
     )
-    fig.subplots_adjust(wspace=0.3, top=0.8)
+    fig.subplots_adjust(wspace=0.55, hspace=0.4, top=0.88)
     save_figure(fig, path)
 
 
 def _dynamics_lyapunov_figure(rhos, lam_sweep, regimes, separations, t: T, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(15, 5.5))
+    fig, axes = plt.subplots(2, 1, figsize=(8.5, 9.5))
     ax = axes[0]
     ax.axhline(0, color="k", lw=0.8)
     ax.plot(
@@ -452,8 +448,8 @@ def _dynamics_lyapunov_figure(rhos, lam_sweep, regimes, separations, t: T, path:
         color="tab:purple",
         lw=1.5,
         label=t(
-            "identity: λ = log rho (diverges for rho > 1)",
-            "identidade: λ = log rho (diverge para rho > 1)",
+            "identity: λ = log ρ\n(diverges for ρ > 1)",
+            "identidade: λ = log ρ\n(diverge para ρ > 1)",
         ),
     )
     for name, reg in regimes.items():
@@ -466,10 +462,8 @@ def _dynamics_lyapunov_figure(rhos, lam_sweep, regimes, separations, t: T, path:
                 ms=10,
                 label=t.lookup(_REGIME_NAMES, name),
             )
-    ax.set_xlabel(t("spectral radius rho of W_h", "raio espectral rho de W_h"))
-    ax.set_ylabel(
-        t("largest Lyapunov exponent λ (per step)", "maior expoente de Lyapunov λ (por passo)")
-    )
+    ax.set_xlabel(t("spectral radius ρ of W_h", "raio espectral ρ de W_h"))
+    ax.set_ylabel(t("largest Lyapunov exponent λ", "maior expoente de Lyapunov λ"))
     ax.set_title(
         t(
             "λ < 0: settles; λ ≈ 0: oscillates; λ > 0: chaos",
@@ -477,7 +471,7 @@ def _dynamics_lyapunov_figure(rhos, lam_sweep, regimes, separations, t: T, path:
         )
     )
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    legend_outside(ax, fontsize=9)
     ax = axes[1]
     for name, d in separations.items():
         d = np.asarray(d)
@@ -486,7 +480,7 @@ def _dynamics_lyapunov_figure(rhos, lam_sweep, regimes, separations, t: T, path:
             steps, d / d[0], color=_REGIME_COLORS[name], lw=1.5, label=t.lookup(_REGIME_NAMES, name)
         )
     ax.set_xlabel(t("time step t", "passo de tempo t"))
-    ax.set_ylabel(t("distance / initial distance (1e-8)", "distância / distância inicial (1e-8)"))
+    ax.set_ylabel(t("distance / initial distance", "distância / distância inicial"))
     ax.set_title(
         t(
             "Two trajectories started 1e-8 apart",
@@ -494,9 +488,261 @@ def _dynamics_lyapunov_figure(rhos, lam_sweep, regimes, separations, t: T, path:
         )
     )
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="lower left")
-    fig.subplots_adjust(wspace=0.25)
+    legend_outside(ax, fontsize=9)
+    fig.subplots_adjust(hspace=0.35)
     save_figure(fig, path)
+
+
+def _sci(x: float, t: T, sign: str = "") -> str:
+    """x in scientific notation without the exponent's plus sign (1.7e12, 3.9e-73);
+    ``sign="+"`` writes the sign of a positive x too (+2.2e-05); 0 is "0"."""
+    return t.num(x, f"{sign}.1e").replace("e+", "e") if x != 0 else "0"
+
+
+def _what(name: str, reg: dict[str, Any], t: T) -> str:
+    """A regime as a headline names it: "settles (fixed point): tanh, ρ = 0.8"."""
+    return _regime_title(name, reg, t).rpartition(", λ")[0]
+
+
+def _lam(r: dict[str, Any], t: T) -> str:
+    x = r["lyapunov"]
+    return f"λ = {_sci(x, t, '+') if abs(x) < 1e-3 else t.num(x, '+.4f')}"
+
+
+def headline(m: dict[str, Any], t: T) -> list[Row]:
+    """The lecture's four behaviours of a recurrent net fed back on itself, measured."""
+    reg = m["regimes"]
+    step_diff = max(r["cell_step_max_rel_diff"] for r in reg.values())
+    rho, lams = np.array(m["sweep"]["rho"]), np.array(m["sweep"]["lyapunov"])
+    below, above = lams[rho < 0.95], lams[rho >= 2.0]
+    cross = rho[np.argmax(lams > 0)] if (lams > 0).any() else None
+    sweep = (
+        t(
+            f"λ first > 0 at ρ = {t.num(cross, 'g')}; λ = {t.num(lams[-1], '+.3f')} at ρ = "
+            f"{t.num(rho[-1], 'g')}",
+            f"λ > 0 a partir de ρ = {t.num(cross, 'g')}; λ = {t.num(lams[-1], '+.3f')} em ρ = "
+            f"{t.num(rho[-1], 'g')}",
+        )
+        if cross is not None
+        else t("λ never > 0", "λ nunca > 0")
+    )
+    return [
+        Row(
+            t(
+                "Elman step of mlplab against the lecture's equation",
+                "passo de Elman do mlplab contra a equação da aula",
+            ),
+            "h_t = f(h_{t-1} W_h + b)"
+            + t(" (relative difference < 1e-12)", " (diferença relativa < 1e-12)"),
+            t("largest relative difference ", "maior diferença relativa ")
+            + t.num(step_diff, ".1e"),
+            step_diff < 1e-12,
+        ),
+        *_bounded_rows(reg, t),
+        *_unbounded_rows(reg, t),
+        Row(
+            t(
+                "λ against ρ (tanh, orthogonal recurrent weights)",
+                "λ contra ρ (tanh, pesos recorrentes ortogonais)",
+            ),
+            t(
+                "the origin attracts below ρ = 1 (λ < 0 for every ρ < 0.95); chaos for large "
+                "ρ (λ > 0 for every ρ ≥ 2)",
+                "a origem atrai abaixo de ρ = 1 (λ < 0 para todo ρ < 0,95); caos para ρ grande "
+                "(λ > 0 para todo ρ ≥ 2)",
+            ),
+            sweep,
+            bool((below < 0).all() and (above > 0).all()),
+        ),
+    ]
+
+
+def _bounded_rows(reg: dict[str, Any], t: T) -> list[Row]:
+    """tanh: settles, oscillates, chaotic."""
+    fixed, osc, chaos = reg["fixed_point"], reg["oscillation"], reg["chaos"]
+    period, rotation = osc.get("period_measured_steps"), osc["rotation_period_steps"]
+    period_text = (
+        t(f"period {t.num(period, '.2f')} steps", f"período {t.num(period, '.2f')} passos")
+        if period is not None
+        else t("no period found", "nenhum período encontrado")
+    )
+    lam2, largest = chaos["lyapunov_two_trajectories"], chaos["max_abs_state"]
+    return [
+        Row(
+            _what("fixed_point", fixed, t),
+            t(
+                f"a fixed point: λ = log ρ = {t.num(fixed['log_rho'], '.4f')} (± 0.01), "
+                "the state goes to 0",
+                f"um ponto fixo: λ = log ρ = {t.num(fixed['log_rho'], '.4f')} (± 0,01), "
+                "o estado vai a 0",
+            ),
+            f"{_lam(fixed, t)}; ‖h‖ {t.num(fixed['norm_start'], '.2g')} → "
+            f"{_sci(fixed['norm_end'], t)}",
+            abs(fixed["lyapunov"] - fixed["log_rho"]) < 0.01 and fixed["norm_end"] < 1e-6,
+        ),
+        Row(
+            _what("oscillation", osc, t),
+            t(
+                "a closed orbit: λ ≈ 0 (|λ| < 0.01), the period of the kept rotation of W, "
+                f"{t.num(rotation, '.2f')} steps (± 10 %)",
+                "uma órbita fechada: λ ≈ 0 (|λ| < 0,01), o período da rotação mantida de W, "
+                f"{t.num(rotation, '.2f')} passos (± 10 %)",
+            ),
+            f"{_lam(osc, t)}; {period_text}",
+            abs(osc["lyapunov"]) < 0.01
+            and period is not None
+            and abs(period - rotation) < 0.1 * rotation,
+        ),
+        Row(
+            _what("chaos", chaos, t),
+            t(
+                "λ > 0 (nearby states separate exponentially), yet bounded: |h| ≤ 1",
+                "λ > 0 (estados próximos se afastam exponencialmente), mas limitada: |h| ≤ 1",
+            ),
+            t(
+                f"{_lam(chaos, t)} (two trajectories: {t.num(lam2, '+.4f')}); largest |h| "
+                f"{t.num(largest, '.4g')}",
+                f"{_lam(chaos, t)} (duas trajetórias: {t.num(lam2, '+.4f')}); maior |h| "
+                f"{t.num(largest, '.4g')}",
+            ),
+            chaos["lyapunov"] > 0.01 and lam2 > 0.01 and largest <= 1.0,
+        ),
+    ]
+
+
+def _unbounded_rows(reg: dict[str, Any], t: T) -> list[Row]:
+    """The identity and ReLU: diverge."""
+    div, relu = reg["divergence"], reg["divergence_relu"]
+    g, g_relu = div["growth_rate"], relu["growth_rate"]
+    return [
+        Row(
+            _what("divergence", div, t),
+            t(
+                f"‖h‖ × ρ per step: growth log ρ = {t.num(div['log_rho'], '.4f')} per step "
+                "(± 0.001)",
+                f"‖h‖ × ρ por passo: crescimento log ρ = {t.num(div['log_rho'], '.4f')} por "
+                "passo (± 0,001)",
+            ),
+            t(
+                f"growth {t.num(g, '.4f')} per step; ‖h‖ {t.num(div['norm_start'], '.2g')} → "
+                f"{_sci(div['norm_end'], t)} in {div['steps']} steps",
+                f"crescimento {t.num(g, '.4f')} por passo; ‖h‖ "
+                f"{t.num(div['norm_start'], '.2g')} → {_sci(div['norm_end'], t)} em "
+                f"{div['steps']} passos",
+            ),
+            abs(g - div["log_rho"]) < 1e-3,
+        ),
+        Row(
+            _what("divergence_relu", relu, t),
+            t(
+                "unbounded: ‖h‖ grows geometrically (growth > 0 per step)",
+                "ilimitada: ‖h‖ cresce geometricamente (crescimento > 0 por passo)",
+            ),
+            t("growth ", "crescimento ")
+            + f"{t.num(g_relu, '.3f')} "
+            + t("per step", "por passo")
+            + f" (× {t.num(math.exp(g_relu), '.3g')}); ‖h‖ → {_sci(relu['norm_end'], t)}",
+            g_relu > 0 and relu["norm_end"] > 1e6 * relu["norm_start"],
+        ),
+    ]
+
+
+def captions(m: dict[str, Any], t: T) -> dict[str, str]:
+    """What to look at in each figure."""
+    reg = m["regimes"]
+    osc, chaos, relu = reg["oscillation"], reg["chaos"], reg["divergence_relu"]
+    period = osc.get("period_measured_steps")
+    period_en = f", period {t.num(period, '.1f')} steps" if period is not None else ""
+    period_pt = f", período {t.num(period, '.1f')} passos" if period is not None else ""
+    return {
+        "dynamics_trajectories.png": t(
+            "The same initial state, five networks. Green: the state dies out to the fixed "
+            f"point 0 within about 20 steps. Blue: a steady oscillation{period_en}. Red: "
+            "irregular, never repeating, but always between −1 and 1. Purple and brown (log "
+            "scale): straight lines, i.e. ‖h‖ multiplied by the same factor at every step.",
+            "O mesmo estado inicial, cinco redes. Verde: o estado se extingue no ponto fixo 0 "
+            f"em cerca de 20 passos. Azul: uma oscilação estável{period_pt}. Vermelho: "
+            "irregular, nunca se repete, mas sempre entre −1 e 1. Roxo e marrom (escala log): "
+            "retas, isto é, ‖h‖ multiplicado pelo mesmo fator a cada passo.",
+        ),
+        "dynamics_phase.png": t(
+            "Two units of the state plotted against each other: the stable network's state "
+            "closes in on the star (0), the oscillating one runs around one closed loop, the "
+            "chaotic one never repeats and scatters over the square [−1, 1]², mostly on its "
+            "edges where tanh saturates. Bottom right: the factor by which "
+            f"‖h‖ grows per step stays above the dotted line at 1 (identity: exactly "
+            f"{t.num(reg['divergence']['rho'], 'g')}; ReLU: about "
+            f"{t.num(math.exp(relu['growth_rate']), '.2g')}).",
+            "Duas unidades do estado, uma contra a outra: o estado da rede estável se "
+            "aproxima da estrela (0), a oscilante percorre um único laço fechado, a caótica "
+            "nunca se repete e se espalha pelo quadrado [−1, 1]², sobretudo nas bordas, onde "
+            "a tanh satura. Embaixo à direita: o fator pelo qual ‖h‖ cresce "
+            "por passo fica acima da linha pontilhada em 1 (identidade: exatamente "
+            f"{t.num(reg['divergence']['rho'], 'g')}; ReLU: cerca de "
+            f"{t.num(math.exp(relu['growth_rate']), '.2g')}).",
+        ),
+        "dynamics_lyapunov.png": t(
+            "Left: the largest Lyapunov exponent λ against the spectral radius ρ; it follows "
+            "the dashed log ρ below ρ = 1, is about 0 just above, then grows: the squares are "
+            f"the three tanh networks (chaos: λ = {t.num(chaos['lyapunov'], '+.2f')}). Right: "
+            "two states started 1e-8 apart; their distance shrinks (fixed point), stays "
+            "constant (oscillation) or grows exponentially (divergence; chaos, until it "
+            "reaches the size of the bounded attractor).",
+            "Esquerda: o maior expoente de Lyapunov λ contra o raio espectral ρ; segue a curva "
+            "tracejada log ρ abaixo de ρ = 1, fica em cerca de 0 logo acima e depois cresce: "
+            f"os quadrados são as três redes tanh (caos: λ = {t.num(chaos['lyapunov'], '+.2f')})"
+            ". Direita: dois estados que partem a 1e-8 um do outro; a distância encolhe (ponto "
+            "fixo), fica constante (oscilação) ou cresce exponencialmente (divergência; caos, "
+            "até atingir o tamanho do atrator limitado).",
+        ),
+    }
+
+
+LABELS: dict[str, tuple[str, str]] = {
+    **_REGIME_NAMES,
+    "units": ("units in the layer", "unidades na camada"),
+    "recurrent_init": (
+        "initialisation of the recurrent weights",
+        "inicialização dos pesos recorrentes",
+    ),
+    "bias": ("bias b", "viés b"),
+    "steps": ("time steps", "passos de tempo"),
+    "burn_in": ("steps discarded first (burn-in)", "passos descartados antes (aquecimento)"),
+    "regimes": ("the five networks", "as cinco redes"),
+    "lyapunov": (
+        "largest Lyapunov exponent λ (per step)",
+        "maior expoente de Lyapunov λ (por passo)",
+    ),
+    "growth_rate": (
+        "growth of log ‖h‖ per step (steps 20 to 150)",
+        "crescimento de log ‖h‖ por passo (passos 20 a 150)",
+    ),
+    "spectral_radius": (
+        "spectral radius measured (largest |eigenvalue| of W)",
+        "raio espectral medido (maior |autovalor| de W)",
+    ),
+    "sweep": ("λ against ρ", "λ contra ρ"),
+    "activation": ("activation f", "ativação f"),
+    "structure": ("form of the recurrent weights", "forma dos pesos recorrentes"),
+    "rotation_period_steps": (
+        "period of the kept rotation (steps)",
+        "período da rotação mantida (passos)",
+    ),
+    "period_measured_steps": ("period measured (steps)", "período medido (passos)"),
+    "rho": ("spectral radius ρ set", "raio espectral ρ escolhido"),
+    "lyapunov_two_trajectories": (
+        "λ from two trajectories 1e-8 apart",
+        "λ de duas trajetórias a 1e-8",
+    ),
+    "log_rho": ("log ρ", "log ρ"),
+    "norm_start": ("‖h‖ at the start", "‖h‖ no início"),
+    "norm_end": ("‖h‖ at the end", "‖h‖ no fim"),
+    "max_abs_state": ("largest |h| after the start", "maior |h| após o início"),
+    "cell_step_max_rel_diff": (
+        "largest relative difference, Elman step against NumPy",
+        "maior diferença relativa, passo de Elman contra NumPy",
+    ),
+}
 
 
 @register(
@@ -512,23 +758,26 @@ def _dynamics_lyapunov_figure(rhos, lam_sweep, regimes, separations, t: T, path:
         "en": "Fed back on itself, a recurrent network is a dynamic system that may settle, "
         "oscillate, be chaotic or diverge, depending on its weights and activation. Measured "
         "on a free-running Elman layer of 32 units, h_t = f(h_{t-1} W_h), its orthogonal W_h "
-        "scaled to spectral radius rho: with tanh, rho = 0.8 settles at a fixed point "
-        "(largest Lyapunov exponent log 0.8 = -0.22); keeping one rotation of W_h at rho = 1.2 "
-        "and damping the rest, it oscillates on a closed orbit (exponent 0); rho = 3 is "
+        "scaled to spectral radius ρ: with tanh, ρ = 0.8 settles at a fixed point "
+        "(largest Lyapunov exponent log 0.8 = -0.22); keeping one rotation of W_h at ρ = 1.2 "
+        "and damping the rest, it oscillates on a closed orbit (exponent 0); ρ = 3 is "
         "chaotic (exponent about +0.25: nearby states separate exponentially) yet bounded, "
-        "|h| <= 1, since tanh saturates. With the identity (rho = 1.2) or ReLU (rho = 3) the "
-        "state diverges: ||h_t|| is multiplied by 1.2 and by about 2 at every step.",
+        "|h| ≤ 1, since tanh saturates. With the identity (ρ = 1.2) or ReLU (ρ = 3) the "
+        "state diverges: ‖h‖ is multiplied by 1.2 and by about 2 at every step.",
         "pt": "Realimentada sobre si mesma, uma rede recorrente é um sistema dinâmico que pode "
         "estabilizar, oscilar, ser caótico ou divergir, conforme os pesos e a ativação. Medido "
         "numa camada de Elman livre de 32 unidades, h_t = f(h_{t-1} W_h), com a sua W_h "
-        "ortogonal escalada ao raio espectral rho: com tanh, rho = 0,8 estabiliza num ponto "
+        "ortogonal escalada ao raio espectral ρ: com tanh, ρ = 0,8 estabiliza num ponto "
         "fixo (maior expoente de Lyapunov log 0,8 = -0,22); mantendo uma rotação de W_h em "
-        "rho = 1,2 e amortecendo as demais, oscila numa órbita fechada (expoente 0); rho = 3 é "
+        "ρ = 1,2 e amortecendo as demais, oscila numa órbita fechada (expoente 0); ρ = 3 é "
         "caótico (expoente de cerca de +0,25: estados próximos se afastam exponencialmente) "
-        "mas limitado, |h| <= 1, pois a tanh satura. Com a identidade (rho = 1,2) ou a ReLU "
-        "(rho = 3) o estado diverge: ||h_t|| é multiplicado por 1,2 e por cerca de 2 a cada "
+        "mas limitado, |h| ≤ 1, pois a tanh satura. Com a identidade (ρ = 1,2) ou a ReLU "
+        "(ρ = 3) o estado diverge: ‖h‖ é multiplicado por 1,2 e por cerca de 2 a cada "
         "passo.",
     },
+    headline=headline,
+    captions=captions,
+    labels=LABELS,
 )
 def run(
     out_dir: Path,

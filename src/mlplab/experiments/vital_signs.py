@@ -39,8 +39,8 @@ from typing import Any
 import numpy as np
 
 from mlplab._checks import check_float, check_int
-from mlplab.experiments._common import small_forward
-from mlplab.experiments._registry import Result, register, save_figure
+from mlplab.experiments._common import legend_outside, small_forward
+from mlplab.experiments._registry import Result, Row, register, save_figure
 from mlplab.i18n import T
 from mlplab.layers import Dense
 from mlplab.network import Sequential
@@ -272,6 +272,12 @@ _VITAL_STYLE = {
 }
 
 
+def _vital_line(m: str) -> dict[str, Any]:
+    """The colour and line style of a forecaster (the naive last value dashed: it is a
+    grey like the signal's)."""
+    return {"color": _VITAL_STYLE[m][0], "ls": "--" if m == "naive_last" else "-"}
+
+
 def _vital_label(m: str, t: T) -> str:
     _, en, pt = _VITAL_STYLE[m]
     return t(en, pt)
@@ -280,12 +286,13 @@ def _vital_label(m: str, t: T) -> str:
 def _vital_signal_figure(sig, n_tr: int, t: T, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 1, figsize=(13, 7))
+    fig, axes = plt.subplots(2, 1, figsize=(11, 7))
     ts, x, hr = sig["time"], sig["x"], sig["hr"]
     ax = axes[0]
     ax.plot(ts, hr, color="tab:red", lw=1.5)
     ax.axvline(ts[n_tr], color="k", ls="--", lw=1)
-    ax.text(ts[n_tr], hr.max(), t("  validation →", "  validação →"), va="top", fontsize=9)
+    ax.text(ts[n_tr], hr.max(), t("  validation →", "  validação →"), va="top", fontsize=10)
+    ax.set_xlabel(t("time (s)", "tempo (s)"))
     ax.set_ylabel(t("heart rate (bpm)", "frequência cardíaca (bpm)"))
     ax.set_title(
         t(
@@ -307,7 +314,7 @@ def _vital_signal_figure(sig, n_tr: int, t: T, path: Path) -> None:
         )
     )
     ax.grid(alpha=0.3)
-    fig.subplots_adjust(hspace=0.35)
+    fig.subplots_adjust(hspace=0.45)
     save_figure(fig, path)
 
 
@@ -316,22 +323,20 @@ def _vital_forecast_figure(
 ) -> None:
     import matplotlib.pyplot as plt
 
-    fig = plt.figure(figsize=(15, 9))
-    grid = fig.add_gridspec(2, 2, height_ratios=[1, 1])
+    fig, axes = plt.subplots(3, 1, figsize=(8.5, 11))
     ms = 1000.0 / FS
-    # one step ahead over 6 s of validation
-    ax = fig.add_subplot(grid[0, :])
-    j = np.arange(min(origins.size, int(6 * FS)))
+    # one step ahead over 4 s of validation
+    ax = axes[0]
+    j = np.arange(min(origins.size, int(4 * FS)))
     x_s = (origins[j] - origins[0]) / FS
-    ax.plot(x_s, z[origins[j]], color="k", lw=2.5, alpha=0.35, label=t("signal", "sinal"))
+    ax.plot(x_s, z[origins[j]], color="k", lw=3, alpha=0.3, label=t("signal", "sinal"))
     for m, p in preds.items():
-        color = _VITAL_STYLE[m][0]
         ax.plot(
             x_s,
             p[j, 0],
-            color=color,
-            lw=1.2,
-            label=f"{_vital_label(m, t)}: MSE {t.num(one[m], '.3f')}",
+            lw=1.3,
+            **_vital_line(m),
+            label=f"{_vital_label(m, t)}:\nMSE {t.num(one[m], '.3f')}",
         )
     ax.set_xlabel(t("validation time (s)", "tempo de validação (s)"))
     ax.set_ylabel(t("standardised signal", "sinal padronizado"))
@@ -342,9 +347,9 @@ def _vital_forecast_figure(
         )
     )
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=3, loc="upper right")
+    legend_outside(ax, fontsize=9)
     # a recursive forecast from one origin
-    ax = fig.add_subplot(grid[1, 0])
+    ax = axes[1]
     k = int(np.argmax(z[origins[: origins.size // 2] + 8]))  # a beat 8 steps ahead
     i = origins[k]
     past = np.arange(i - window, i)
@@ -352,45 +357,239 @@ def _vital_forecast_figure(
         (past - i) / FS, z[past], color="k", lw=1.5, label=t("input window", "janela de entrada")
     )
     fut = np.arange(i, i + horizon)
-    ax.plot((fut - i) / FS, z[fut], color="k", lw=2.5, alpha=0.35, label=t("truth", "verdade"))
+    ax.plot((fut - i) / FS, z[fut], color="k", lw=3, alpha=0.3, label=t("truth", "verdade"))
     for m, p in preds.items():
-        ax.plot((fut - i) / FS, p[k], color=_VITAL_STYLE[m][0], lw=1.5, label=_vital_label(m, t))
+        ax.plot((fut - i) / FS, p[k], lw=1.5, label=_vital_label(m, t), **_vital_line(m))
     ax.axvline(0, color="0.5", ls=":", lw=1)
     ax.set_xlabel(t("time from the forecast origin (s)", "tempo desde a origem da previsão (s)"))
+    ax.set_ylabel(t("standardised signal", "sinal padronizado"))
     ax.set_title(
         t(
-            f"Recursive forecast, {horizon} steps ({horizon / FS:g} s)",
-            f"Previsão recursiva, {horizon} passos ({t.num(horizon / FS, 'g')} s)",
+            f"Recursive forecast, {horizon} steps ({horizon / FS:g} s), each prediction fed back",
+            f"Previsão recursiva, {horizon} passos ({t.num(horizon / FS, 'g')} s), cada "
+            "previsão realimentada",
         )
     )
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    legend_outside(ax, fontsize=9)
     # error against the horizon
-    ax = fig.add_subplot(grid[1, 1])
+    ax = axes[2]
     hs = np.arange(1, horizon + 1)
     for m, v in by_h.items():
         ax.plot(
             hs,
             v,
-            color=_VITAL_STYLE[m][0],
             lw=2,
+            **_vital_line(m),
             marker=".",
-            label=f"{_vital_label(m, t)}: {t('mean', 'média')} {t.num(multi[m], '.3f')}",
+            label=f"{_vital_label(m, t)}:\n{t('mean', 'média')} {t.num(multi[m], '.3f')}",
         )
-    ax.axhline(mean_mse, color="0.6", ls=":", lw=1.5)
-    ax.set_xlabel(t("horizon (steps of 40 ms)", "horizonte (passos de 40 ms)"))
-    ax.set_ylabel(t("validation MSE", "MSE de validação"))
-    ax.set_yscale("log")
-    ax.set_title(
-        t(
-            "Error against the horizon (dotted: predicting the training mean)",
-            "Erro contra o horizonte (pontilhado: prever a média do treino)",
-        )
+    ax.axhline(
+        mean_mse, color="0.4", ls=":", lw=1.5, label=t("predicting the mean", "prever a média")
     )
+    ax.set_xlabel(t(f"horizon (steps of {ms:g} ms)", f"horizonte (passos de {t.num(ms, 'g')} ms)"))
+    ax.set_ylabel(t("validation MSE (log)", "MSE de validação (log)"))
+    ax.set_yscale("log")
+    ax.set_title(t("Error against the horizon", "Erro contra o horizonte"))
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="lower right")
-    fig.subplots_adjust(hspace=0.35, wspace=0.2)
+    legend_outside(ax, fontsize=9)
+    fig.subplots_adjust(hspace=0.45)
     save_figure(fig, path)
+
+
+_NAIVE = ("naive_last", "seasonal_naive")
+
+
+def headline(m: dict[str, Any], t: T) -> list[Row]:
+    """One step and one horizon ahead: the networks against the naive forecasts."""
+    return _one_step_rows(m, t) + _horizon_rows(m, t)
+
+
+def _mse(x: float, t: T) -> str:
+    return t.num(x, ".3f")
+
+
+def _naives(d: dict[str, float], t: T) -> str:
+    """The naive forecasts' MSEs, named."""
+    last, beat = _mse(d["naive_last"], t), _mse(d["seasonal_naive"], t)
+    return t(
+        f"last value {last}, one beat earlier {beat}",
+        f"último valor {last}, um batimento antes {beat}",
+    )
+
+
+def _one_step_rows(m: dict[str, Any], t: T) -> list[Row]:
+    """One step ahead: the GRU against the naive forecasts and the window MLP; the noise."""
+    one, ms = m["mse_one_step"], 1000.0 / m["sampling_hz"]
+    gru, mlp, best = _mse(one["gru"], t), _mse(one["mlp"], t), _mse(min(one.values()), t)
+    floor = _mse(m["noise_floor_mse"], t)
+    return [
+        Row(
+            t(
+                f"one step ahead ({ms:g} ms): validation MSE (standardised signal)",
+                f"um passo à frente ({t.num(ms, 'g')} ms): MSE de validação (sinal padronizado)",
+            ),
+            t(
+                "a recurrent net forecasts the signal: under half the MSE of the naive forecasts",
+                "uma rede recorrente prevê o sinal: menos da metade do MSE das previsões ingênuas",
+            ),
+            f"GRU {gru}; {_naives(one, t)}",
+            one["gru"] < 0.5 * min(one[n] for n in _NAIVE),
+        ),
+        Row(
+            t(
+                f"one step ahead: recurrent against feed-forward, the same {m['window']} samples",
+                f"um passo à frente: recorrente contra alimentação direta, as mesmas "
+                f"{m['window']} amostras",
+            ),
+            t(
+                "the recurrent state helps: a lower MSE than the window MLP's",
+                "o estado recorrente ajuda: MSE menor que o do MLP de janela",
+            ),
+            f"GRU {gru}, MLP {mlp}",
+            one["gru"] < one["mlp"],
+        ),
+        Row(
+            t("the measurement noise (white)", "o ruído de medida (branco)"),
+            t(
+                "no forecast beats it: every MSE above its variance",
+                "nenhuma previsão o supera: todo MSE acima da sua variância",
+            ),
+            t(
+                f"variance {floor}; best one-step MSE {best}",
+                f"variância {floor}; melhor MSE a um passo {best}",
+            ),
+            min(one.values()) > m["noise_floor_mse"],
+        ),
+    ]
+
+
+def _horizon_rows(m: dict[str, Any], t: T) -> list[Row]:
+    """Many steps ahead, each prediction fed back: the errors compound."""
+    one, multi, end = m["mse_one_step"], m["mse_multi_step"], m["mse_at_horizon"]
+    h, secs = m["horizon"], t.num(m["horizon_seconds"], "g")
+    gru, mlp, mean = _mse(end["gru"], t), _mse(end["mlp"], t), _mse(m["mean_predictor_mse"], t)
+    return [
+        Row(
+            t(
+                f"horizon of {secs} s ({h} steps, each prediction fed back): mean MSE",
+                f"horizonte de {secs} s ({h} passos, cada previsão realimentada): MSE médio",
+            ),
+            t(
+                "the recurrent net still beats the naive forecasts",
+                "a rede recorrente ainda supera as previsões ingênuas",
+            ),
+            f"GRU {_mse(multi['gru'], t)}, MLP {_mse(multi['mlp'], t)}; {_naives(multi, t)}",
+            multi["gru"] < min(multi[n] for n in _NAIVE),
+        ),
+        Row(
+            t(
+                f"MSE {secs} s ahead (the horizon's last step)",
+                f"MSE a {secs} s à frente (o último passo do horizonte)",
+            ),
+            t(
+                "fed back, errors compound: above the one-step MSE (predicting the mean of the "
+                "standardised signal costs about 1)",
+                "realimentados, os erros se acumulam: acima do MSE a um passo (prever a média do "
+                "sinal padronizado custa cerca de 1)",
+            ),
+            t(
+                f"GRU {gru}, MLP {mlp}; predicting the mean {mean}",
+                f"GRU {gru}, MLP {mlp}; prever a média {mean}",
+            ),
+            all(end[n] > one[n] for n in ("gru", "mlp")),
+        ),
+    ]
+
+
+def captions(m: dict[str, Any], t: T) -> dict[str, str]:
+    """What to look at in each figure."""
+    lo = min(m["heart_rate_train_bpm"][0], m["heart_rate_val_bpm"][0])
+    hi = max(m["heart_rate_train_bpm"][1], m["heart_rate_val_bpm"][1])
+    one, multi = m["mse_one_step"], m["mse_multi_step"]
+    beat = t.num(m["seasonal_period_samples"]["median"], "g")
+    secs = t.num(m["horizon_seconds"], "g")
+    return {
+        "vital_signal.png": t(
+            f"Top: the heart rate drifts slowly between {lo:.0f} and {hi:.0f} beats per minute "
+            "and ripples with every breath; right of the dashed line is the last 20 % of the "
+            "recording, kept for validation. Bottom: the first 10 s of the signal the networks "
+            "forecast: one tall R peak per beat, the small P and T waves around it, and noise.",
+            f"Em cima: a frequência cardíaca deriva devagar entre {lo:.0f} e {hi:.0f} batimentos "
+            "por minuto e ondula a cada respiração; à direita da linha tracejada estão os "
+            "últimos 20 % da gravação, reservados para a validação. Embaixo: os primeiros 10 s "
+            "do sinal que as redes preveem: um pico R alto por batimento, as pequenas ondas P "
+            "e T em volta, e ruído.",
+        ),
+        "vital_forecast.png": t(
+            f"Top: one step ahead the GRU (blue, MSE {t.num(one['gru'], '.3f')}) and the MLP "
+            f"(orange, {t.num(one['mlp'], '.3f')}) follow the light grey signal, while the "
+            "last value (dashed) lags a step behind every peak. Middle: from one origin, each "
+            "prediction fed back as the next input; the forecasts drift away from the truth "
+            "as they go. Bottom: the error against the horizon; the networks' errors grow "
+            "step by step, and a curve above the dotted line (predicting the mean) forecasts "
+            f"nothing. The last value's error dips near {beat} steps, one beat later, when "
+            f"the signal comes back to the same phase. Over the {secs} s horizon the GRU's mean "
+            "MSE is "
+            f"{t.num(multi['gru'], '.3f')}, the MLP's {t.num(multi['mlp'], '.3f')}.",
+            f"Em cima: a um passo a GRU (azul, MSE {t.num(one['gru'], '.3f')}) e o MLP "
+            f"(laranja, {t.num(one['mlp'], '.3f')}) seguem o sinal cinza-claro, enquanto o "
+            "último valor (tracejado) chega um passo atrasado a cada pico. No meio: a partir de "
+            "uma origem, cada previsão realimentada como a próxima entrada; as previsões se "
+            "afastam da verdade à medida que avançam. Embaixo: o erro contra o horizonte; o "
+            "erro das redes cresce passo a passo, e uma curva acima da linha pontilhada (prever "
+            f"a média) não prevê nada. O erro do último valor cai perto de {beat} passos, um "
+            "batimento depois, quando o sinal volta à mesma fase. No horizonte de "
+            f"{secs} s, o MSE médio da GRU é {t.num(multi['gru'], '.3f')}, o do MLP "
+            f"{t.num(multi['mlp'], '.3f')}.",
+        ),
+    }
+
+
+_MODEL_NAMES = {m: (en, pt) for m, (_, en, pt) in _VITAL_STYLE.items()}
+LABELS: dict[str, tuple[str, str]] = {
+    **_MODEL_NAMES,
+    "sampling_hz": ("sampling rate (Hz)", "taxa de amostragem (Hz)"),
+    "seconds": ("length of the recording (s)", "duração da gravação (s)"),
+    "n_train": ("training samples (first 80 %)", "amostras de treino (primeiros 80 %)"),
+    "n_val": ("validation samples (last 20 %)", "amostras de validação (últimos 20 %)"),
+    "window": ("input window (samples)", "janela de entrada (amostras)"),
+    "horizon": ("forecast horizon (steps)", "horizonte de previsão (passos)"),
+    "horizon_seconds": ("forecast horizon (s)", "horizonte de previsão (s)"),
+    "n_origins": ("forecast origins in the validation part", "origens de previsão na validação"),
+    "seasonal_period_samples": (
+        "beat length found in the input window (samples)",
+        "duração do batimento encontrada na janela (amostras)",
+    ),
+    "min": ("smallest", "menor"),
+    "median": ("median", "mediana"),
+    "max": ("largest", "maior"),
+    "heart_rate_train_bpm": (
+        "heart rate, training part (bpm, min and max)",
+        "frequência cardíaca, treino (bpm, mín. e máx.)",
+    ),
+    "heart_rate_val_bpm": (
+        "heart rate, validation part (bpm, min and max)",
+        "frequência cardíaca, validação (bpm, mín. e máx.)",
+    ),
+    "models": ("the networks", "as redes"),
+    "epochs": ("training epochs", "épocas de treino"),
+    "mse_one_step": ("MSE one step ahead", "MSE a um passo"),
+    "mse_multi_step": (
+        "MSE, mean over the horizon (recursive)",
+        "MSE, média no horizonte (recursiva)",
+    ),
+    "mse_at_horizon": ("MSE at the last step of the horizon", "MSE no último passo do horizonte"),
+    "mse_by_horizon": ("MSE at each step of the horizon", "MSE em cada passo do horizonte"),
+    "mean_predictor_mse": (
+        "MSE of predicting the training mean",
+        "MSE de prever a média do treino",
+    ),
+    "noise_floor_mse": (
+        "variance of the white noise (no forecast beats it)",
+        "variância do ruído branco (nenhuma previsão a supera)",
+    ),
+}
 
 
 @register(
@@ -420,6 +619,9 @@ def _vital_forecast_figure(
         "ingênuas, a GRU abaixo do MLP nesta execução, e a um segundo à frente o erro do MLP "
         "já chegou ao de prever a média.",
     },
+    headline=headline,
+    captions=captions,
+    labels=LABELS,
 )
 def run(
     out_dir: Path,
