@@ -4,6 +4,7 @@ Lab 7 grid search and the capacity sweep, run in quick mode."""
 from __future__ import annotations
 
 import json
+import re
 import math
 
 import numpy as np
@@ -152,3 +153,38 @@ def test_weights_count_and_extrapolation_domain():
     assert _n_weights([4, 4]) == 2 * 4 + 4 * 4 + 4 + 4 + 1
     assert _extended("inv", 0.15) == pytest.approx((0.5, 100 + 0.15 * 99))
     assert _extended("exp", 0.15)[0] == pytest.approx(1 - 0.15 * 9)
+
+
+FOLDS = {"en": re.compile(r"(\d+)-fold|(\d+) folds"), "pt": re.compile(r"(\d+) partições")}
+
+
+@pytest.mark.parametrize(("lang", "quick", "cv"), [("pt", True, 10), ("en", False, 4)])
+def test_lab7_texts_state_the_folds_actually_used(tmp_path, monkeypatch, lang, quick, cv):
+    """Every text of Lab 7 (title, claim, headline, captions, the figures' text) that
+    counts folds counts those the search used: --quick uses 3 whatever ``cv`` says."""
+    from matplotlib.text import Text
+
+    from mlplab.experiments import lab7
+
+    drawn: list[str] = []
+    save = lab7.save_figure
+
+    def capture(fig, path):
+        drawn.extend(x.get_text() for x in fig.findobj(Text))
+        save(fig, path)
+
+    monkeypatch.setattr(lab7, "save_figure", capture)
+    small = {"sizes": [5], "n_seeds": 1, "n_samples": 200, "max_iter": 100, "n_jobs": 1}
+    record = run_experiment("lab7", tmp_path, quick=quick, lang=lang, cv=cv, **small)
+    used = record["metrics"]["cv"]
+    assert used == (3 if quick else cv)
+    texts = [record["title"], record["claim"], *record["captions"].values(), *drawn]
+    texts += [row[k] for row in record["headline"] for k in ("what", "lecture", "measured")]
+    counted = [int(a or b) for x in texts for a, b in _fold_counts(FOLDS[lang], x)]
+    assert counted, "no text says how many folds the search used"
+    assert set(counted) == {used}, counted
+    assert sum(f"{used}" in c for c in record["captions"].values()) == len(record["captions"])
+
+
+def _fold_counts(pattern: re.Pattern, text: str) -> list[tuple[str, str]]:
+    return [m if isinstance(m, tuple) else (m, "") for m in pattern.findall(text)]
