@@ -4,8 +4,8 @@ Lab 7 grid search and the capacity sweep, run in quick mode."""
 from __future__ import annotations
 
 import json
-import re
 import math
+import re
 
 import numpy as np
 import pytest
@@ -188,3 +188,23 @@ def test_lab7_texts_state_the_folds_actually_used(tmp_path, monkeypatch, lang, q
 
 def _fold_counts(pattern: re.Pattern, text: str) -> list[tuple[str, str]]:
     return [m if isinstance(m, tuple) else (m, "") for m in pattern.findall(text)]
+
+
+def test_headline_checks_are_the_metrics_against_the_lectures_bounds(runs):
+    """Each checked headline row is the run's own measurement against the bound it states."""
+    for name in ("regression", "lab7"):
+        record = runs[name][0]
+        m, rows = record["metrics"], record["headline"]
+        by_function = [r for r in rows if r["lecture"].startswith("≤")]
+        assert [r["holds"] for r in by_function] == [
+            m["below_threshold"][n] for n in m["functions"]
+        ], name
+    record = runs["universal-approximation"][0]
+    m, rows = record["metrics"], record["headline"]
+    sin_best = min(m["val_mse_sin_1_layer"].values())
+    away_best = min(m["val_mse_outside_gaps_square_2_layers"].values())
+    assert rows[1]["holds"] == (sin_best <= 1e-4)
+    assert rows[4]["holds"] == (away_best <= 1e-4)
+    assert rows[3]["holds"] == (
+        min(m["train_mse_square_2_layers"].values()) < min(m["train_mse_square_1_layer"].values())
+    )

@@ -60,7 +60,10 @@ LABELS = {
     "functions": ("functions", "funções"),
     "interval": ("training interval", "intervalo de treino"),
     "val_mse": ("validation MSE", "EQM de validação"),
-    "val_mse_threshold": ("the lecture's bound on the validation MSE", "limite da aula para o EQM de validação"),
+    "val_mse_threshold": (
+        "the lecture's bound on the validation MSE",
+        "limite da aula para o EQM de validação",
+    ),
     "below_threshold": ("validation MSE within the bound", "EQM de validação dentro do limite"),
     "all_below_threshold": ("every function within its bound", "todas as funções dentro do limite"),
     "train_mse": ("training MSE", "EQM de treino"),

@@ -166,7 +166,7 @@ def draw(result: Result, t: T, out_dir: Path) -> None:
 
 
 def folds(cv: int, t: T) -> str:
-    """"10-fold cross-validation" in the report's language."""
+    """The folds of a cross-validation in words: "10-fold cross-validation"."""
     return t(f"{cv}-fold cross-validation", f"validação cruzada em {cv} partições")
 
 
@@ -180,7 +180,12 @@ def _plot_lab7(name, r, m: dict[str, Any], t: T, path: Path) -> None:
     p = r["best_params"]
     ax1.plot(r["x"], r["y"], color="k", lw=2.5, label=t("true function", "função verdadeira"))
     ax1.plot(
-        r["x"], r["y_hat"], "--", color="tab:red", lw=1.5, label=t("network chosen", "rede escolhida")
+        r["x"],
+        r["y_hat"],
+        "--",
+        color="tab:red",
+        lw=1.5,
+        label=t("network chosen", "rede escolhida"),
     )
     ax1.set_xlabel("x")
     ax1.set_ylabel("y")
@@ -223,7 +228,13 @@ def _plot_lab7(name, r, m: dict[str, Any], t: T, path: Path) -> None:
         label=t("one seed", "uma semente"),
     )
     ax3.semilogy(
-        [where[chosen]], [r["cv_mse"]], "o", ms=8, mfc="none", mec="tab:red", mew=2,
+        [where[chosen]],
+        [r["cv_mse"]],
+        "o",
+        ms=8,
+        mfc="none",
+        mec="tab:red",
+        mew=2,
         label=t("chosen", "escolhida"),
     )
     ax3.set_xticks(range(len(sizes)), [str(s) for s in sizes])
@@ -280,7 +291,9 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
     for n in m["functions"]:
         rows.append(
             Row(
-                f"{t.lookup(NAMES, n)} " + t("on", "em") + f" {interval_text(n)}: "
+                f"{t.lookup(NAMES, n)} "
+                + t("on", "em")
+                + f" {interval_text(n)}: "
                 + t("validation MSE of the network chosen", "EQM de validação da rede escolhida"),
                 f"≤ {sci(m['val_mse_threshold'][n], t)}",
                 t(
@@ -332,7 +345,10 @@ LABELS_LAB7 = {
     "best_params": ("setting chosen", "configuração escolhida"),
     "best_nodes": ("hidden nodes chosen", "nós ocultos escolhidos"),
     "best_random_state": ("seed chosen", "semente escolhida"),
-    "cv_mse": ("cross-validated MSE of the chosen setting", "EQM da validação cruzada da escolhida"),
+    "cv_mse": (
+        "cross-validated MSE of the chosen setting",
+        "EQM da validação cruzada da escolhida",
+    ),
     "cv_mse_by_size": (
         "cross-validated MSE by hidden nodes (best seed)",
         "EQM da validação cruzada por nós ocultos (melhor semente)",

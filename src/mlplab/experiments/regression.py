@@ -248,7 +248,9 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
     training interval, and the network."""
     rows = [
         Row(
-            f"{t.lookup(NAMES, n)} " + t("on", "em") + f" {interval_text(n)}: "
+            f"{t.lookup(NAMES, n)} "
+            + t("on", "em")
+            + f" {interval_text(n)}: "
             + t("validation MSE", "EQM de validação"),
             f"≤ {sci(m['val_mse_threshold'][n], t)}",
             sci(m["val_mse"][n], t),
@@ -271,9 +273,9 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
             ),
             t(
                 f"nothing holds the network to the function there: the error is far larger "
-                f"than inside (≥ {EXTRAPOLATION_FACTOR}× the validation MSE)",
+                f"than inside (≥ {EXTRAPOLATION_FACTOR}× the validation MSE, chosen here)",
                 f"nada prende a rede à função ali: o erro é muito maior que dentro "
-                f"(≥ {EXTRAPOLATION_FACTOR}× o EQM de validação)",
+                f"(≥ {EXTRAPOLATION_FACTOR}× o EQM de validação, escolhido aqui)",
             ),
             t(
                 f"{sci(m['extrap_mse'][lo], t)} ({t.lookup(NAMES, lo)}) to "
@@ -334,8 +336,14 @@ def captions(m: dict[str, Any], t: T) -> dict[str, str]:
 LABELS_REGRESSION = {
     **LABELS,
     "extrap_mse": ("MSE beyond the training interval", "EQM além do intervalo de treino"),
-    "extrapolation_interval": ("interval drawn and measured beyond", "intervalo desenhado e medido além"),
-    "margin": ("extrapolation on each side (fraction of the interval)", "extrapolação de cada lado (fração do intervalo)"),
+    "extrapolation_interval": (
+        "interval drawn and measured beyond",
+        "intervalo desenhado e medido além",
+    ),
+    "margin": (
+        "extrapolation on each side (fraction of the interval)",
+        "extrapolação de cada lado (fração do intervalo)",
+    ),
     "plain_val_mse": (
         "validation MSE of the course's network as written",
         "EQM de validação da rede do curso como escrita",
@@ -343,7 +351,10 @@ LABELS_REGRESSION = {
     "plain_network": ("the course's network as written", "a rede do curso como escrita"),
     "architecture": ("network", "rede"),
     "n_weights": ("weights and biases", "pesos e vieses"),
-    "random_state": ("seed of the chosen start (random state)", "semente da inicialização escolhida (random state)"),
+    "random_state": (
+        "seed of the chosen start (random state)",
+        "semente da inicialização escolhida (random state)",
+    ),
     "n_iter": ("L-BFGS iterations", "iterações do L-BFGS"),
 }
 

@@ -224,11 +224,7 @@ def _metrics(rows, gaps, data, targets, discontinuous, setting: dict[str, Any]) 
         if any(r["target"] == name and r["layers"] == layers for r in rows)
     }
     metrics["best_train_mse"] = {
-        k: min(
-            r["train_mse"]
-            for r in rows
-            if key(r["target"], r["layers"]) == k
-        )
+        k: min(r["train_mse"] for r in rows if key(r["target"], r["layers"]) == k)
         for k in metrics["best_val_mse"]
     }
     n_va = len(data[discontinuous][1])
@@ -347,9 +343,10 @@ def _plot_sweep(rows, targets, xkey, floor, t: T, path: Path) -> None:
             "Capacidade: erro em função do número de pesos e vieses (graus de liberdade)",
         )
     )
-    # a column per number of layers (the legend fills its columns first), the floor last
-    # in the first column
-    order = sorted(legend, key=lambda x: 0 if x.startswith(_tag(1, t)) else 2 * x.startswith(_tag(2, t)) + 1)
+    # the legend fills its columns first: one layer's lines, then the floor (first column),
+    # then two layers' lines (second column)
+    rank = {_tag(1, t): 0, _tag(2, t): 2}
+    order = sorted(legend, key=lambda x: rank.get(x.partition(":")[0], 1))
     fig.tight_layout(rect=(0, 0.17, 1, 1))
     fig.legend(
         [legend[x] for x in order],
@@ -460,8 +457,8 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
         Row(
             f"{fn}, {one}: " + t("training MSE as nodes are added", "EQM de treino ao somar nós"),
             t(
-                f"more weights, more capacity: the error falls (≥ {CAPACITY_FACTOR}×)",
-                f"mais pesos, mais capacidade: o erro cai (≥ {CAPACITY_FACTOR}×)",
+                f"more weights, more capacity: the error falls (≥ {CAPACITY_FACTOR}×, chosen here)",
+                f"mais pesos, mais capacidade: o erro cai (≥ {CAPACITY_FACTOR}×, escolhido aqui)",
             ),
             f"{sci(train[first], t)} ({_nodes(first, t)}, {n_weights((int(first),))} "
             + t("weights", "pesos")
@@ -482,7 +479,11 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
             sin_val[1] <= bound,
         ),
         Row(
-            f"{fn}, " + t("two hidden layers: best validation MSE", "duas camadas ocultas: melhor EQM de validação"),
+            f"{fn}, "
+            + t(
+                "two hidden layers: best validation MSE",
+                "duas camadas ocultas: melhor EQM de validação",
+            ),
             t("not needed for a continuous function", "desnecessárias para uma função contínua"),
             at(sin_two) + t("; one layer: ", "; uma camada: ") + at(sin_val),
             None,
@@ -507,8 +508,8 @@ def headline(m: dict[str, Any], t: T) -> list[Row]:
                 "duas camadas ocultas: melhor EQM de validação longe dos saltos",
             ),
             t(
-                f"approximated as well as sin x: ≤ {sci(bound, t)}",
-                f"aproximada tão bem quanto sen x: ≤ {sci(bound, t)}",
+                f"two layers approximate it: ≤ {sci(bound, t)} (the bound for sin x, chosen here)",
+                f"duas camadas a aproximam: ≤ {sci(bound, t)} (o limite de sen x, escolhido aqui)",
             ),
             at(away_two) + t("; one layer: ", "; uma camada: ") + at(away_one),
             away_two is not None and away_two[1] <= bound,
