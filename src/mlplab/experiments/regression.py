@@ -190,7 +190,14 @@ def _plot_regression(fits, names, t: T, path: Path) -> None:
             label=t("training points", "pontos de treino"),
         )
         left.plot(d["x"], d["y"], color="k", lw=1.5, label=t("true function", "função verdadeira"))
-        left.plot(d["x"], d["y_hat"], "--", color="tab:red", lw=1.5, label=t("MLP", "MLP"))
+        left.plot(
+            d["x"],
+            d["y_hat"],
+            "--",
+            color="tab:red",
+            lw=1.5,
+            label=t("network (MLP)", "rede (MLP)"),
+        )
         left.set_title(
             f"{t.lookup(NAMES, name)}: " + t("validation MSE", "EQM de validação") + " "
             f"{sci(d['val_mse'], t)}"
@@ -317,16 +324,18 @@ def captions(m: dict[str, Any], t: T) -> dict[str, str]:
     return {
         "regression_fits.png": t(
             "One row per function. Left: the network (red dashes) lies on the true function "
-            "(black) over the training points (blue) inside the training interval, and "
-            "drifts away from it in the grey bands beyond it. Right: the absolute error on a "
-            "log scale: orders of magnitude larger in the grey bands than inside. The grey "
+            "(black) over the training points (blue) inside the training interval; in the "
+            "grey bands beyond it nothing holds it there and it leaves the function, least "
+            "where the function is flat. Right: the absolute error on a log scale (red), "
+            "which grows once x leaves the training interval. The grey "
             "curve is the course's network as written (tol = 10⁻⁴, target not "
             f"standardised), which stops earlier: for {name}, validation MSE {plain} "
             f"against {mine}.",
             "Uma linha por função. À esquerda: a rede (tracejado vermelho) fica sobre a "
             "função verdadeira (preto) e os pontos de treino (azul) dentro do intervalo de "
-            "treino, e se afasta dela nas faixas cinzas além dele. À direita: o erro absoluto "
-            "em escala log: ordens de grandeza maior nas faixas cinzas que dentro. A curva "
+            "treino; nas faixas cinzas além dele nada a prende ali e ela se afasta da função, "
+            "menos onde a função é plana. À direita: o erro absoluto em escala log "
+            "(vermelho), que cresce quando x sai do intervalo de treino. A curva "
             "cinza é a rede do curso como escrita (tol = 10⁻⁴, alvo não padronizado), que "
             f"para antes: para {name}, EQM de validação {plain} contra {mine}.",
         )

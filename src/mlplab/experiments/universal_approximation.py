@@ -565,7 +565,8 @@ def captions(m: dict[str, Any], t: T) -> dict[str, str]:
             f"jump costs ({floor}): {k} validation points lie between the two training points "
             "around a jump, where no sample says where it is, so near that line the "
             "validation MSE says little of the fit; the dashed squares (validation away "
-            "from the jumps) show it.",
+            "from the jumps) show it. The curves need not fall at every step: L-BFGS stops "
+            "at a tolerance, so a larger network is not always fitted closer.",
             "EQM de validação (contínuo, círculos) e de treino (pontilhado) em função do "
             "total de nós ocultos, log-log; azul: uma camada oculta, laranja: duas. Em "
             f"{fn} uma camada cai de {start} ({_nodes(first, t)}) a "
@@ -575,7 +576,9 @@ def captions(m: dict[str, Any], t: T) -> dict[str, str]:
             f"salto ({floor}): {k} pontos de validação ficam entre os dois pontos de treino "
             "em torno de um salto, onde nenhuma amostra diz onde ele está, e por isso perto "
             "dessa linha o EQM de validação diz pouco do ajuste; os quadrados tracejados "
-            "(validação longe dos saltos) o mostram.",
+            "(validação longe dos saltos) o mostram. As curvas não precisam cair a cada "
+            "passo: o L-BFGS para numa tolerância, e uma rede maior nem sempre fica mais "
+            "ajustada.",
         ),
         "capacity_vs_weights.png": t(
             "The same errors against the number of weights and biases, the lecture's degrees "
