@@ -215,32 +215,8 @@ def _plot_lab7(name, r, m: dict[str, Any], t: T, path: Path) -> None:
     if name == "inv":
         ax1.set_xscale("log")
         ax2.set_xscale("log")
-    sizes = [int(s) for s in r["cv_mse_by_size"]]
     chosen = p["hidden_layer_sizes"][0]
-    where = {s: i for i, s in enumerate(sizes)}
-    every = np.array(r["cv_mse_all"], dtype=float)
-    ax3.semilogy(
-        [where[int(s)] for s in every[:, 0]],
-        every[:, 2],
-        "o",
-        ms=4,
-        color="0.55",
-        label=t("one seed", "uma semente"),
-    )
-    ax3.semilogy(
-        [where[chosen]],
-        [r["cv_mse"]],
-        "o",
-        ms=8,
-        mfc="none",
-        mec="tab:red",
-        mew=2,
-        label=t("chosen", "escolhida"),
-    )
-    ax3.set_xticks(range(len(sizes)), [str(s) for s in sizes])
-    ax3.set_xlim(-0.5, len(sizes) - 0.5)
-    ax3.set_xlabel(t("hidden nodes", "nós ocultos"))
-    ax3.set_title(t("cross-validated MSE", "EQM da validação cruzada"))
+    _plot_search(ax3, r, chosen, t)
     handles, texts = [], []
     for ax in (ax1, ax2, ax3):
         h, x = ax.get_legend_handles_labels()
@@ -261,6 +237,35 @@ def _plot_lab7(name, r, m: dict[str, Any], t: T, path: Path) -> None:
     fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.legend(handles, texts, loc="lower center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 0))
     save_figure(fig, path)
+
+
+def _plot_search(ax, r: dict[str, Any], chosen: int, t: T) -> None:
+    """The cross-validated MSE of every (size, seed) of the grid; the chosen one circled."""
+    sizes = [int(s) for s in r["cv_mse_by_size"]]
+    where = {s: i for i, s in enumerate(sizes)}
+    every = np.array(r["cv_mse_all"], dtype=float)
+    ax.semilogy(
+        [where[int(s)] for s in every[:, 0]],
+        every[:, 2],
+        "o",
+        ms=4,
+        color="0.55",
+        label=t("one seed", "uma semente"),
+    )
+    ax.semilogy(
+        [where[chosen]],
+        [r["cv_mse"]],
+        "o",
+        ms=8,
+        mfc="none",
+        mec="tab:red",
+        mew=2,
+        label=t("chosen", "escolhida"),
+    )
+    ax.set_xticks(range(len(sizes)), [str(s) for s in sizes])
+    ax.set_xlim(-0.5, len(sizes) - 0.5)
+    ax.set_xlabel(t("hidden nodes", "nós ocultos"))
+    ax.set_title(t("cross-validated MSE", "EQM da validação cruzada"))
 
 
 def headline(m: dict[str, Any], t: T) -> list[Row]:
