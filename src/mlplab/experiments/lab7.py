@@ -328,7 +328,8 @@ def captions(m: dict[str, Any], t: T) -> dict[str, str]:
             f"would give the lecture's bound ({bound}); the validation MSE is {val}, "
             + ("within" if within else "above")
             + " the bound. Right: the cross-validated MSE of every seed of every size; the "
-            "circled one, the lowest, was chosen.",
+            "circled one, the lowest, was chosen, then refitted on the whole training split "
+            "(a new fit: its validation MSE need not match its cross-validated one).",
             f"{fn}: à esquerda, a rede escolhida por {folds(m['cv'], t)} ({nodes} nós "
             f"ocultos, semente {rs}; tracejado vermelho) sobre a função verdadeira (preto). "
             "No meio, o seu erro absoluto em cada ponto de validação diante da linha "
@@ -336,7 +337,9 @@ def captions(m: dict[str, Any], t: T) -> dict[str, str]:
             f"({bound}); o EQM de validação é {val}, "
             + ("dentro do" if within else "acima do")
             + " limite. À direita: o EQM da validação cruzada de cada semente de cada "
-            "tamanho; a circulada, a menor, foi a escolhida.",
+            "tamanho; a circulada, a menor, foi a escolhida e depois reajustada em todo o "
+            "conjunto de treino (um novo ajuste: o seu EQM de validação não precisa coincidir "
+            "com o da validação cruzada).",
         )
     return out
 
