@@ -650,7 +650,10 @@ LABELS_CAPACITY = {
     **_capacity_labels(),
     "targets": ("targets", "alvos"),
     "nodes": ("total hidden nodes", "total de nós ocultos"),
-    "two_layers": ("two-layer sizes", "tamanhos com duas camadas"),
+    "two_layers": (
+        "two layers: the same total of nodes (total) or per layer",
+        "duas camadas: o mesmo total de nós (total) ou por camada",
+    ),
     "two_layer_sizes": ("two-layer nodes per total", "nós das duas camadas por total"),
     "sweep": ("every network", "cada rede"),
     "best_val_mse": ("best validation MSE", "melhor EQM de validação"),
