@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -152,3 +153,58 @@ def test_weights_count_and_extrapolation_domain():
     assert _n_weights([4, 4]) == 2 * 4 + 4 * 4 + 4 + 4 + 1
     assert _extended("inv", 0.15) == pytest.approx((0.5, 100 + 0.15 * 99))
     assert _extended("exp", 0.15)[0] == pytest.approx(1 - 0.15 * 9)
+
+
+FOLDS = {"en": re.compile(r"(\d+)-fold|(\d+) folds"), "pt": re.compile(r"(\d+) partições")}
+
+
+@pytest.mark.parametrize(("lang", "quick", "cv"), [("pt", True, 10), ("en", False, 4)])
+def test_lab7_texts_state_the_folds_actually_used(tmp_path, monkeypatch, lang, quick, cv):
+    """Every text of Lab 7 (title, claim, headline, captions, the figures' text) that
+    counts folds counts those the search used: --quick uses 3 whatever ``cv`` says."""
+    from matplotlib.text import Text
+
+    from mlplab.experiments import lab7
+
+    drawn: list[str] = []
+    save = lab7.save_figure
+
+    def capture(fig, path):
+        drawn.extend(x.get_text() for x in fig.findobj(Text))
+        save(fig, path)
+
+    monkeypatch.setattr(lab7, "save_figure", capture)
+    small = {"sizes": [5], "n_seeds": 1, "n_samples": 200, "max_iter": 100, "n_jobs": 1}
+    record = run_experiment("lab7", tmp_path, quick=quick, lang=lang, cv=cv, **small)
+    used = record["metrics"]["cv"]
+    assert used == (3 if quick else cv)
+    texts = [record["title"], record["claim"], *record["captions"].values(), *drawn]
+    texts += [row[k] for row in record["headline"] for k in ("what", "lecture", "measured")]
+    counted = [int(a or b) for x in texts for a, b in _fold_counts(FOLDS[lang], x)]
+    assert counted, "no text says how many folds the search used"
+    assert set(counted) == {used}, counted
+    assert sum(f"{used}" in c for c in record["captions"].values()) == len(record["captions"])
+
+
+def _fold_counts(pattern: re.Pattern, text: str) -> list[tuple[str, str]]:
+    return [m if isinstance(m, tuple) else (m, "") for m in pattern.findall(text)]
+
+
+def test_headline_checks_are_the_metrics_against_the_lectures_bounds(runs):
+    """Each checked headline row is the run's own measurement against the bound it states."""
+    for name in ("regression", "lab7"):
+        record = runs[name][0]
+        m, rows = record["metrics"], record["headline"]
+        by_function = [r for r in rows if r["lecture"].startswith("≤")]
+        assert [r["holds"] for r in by_function] == [
+            m["below_threshold"][n] for n in m["functions"]
+        ], name
+    record = runs["universal-approximation"][0]
+    m, rows = record["metrics"], record["headline"]
+    sin_best = min(m["val_mse_sin_1_layer"].values())
+    away_best = min(m["val_mse_outside_gaps_square_2_layers"].values())
+    assert rows[1]["holds"] == (sin_best <= 1e-4)
+    assert rows[4]["holds"] == (away_best <= 1e-4)
+    assert rows[3]["holds"] == (
+        min(m["train_mse_square_2_layers"].values()) < min(m["train_mse_square_1_layer"].values())
+    )

@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlplab._checks import check_int
+from mlplab.i18n import T
 
 #: The issue's thresholds on the validation MSE (full runs, not ``--quick``).
 THRESHOLDS = {"x2": 1e-5, "inv": 1e-5, "sin": 1e-4, "log10": 1e-5, "exp": 1e-5}
@@ -51,6 +52,63 @@ NAMES = {
     "log10": ("log₁₀ x", "log₁₀ x"),
     "exp": ("exp(−x)", "exp(−x)"),
 }
+
+
+#: Labels for people of the metrics (and nested keys) the three experiments share.
+LABELS = {
+    **NAMES,
+    "functions": ("functions", "funções"),
+    "interval": ("training interval", "intervalo de treino"),
+    "val_mse": ("validation MSE", "EQM de validação"),
+    "val_mse_threshold": (
+        "the lecture's bound on the validation MSE",
+        "limite da aula para o EQM de validação",
+    ),
+    "below_threshold": ("validation MSE within the bound", "EQM de validação dentro do limite"),
+    "all_below_threshold": ("every function within its bound", "todas as funções dentro do limite"),
+    "train_mse": ("training MSE", "EQM de treino"),
+    "hidden_layer_sizes": ("hidden nodes", "nós ocultos"),
+    "random_state": ("seed (random state)", "semente (random state)"),
+    "activation": ("activation", "ativação"),
+    "solver": ("solver", "otimizador"),
+    "alpha": ("L2 penalty (alpha)", "penalidade L2 (alpha)"),
+    "tol": ("stopping tolerance (tol)", "tolerância de parada (tol)"),
+    "max_iter": ("most iterations", "máximo de iterações"),
+    "target_scaling": ("scaling of the target", "escala do alvo"),
+    "input_scaling": ("scaling of the input", "escala da entrada"),
+    "why_target_scaling": ("why the target is standardised", "por que o alvo é padronizado"),
+    "initialisations": ("initialisations per network", "inicializações por rede"),
+    "selection": ("how the initialisation is chosen", "como a inicialização é escolhida"),
+    "n_samples": ("samples per function", "amostras por função"),
+    "split": ("training / validation split", "divisão treino / validação"),
+}
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def sci(x: float, t: T, digits: int = 2) -> str:
+    """``x`` for people, as ``t``'s language writes it: "0.059", "3.2 × 10⁻⁷"
+    (Portuguese "3,2 × 10⁻⁷"), "10⁻⁵" for a power of ten."""
+    x = float(x)
+    if x == 0 or not np.isfinite(x) or 1e-2 <= abs(x) < 1e4:
+        return t.num(float(f"{x:.{digits}g}"), "g")  # 1450 -> "1400", not "1.4e+03"
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    power = "10" + str(int(exponent)).translate(_SUPERSCRIPT)
+    if x == 10.0 ** int(exponent):
+        return power
+    return f"{t.num(float(mantissa), f'.{digits - 1}f')} × {power}"
+
+
+def interval_text(name: str) -> str:
+    """The training interval of a function of :data:`mlplab.datasets.FUNCTIONS`, e.g.
+    "[0, 2π]"."""
+    from mlplab import datasets
+
+    def end(v: float) -> str:
+        return "2π" if np.isclose(v, 2 * np.pi) else f"{v:g}".replace("-", "−")
+
+    lo, hi = datasets.FUNCTIONS[name][1]
+    return f"[{end(lo)}, {end(hi)}]"
 
 
 def mlp(

@@ -13,16 +13,19 @@ import numpy as np
 from mlplab import datasets
 from mlplab._checks import check_float, check_int
 from mlplab.experiments._approximation import (
+    LABELS,
     NAMES,
     THRESHOLDS,
     WHY_TARGET_SCALING,
     fitted_net,
+    interval_text,
     mlp,
     mse,
     n_weights,
+    sci,
     split,
 )
-from mlplab.experiments._registry import Result, register, save_figure
+from mlplab.experiments._registry import Result, Row, register, save_figure
 from mlplab.i18n import T
 
 #: Functions whose domain needs x > 0 (the extrapolation stops at half the lower end).
@@ -75,6 +78,7 @@ def compute(
     val = {n: fits[n]["val_mse"] for n in names}
     metrics = {
         "functions": names,
+        "interval": {n: [float(v) for v in fits[n]["interval"]] for n in names},
         "val_mse": val,
         "val_mse_threshold": {n: THRESHOLDS[n] for n in names},
         "below_threshold": {n: bool(val[n] <= THRESHOLDS[n]) for n in names},
@@ -82,6 +86,7 @@ def compute(
         "train_mse": {n: fits[n]["train_mse"] for n in names},
         "extrap_mse": {n: fits[n]["extrap_mse"] for n in names},
         "extrapolation_interval": {n: [float(v) for v in fits[n]["extended"]] for n in names},
+        "margin": margin,
         "plain_val_mse": {n: fits[n]["plain_val_mse"] for n in names},
         "plain_network": f"({hidden},) logistic, lbfgs, tol=1e-4, random_state={seed}, no scaling",
         "architecture": {
@@ -160,14 +165,15 @@ def draw(result: Result, t: T, out_dir: Path) -> None:
 
 
 def _plot_regression(fits, names, t: T, path: Path) -> None:
+    """One row per function: the fit (left) and its absolute error (right), one legend
+    above the rows."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, len(names), figsize=(4.2 * len(names), 7.5), squeeze=False)
-    for j, name in enumerate(names):
+    fig, axes = plt.subplots(len(names), 2, figsize=(10.4, 2.7 * len(names) + 1), squeeze=False)
+    for (left, right), name in zip(axes, names, strict=True):
         d = fits[name]
-        top, bottom = axes[0, j], axes[1, j]
         (lo, hi), (a, b) = d["interval"], d["extended"]
-        for ax in (top, bottom):
+        for ax in (left, right):
             if a < lo:
                 ax.axvspan(a, lo, color="0.85", zorder=0)
             if b > hi:
@@ -175,8 +181,7 @@ def _plot_regression(fits, names, t: T, path: Path) -> None:
             if name == "inv":
                 ax.set_xscale("log")
             ax.set_xlim(a, b)
-            ax.set_xlabel("x")
-        top.scatter(
+        left.scatter(
             d["x_tr"],
             d["y_tr"],
             s=4,
@@ -184,44 +189,183 @@ def _plot_regression(fits, names, t: T, path: Path) -> None:
             alpha=0.35,
             label=t("training points", "pontos de treino"),
         )
-        top.plot(d["x"], d["y"], color="k", lw=1.5, label=t("true function", "função verdadeira"))
-        top.plot(d["x"], d["y_hat"], "--", color="tab:red", lw=1.5, label=t("MLP", "MLP"))
-        top.set_title(
-            f"{t.lookup(NAMES, name)}: "
-            + t("validation MSE", "EQM de validação")
-            + f" {d['val_mse']:.1e}"
-        )
-        err = np.abs(d["y_hat"] - d["y"])
-        err_plain = np.abs(d["y_plain"] - d["y"])
-        bottom.semilogy(
-            d["x"], np.maximum(err, 1e-12), color="tab:red", lw=1, label=t("MLP", "MLP")
-        )
-        bottom.semilogy(
+        left.plot(d["x"], d["y"], color="k", lw=1.5, label=t("true function", "função verdadeira"))
+        left.plot(
             d["x"],
-            np.maximum(err_plain, 1e-12),
+            d["y_hat"],
+            "--",
+            color="tab:red",
+            lw=1.5,
+            label=t("network (MLP)", "rede (MLP)"),
+        )
+        left.set_title(
+            f"{t.lookup(NAMES, name)}: " + t("validation MSE", "EQM de validação") + " "
+            f"{sci(d['val_mse'], t)}"
+        )
+        left.set_ylabel("y")
+        right.semilogy(
+            d["x"], np.maximum(np.abs(d["y_hat"] - d["y"]), 1e-12), color="tab:red", lw=1
+        )
+        right.semilogy(
+            d["x"],
+            np.maximum(np.abs(d["y_plain"] - d["y"]), 1e-12),
             color="tab:gray",
             lw=1,
             alpha=0.8,
             label=t(
-                "plain course network (tol=1e-4, no scaling)",
-                "rede simples do curso (tol=1e-4, sem padronização)",
+                "course network as written (tol = 10⁻⁴, target not standardised)",
+                "rede do curso como escrita (tol = 10⁻⁴, alvo não padronizado)",
             ),
         )
-        bottom.set_title(t("absolute error |ŷ − y|", "erro absoluto |ŷ − y|"))
-    axes[0, 0].legend(loc="best", fontsize=8)
-    axes[1, 0].legend(loc="best", fontsize=8)
-    axes[0, 0].set_ylabel("y")
-    axes[1, 0].set_ylabel(t("absolute error", "erro absoluto"))
+        right.set_title(
+            f"{t.lookup(NAMES, name)}: " + t("absolute error |ŷ − y|", "erro absoluto |ŷ − y|")
+        )
+    axes[-1, 0].set_xlabel("x")
+    axes[-1, 1].set_xlabel("x")
+    handles, texts = axes[0, 0].get_legend_handles_labels()
+    more, more_texts = axes[0, 1].get_legend_handles_labels()
+    keep = [i for i, x in enumerate(more_texts) if x not in texts]
     fig.suptitle(
         t(
-            "One hidden layer of logistic nodes: fit inside the training interval, "
-            "extrapolation (grey) outside it",
-            "Uma camada oculta de nós logísticos: ajuste dentro do intervalo de treino, "
-            "extrapolação (cinza) fora dele",
+            "One hidden layer of logistic nodes: the fit inside the training interval "
+            "and beyond it (grey)",
+            "Uma camada oculta de nós logísticos: o ajuste dentro do intervalo de treino "
+            "e além dele (cinza)",
         )
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.945))
+    fig.legend(
+        handles + [more[i] for i in keep],
+        texts + [more_texts[i] for i in keep],
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.965),
+        ncol=3,
+        frameon=False,
+        markerscale=3,
+    )
     save_figure(fig, path)
+
+
+#: The extrapolation error is "far larger" than the validation error by at least this factor.
+EXTRAPOLATION_FACTOR = 10
+
+
+def headline(m: dict[str, Any], t: T) -> list[Row]:
+    """Each function's validation MSE against the lecture's bound, the error beyond the
+    training interval, and the network."""
+    rows = [
+        Row(
+            f"{t.lookup(NAMES, n)} "
+            + t("on", "em")
+            + f" {interval_text(n)}: "
+            + t("validation MSE", "EQM de validação"),
+            f"≤ {sci(m['val_mse_threshold'][n], t)}",
+            sci(m["val_mse"][n], t),
+            m["val_mse"][n] <= m["val_mse_threshold"][n],
+        )
+        for n in m["functions"]
+    ]
+    names = [n for n in m["functions"] if m["extrap_mse"][n] is not None]
+    ratio = {n: m["extrap_mse"][n] / m["val_mse"][n] for n in names}
+    lo, hi = min(names, key=m["extrap_mse"].get), max(names, key=m["extrap_mse"].get)
+    margin = m["margin"]
+    least = sci(min(ratio.values()), t) if names else "—"
+    rows.append(
+        Row(
+            t(
+                f"MSE beyond the training interval (up to {t.num(100 * margin, '.3g')} % of "
+                "its width on each side)",
+                f"EQM além do intervalo de treino (até {t.num(100 * margin, '.3g')} % da sua "
+                "largura de cada lado)",
+            ),
+            t(
+                f"nothing holds the network to the function there: the error is far larger "
+                f"than inside (≥ {EXTRAPOLATION_FACTOR}× the validation MSE, chosen here)",
+                f"nada prende a rede à função ali: o erro é muito maior que dentro "
+                f"(≥ {EXTRAPOLATION_FACTOR}× o EQM de validação, escolhido aqui)",
+            ),
+            t(
+                f"{sci(m['extrap_mse'][lo], t)} ({t.lookup(NAMES, lo)}) to "
+                f"{sci(m['extrap_mse'][hi], t)} ({t.lookup(NAMES, hi)}); at least "
+                f"{least}× the validation MSE",
+                f"de {sci(m['extrap_mse'][lo], t)} ({t.lookup(NAMES, lo)}) a "
+                f"{sci(m['extrap_mse'][hi], t)} ({t.lookup(NAMES, hi)}); no mínimo "
+                f"{least}× o EQM de validação",
+            ),
+            bool(names) and min(ratio.values()) >= EXTRAPOLATION_FACTOR,
+        )
+    )
+    (hidden,) = m["architecture"]["hidden_layer_sizes"]
+    starts = m["initialisations"]
+    rows.append(
+        Row(
+            t("the network", "a rede"),
+            t(
+                "one hidden layer of logistic nodes, enough of them",
+                "uma camada oculta de nós logísticos, em número suficiente",
+            ),
+            t(
+                f"{hidden} nodes ({m['n_weights']} weights and biases), "
+                + (f"the best of {starts} starts" if starts > 1 else "one start"),
+                f"{hidden} nós ({m['n_weights']} pesos e vieses), "
+                + (f"a melhor de {starts} inicializações" if starts > 1 else "uma inicialização"),
+            ),
+            None,
+        )
+    )
+    return rows
+
+
+def captions(m: dict[str, Any], t: T) -> dict[str, str]:
+    worst = max(m["functions"], key=m["plain_val_mse"].get)
+    plain = sci(m["plain_val_mse"][worst], t)
+    mine = sci(m["val_mse"][worst], t)
+    name = t.lookup(NAMES, worst)
+    return {
+        "regression_fits.png": t(
+            "One row per function. Left: the network (red dashes) lies on the true function "
+            "(black) over the training points (blue) inside the training interval; in the "
+            "grey bands beyond it nothing holds it there and it leaves the function, least "
+            "where the function is flat. Right: the absolute error on a log scale (red), "
+            "which grows once x leaves the training interval. The grey "
+            "curve is the course's network as written (tol = 10⁻⁴, target not "
+            f"standardised), which stops earlier: for {name}, validation MSE {plain} "
+            f"against {mine}.",
+            "Uma linha por função. À esquerda: a rede (tracejado vermelho) fica sobre a "
+            "função verdadeira (preto) e os pontos de treino (azul) dentro do intervalo de "
+            "treino; nas faixas cinzas além dele nada a prende ali e ela se afasta da função, "
+            "menos onde a função é plana. À direita: o erro absoluto em escala log "
+            "(vermelho), que cresce quando x sai do intervalo de treino. A curva "
+            "cinza é a rede do curso como escrita (tol = 10⁻⁴, alvo não padronizado), que "
+            f"para antes: para {name}, EQM de validação {plain} contra {mine}.",
+        )
+    }
+
+
+LABELS_REGRESSION = {
+    **LABELS,
+    "extrap_mse": ("MSE beyond the training interval", "EQM além do intervalo de treino"),
+    "extrapolation_interval": (
+        "interval drawn and measured beyond",
+        "intervalo desenhado e medido além",
+    ),
+    "margin": (
+        "extrapolation on each side (fraction of the interval)",
+        "extrapolação de cada lado (fração do intervalo)",
+    ),
+    "plain_val_mse": (
+        "validation MSE of the course's network as written",
+        "EQM de validação da rede do curso como escrita",
+    ),
+    "plain_network": ("the course's network as written", "a rede do curso como escrita"),
+    "architecture": ("network", "rede"),
+    "n_weights": ("weights and biases", "pesos e vieses"),
+    "random_state": (
+        "seed of the chosen start (random state)",
+        "semente da inicialização escolhida (random state)",
+    ),
+    "n_iter": ("L-BFGS iterations", "iterações do L-BFGS"),
+}
 
 
 @register(
@@ -242,6 +386,9 @@ def _plot_regression(fits, names, t: T, path: Path) -> None:
         "intervalo de treino (EQM de validação ≤ 10⁻⁵; ≤ 10⁻⁴ para sen x); nada a obriga a "
         "seguir a função fora desse intervalo (extrapolação).",
     },
+    headline=headline,
+    captions=captions,
+    labels=LABELS_REGRESSION,
 )
 def run(
     out_dir: Path,
