@@ -116,6 +116,9 @@ def detail_rows(
         if isinstance(v, dict) and v:
             for k, x in v.items():
                 walk(f"{label} › {t.lookup(labels, k, human(str(k)))}", x)
+        elif isinstance(v, (list, tuple)) and v and all(isinstance(x, dict) for x in v):
+            for i, x in enumerate(v, 1):  # a list of records: one group of rows each
+                walk(f"{label} › {i}", x)
         else:
             rows.append((label, _fmt(v, t)))
 
