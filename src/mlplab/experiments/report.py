@@ -4,8 +4,9 @@ lecture's order.
 
 The page opens with the run's facts (seed, versions, total time) and a table of
 contents linking to every lecture section and experiment; each experiment
-gives the claim, its captioned figures, the measured numbers and the command
-to rerun it.
+gives the claim, its headline table (the lecture says / measured here /
+holds?), its figures with captions that say what to look at, every measured
+number in a collapsed labelled table, and the command to rerun it.
 """
 
 from __future__ import annotations
@@ -193,10 +194,13 @@ def write_report(
     title = t("mlplab: the lecture, measured", "mlplab: a aula, medida")
     intro = t(
         "Every claim of the lecture “Artificial Neural Networks, Part II”, run on a real "
-        "network. Each section gives the claim, the figure, the measured numbers and the "
+        "network. Each experiment gives the claim, a table of what the lecture says against what "
+        "was measured here, its figures with what to look at, every measured number and the "
         "command to rerun it.",
         "Cada afirmação da aula “Redes Neurais Artificiais, Parte II”, executada numa rede real. "
-        "Cada seção traz a afirmação, a figura, os números medidos e o comando para reproduzi-la.",
+        "Cada experimento traz a afirmação, uma tabela do que a aula diz contra o que foi medido "
+        "aqui, as figuras com o que observar nelas, todos os números medidos e o comando para "
+        "reproduzi-lo.",
     )
     contents = t("Contents", "Sumário")
     facts = _facts(records, t)
