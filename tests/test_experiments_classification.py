@@ -41,7 +41,7 @@ def test_figures_are_pngs_and_record_is_written(runs, name):
 
 def test_activation_derivatives_are_measured(runs):
     m = runs["activations"][0]["metrics"]
-    step = m["grid"]["step"]
+    step = m["grid"]["spacing"]
     assert "softmax" not in m["activations"] and "step" in m["activations"]
     assert set(m["max_derivative"]) == set(m["activations"])
     # logistic: at most 0.25, at z = 0; tanh: at most 1, at z = 0
