@@ -158,9 +158,7 @@ def unpatch_sklearn(names: str | Iterable[str] | None = None) -> None:
 def sklearn_is_patched(names: str | Iterable[str] | None = None) -> bool:
     """Whether all the given ``names`` (None: all four) currently give mlplab's classes."""
     chosen = _names(names)
-    return all(
-        getattr(importlib.import_module(PATCHES[n][0]), n) is PATCHES[n][2] for n in chosen
-    )
+    return all(getattr(importlib.import_module(PATCHES[n][0]), n) is PATCHES[n][2] for n in chosen)
 
 
 @contextmanager
