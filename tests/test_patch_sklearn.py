@@ -197,6 +197,20 @@ def test_the_context_manager_restores_what_it_patched_and_nests(restore):
     assert sknn.MLPRegressor is ORIGINALS["MLPRegressor"]
 
 
+def test_a_name_someone_else_replaced_is_refused_and_nothing_is_patched(restore):
+    class Foreign(ORIGINALS["MLPRegressor"]):
+        pass
+
+    sknn.MLPRegressor = Foreign  # another tool's patch
+    try:
+        with pytest.raises(RuntimeError, match=r"sklearn.neural_network.MLPRegressor is not"):
+            mlplab.patch_sklearn()
+        assert not any(mlplab.sklearn_is_patched(n) for n in ORIGINALS)  # all or nothing
+        assert sknn.MLPRegressor is Foreign
+    finally:
+        sknn.MLPRegressor = ORIGINALS["MLPRegressor"]
+
+
 # ------------------------------------------------------------ scikit-learn's internals
 def test_scikit_learns_own_modules_and_pickles_keep_its_classes(restore):
     mlplab.patch_sklearn()

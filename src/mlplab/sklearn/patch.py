@@ -124,19 +124,22 @@ def patch_sklearn(names: str | Iterable[str] | None = None) -> None:
             importlib.import_module(module)
         except ImportError:  # another scikit-learn layout: nothing there copies the name
             pass
+    todo = {}  # every name checked before any is replaced: all or nothing
     for name in chosen:
         if name in _SAVED:
             continue
-        public, _, ours = PATCHES[name]
-        package = importlib.import_module(public)
+        public = PATCHES[name][0]
         original = _original(name)
-        if getattr(package, name) is not original:
+        if getattr(importlib.import_module(public), name) is not original:
             raise RuntimeError(
                 f"{public}.{name} is not scikit-learn's class (another patch is active?); "
                 "mlplab leaves it alone"
             )
+        todo[name] = original
+    for name, original in todo.items():
+        public, _, ours = PATCHES[name]
         _SAVED[name] = original
-        setattr(package, name, ours)
+        setattr(importlib.import_module(public), name, ours)
 
 
 def unpatch_sklearn(names: str | Iterable[str] | None = None) -> None:
@@ -166,8 +169,8 @@ def patched_sklearn(names: str | Iterable[str] | None = None) -> Iterator[None]:
     """``with mlplab.patched_sklearn(): ...``: patched inside the block; on leaving it,
     the names this block patched are restored (those patched before it stay patched)."""
     new = [n for n in _names(names) if n not in _SAVED]
-    patch_sklearn(new)
     try:
+        patch_sklearn(new)
         yield
     finally:
         unpatch_sklearn(new)
