@@ -27,6 +27,12 @@ from mlplab.recurrent import GRU, LSTM, SimpleRNN
 from mlplab.sklearn import batched
 from mlplab.sklearn.batched import Ensemble, fit_many
 from mlplab.sklearn.estimators import MLPClassifier, MLPRegressor
+from mlplab.sklearn.patch import (
+    patch_sklearn,
+    patched_sklearn,
+    sklearn_is_patched,
+    unpatch_sklearn,
+)
 from mlplab.sklearn.search import GridSearchCV, RandomizedSearchCV
 from mlplab.sklearn.sequence import RNNClassifier, RNNRegressor, make_windows
 from mlplab.teaching import datasets
@@ -90,7 +96,11 @@ __all__ = [
     "make_windows",
     "losses",
     "optimizers",
+    "patch_sklearn",
+    "patched_sklearn",
     "recurrent",
     "register_saveable",
     "save",
+    "sklearn_is_patched",
+    "unpatch_sklearn",
 ]
