@@ -45,7 +45,7 @@ from itertools import product
 import numpy as np
 from joblib import logger
 from scipy import sparse
-from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context, clone, is_classifier
+from sklearn.base import _fit_context, clone, is_classifier
 from sklearn.metrics import (
     accuracy_score,
     mean_absolute_error,
@@ -68,7 +68,14 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params, check_array
 
 from mlplab.sklearn.batched import can_batch, fit_members
-from mlplab.sklearn.estimators import MLPClassifier, MLPRegressor
+from mlplab.sklearn.search_composite import (
+    RowFits,
+    composite_blocker,
+    default_metric,
+    fit_composite,
+    locate_member,
+    member_of,
+)
 
 __all__ = ["FallbackNotice", "GridSearchCV", "RandomizedSearchCV"]
 
@@ -162,9 +169,7 @@ def _metric_of(scorer, estimator) -> str | None:
     """The batched metric a resolved scikit-learn scorer computes, or None."""
     classifier = is_classifier(estimator)
     if type(scorer) is _PassthroughScorer:
-        if classifier:
-            return "accuracy" if type(estimator).score is ClassifierMixin.score else None
-        return "r2" if type(estimator).score is RegressorMixin.score else None
+        return default_metric(estimator)
     if type(scorer) is not _Scorer:
         return None
     if getattr(scorer, "_response_method", None) != "predict" or getattr(scorer, "_kwargs", 1):
@@ -263,7 +268,9 @@ def _sort_pairs(base_estimator, pairs, splits) -> tuple[list, list, list, list]:
             reason = "the cv splits are not integer index arrays or masks"
         else:
             est = clone(base_estimator).set_params(**clone(parameters, safe=False))
-            reason = _member_blocker(est)
+            path, reason = locate_member(est)
+            if reason is None:
+                reason = _member_blocker(member_of(est, path))
         if reason is None:
             batched.append(i)
             estimators.append(est)
@@ -296,12 +303,11 @@ class _BatchedSearchMixin:
     def _batch_blocker(self, X, y, params, scorers) -> tuple[str | None, dict]:
         """Why this search cannot run batched (None: it can), and the prepared data."""
         estimator = self.estimator
-        if type(estimator) not in (MLPRegressor, MLPClassifier):
-            return (
-                f"the estimator ({type(estimator).__name__}) is not an mlplab "
-                "MLPRegressor/MLPClassifier",
-                {},
-            )
+        path, reason = locate_member(estimator)
+        if reason is None and path:
+            reason = composite_blocker()
+        if reason is not None:
+            return reason, {}
         if getattr(self, "_skl_callbacks", None):
             return "callbacks are set on the search", {}
         if callable(self.scoring):
@@ -539,13 +545,13 @@ class _BatchedSearchMixin:
 
         out: list[dict | None] = [None] * len(pairs)
         if batched:
-            records, refit, reason = self._train_together(
-                batched, estimators, pairs, splits, (Xa, ya), scorers, metrics, sizes
+            records, refit, refit_reasons = self._train_together(
+                batched, estimators, pairs, splits, data, scorers, metrics, sizes
             )
             for i, record in records.items():
                 out[i] = record
             if refit:
-                reasons.append(reason)
+                reasons.extend(refit_reasons)
                 solo = sorted(solo + refit)
 
         if solo:
@@ -575,11 +581,12 @@ class _BatchedSearchMixin:
                 out[i] = record
         return out
 
-    def _train_together(self, batched, estimators, pairs, splits, arrays, scorers, metrics, sizes):
+    def _train_together(self, batched, estimators, pairs, splits, data, scorers, metrics, sizes):
         """The engine's records of the pairs ``batched`` (by pair index), the pairs to
         fit one by one instead, and why: all of them if the engine raised, else those
-        whose training became non-finite."""
-        Xa, ya = arrays
+        whose training became non-finite (or, for a composite estimator, whose
+        transformed data the engine does not take)."""
+        X, y, Xa, ya = data
         if self.verbose > 9:
             for i in batched:
                 progress = _pair_progress(self.verbose, pairs[i], sizes)
@@ -587,22 +594,33 @@ class _BatchedSearchMixin:
                 print(f"{start_msg}{(80 - len(start_msg)) * '.'}")
         train_rows = [splits[pairs[i][1][0]][0] for i in batched]
         try:
-            fits = fit_members(estimators, Xa, ya, train_rows, n_jobs=self.n_jobs)
+            if locate_member(self.estimator)[0]:  # a Pipeline / TransformedTargetRegressor
+                fits = fit_composite(
+                    estimators,
+                    [pairs[i][1][0] for i in batched],
+                    [pairs[i][0][1] for i in batched],
+                    (X, y, splits),
+                    fit=fit_members,
+                    n_jobs=self.n_jobs,
+                )
+            else:
+                fits = RowFits(fit_members(estimators, Xa, ya, train_rows, n_jobs=self.n_jobs), Xa)
         except Exception as exc:  # fit those one by one instead
-            return {}, batched, f"the batched engine raised {type(exc).__name__}: {exc}"
-        scored = self._score_members(fits, batched, pairs, splits, Xa, ya, scorers, metrics)
-        records, diverged = {}, []
-        for i, record in zip(batched, scored, strict=True):
+            return {}, batched, [f"the batched engine raised {type(exc).__name__}: {exc}"]
+        scored = self._score_members(fits, batched, pairs, splits, ya, scorers, metrics)
+        records, diverged, reasons = {}, [], []
+        for m, (i, record) in enumerate(zip(batched, scored, strict=True)):
             if record is None:  # diverged: the lone fit decides (it may fail)
                 diverged.append(i)
+                reasons.append(fits.unbatched.get(m, "training became non-finite"))
                 continue
             records[i] = record
             if self.verbose > 1:
                 progress = _pair_progress(self.verbose, pairs[i], sizes)
                 _print_end(self.verbose, pairs[i][0][1], progress, record, self.return_train_score)
-        return records, diverged, "training became non-finite"
+        return records, diverged, list(dict.fromkeys(reasons))
 
-    def _score_members(self, fits, batched, pairs, splits, Xa, ya, scorers, metrics):
+    def _score_members(self, fits, batched, pairs, splits, ya, scorers, metrics):
         """Records as ``_fit_and_score`` returns them, for the engine's members.
 
         None for a member whose training became non-finite (a non-finite loss or
@@ -612,10 +630,10 @@ class _BatchedSearchMixin:
         start = time.time()
         tests = [splits[pairs[i][1][0]][1] for i in batched]
         trains = [splits[pairs[i][1][0]][0] for i in batched]
-        failed = getattr(fits, "failed_", np.zeros(len(batched), dtype=bool))
+        failed = fits.failed_ | np.isin(np.arange(len(batched)), list(fits.unbatched))
 
         def predictions(rows_list):
-            return [None if failed[m] else fits.predict(m, Xa[r]) for m, r in enumerate(rows_list)]
+            return [None if failed[m] else fits.predict_rows(m, r) for m, r in enumerate(rows_list)]
 
         test_preds = predictions(tests)
         train_preds = predictions(trains) if self.return_train_score else None
@@ -638,7 +656,8 @@ class _BatchedSearchMixin:
                 if value is not None:
                     return value
             # scikit-learn's scorer decides (errors, warnings, error_score)
-            return _score(fits.estimator(m), Xa[rows], y_true, scorers, {}, self.error_score)
+            estimator, X_rows = fits.scoring_input(m, rows)
+            return _score(estimator, X_rows, y_true, scorers, {}, self.error_score)
 
         records = []
         for m in range(len(batched)):
