@@ -275,6 +275,8 @@ def _record(group: _Group, X: Any, y: Any, train: np.ndarray) -> str | None:
     Xt, yt = group.recorder.X, np.asarray(group.recorder.y)
     if type(Xt) is not np.ndarray or Xt.ndim != 2 or Xt.dtype not in (np.float64, np.float32):
         return "the transformed X is not a float ndarray"
+    if not (Xt.flags.c_contiguous or Xt.flags.f_contiguous):
+        return "the transformed X is neither C- nor F-contiguous"
     if not np.isfinite(Xt).all():
         return "the transformed X is not finite"
     if yt.ndim not in (1, 2) or (yt.ndim == 2 and yt.shape[1] == 1):
@@ -299,7 +301,8 @@ def fit_composite(
             result.unbatched.update(dict.fromkeys(group.members, reason))
             continue
         Xt, yt = group.recorder.X, np.asarray(group.recorder.y)
-        key = (Xt.dtype.str, Xt.shape[1], yt.dtype.str, yt.shape[1:])
+        layout = "C" if Xt.flags.c_contiguous else "F"  # as the MLP's lone fit sees it
+        key = (layout, Xt.dtype.str, Xt.shape[1], yt.dtype.str, yt.shape[1:])
         buckets.setdefault(key, []).append(group)
     for groups in buckets.values():
         _train_bucket(result, groups, fit, n_jobs)
@@ -318,7 +321,10 @@ def _train_bucket(result: CompositeFits, groups: list[_Group], fit, n_jobs) -> N
             estimators.append(g.mlps[m])
             rows.append(np.arange(start, stop))
     try:
-        fits = fit(estimators, np.concatenate(Xs), np.concatenate(ys), rows, n_jobs=n_jobs)
+        X_all = np.concatenate(Xs, axis=0)
+        if not Xs[0].flags.c_contiguous:  # column-major: the engine stacks it so
+            X_all = np.asfortranarray(X_all)
+        fits = fit(estimators, X_all, np.concatenate(ys), rows, n_jobs=n_jobs)
     except Exception as exc:
         for _, m in members:
             result.unbatched[m] = f"the batched engine raised {type(exc).__name__}: {exc}"
