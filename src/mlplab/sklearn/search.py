@@ -263,14 +263,18 @@ def _sort_pairs(base_estimator, pairs, splits) -> tuple[list, list, list, list]:
     """The pairs the engine can train with their estimators, and the pairs to fit
     one by one with the reasons."""
     batched, estimators, solo, reasons = [], [], [], []
-    for i, ((_, parameters), (split_idx, _)) in enumerate(pairs):
+    candidates: dict[int, tuple] = {}  # one estimator a candidate, shared by its folds
+    for i, ((cand_idx, parameters), (split_idx, _)) in enumerate(pairs):
         if splits[split_idx] is None:
             reason = "the cv splits are not integer index arrays or masks"
         else:
-            est = clone(base_estimator).set_params(**clone(parameters, safe=False))
-            path, reason = locate_member(est)
-            if reason is None:
-                reason = _member_blocker(member_of(est, path))
+            if cand_idx not in candidates:
+                est = clone(base_estimator).set_params(**clone(parameters, safe=False))
+                path, reason = locate_member(est)
+                if reason is None:
+                    reason = _member_blocker(member_of(est, path))
+                candidates[cand_idx] = est, reason
+            est, reason = candidates[cand_idx]
         if reason is None:
             batched.append(i)
             estimators.append(est)

@@ -92,7 +92,12 @@ def locate_member(estimator: Any) -> tuple[str | None, str | None]:
 
 def member_of(estimator: Any, path: str) -> Any:
     """The MLP at ``path`` (from :func:`locate_member`) inside ``estimator``."""
-    return estimator if not path else estimator.get_params()[path]
+    for name in path.split("__") if path else ():
+        # a Pipeline's step by name, a TransformedTargetRegressor's regressor
+        estimator = (
+            dict(estimator.steps)[name] if type(estimator) is Pipeline else estimator.regressor
+        )
+    return estimator
 
 
 def default_metric(estimator: Any) -> str | None:
