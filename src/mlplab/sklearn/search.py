@@ -3,9 +3,10 @@
 ``GridSearchCV`` and ``RandomizedSearchCV`` are scikit-learn's (same constructor,
 attributes, ``cv_results_``, refit, multimetric scoring, ``predict``/``score``
 delegation: they subclass scikit-learn's classes and override only ``fit``).
-When the estimator is an mlplab ``MLPRegressor`` or ``MLPClassifier``, the
-``candidates x folds`` networks are trained together by
-``mlplab.batched.fit_members`` (stacked by layer structure and solver, on
+When the estimator is an mlplab ``MLPRegressor`` or ``MLPClassifier`` (or a
+``Pipeline`` / ``TransformedTargetRegressor`` around one:
+:mod:`mlplab.sklearn.search_composite`), the ``candidates x folds`` networks are
+trained together by ``mlplab.batched.fit_members`` (stacked by layer structure and solver, on
 ``n_jobs`` joblib workers), then scored with numpy formulas equal to
 scikit-learn's metrics; the results are recorded exactly as scikit-learn's
 ``_fit_and_score`` records them, and scikit-learn's own code formats
@@ -23,7 +24,7 @@ scikit-learn's), the others stay batched. So is a batched member whose training
 became non-finite (non-finite loss or predictions): fitted alone, the estimator
 rejects such weights, and scikit-learn's path records that failure as it would.
 
-Everything else (another estimator, a callable scorer or other metrics, fit
+Everything else (another estimator or composite, a callable scorer or other metrics, fit
 parameters such as a sample_weight, sparse or non-finite X, multilabel y,
 callbacks) runs scikit-learn's own ``fit`` unchanged. Each such decision emits
 one :class:`FallbackNotice` (a ``UserWarning``) stating the reason; nothing is
