@@ -20,6 +20,7 @@ import sklearn.model_selection as skms
 from scipy import stats
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.exceptions import FitFailedWarning
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
@@ -164,6 +165,23 @@ def test_randomized_search_and_dataframe_input_equal_sklearn():
         cv=3,
         random_state=0,
     )
+    _assert_equal(ours, theirs, X)
+
+
+def test_missing_values_imputed_inside_the_pipeline_stay_batched():
+    X = X_REG.copy()
+    X[::7, 1] = np.nan  # the bare network would refuse X; the pipeline's imputer fills it
+    pipe = make_pipeline(SimpleImputer(), StandardScaler(), _net())
+    grid = {"simpleimputer__strategy": ["mean", "median"], "mlpregressor__alpha": [1e-4, 1.0]}
+    ours, theirs = _both(GridSearchCV, skms.GridSearchCV, pipe, grid, X, Y_REG, cv=3)
+    _assert_equal(ours, theirs, X)
+
+
+def test_bare_network_on_a_two_column_dataframe_equals_sklearn_to_the_bit():
+    # a DataFrame's array is column-major: the engine stacks the members' rows so too
+    X = pd.DataFrame(X_REG / [1.0, 40.0], columns=["a", "b"])
+    grid = {"hidden_layer_sizes": [(3,), (6,)], "random_state": [0, 1]}
+    ours, theirs = _both(GridSearchCV, skms.GridSearchCV, _net(), grid, X, Y_REG, cv=3)
     _assert_equal(ours, theirs, X)
 
 

@@ -66,7 +66,7 @@ from sklearn.model_selection._validation import (
 from sklearn.utils import indexable
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import _check_method_params, check_array
+from sklearn.utils.validation import _check_method_params, _num_samples, check_array
 
 from mlplab.sklearn.batched import can_batch, fit_members
 from mlplab.sklearn.search_composite import (
@@ -341,12 +341,15 @@ class _BatchedSearchMixin:
         passed = sorted(k for k, v in routed.items() if v is not None)
         if passed:
             return f"parameters {passed} are routed to the estimator or the scorer", {}
-        if sparse.issparse(X):
+        if path:  # the composite's transformers take X as they are (sparse, NaN, text, ...)
+            Xa = None
+        elif sparse.issparse(X):
             return "X is sparse", {}
-        try:
-            Xa = check_array(X, dtype=(np.float64, np.float32))
-        except Exception as exc:
-            return f"X is not a finite numeric 2-D array ({exc})", {}
+        else:
+            try:
+                Xa = check_array(X, dtype=(np.float64, np.float32))
+            except Exception as exc:
+                return f"X is not a finite numeric 2-D array ({exc})", {}
         ya = np.asarray(y)
         if is_classifier(estimator):
             target = type_of_target(ya)
@@ -361,7 +364,7 @@ class _BatchedSearchMixin:
                 return "y is a column vector", {}
             if ya.ndim not in (1, 2):
                 return f"y has {ya.ndim} dimensions", {}
-        if ya.shape[0] != Xa.shape[0]:
+        if ya.shape[0] != _num_samples(X):
             return "X and y have different lengths", {}
         if isinstance(scorers, _MultimetricScorer):
             metrics_out = metrics
@@ -545,7 +548,7 @@ class _BatchedSearchMixin:
         """
         X, y, Xa, ya = data
         n_candidates, n_splits = sizes
-        splits = _split_rows(pairs, Xa.shape[0])
+        splits = _split_rows(pairs, _num_samples(X))
         batched, estimators, solo, reasons = _sort_pairs(base_estimator, pairs, splits)
 
         out: list[dict | None] = [None] * len(pairs)
