@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Batched search benchmark: many small networks trained at once, beside scikit-learn and PyTorch.
 
-Four measurements on the course's 1-D regressions (see benchmarks/README.md for the details):
+Five measurements on the course's 1-D regressions (see benchmarks/README.md for the details):
 
 1. lab7     -- the course's Lab 7 grid on 1/x, log10 x, exp(-x) and sin x: GridSearchCV over
    hidden sizes [(5,), (10,), (20,)] x random_state range(10), cv=10, logistic, lbfgs,
@@ -17,11 +17,16 @@ Four measurements on the course's 1-D regressions (see benchmarks/README.md for 
 4. notebook -- a course-style notebook cell (the Lab 7 grid loop, scikit-learn imports and
    defaults, n_jobs=-1), unchanged, run with scikit-learn and inside mlplab.patched_sklearn().
    Target: >= 3x faster with the patch; the same printed best_params_/best_score_.
+5. pipeline -- Pipeline(StandardScaler(), MLPRegressor) on 1/x: hidden sizes [(5,), (10,), (20,)]
+   x random_state range(10), cv=10 (300 fits + refit), logistic, lbfgs, scikit-learn's defaults
+   otherwise, neg MSE, n_jobs=-1: scikit-learn's GridSearchCV over its Pipeline against
+   mlplab's over the same Pipeline with mlplab's MLPRegressor. Target: mlplab >= 5x faster.
 
 Competitors run interleaved (round robin, the order rotated every round); medians are quoted.
 
 Usage:
-    python benchmarks/bench_search.py [--quick] [--json PATH] [--only lab7|x2|ensemble|notebook]
+    python benchmarks/bench_search.py [--quick] [--json PATH]
+                                      [--only lab7|x2|ensemble|notebook|pipeline]
                                       [--skip-sklearn-x2]
 
 --skip-sklearn-x2 reuses scikit-learn's x^2 figures from the last JSON (--json PATH, else
@@ -92,6 +97,9 @@ FULL = dict(
     ens_steps=1000,
     ens_reps=3,  # interleaved rounds (each variant trains the whole ensemble per round)
     notebook_reps=2,  # timed runs of the notebook cell per variant (interleaved)
+    pipe_seeds=10,
+    pipe_cv=10,
+    pipe_reps=3,  # timed GridSearchCV.fit per library (interleaved)
     budget_s=None,  # no time budget: every round runs
 )
 QUICK = dict(  # a smoke test: the figures are indicative only
@@ -109,6 +117,9 @@ QUICK = dict(  # a smoke test: the figures are indicative only
     ens_steps=100,
     ens_reps=1,
     notebook_reps=1,
+    pipe_seeds=2,
+    pipe_cv=3,
+    pipe_reps=1,
     budget_s=40.0,  # past this (from the start), remaining timed rounds are cut (>= 1 kept)
 )
 
@@ -119,6 +130,11 @@ LAB7_NET = dict(activation="logistic", solver="lbfgs", max_iter=2000, tol=1e-5)
 # --lab7-defaults: the exercise as students run it (scikit-learn's defaults: max_iter 200, tol 1e-4)
 LAB7_DEFAULTS = dict(activation="logistic", solver="lbfgs", max_iter=200, tol=1e-4)
 SPEED_TARGET = 20.0  # mlplab >= 20x faster than scikit-learn
+# 5. the Pipeline case: the Lab 7 exercise's network with scikit-learn's defaults, inputs scaled
+PIPE_FUNCTION = "1/x"
+PIPE_NET = dict(activation="logistic", solver="lbfgs")
+PIPE_SIZES = [(5,), (10,), (20,)]
+PIPE_TARGET = 5.0  # mlplab >= 5x faster than scikit-learn
 MSE_SLACK = 1.1  # test MSE of best_estimator_ <= 1.1x scikit-learn's
 ENS_NET = dict(
     hidden_layer_sizes=(10,),
@@ -1026,6 +1042,111 @@ def bench_notebook(cfg, mlplab, results, summary_rows, targets):
     results["notebook"] = out
 
 
+# ----------------------------------------------------------------------------------------
+# 5. Pipeline(StandardScaler(), MLPRegressor)
+# ----------------------------------------------------------------------------------------
+def bench_pipeline(cfg, mlplab, results, summary_rows, targets):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    seeds, cv = cfg["pipe_seeds"], cfg["pipe_cv"]
+    n_fits = len(PIPE_SIZES) * seeds * cv
+    grid = {
+        "mlpregressor__hidden_layer_sizes": list(PIPE_SIZES),
+        "mlpregressor__random_state": list(range(seeds)),
+    }
+    net_txt = ", ".join(f"{k}={v!r}" for k, v in PIPE_NET.items())
+    print(
+        f"## 5. Pipeline: GridSearchCV over Pipeline(StandardScaler(), MLPRegressor), "
+        f"{len(PIPE_SIZES)} sizes × {seeds} seeds × {cv} folds = {n_fits} fits (+ 1 refit)"
+    )
+    print(
+        f"`GridSearchCV(make_pipeline(StandardScaler(), MLPRegressor({net_txt})), "
+        f"{{'mlpregressor__hidden_layer_sizes': {list(PIPE_SIZES)}, "
+        f"'mlpregressor__random_state': range({seeds})}}, cv={cv}, "
+        "scoring='neg_mean_squared_error', n_jobs=-1)` on the 70 % training split of "
+        f"{PIPE_FUNCTION} ({N_POINTS} linspace points): scikit-learn's classes, and mlplab's "
+        "GridSearchCV over the same Pipeline with mlplab's MLPRegressor "
+        "(`convergence_warning=False`). Workers warmed by a tiny search per library "
+        f"(untimed); {cfg['pipe_reps']} timed `fit` calls per library, interleaved; "
+        "median (min) s.\n"
+    )
+    data = function_split(PIPE_FUNCTION)
+    Xtr, Xte, ytr, yte = data
+    variants = []
+
+    def add(name, make_net, search_cls, is_mlplab):
+        def prepare():
+            pipe = make_pipeline(StandardScaler(), make_net())
+            return search_cls(pipe, grid, cv=cv, scoring="neg_mean_squared_error", n_jobs=-1)
+
+        def after(gs):
+            return {
+                "best_params": jsonable_params(gs.best_params_),
+                "best_cv_mse": float(-gs.best_score_),
+                "test_mse": float(np.mean((yte - gs.best_estimator_.predict(Xte)) ** 2)),
+            }
+
+        warm = make_pipeline(StandardScaler(), make_net().set_params(max_iter=20))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            search_cls(warm, {"mlpregressor__random_state": [0, 1]}, cv=2, n_jobs=-1).fit(
+                Xtr[:100], ytr[:100]
+            )
+        variants.append(Variant(name, prepare, lambda gs: gs.fit(Xtr, ytr), after, is_mlplab))
+
+    add("scikit-learn", lambda: SkMLPRegressor(**PIPE_NET), GridSearchCV, False)
+    if mlplab is not None:
+        search_cls, _ = mlplab_search_class(mlplab)
+        net = lambda: mlplab.MLPRegressor(**PIPE_NET, convergence_warning=False)  # noqa: E731
+        try:
+            add("mlplab", net, search_cls, True)
+        except Exception as exc:  # noqa: BLE001
+            record_error("pipeline: mlplab warm-up search", exc)
+    run_interleaved(variants, cfg["pipe_reps"])
+    by = {v.name: v for v in variants}
+    case = {k: variant_figures(by.get(k)) for k in ("scikit-learn", "mlplab")}
+    t = {k: median_of(by.get(k)) for k in ("scikit-learn", "mlplab")}
+    sp = ratio(t["scikit-learn"], t["mlplab"])
+    mr = ratio(case["mlplab"].get("test_mse"), case["scikit-learn"].get("test_mse"))
+    case["mlplab"]["speedup"], case["mlplab"]["test_mse_ratio"] = sp, mr
+    print(
+        md_table(
+            ["mlplab s", "scikit-learn s", "speed-up", "mlplab test MSE", "sklearn test MSE"],
+            [
+                [
+                    timing_cell(by.get("mlplab")),
+                    timing_cell(by.get("scikit-learn")),
+                    fmt_x(sp),
+                    fmt_g(case["mlplab"].get("test_mse")),
+                    fmt_g(case["scikit-learn"].get("test_mse")),
+                ]
+            ],
+        )
+    )
+    print()
+    summary_rows.append(
+        [
+            f"Pipeline(StandardScaler(), MLPRegressor), {PIPE_FUNCTION}, {n_fits} fits",
+            fmt(t["mlplab"], 2),
+            fmt(t["scikit-learn"], 2),
+            "",
+            fmt_x(sp),
+            f"test MSE {fmt_g(case['mlplab'].get('test_mse'))}",
+            f"test MSE {fmt_g(case['scikit-learn'].get('test_mse'))}",
+        ]
+    )
+    targets.append((f"Pipeline {n_fits} fits: speed-up ≥ {PIPE_TARGET:g}×", sp >= PIPE_TARGET,
+                    fmt_x(sp)))  # fmt: skip
+    results["pipeline"] = {
+        "function": PIPE_FUNCTION,
+        "estimator": f"make_pipeline(StandardScaler(), MLPRegressor({net_txt}))",
+        "n_fits": n_fits,
+        "reps": cfg["pipe_reps"],
+        **case,
+    }
+
+
 def blas_threads():
     from _common import blas_libs
 
@@ -1037,6 +1158,7 @@ def blas_threads():
 # ----------------------------------------------------------------------------------------
 def main(argv=None):
     ap = base_parser(__doc__, 60, ("lab7", "x2", "ensemble", "notebook"), "run one of the four")
+    ap = base_parser(__doc__, 60, ("lab7", "x2", "ensemble", "pipeline"), "run one of the four")
     ap.add_argument(
         "--skip-sklearn-x2",
         action="store_true",
@@ -1106,6 +1228,8 @@ def main(argv=None):
         bench_ensemble(cfg, mlplab, torch, results, summary_rows, targets)
     if args.only in (None, "notebook"):
         bench_notebook(cfg, mlplab, results, summary_rows, targets)
+    if args.only in (None, "pipeline"):
+        bench_pipeline(cfg, mlplab, results, summary_rows, targets)
 
     print("## Summary")
     print(

@@ -161,6 +161,19 @@ def test_one_input_column(solver):
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
+def test_column_major_X_members_equal_lone_fits_on_column_major_rows(solver):
+    """A DataFrame's array is column-major, and so are the rows each lone fit sees."""
+    X = np.asfortranarray(_X() * [1.0, 40.0, 3.0])
+    y, rows = _y_reg(X), _rows(3)
+    kw = dict(hidden_layer_sizes=(4,), activation="tanh", solver=solver, batch_size=16)
+    ests = _stack(MLPRegressor, max_iter=25, **kw)
+    fits = fit_members(ests, X, y, rows)
+    for m, est in enumerate(ests):
+        s = clone(est).fit(np.asfortranarray(X[rows[m]]), y[rows[m]])
+        assert fits.n_iter_[m] == s.n_iter_ and np.array_equal(fits.predict(m, X), s.predict(X))
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
 def test_multi_output_regression(solver):
     X = _X()
     Y = _Y_multi(X)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -184,6 +185,26 @@ def test_lab7_texts_state_the_folds_actually_used(tmp_path, monkeypatch, lang, q
     assert counted, "no text says how many folds the search used"
     assert set(counted) == {used}, counted
     assert sum(f"{used}" in c for c in record["captions"].values()) == len(record["captions"])
+
+
+def test_lab7_search_takes_the_batched_path(tmp_path, monkeypatch):
+    """Lab 7's search (a TransformedTargetRegressor) trains its fits batched, no fallback."""
+    from mlplab.sklearn import search
+
+    calls = []
+    engine = search.fit_members
+
+    def counting(estimators, *args, **kwargs):
+        calls.append(len(estimators))
+        return engine(estimators, *args, **kwargs)
+
+    monkeypatch.setattr(search, "fit_members", counting)
+    small = {"sizes": [5], "n_seeds": 2, "n_samples": 200, "max_iter": 100, "n_jobs": 1}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", search.FallbackNotice)
+        record = run_experiment("lab7", tmp_path, quick=True, **small)
+    assert calls == [2 * 3] * len(LAB7_FUNCTIONS)  # 2 seeds x 3 folds, one call a function
+    assert record["metrics"]["n_fits"] == sum(calls)
 
 
 def _fold_counts(pattern: re.Pattern, text: str) -> list[tuple[str, str]]:

@@ -113,7 +113,7 @@ def _search(
 ) -> dict[str, Any]:
     """The grid search for one function on its training split, scored once on the
     validation split; its predictions for the figure."""
-    from sklearn.model_selection import GridSearchCV
+    from mlplab.sklearn.search import GridSearchCV  # scikit-learn's, the fits batched
 
     X, y = datasets.function(name, n_samples)
     X_tr, X_va, y_tr, y_va = split(X, y, seed)

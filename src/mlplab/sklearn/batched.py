@@ -376,6 +376,10 @@ def _stack_jobs(
         spec = specs[key]
         rows = np.stack([np.asarray(train_rows[m]) for m in members])
         Xs = Xa[rows]  # (M, n, d)
+        if Xa.ndim == 2 and Xa.flags.f_contiguous and not Xa.flags.c_contiguous:
+            # column-major X (a DataFrame's array): each member's rows column-major too,
+            # as its lone fit sees them (BLAS sums in another order for each layout)
+            Xs = np.ascontiguousarray(Xa.T[:, rows].transpose(1, 0, 2)).transpose(0, 2, 1)
         classes = member_classes.get(members[0])
         Ys = np.stack([_targets(spec.classifier, ya[r], classes) for r in rows])
         seeds = [estimators[m].random_state for m in members]

@@ -3,9 +3,10 @@
 ``GridSearchCV`` and ``RandomizedSearchCV`` are scikit-learn's (same constructor,
 attributes, ``cv_results_``, refit, multimetric scoring, ``predict``/``score``
 delegation: they subclass scikit-learn's classes and override only ``fit``).
-When the estimator is an mlplab ``MLPRegressor`` or ``MLPClassifier``, the
-``candidates x folds`` networks are trained together by
-``mlplab.batched.fit_members`` (stacked by layer structure and solver, on
+When the estimator is an mlplab ``MLPRegressor`` or ``MLPClassifier`` (or a
+``Pipeline`` / ``TransformedTargetRegressor`` around one:
+:mod:`mlplab.sklearn.search_composite`), the ``candidates x folds`` networks are
+trained together by ``mlplab.batched.fit_members`` (stacked by layer structure and solver, on
 ``n_jobs`` joblib workers), then scored with numpy formulas equal to
 scikit-learn's metrics; the results are recorded exactly as scikit-learn's
 ``_fit_and_score`` records them, and scikit-learn's own code formats
@@ -23,7 +24,7 @@ scikit-learn's), the others stay batched. So is a batched member whose training
 became non-finite (non-finite loss or predictions): fitted alone, the estimator
 rejects such weights, and scikit-learn's path records that failure as it would.
 
-Everything else (another estimator, a callable scorer or other metrics, fit
+Everything else (another estimator or composite, a callable scorer or other metrics, fit
 parameters such as a sample_weight, sparse or non-finite X, multilabel y,
 callbacks) runs scikit-learn's own ``fit`` unchanged. Each such decision emits
 one :class:`FallbackNotice` (a ``UserWarning``) stating the reason; nothing is
@@ -45,7 +46,7 @@ from itertools import product
 import numpy as np
 from joblib import logger
 from scipy import sparse
-from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context, clone, is_classifier
+from sklearn.base import _fit_context, clone, is_classifier
 from sklearn.metrics import (
     accuracy_score,
     mean_absolute_error,
@@ -65,10 +66,17 @@ from sklearn.model_selection._validation import (
 from sklearn.utils import indexable
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import _check_method_params, check_array
+from sklearn.utils.validation import _check_method_params, _num_samples, check_array
 
 from mlplab.sklearn.batched import can_batch, fit_members
-from mlplab.sklearn.estimators import MLPClassifier, MLPRegressor
+from mlplab.sklearn.search_composite import (
+    RowFits,
+    composite_blocker,
+    default_metric,
+    fit_composite,
+    locate_member,
+    member_of,
+)
 
 __all__ = ["FallbackNotice", "GridSearchCV", "RandomizedSearchCV"]
 
@@ -162,9 +170,7 @@ def _metric_of(scorer, estimator) -> str | None:
     """The batched metric a resolved scikit-learn scorer computes, or None."""
     classifier = is_classifier(estimator)
     if type(scorer) is _PassthroughScorer:
-        if classifier:
-            return "accuracy" if type(estimator).score is ClassifierMixin.score else None
-        return "r2" if type(estimator).score is RegressorMixin.score else None
+        return default_metric(estimator)
     if type(scorer) is not _Scorer:
         return None
     if getattr(scorer, "_response_method", None) != "predict" or getattr(scorer, "_kwargs", 1):
@@ -258,12 +264,18 @@ def _sort_pairs(base_estimator, pairs, splits) -> tuple[list, list, list, list]:
     """The pairs the engine can train with their estimators, and the pairs to fit
     one by one with the reasons."""
     batched, estimators, solo, reasons = [], [], [], []
-    for i, ((_, parameters), (split_idx, _)) in enumerate(pairs):
+    candidates: dict[int, tuple] = {}  # one estimator a candidate, shared by its folds
+    for i, ((cand_idx, parameters), (split_idx, _)) in enumerate(pairs):
         if splits[split_idx] is None:
             reason = "the cv splits are not integer index arrays or masks"
         else:
-            est = clone(base_estimator).set_params(**clone(parameters, safe=False))
-            reason = _member_blocker(est)
+            if cand_idx not in candidates:
+                est = clone(base_estimator).set_params(**clone(parameters, safe=False))
+                path, reason = locate_member(est)
+                if reason is None:
+                    reason = _member_blocker(member_of(est, path))
+                candidates[cand_idx] = est, reason
+            est, reason = candidates[cand_idx]
         if reason is None:
             batched.append(i)
             estimators.append(est)
@@ -296,12 +308,11 @@ class _BatchedSearchMixin:
     def _batch_blocker(self, X, y, params, scorers) -> tuple[str | None, dict]:
         """Why this search cannot run batched (None: it can), and the prepared data."""
         estimator = self.estimator
-        if type(estimator) not in (MLPRegressor, MLPClassifier):
-            return (
-                f"the estimator ({type(estimator).__name__}) is not an mlplab "
-                "MLPRegressor/MLPClassifier",
-                {},
-            )
+        path, reason = locate_member(estimator)
+        if reason is None and path:
+            reason = composite_blocker()
+        if reason is not None:
+            return reason, {}
         if getattr(self, "_skl_callbacks", None):
             return "callbacks are set on the search", {}
         if callable(self.scoring):
@@ -330,12 +341,15 @@ class _BatchedSearchMixin:
         passed = sorted(k for k, v in routed.items() if v is not None)
         if passed:
             return f"parameters {passed} are routed to the estimator or the scorer", {}
-        if sparse.issparse(X):
+        if path:  # the composite's transformers take X as they are (sparse, NaN, text, ...)
+            Xa = None
+        elif sparse.issparse(X):
             return "X is sparse", {}
-        try:
-            Xa = check_array(X, dtype=(np.float64, np.float32))
-        except Exception as exc:
-            return f"X is not a finite numeric 2-D array ({exc})", {}
+        else:
+            try:
+                Xa = check_array(X, dtype=(np.float64, np.float32))
+            except Exception as exc:
+                return f"X is not a finite numeric 2-D array ({exc})", {}
         ya = np.asarray(y)
         if is_classifier(estimator):
             target = type_of_target(ya)
@@ -350,7 +364,7 @@ class _BatchedSearchMixin:
                 return "y is a column vector", {}
             if ya.ndim not in (1, 2):
                 return f"y has {ya.ndim} dimensions", {}
-        if ya.shape[0] != Xa.shape[0]:
+        if ya.shape[0] != _num_samples(X):
             return "X and y have different lengths", {}
         if isinstance(scorers, _MultimetricScorer):
             metrics_out = metrics
@@ -534,18 +548,18 @@ class _BatchedSearchMixin:
         """
         X, y, Xa, ya = data
         n_candidates, n_splits = sizes
-        splits = _split_rows(pairs, Xa.shape[0])
+        splits = _split_rows(pairs, _num_samples(X))
         batched, estimators, solo, reasons = _sort_pairs(base_estimator, pairs, splits)
 
         out: list[dict | None] = [None] * len(pairs)
         if batched:
-            records, refit, reason = self._train_together(
-                batched, estimators, pairs, splits, (Xa, ya), scorers, metrics, sizes
+            records, refit, refit_reasons = self._train_together(
+                batched, estimators, pairs, splits, data, scorers, metrics, sizes
             )
             for i, record in records.items():
                 out[i] = record
             if refit:
-                reasons.append(reason)
+                reasons.extend(refit_reasons)
                 solo = sorted(solo + refit)
 
         if solo:
@@ -575,11 +589,12 @@ class _BatchedSearchMixin:
                 out[i] = record
         return out
 
-    def _train_together(self, batched, estimators, pairs, splits, arrays, scorers, metrics, sizes):
+    def _train_together(self, batched, estimators, pairs, splits, data, scorers, metrics, sizes):
         """The engine's records of the pairs ``batched`` (by pair index), the pairs to
         fit one by one instead, and why: all of them if the engine raised, else those
-        whose training became non-finite."""
-        Xa, ya = arrays
+        whose training became non-finite (or, for a composite estimator, whose
+        transformed data the engine does not take)."""
+        X, y, Xa, ya = data
         if self.verbose > 9:
             for i in batched:
                 progress = _pair_progress(self.verbose, pairs[i], sizes)
@@ -587,22 +602,33 @@ class _BatchedSearchMixin:
                 print(f"{start_msg}{(80 - len(start_msg)) * '.'}")
         train_rows = [splits[pairs[i][1][0]][0] for i in batched]
         try:
-            fits = fit_members(estimators, Xa, ya, train_rows, n_jobs=self.n_jobs)
+            if locate_member(self.estimator)[0]:  # a Pipeline / TransformedTargetRegressor
+                fits = fit_composite(
+                    estimators,
+                    [pairs[i][1][0] for i in batched],
+                    [pairs[i][0][1] for i in batched],
+                    (X, y, splits),
+                    fit=fit_members,
+                    n_jobs=self.n_jobs,
+                )
+            else:
+                fits = RowFits(fit_members(estimators, Xa, ya, train_rows, n_jobs=self.n_jobs), Xa)
         except Exception as exc:  # fit those one by one instead
-            return {}, batched, f"the batched engine raised {type(exc).__name__}: {exc}"
-        scored = self._score_members(fits, batched, pairs, splits, Xa, ya, scorers, metrics)
-        records, diverged = {}, []
-        for i, record in zip(batched, scored, strict=True):
+            return {}, batched, [f"the batched engine raised {type(exc).__name__}: {exc}"]
+        scored = self._score_members(fits, batched, pairs, splits, ya, scorers, metrics)
+        records, diverged, reasons = {}, [], []
+        for m, (i, record) in enumerate(zip(batched, scored, strict=True)):
             if record is None:  # diverged: the lone fit decides (it may fail)
                 diverged.append(i)
+                reasons.append(fits.unbatched.get(m, "training became non-finite"))
                 continue
             records[i] = record
             if self.verbose > 1:
                 progress = _pair_progress(self.verbose, pairs[i], sizes)
                 _print_end(self.verbose, pairs[i][0][1], progress, record, self.return_train_score)
-        return records, diverged, "training became non-finite"
+        return records, diverged, list(dict.fromkeys(reasons))
 
-    def _score_members(self, fits, batched, pairs, splits, Xa, ya, scorers, metrics):
+    def _score_members(self, fits, batched, pairs, splits, ya, scorers, metrics):
         """Records as ``_fit_and_score`` returns them, for the engine's members.
 
         None for a member whose training became non-finite (a non-finite loss or
@@ -612,10 +638,10 @@ class _BatchedSearchMixin:
         start = time.time()
         tests = [splits[pairs[i][1][0]][1] for i in batched]
         trains = [splits[pairs[i][1][0]][0] for i in batched]
-        failed = getattr(fits, "failed_", np.zeros(len(batched), dtype=bool))
+        failed = fits.failed_ | np.isin(np.arange(len(batched)), list(fits.unbatched))
 
         def predictions(rows_list):
-            return [None if failed[m] else fits.predict(m, Xa[r]) for m, r in enumerate(rows_list)]
+            return [None if failed[m] else fits.predict_rows(m, r) for m, r in enumerate(rows_list)]
 
         test_preds = predictions(tests)
         train_preds = predictions(trains) if self.return_train_score else None
@@ -638,7 +664,8 @@ class _BatchedSearchMixin:
                 if value is not None:
                     return value
             # scikit-learn's scorer decides (errors, warnings, error_score)
-            return _score(fits.estimator(m), Xa[rows], y_true, scorers, {}, self.error_score)
+            estimator, X_rows = fits.scoring_input(m, rows)
+            return _score(estimator, X_rows, y_true, scorers, {}, self.error_score)
 
         records = []
         for m in range(len(batched)):
