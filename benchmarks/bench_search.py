@@ -1157,8 +1157,8 @@ def blas_threads():
 # main
 # ----------------------------------------------------------------------------------------
 def main(argv=None):
-    ap = base_parser(__doc__, 60, ("lab7", "x2", "ensemble", "notebook"), "run one of the four")
-    ap = base_parser(__doc__, 60, ("lab7", "x2", "ensemble", "pipeline"), "run one of the four")
+    cases = ("lab7", "x2", "ensemble", "notebook", "pipeline")
+    ap = base_parser(__doc__, 60, cases, "run one of the five")
     ap.add_argument(
         "--skip-sklearn-x2",
         action="store_true",
