@@ -29,7 +29,7 @@ from mlplab._checks import (
     check_sizes,
     format_choices,
 )
-from mlplab.activations import ACTIVATIONS, ALIASES
+from mlplab.activations import ACTIVATIONS, ALIASES, Activation, get_activation
 from mlplab.diagnostics import RECORDED, layer_stats
 from mlplab.initializers import get_initializer
 from mlplab.io import from_json_tree, json_tree, jsonable
@@ -104,6 +104,7 @@ class BaseMLP(BaseEstimator):
         convergence_warning=True,
         dtype=None,
         record_diagnostics=False,
+        exact=True,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -137,6 +138,7 @@ class BaseMLP(BaseEstimator):
         self.convergence_warning = convergence_warning
         self.record_diagnostics = record_diagnostics
         self.dtype = dtype
+        self.exact = exact
 
     # ------------------------------------------------------------ validation
     def _hidden_sizes(self) -> list[int]:
@@ -201,6 +203,7 @@ class BaseMLP(BaseEstimator):
             "batch_norm",
             "convergence_warning",
             "record_diagnostics",
+            "exact",
         ):
             value = getattr(self, name)
             if not isinstance(value, (bool, np.bool_)):
@@ -225,11 +228,15 @@ class BaseMLP(BaseEstimator):
         self.out_activation_, self._loss = self._out_activation_and_loss()
         acts = self._activations(len(layer_units) - 2)
         layers = []
+
+        def f(name: str) -> Activation:  # exact=False: the fast form where one exists
+            return get_activation(name, exact=self.exact)
+
         for units, act in zip(layer_units[1:-1], acts, strict=True):
             if self.batch_norm:
-                layers += [Dense(units), BatchNorm(), ActivationLayer(act)]
+                layers += [Dense(units), BatchNorm(), ActivationLayer(f(act))]
             else:
-                layers.append(Dense(units, activation=act))
+                layers.append(Dense(units, activation=f(act)))
         out_act = {"identity": "identity", "exp": "identity"}.get(
             self.out_activation_, self.out_activation_
         )

@@ -57,6 +57,7 @@ GROUP_PARAMS = (
     "max_fun",
     "dtype",
     "loss",
+    "exact",
 )
 _HIDDEN_ACTS = ("identity", "logistic", "tanh", "relu")
 

@@ -74,8 +74,12 @@ class Stack:
         self.alpha = alpha  # (M,)
         self.wsl, self.bsl, self.P = layout(spec.units)
         u = spec.units
-        self.layers = [Dense(fo, spec.activation) for fo in u[1:-1]]
+        act = get_activation(spec.activation, exact=spec.params.get("exact", True))
+        self.layers = [Dense(fo, act) for fo in u[1:-1]]
         self.layers.append(Dense(u[-1], "identity"))  # the output link is the loss's
+        if not spec.params.get("exact", True):
+            for layer in self.layers:
+                layer.samples_inner = True
         self.loss = {"identity": SquaredError, "logistic": BinaryLogLoss, "softmax": LogLoss}[
             spec.out
         ]()
