@@ -332,6 +332,9 @@ class BaseMLP(BaseEstimator):
     # ------------------------------------------------------------------ fit
     def _fit(self, X, y, sample_weight=None, incremental=False, validation_data=None):
         self._validate_params()
+        fast = not self.exact and self.solver == "lbfgs" and not incremental
+        if fast and sample_weight is None and validation_data is None and self._fit_fast(X, y):
+            return self
         hidden = self._hidden_sizes()
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, Y = self._validate_input(X, y, incremental, reset=first_pass)
@@ -377,6 +380,29 @@ class BaseMLP(BaseEstimator):
         for message, category in held:
             warnings.warn(message, category, stacklevel=3)
         return self
+
+    def _fit_fast(self, X, y) -> bool:
+        """exact=False, lbfgs: the fit as a stack of one (mlplab.sklearn.batched.fit_alone),
+        so that a fast member of any stack equals this fit. False when the stack engine does
+        not take it (then the fit below runs, with the same fast arithmetic)."""
+        from mlplab.sklearn.batched import fit_alone  # batched builds on these estimators
+
+        if self.warm_start and hasattr(self, "coefs_"):
+            return False
+        done = fit_alone(self, X, y)
+        if done is None:
+            return False
+        fitted, converged = done
+        self.__dict__.update(vars(fitted))
+        self.history_ = {"loss": list(self.history_["loss"])}
+        if not converged and self.convergence_warning:
+            warnings.warn(
+                f"lbfgs failed to converge after {self.n_iter_} iteration(s).\n\nIncrease "
+                f"the number of iterations to improve the convergence (max_iter={self.max_iter}).",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return True
 
     def _check_finite_fit(self, X, Y, sw, undo=None) -> None:
         """After the last update, once: the weights and the loss on the training data at

@@ -1,0 +1,164 @@
+"""exact=False: the estimators' fast numerics mode (issue 15).
+
+``exact=False`` keeps scikit-learn's algorithms and stopping rules but not its bits: the
+logistic through numpy's vectorised exp, stacks computed sample-major, L-BFGS through the
+vectorised driver. Tolerances, documented here:
+
+* one activation value: within 4 float64 ulps of ``scipy.special.expit`` (absolute 1e-15
+  near 1/2), for every finite z, with no floating-point warning;
+* a fast member of a stack against the same fast estimator fitted alone: predictions
+  within ``MEMBER_ATOL`` (the two sum in different orders; L-BFGS amplifies rounding over
+  its iterations, the members stop where the single fits stop);
+* fast against exact on the lecture's tasks, over ``SEEDS``: classification accuracy equal
+  (mean over the seeds), regression training MSE at most 1.5x the exact fit's, per task
+  (mean over the seeds).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV as SkGridSearchCV
+from threadpoolctl import threadpool_limits
+
+import mlplab
+from mlplab import MLPClassifier, MLPRegressor
+from mlplab.activations import get_activation
+from mlplab.sklearn.batched import fit_many
+from mlplab.teaching.datasets import circles, function, logic_gate
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+SEEDS = range(6)
+MEMBER_ATOL = 1e-5  # predictions of order 1
+MSE_SLACK = 1.5
+
+
+def test_exact_is_a_parameter_clone_and_set_params_keep():
+    reg = MLPRegressor()
+    assert reg.get_params()["exact"] is True
+    fast = MLPRegressor(exact=False)
+    assert clone(fast).get_params()["exact"] is False
+    assert MLPClassifier().set_params(exact=False).exact is False
+    with pytest.raises(TypeError, match="exact"):
+        MLPRegressor(exact="no").fit([[0.0], [1.0]], [0.0, 1.0])
+
+
+def test_fast_logistic_close_to_expit_without_warnings():
+    z = np.concatenate([np.linspace(-800, 800, 20001), [-1e300, -1.7e308, 1e300, 1.7e308]])
+    exact, fast = get_activation("logistic"), get_activation("logistic", exact=False)
+    assert fast.config() == {"name": "logistic", "exact": False}
+    assert get_activation(fast.config()) == fast  # a saved network gets the fast form back
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            a, b = fast.forward(z), fast.forward_(z.copy())
+    ref = exact.forward(z)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(a, ref, rtol=4 * np.finfo(float).eps, atol=1e-304)
+    assert not np.array_equal(a, ref)  # a different computation, not expit under a new name
+
+
+def test_save_load_keeps_exact(tmp_path):
+    X, y = function("sin", 200)
+    reg = MLPRegressor(hidden_layer_sizes=(5,), activation="logistic", solver="lbfgs", random_state=0,
+                       exact=False).fit(X, y)  # fmt: skip
+    mlplab.save(reg, tmp_path / "m.mlplab")
+    back = mlplab.load(tmp_path / "m.mlplab")
+    assert back.get_params()["exact"] is False
+    np.testing.assert_array_equal(back.predict(X), reg.predict(X))
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+@pytest.mark.parametrize("activation", ["logistic", "tanh"])
+def test_fast_members_equal_single_fast_fits(solver, activation):
+    X, y = function("sin", 120)
+    est = MLPRegressor(hidden_layer_sizes=(6,), activation=activation, solver=solver, max_iter=150,
+                       exact=False, random_state=0)  # fmt: skip
+    with threadpool_limits(1):
+        ens = fit_many(est, X, y, random_state=range(5))
+        for m, seed in enumerate(range(5)):
+            single = clone(est).set_params(random_state=seed).fit(X, y)
+            np.testing.assert_allclose(ens.predict(X)[m], single.predict(X), atol=MEMBER_ATOL)
+
+
+def test_fast_members_differ_from_exact_members():
+    """exact=False is really another computation: a stack of both modes is two stacks."""
+    X, y = function("sin", 120)
+    est = MLPRegressor(hidden_layer_sizes=(6,), activation="logistic", solver="lbfgs", max_iter=50, random_state=0)
+    ens = fit_many(est, X, y, param_list=[{"exact": True}, {"exact": False}])
+    single = clone(est).fit(X, y)
+    np.testing.assert_array_equal(ens.predict(X)[0], single.predict(X))
+    assert not np.array_equal(ens.predict(X)[1], single.predict(X))
+    np.testing.assert_allclose(ens.predict(X)[1], single.predict(X), atol=1e-3)
+
+
+def _classification_tasks():
+    return {
+        "and": (logic_gate("and", 200, seed=0), (2,)),
+        "xor": (logic_gate("xor", 200, seed=0), (4,)),
+        "circles": (circles(300, seed=0), (8,)),
+    }
+
+
+@pytest.mark.parametrize("task", ["and", "xor", "circles"])
+def test_fast_classification_accuracy_equals_exact(task):
+    (X, y), hidden = _classification_tasks()[task]
+    acc = {True: [], False: []}
+    for seed in SEEDS:
+        for exact in (True, False):
+            clf = MLPClassifier(hidden, activation="logistic", solver="lbfgs", random_state=seed,
+                                exact=exact).fit(X, y)  # fmt: skip
+            acc[exact].append(clf.score(X, y))
+    assert np.mean(acc[False]) == pytest.approx(np.mean(acc[True]), abs=1e-12)
+
+
+@pytest.mark.parametrize("name", ["x2", "inv", "sin"])
+def test_fast_regression_mse_within_slack_of_exact(name):
+    X, y = function(name, 300)
+    y = (y - y.mean()) / y.std()
+    mse = {True: [], False: []}
+    for seed in SEEDS:
+        for exact in (True, False):
+            reg = MLPRegressor(hidden_layer_sizes=(10,), activation="logistic", solver="lbfgs", random_state=seed,
+                               exact=exact).fit(X, y)  # fmt: skip
+            mse[exact].append(np.mean((reg.predict(X) - y) ** 2))
+    assert np.mean(mse[False]) <= MSE_SLACK * np.mean(mse[True])
+
+
+def test_grid_search_fast_best_model_comparable():
+    X, y = function("sin", 300)
+    est = MLPRegressor(activation="logistic", solver="lbfgs", convergence_warning=False)
+    grid = {"hidden_layer_sizes": [(5,), (10,)], "random_state": [0, 1, 2]}
+    best = {}
+    for exact in (True, False):
+        gs = mlplab.GridSearchCV(est.set_params(exact=exact), grid, cv=3,
+                                 scoring="neg_mean_squared_error").fit(X, y)  # fmt: skip
+        assert gs.best_estimator_.exact is exact
+        best[exact] = -gs.best_score_
+    assert best[False] <= MSE_SLACK * best[True]
+    # scikit-learn's own GridSearchCV carries the parameter too (it clones)
+    sk = SkGridSearchCV(est.set_params(exact=False), {"random_state": [0]}, cv=2).fit(X, y)
+    assert sk.best_estimator_.exact is False
+
+
+@pytest.mark.parametrize("big", [1e300, -1e300])
+def test_extreme_inputs_give_the_exact_paths_error_not_a_warning(big):
+    X, y = function("sin", 60)
+    X = X.copy()
+    X[3, 0] = big
+    outcome = {}
+    for exact in (True, False):
+        reg = MLPRegressor(hidden_layer_sizes=(5,), activation="logistic", solver="lbfgs", random_state=0,
+                           max_iter=30, exact=exact)  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            try:
+                reg.fit(X, y)
+                outcome[exact] = ("fitted", np.isfinite(reg.predict(X[:3])).all())
+            except ValueError as exc:
+                outcome[exact] = ("ValueError", str(exc).split(":")[0])
+    assert outcome[False] == outcome[True]
