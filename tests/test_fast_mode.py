@@ -69,8 +69,9 @@ def test_fast_logistic_close_to_expit_without_warnings():
 
 def test_save_load_keeps_exact(tmp_path):
     X, y = function("sin", 200)
-    reg = MLPRegressor(hidden_layer_sizes=(5,), activation="logistic", solver="lbfgs", random_state=0,
-                       exact=False).fit(X, y)  # fmt: skip
+    reg = MLPRegressor(
+        hidden_layer_sizes=(5,), activation="logistic", solver="lbfgs", random_state=0, exact=False
+    ).fit(X, y)
     mlplab.save(reg, tmp_path / "m.mlplab")
     back = mlplab.load(tmp_path / "m.mlplab")
     assert back.get_params()["exact"] is False
@@ -81,8 +82,14 @@ def test_save_load_keeps_exact(tmp_path):
 @pytest.mark.parametrize("activation", ["logistic", "tanh"])
 def test_fast_members_equal_single_fast_fits(solver, activation):
     X, y = function("sin", 120)
-    est = MLPRegressor(hidden_layer_sizes=(6,), activation=activation, solver=solver, max_iter=150,
-                       exact=False, random_state=0)  # fmt: skip
+    est = MLPRegressor(
+        hidden_layer_sizes=(6,),
+        activation=activation,
+        solver=solver,
+        max_iter=150,
+        exact=False,
+        random_state=0,
+    )
     with threadpool_limits(1):
         ens = fit_many(est, X, y, random_state=range(5))
         for m, seed in enumerate(range(5)):
@@ -93,8 +100,9 @@ def test_fast_members_equal_single_fast_fits(solver, activation):
 def test_fast_members_differ_from_exact_members():
     """exact=False is really another computation: a stack of both modes is two stacks."""
     X, y = function("sin", 120)
-    est = MLPRegressor(hidden_layer_sizes=(6,), activation="logistic", solver="lbfgs",
-                       max_iter=50, random_state=0)  # fmt: skip
+    est = MLPRegressor(
+        hidden_layer_sizes=(6,), activation="logistic", solver="lbfgs", max_iter=50, random_state=0
+    )
     ens = fit_many(est, X, y, param_list=[{"exact": True}, {"exact": False}])
     single = clone(est).fit(X, y)
     np.testing.assert_array_equal(ens.predict(X)[0], single.predict(X))
@@ -116,8 +124,9 @@ def test_fast_classification_accuracy_equals_exact(task):
     acc = {True: [], False: []}
     for seed in SEEDS:
         for exact in (True, False):
-            clf = MLPClassifier(hidden, activation="logistic", solver="lbfgs", random_state=seed,
-                                exact=exact).fit(X, y)  # fmt: skip
+            clf = MLPClassifier(
+                hidden, activation="logistic", solver="lbfgs", random_state=seed, exact=exact
+            ).fit(X, y)
             acc[exact].append(clf.score(X, y))
     assert np.mean(acc[False]) >= np.mean(acc[True]) - ACC_SLACK
 
@@ -141,8 +150,9 @@ def test_grid_search_fast_best_model_comparable():
     grid = {"hidden_layer_sizes": [(5,), (10,)], "random_state": [0, 1, 2]}
     test_mse = {}
     for exact in (True, False):
-        gs = mlplab.GridSearchCV(est.set_params(exact=exact), grid, cv=3,
-                                 scoring="neg_mean_squared_error").fit(Xtr, ytr)  # fmt: skip
+        gs = mlplab.GridSearchCV(
+            est.set_params(exact=exact), grid, cv=3, scoring="neg_mean_squared_error"
+        ).fit(Xtr, ytr)
         assert gs.best_estimator_.exact is exact
         test_mse[exact] = np.mean((gs.predict(Xte) - yte) ** 2)
     assert test_mse[False] <= MSE_SLACK * test_mse[True]
@@ -158,8 +168,14 @@ def test_extreme_inputs_give_the_exact_paths_error_not_a_warning(big):
     X[3, 0] = big
     outcome = {}
     for exact in (True, False):
-        reg = MLPRegressor(hidden_layer_sizes=(5,), activation="logistic", solver="lbfgs", random_state=0,
-                           max_iter=30, exact=exact)  # fmt: skip
+        reg = MLPRegressor(
+            hidden_layer_sizes=(5,),
+            activation="logistic",
+            solver="lbfgs",
+            random_state=0,
+            max_iter=30,
+            exact=exact,
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("error", RuntimeWarning)
             try:
@@ -168,3 +184,46 @@ def test_extreme_inputs_give_the_exact_paths_error_not_a_warning(big):
             except ValueError as exc:
                 outcome[exact] = ("ValueError", str(exc).split(":")[0])
     assert outcome[False] == outcome[True]
+
+
+# ------------------------------------------------------- the vectorised L-BFGS driver
+def _rosen(X, _idx):
+    import scipy.optimize as so
+
+    return np.array([so.rosen(x) for x in X]), np.array([so.rosen_der(x) for x in X])
+
+
+def test_vectorised_lbfgs_solves_each_member_as_alone_with_scipys_rules():
+    from mlplab.training.lbfgs import minimize_lbfgs, minimize_lbfgs_vectorised
+
+    X0 = np.random.RandomState(0).uniform(-2, 2, (5, 4))
+    res = minimize_lbfgs_vectorised(_rosen, X0, gtol=1e-6)
+    ref = minimize_lbfgs(_rosen, X0, gtol=1e-6)  # scipy's L-BFGS-B per member
+    assert (res.status == 0).all() and (ref.status == 0).all()
+    np.testing.assert_allclose(res.x, ref.x, atol=1e-4)  # the same minima (one is local)
+    np.testing.assert_allclose(res.nit, ref.nit, rtol=0.35)  # about as many iterations
+    for m in range(5):  # a member's path does not depend on the others
+        alone = minimize_lbfgs_vectorised(_rosen, X0[m : m + 1], gtol=1e-6)
+        np.testing.assert_array_equal(alone.x[0], res.x[m])
+        assert (alone.nit[0], alone.nfev[0]) == (res.nit[m], res.nfev[m])
+    # the stopping rules: max|g| <= gtol (a quadratic bowl stops on it), nit capped by maxiter
+    bowl = minimize_lbfgs_vectorised(lambda X, _: ((X**2).sum(1), 2 * X), X0, gtol=1e-3)
+    assert all(m == "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL" for m in bowl.message)
+    assert (np.abs(bowl.jac).max(axis=1) <= 1e-3).all()
+    capped = minimize_lbfgs_vectorised(_rosen, X0, gtol=1e-6, maxiter=7)
+    assert (capped.nit == 7).all() and (capped.status == 1).all()
+    assert capped.message[0] == "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT"
+    few = minimize_lbfgs_vectorised(_rosen, X0, gtol=1e-6, maxfun=5)
+    assert (few.status == 1).all() and (few.nfev <= 5 + 21).all()
+
+
+def test_vectorised_lbfgs_stops_on_the_relative_loss_change_and_on_the_callback():
+    from mlplab.training.lbfgs import minimize_lbfgs_vectorised
+
+    X0 = np.random.RandomState(1).uniform(-2, 2, (3, 4))
+    loose = minimize_lbfgs_vectorised(_rosen, X0, gtol=0.0, ftol=1e-3)
+    assert all(m == "CONVERGENCE: RELATIVE REDUCTION OF F <= FACTR*EPSMCH" for m in loose.message)
+    tight = minimize_lbfgs_vectorised(_rosen, X0, gtol=0.0)
+    assert (loose.nit < tight.nit).all()
+    halted = minimize_lbfgs_vectorised(_rosen, X0, callback=lambda idx, X, F: idx == 1)
+    assert halted.status[1] == 99 and halted.nit[1] == 1 and (halted.status[[0, 2]] == 0).all()

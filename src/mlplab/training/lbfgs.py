@@ -37,7 +37,13 @@ from typing import Any
 import numpy as np
 import scipy.optimize
 
-__all__ = ["FTOL", "RESULT_FIELDS", "minimize_lbfgs", "minimize_lbfgs_vectorised", "native_available"]
+__all__ = [
+    "FTOL",
+    "RESULT_FIELDS",
+    "minimize_lbfgs",
+    "minimize_lbfgs_vectorised",
+    "native_available",
+]
 
 #: scipy's default ``ftol`` for L-BFGS-B (``factr = ftol / eps``, about 1e7).
 FTOL = 2.2204460492503131e-09
@@ -363,7 +369,9 @@ def minimize_lbfgs_vectorised(
         if len(acc):
             st.accept(acc, F[accept], G[accept], callback)
             st.stop(st.nit[acc] >= maxiter, 1, "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT", acc)
-            st.stop(st.nfev[acc] > maxfun, 1, "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT", acc)
+            st.stop(
+                st.nfev[acc] > maxfun, 1, "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT", acc
+            )
             st.stop(np.abs(st.g[acc]).max(axis=1) <= gtol, 0,
                     "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL", acc)  # fmt: skip
             fold, f = st.fold[acc], st.f[acc]
@@ -421,7 +429,10 @@ class _VecState:
         for i in range(m - 1, -1, -1):  # newest pair last
             a[:, i] = rho[:, i] * np.einsum("ij,ij->i", S[:, i], q)
             q -= a[:, i, None] * Y[:, i]
-        sy, yy = 1.0 / np.where(rho[:, -1] > 0, rho[:, -1], 1.0), np.einsum("ij,ij->i", Y[:, -1], Y[:, -1])
+        sy, yy = (
+            1.0 / np.where(rho[:, -1] > 0, rho[:, -1], 1.0),
+            np.einsum("ij,ij->i", Y[:, -1], Y[:, -1]),
+        )
         q *= np.where(rho[:, -1] > 0, sy / np.where(yy > 0, yy, 1.0), 1.0)[:, None]
         for i in range(m):
             b = rho[:, i] * np.einsum("ij,ij->i", Y[:, i], q)
