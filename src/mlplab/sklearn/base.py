@@ -43,7 +43,7 @@ from mlplab.sklearn.resume import restore_training, training_state
 from mlplab.sklearn.rules import adaptive_rate, count_no_improvement, non_finite_weights
 from mlplab.sklearn.stochastic import fit_stochastic
 from mlplab.sklearn.weights import LayerArrays, layer_arrays
-from mlplab.training.lbfgs import minimize_lbfgs
+from mlplab.training.lbfgs import minimize_lbfgs, minimize_lbfgs_vectorised
 
 __all__ = ["STOCHASTIC", "BaseMLP", "as_dtype", "stochastic_only"]
 
@@ -393,7 +393,9 @@ class BaseMLP(BaseEstimator):
         if done is None:
             return False
         fitted, converged = done
-        self.__dict__.update(vars(fitted))
+        params = set(self._get_param_names())
+        self.__dict__.update({k: v for k, v in vars(fitted).items() if k not in params})
+        validate_data(self, X, reset=True, skip_check_array=True)  # X's feature names
         self.history_ = {"loss": list(self.history_["loss"])}
         if not converged and self.convergence_warning:
             warnings.warn(
@@ -490,7 +492,9 @@ class BaseMLP(BaseEstimator):
                 theta[order] = x
                 self._record_validation(*val)
 
-        result = minimize_lbfgs(
+        # exact=False: the vectorised driver (the one a stack of fast members runs)
+        minimize = minimize_lbfgs if self.exact else minimize_lbfgs_vectorised
+        result = minimize(
             fun,
             theta[order].astype(np.float64),
             maxfun=self.max_fun,

@@ -347,8 +347,8 @@ def minimize_lbfgs_vectorised(
     Each round evaluates every running member once, in one call of ``fun``. Results equal
     :func:`minimize_lbfgs`'s to float tolerance on well-conditioned problems, not to the
     bit (the line search is not scipy's Moré–Thuente step for step).
-    ``fun``, ``x0``, ``callback`` and the result as :func:`minimize_lbfgs`'s (x0 (M, P);
-    the result's ``jac`` is the last gradient, ``message`` one string per member).
+    ``fun``, ``x0``, ``callback`` and the result as :func:`minimize_lbfgs`'s (x0 (P,) or
+    (M, P); the result's ``jac`` is the last gradient, ``message`` one string per member).
     """
     X0 = np.array(np.atleast_2d(x0), dtype=np.float64)
     st = _VecState(X0, maxcor)
@@ -378,7 +378,10 @@ def minimize_lbfgs_vectorised(
             small = fold - f <= ftol * np.maximum(np.maximum(np.abs(fold), np.abs(f)), 1.0)
             st.stop(small, 0, "CONVERGENCE: RELATIVE REDUCTION OF F <= FACTR*EPSMCH", acc)
             st.new_direction(acc[st.running[acc]], first=False)
-    return st.result()
+    res = st.result()
+    if np.ndim(x0) == 1:  # one problem: one member's result, as minimize_lbfgs gives it
+        return scipy.optimize.OptimizeResult({k: res[k][0] for k in RESULT_FIELDS})
+    return res
 
 
 def _eval(fun: Fun, X: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
