@@ -398,12 +398,13 @@ class BaseMLP(BaseEstimator):
         validate_data(self, X, reset=True, skip_check_array=True)  # X's feature names
         self.history_ = {"loss": list(self.history_["loss"])}
         if not converged and self.convergence_warning:
-            warnings.warn(
-                f"lbfgs failed to converge after {self.n_iter_} iteration(s).\n\nIncrease "
-                f"the number of iterations to improve the convergence (max_iter={self.max_iter}).",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+            msg = f"lbfgs failed to converge after {self.n_iter_} iteration(s)."
+            if self.n_iter_ == self.max_iter:
+                msg += (
+                    "\n\nIncrease the number of iterations to improve the convergence "
+                    f"(max_iter={self.max_iter})."
+                )
+            warnings.warn(msg, ConvergenceWarning, stacklevel=4)  # at the caller of fit
         return True
 
     def _check_finite_fit(self, X, Y, sw, undo=None) -> None:

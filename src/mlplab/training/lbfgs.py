@@ -350,6 +350,16 @@ def minimize_lbfgs_vectorised(
     ``fun``, ``x0``, ``callback`` and the result as :func:`minimize_lbfgs`'s (x0 (P,) or
     (M, P); the result's ``jac`` is the last gradient, ``message`` one string per member).
     """
+    # a member whose loss or gradient is not finite fails its line search and stops with
+    # its last finite iterate (the caller sees the failure): no floating-point warning
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        res = _vectorised(fun, x0, maxiter, maxfun, gtol, ftol, maxcor, maxls, callback)
+    if np.ndim(x0) == 1:  # one problem: one member's result, as minimize_lbfgs gives it
+        return scipy.optimize.OptimizeResult({k: res[k][0] for k in RESULT_FIELDS})
+    return res
+
+
+def _vectorised(fun, x0, maxiter, maxfun, gtol, ftol, maxcor, maxls, callback):
     X0 = np.array(np.atleast_2d(x0), dtype=np.float64)
     st = _VecState(X0, maxcor)
     F, G = _eval(fun, X0, np.arange(len(X0)))
@@ -378,10 +388,7 @@ def minimize_lbfgs_vectorised(
             small = fold - f <= ftol * np.maximum(np.maximum(np.abs(fold), np.abs(f)), 1.0)
             st.stop(small, 0, "CONVERGENCE: RELATIVE REDUCTION OF F <= FACTR*EPSMCH", acc)
             st.new_direction(acc[st.running[acc]], first=False)
-    res = st.result()
-    if np.ndim(x0) == 1:  # one problem: one member's result, as minimize_lbfgs gives it
-        return scipy.optimize.OptimizeResult({k: res[k][0] for k in RESULT_FIELDS})
-    return res
+    return st.result()
 
 
 def _eval(fun: Fun, X: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
