@@ -26,8 +26,13 @@ Competitors run interleaved (round robin, the order rotated every round); median
 
 Usage:
     python benchmarks/bench_search.py [--quick] [--json PATH]
-                                      [--only lab7|x2|ensemble|notebook|pipeline]
-                                      [--skip-sklearn-x2]
+                                      [--only lab7|x2|ensemble|notebook|pipeline|eval]
+                                      [--skip-sklearn-x2] [--lab7-defaults] [--exact-false]
+
+--exact-false adds mlplab's exact=False to Lab 7 (targets: >= 10x scikit-learn, test MSE
+<= 1.5x per function, geometric mean <= 1.1x) and runs "eval": one stacked
+loss-and-gradient evaluation (100 x 1-20-1 logistic, 630 points) exact and exact=False
+against the elementwise floor measured in the same run (target: <= 2x the floor).
 
 --skip-sklearn-x2 reuses scikit-learn's x^2 figures from the last JSON (--json PATH, else
 benchmarks/results/search.json). The exit status is 0 when every mlplab measurement ran.
@@ -136,6 +141,9 @@ PIPE_NET = dict(activation="logistic", solver="lbfgs")
 PIPE_SIZES = [(5,), (10,), (20,)]
 PIPE_TARGET = 5.0  # mlplab >= 5x faster than scikit-learn
 MSE_SLACK = 1.1  # test MSE of best_estimator_ <= 1.1x scikit-learn's
+FAST_SPEED_TARGET = 10.0  # issue 15: exact=False >= 10x scikit-learn's GridSearchCV(n_jobs=-1)
+FAST_MSE_SLACK = 1.5  # issue 15: exact=False, per function test MSE <= 1.5x scikit-learn's
+EXACT_FALSE = False  # --exact-false
 ENS_NET = dict(
     hidden_layer_sizes=(10,),
     activation="logistic",
@@ -422,6 +430,8 @@ def bench_lab7(cfg, mlplab, results, summary_rows, targets):
     if mlplab is not None:
         est_ml = mlplab.MLPRegressor(**LAB7_NET, convergence_warning=False)
         est_ml32 = clone(est_ml).set_params(dtype="float32")
+    # --exact-false: mlplab's fast numerics mode beside them (float64)
+    extra = {"mlplab exact=False": ("exact=False", {"exact": False})} if EXACT_FALSE else {}
     out = {
         "grid": {"hidden_layer_sizes": [list(s) for s in sizes], "random_state": seeds},
         "cv": cv,
@@ -443,6 +453,9 @@ def bench_lab7(cfg, mlplab, results, summary_rows, targets):
             record_error("lab7: mlplab warm-up search", exc)
     rows = []
     totals = {"scikit-learn": 0.0, "mlplab": 0.0, "mlplab float32": 0.0}
+    totals.update({k: 0.0 for k in extra})
+    suffix = {"mlplab": "", "mlplab float32": ", float32"}
+    suffix.update({k: f", {label}" for k, (label, _) in extra.items()})
     for name in cfg["lab7_functions"]:
         data = function_split(name)
         variants = [search_variant("scikit-learn", GridSearchCV, est_sk, grid, cv, data, False)]
@@ -451,6 +464,9 @@ def bench_lab7(cfg, mlplab, results, summary_rows, targets):
             variants.append(
                 search_variant("mlplab float32", search_cls, est_ml32, grid, cv, data, True)
             )
+            for k, (_label, params) in extra.items():
+                est_x = clone(est_ml).set_params(**params)
+                variants.append(search_variant(k, search_cls, est_x, grid, cv, data, True))
         run_interleaved(variants, cfg["lab7_reps"])
         by = {v.name: v for v in variants}
         case = {k: variant_figures(by.get(k)) for k in totals}
@@ -458,7 +474,7 @@ def bench_lab7(cfg, mlplab, results, summary_rows, targets):
         for k in totals:
             totals[k] += t[k]
         sk = case["scikit-learn"]
-        for k in ("mlplab", "mlplab float32"):
+        for k in ("mlplab", "mlplab float32", *extra):
             ml = case[k]
             sp = ratio(t["scikit-learn"], t[k])
             mr = ratio(ml.get("test_mse"), sk.get("test_mse"))
@@ -467,7 +483,7 @@ def bench_lab7(cfg, mlplab, results, summary_rows, targets):
             case[k]["same_best_params"] = ml.get("best_params") == sk.get("best_params")
             rows.append(
                 [
-                    name if k == "mlplab" else f"{name}, float32",
+                    name + suffix[k],
                     timing_cell(by.get(k)),
                     timing_cell(by.get("scikit-learn")) if k == "mlplab" else "″",
                     fmt_x(sp),
@@ -484,7 +500,7 @@ def bench_lab7(cfg, mlplab, results, summary_rows, targets):
             )
             summary_rows.append(
                 [
-                    f"Lab 7 {name}" + (", float32" if k != "mlplab" else ""),
+                    f"Lab 7 {name}" + suffix[k],
                     fmt(t[k], 2),
                     fmt(t["scikit-learn"], 2),
                     "",
@@ -504,6 +520,10 @@ def bench_lab7(cfg, mlplab, results, summary_rows, targets):
                         f"{fmt(mr, 3)}×",
                     )
                 )
+            elif k in extra:
+                targets.append((f"Lab 7 {name}{suffix[k]}: test MSE ≤ {FAST_MSE_SLACK}× "
+                                "scikit-learn's", finite(mr) and mr <= FAST_MSE_SLACK,
+                                f"{fmt(mr, 3)}×"))  # fmt: skip
             else:
                 targets.append(
                     (
@@ -516,6 +536,17 @@ def bench_lab7(cfg, mlplab, results, summary_rows, targets):
     sp_total = ratio(totals["scikit-learn"], totals["mlplab"])
     sp32_total = ratio(totals["scikit-learn"], totals["mlplab float32"])
     out["total_s"] = totals
+    for k in extra:
+        sp_x = ratio(totals["scikit-learn"], totals[k])
+        ratios = [out["functions"][f][k].get("test_mse_ratio") for f in out["functions"]]
+        gmean = float(np.exp(np.mean(np.log(ratios)))) if all(map(finite, ratios)) else None
+        out[f"speedup_total {k}"], out[f"test_mse_ratio_gmean {k}"] = sp_x, gmean
+        targets.append((f"Lab 7 total{suffix[k]}: speed-up ≥ {FAST_SPEED_TARGET:g}×",
+                        finite(sp_x) and sp_x >= FAST_SPEED_TARGET, fmt_x(sp_x)))  # fmt: skip
+        targets.append((f"Lab 7{suffix[k]}: geometric mean of the test MSE ratios ≤ 1.1",
+                        gmean is not None and gmean <= 1.1, f"{fmt(gmean, 3)}×"))  # fmt: skip
+        rows.append([f"**total{suffix[k]}**", fmt(totals[k], 2), "″", fmt_x(sp_x),
+                     "", "", f"gmean {fmt(gmean, 3)}", ""])  # fmt: skip
     out["speedup_total"] = sp_total
     out["speedup_total_float32"] = sp32_total
     for k, sp in (("mlplab", sp_total), ("mlplab float32", sp32_total)):
@@ -1145,6 +1176,59 @@ def bench_pipeline(cfg, mlplab, results, summary_rows, targets):
         "reps": cfg["pipe_reps"],
         **case,
     }
+# 6. one stacked evaluation against the elementwise floor (--exact-false)
+# ----------------------------------------------------------------------------------------
+def _median_ms(f, reps=30):
+    f()
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        f()
+        ts.append(time.perf_counter() - t0)
+    return 1e3 * float(np.median(ts))
+
+
+def bench_eval(mlplab, results, summary_rows, targets, M=100, n=630, h=20):
+    """One loss-and-gradient evaluation of M stacked 1-h-1 logistic members on n points
+    (a Lab 7 stack), exact and exact=False, 1 BLAS thread, against the elementwise floor
+    measured here: one exp and 10 simple passes over the (M, h, n) hidden activations,
+    shared by 2 cores (as the issue defines it)."""
+    from threadpoolctl import threadpool_limits
+
+    from mlplab.sklearn.stack import Spec, Stack
+
+    print(f"## 4. One stacked evaluation, {M} × 1-{h}-1 logistic on {n} points\n")
+    rng = np.random.RandomState(0)
+    X = rng.uniform(0, 2 * np.pi, (M, n, 1))
+    Y = np.sin(X)
+    theta = rng.uniform(-0.5, 0.5, (M, 3 * h + 1))
+    big = rng.uniform(-3, 3, (M, h, n))
+    work = np.empty_like(big)
+    out = {}
+    with threadpool_limits(1), np.errstate(all="ignore"):
+        t_exp = _median_ms(lambda: np.exp(big, out=work))
+        t_pass = _median_ms(lambda: np.multiply(big, 0.5, out=work))
+        floor = (t_exp + 10 * t_pass) / 2
+        for exact in (True, False):
+            spec = Spec(False, (1, h, 1), "logistic", "identity", "lbfgs", {"exact": exact},
+                        np.dtype("float64"))  # fmt: skip
+            stack = Stack(spec, X, Y, np.full(M, 1e-4))
+            out[exact] = _median_ms(lambda stack=stack: stack.loss_and_grad(theta, X, Y))
+    rows = [
+        ["floor: (exp + 10 passes) / 2 cores", fmt(floor, 2), "1.0×"],
+        ["exact=True (bit-identical)", fmt(out[True], 2), fmt_x(out[True] / floor)],
+        ["exact=False", fmt(out[False], 2), fmt_x(out[False] / floor)],
+    ]
+    print(md_table(["evaluation", "ms (median of 30)", "× floor"], rows))
+    print(f"\n(exp over the {M}×{h}×{n} activations {t_exp:.2f} ms, one pass {t_pass:.2f} ms)\n")
+    ratio_fast = out[False] / floor
+    targets.append(("one stacked evaluation, exact=False: ≤ 2× the floor", ratio_fast <= 2.0,
+                    f"{ratio_fast:.2f}×"))  # fmt: skip
+    summary_rows.append([f"one evaluation {M}×1-{h}-1, exact=False", fmt(out[False] / 1e3, 4),
+                         "", "", f"{fmt(out[True] / out[False], 2)}× exact's speed",
+                         f"{ratio_fast:.2f}× floor", ""])  # fmt: skip
+    results["eval"] = {"floor_ms": floor, "exp_ms": t_exp, "pass_ms": t_pass,
+                       "exact_ms": out[True], "fast_ms": out[False]}  # fmt: skip
 
 
 def blas_threads():
@@ -1157,8 +1241,8 @@ def blas_threads():
 # main
 # ----------------------------------------------------------------------------------------
 def main(argv=None):
-    cases = ("lab7", "x2", "ensemble", "notebook", "pipeline")
-    ap = base_parser(__doc__, 60, cases, "run one of the five")
+    cases = ("lab7", "x2", "ensemble", "notebook", "pipeline", "eval")
+    ap = base_parser(__doc__, 60, cases, "run one of them")
     ap.add_argument(
         "--skip-sklearn-x2",
         action="store_true",
@@ -1170,7 +1254,15 @@ def main(argv=None):
         help="Lab 7 with scikit-learn's defaults (max_iter 200, tol 1e-4) instead of the "
         "tour's max_iter 2000, tol 1e-5",
     )
+    ap.add_argument(
+        "--exact-false",
+        action="store_true",
+        help="Lab 7 also with mlplab's exact=False (fast numerics), and the 'eval' case: "
+        "one stacked loss-and-gradient evaluation against the elementwise floor",
+    )
     args = ap.parse_args(argv)
+    global EXACT_FALSE
+    EXACT_FALSE = args.exact_false
     if args.lab7_defaults:
         LAB7_NET.clear()
         LAB7_NET.update(LAB7_DEFAULTS)
@@ -1230,6 +1322,8 @@ def main(argv=None):
         bench_notebook(cfg, mlplab, results, summary_rows, targets)
     if args.only in (None, "pipeline"):
         bench_pipeline(cfg, mlplab, results, summary_rows, targets)
+    if args.only in (None, "eval") and args.exact_false:
+        bench_eval(mlplab, results, summary_rows, targets)
 
     print("## Summary")
     print(

@@ -34,6 +34,9 @@ ESTIMATORS = [
     mlplab.MLPRegressor(
         hidden_layer_sizes=(10,), activation="silu", solver="lbfgs", initializer="he_normal"
     ),
+    # exact=False (fast numerics): lbfgs fits alone as a stack of one, the fast logistic
+    mlplab.MLPClassifier(activation="logistic", solver="lbfgs", exact=False),
+    mlplab.MLPRegressor(activation="logistic", solver="lbfgs", exact=False),
 ]
 
 

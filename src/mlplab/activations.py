@@ -104,7 +104,8 @@ class Activation:
         return {"name": self.name, **params}
 
     def __str__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
+        cfg = self.config()
+        params = ", ".join(f"{k}={v!r}" for k, v in cfg.items() if k != "name")
         return f"{self.name}({params})" if params else self.name
 
 
@@ -166,20 +167,34 @@ class Logistic(Activation):
     float64 uses ``scipy.special.expit`` (exact for any finite z); float32 uses
     the identity f(z) = 0.5 tanh(z / 2) + 0.5, several times faster and within
     float32 rounding.
+
+    ``exact=False`` (the estimators' fast numerics, ``get_activation(.., exact=False)``):
+    float64 computes 1 / (1 + e^-z) with numpy's vectorised ``exp`` (about 3x faster than
+    ``expit``), -z clipped at 700 first so that ``exp`` never overflows (f(z) < 1e-304
+    there: the clip changes no value by more than that); equal to ``expit`` within a few
+    units in the last place, not to the bit.
     """
 
     name: ClassVar[str] = "logistic"
     GROWTH: ClassVar[tuple[float, float] | None] = (0.0, 1.0)
+    exact: bool = True
 
     def forward(self, z):
         if z.dtype == np.float32:
             return _half_tanh_(np.multiply(z, 0.5))
+        if not self.exact:
+            return _exp_logistic_(np.negative(z))
         return special.expit(z)
 
     def forward_(self, z):
         if z.dtype == np.float32:
             return _half_tanh_(np.multiply(z, 0.5, out=z))
+        if not self.exact:
+            return _exp_logistic_(np.negative(z, out=z))
         return special.expit(z, out=z)
+
+    def config(self):
+        return {"name": self.name} if self.exact else {"name": self.name, "exact": False}
 
     def derivative(self, z, a):
         return a * (1.0 - a)
@@ -191,6 +206,14 @@ class Logistic(Activation):
         da *= a  # da * a * (1 - a), the same order of operations
         tmp = np.subtract(1.0, a, out=tmp)
         da *= tmp
+
+
+def _exp_logistic_(t: np.ndarray) -> np.ndarray:
+    """In place on t = -z: the logistic as 1 / (1 + e^t), t clipped at 700 (no overflow)."""
+    np.minimum(t, 700.0, out=t)
+    np.exp(t, out=t)
+    t += 1.0
+    return np.reciprocal(t, out=t)
 
 
 def _half_tanh_(h: np.ndarray) -> np.ndarray:
@@ -463,13 +486,19 @@ ALIASES: dict[str, str] = {
 }
 
 
-def get_activation(spec: str | dict[str, Any] | Activation) -> Activation:
+def get_activation(spec: str | dict[str, Any] | Activation, *, exact: bool = True) -> Activation:
     """Return an Activation from a name (``"gelu"``), a config dict or an instance.
 
     Examples: ``get_activation("leaky_relu")``,
     ``get_activation({"name": "elu", "alpha": 0.5})``.
+    ``exact=False`` gives the fast form of an activation that has one (the logistic's
+    ``exact=False``: equal to float tolerance, not to the bit); the others are unchanged.
     """
     if isinstance(spec, Activation):
-        return spec
-    name, params = resolve_spec("activation", spec, ACTIVATIONS, ALIASES)
-    return build_from_spec("activation", name, ACTIVATIONS[name], params)
+        act = spec
+    else:
+        name, params = resolve_spec("activation", spec, ACTIVATIONS, ALIASES)
+        act = build_from_spec("activation", name, ACTIVATIONS[name], params)
+    if not exact and isinstance(act, Logistic) and act.exact:
+        return Logistic(exact=False)
+    return act

@@ -29,7 +29,7 @@ from mlplab._checks import (
     check_sizes,
     format_choices,
 )
-from mlplab.activations import ACTIVATIONS, ALIASES
+from mlplab.activations import ACTIVATIONS, ALIASES, Activation, get_activation
 from mlplab.diagnostics import RECORDED, layer_stats
 from mlplab.initializers import get_initializer
 from mlplab.io import from_json_tree, json_tree, jsonable
@@ -43,7 +43,7 @@ from mlplab.sklearn.resume import restore_training, training_state
 from mlplab.sklearn.rules import adaptive_rate, count_no_improvement, non_finite_weights
 from mlplab.sklearn.stochastic import fit_stochastic
 from mlplab.sklearn.weights import LayerArrays, layer_arrays
-from mlplab.training.lbfgs import minimize_lbfgs
+from mlplab.training.lbfgs import minimize_lbfgs, minimize_lbfgs_vectorised
 
 __all__ = ["STOCHASTIC", "BaseMLP", "as_dtype", "stochastic_only"]
 
@@ -104,6 +104,7 @@ class BaseMLP(BaseEstimator):
         convergence_warning=True,
         dtype=None,
         record_diagnostics=False,
+        exact=True,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -137,6 +138,7 @@ class BaseMLP(BaseEstimator):
         self.convergence_warning = convergence_warning
         self.record_diagnostics = record_diagnostics
         self.dtype = dtype
+        self.exact = exact
 
     # ------------------------------------------------------------ validation
     def _hidden_sizes(self) -> list[int]:
@@ -201,6 +203,7 @@ class BaseMLP(BaseEstimator):
             "batch_norm",
             "convergence_warning",
             "record_diagnostics",
+            "exact",
         ):
             value = getattr(self, name)
             if not isinstance(value, (bool, np.bool_)):
@@ -225,11 +228,15 @@ class BaseMLP(BaseEstimator):
         self.out_activation_, self._loss = self._out_activation_and_loss()
         acts = self._activations(len(layer_units) - 2)
         layers = []
+
+        def f(name: str) -> Activation:  # exact=False: the fast form where one exists
+            return get_activation(name, exact=self.exact)
+
         for units, act in zip(layer_units[1:-1], acts, strict=True):
             if self.batch_norm:
-                layers += [Dense(units), BatchNorm(), ActivationLayer(act)]
+                layers += [Dense(units), BatchNorm(), ActivationLayer(f(act))]
             else:
-                layers.append(Dense(units, activation=act))
+                layers.append(Dense(units, activation=f(act)))
         out_act = {"identity": "identity", "exp": "identity"}.get(
             self.out_activation_, self.out_activation_
         )
@@ -325,6 +332,9 @@ class BaseMLP(BaseEstimator):
     # ------------------------------------------------------------------ fit
     def _fit(self, X, y, sample_weight=None, incremental=False, validation_data=None):
         self._validate_params()
+        fast = not self.exact and self.solver == "lbfgs" and not incremental
+        if fast and sample_weight is None and validation_data is None and self._fit_fast(X, y):
+            return self
         hidden = self._hidden_sizes()
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, Y = self._validate_input(X, y, incremental, reset=first_pass)
@@ -370,6 +380,32 @@ class BaseMLP(BaseEstimator):
         for message, category in held:
             warnings.warn(message, category, stacklevel=3)
         return self
+
+    def _fit_fast(self, X, y) -> bool:
+        """exact=False, lbfgs: the fit as a stack of one (mlplab.sklearn.batched.fit_alone),
+        so that a fast member of any stack equals this fit. False when the stack engine does
+        not take it (then the fit below runs, with the same fast arithmetic)."""
+        from mlplab.sklearn.batched import fit_alone  # batched builds on these estimators
+
+        if self.warm_start and hasattr(self, "coefs_"):
+            return False
+        done = fit_alone(self, X, y)
+        if done is None:
+            return False
+        fitted, converged = done
+        params = set(self._get_param_names())
+        self.__dict__.update({k: v for k, v in vars(fitted).items() if k not in params})
+        validate_data(self, X, reset=True, skip_check_array=True)  # X's feature names
+        self.history_ = {"loss": list(self.history_["loss"])}
+        if not converged and self.convergence_warning:
+            msg = f"lbfgs failed to converge after {self.n_iter_} iteration(s)."
+            if self.n_iter_ == self.max_iter:
+                msg += (
+                    "\n\nIncrease the number of iterations to improve the convergence "
+                    f"(max_iter={self.max_iter})."
+                )
+            warnings.warn(msg, ConvergenceWarning, stacklevel=4)  # at the caller of fit
+        return True
 
     def _check_finite_fit(self, X, Y, sw, undo=None) -> None:
         """After the last update, once: the weights and the loss on the training data at
@@ -457,7 +493,9 @@ class BaseMLP(BaseEstimator):
                 theta[order] = x
                 self._record_validation(*val)
 
-        result = minimize_lbfgs(
+        # exact=False: the vectorised driver (the one a stack of fast members runs)
+        minimize = minimize_lbfgs if self.exact else minimize_lbfgs_vectorised
+        result = minimize(
             fun,
             theta[order].astype(np.float64),
             maxfun=self.max_fun,

@@ -33,7 +33,7 @@ from scipy import sparse
 from mlplab.optimizers import SGD, Adam
 from mlplab.sklearn.stack import Spec, Stack, StackResult, fit_stack
 
-__all__ = ["MemberFits", "can_batch", "fit_many", "fit_members"]
+__all__ = ["MemberFits", "can_batch", "fit_alone", "fit_many", "fit_members"]
 
 #: Parameters that may differ between the members of one stack.
 MEMBER_PARAMS = ("random_state", "alpha", "learning_rate_init")
@@ -57,6 +57,7 @@ GROUP_PARAMS = (
     "max_fun",
     "dtype",
     "loss",
+    "exact",
 )
 _HIDDEN_ACTS = ("identity", "logistic", "tanh", "relu")
 
@@ -280,6 +281,27 @@ def fit_members(
     for m in singles:
         _fit_single(fits, m, Xa, ya)
     return fits
+
+
+def fit_alone(est: Any, X: Any, y: Any) -> tuple[Any, bool] | None:
+    """``est`` (unfitted) fitted on all of (X, y) as a stack of one: (the fitted estimator,
+    converged); None when the stack engine does not take it or the fit ended non-finite
+    (the estimator's own fit then runs, and raises its error). An ``exact=False`` estimator
+    fits this way, so that a member of a fast stack equals the same estimator fitted alone:
+    the stack's arithmetic per member does not depend on the other members."""
+    dense, Xa, ya = _dense_arrays(X, y)
+    if not dense or Xa.ndim != 2 or ya.shape[:1] != Xa.shape[:1]:
+        return None
+    rows = [np.arange(Xa.shape[0])]
+    groups, specs, member_classes, singles = _group_members([est], Xa, ya, rows, dense)
+    if singles:
+        return None
+    fits = MemberFits([est], Xa, ya, rows)
+    ((members, args),) = _stack_jobs(groups, specs, member_classes, [est], Xa, ya, rows, None)
+    _store_stack(fits, members, args[0], fit_stack(*args), member_classes)
+    if fits.failed_[0]:
+        return None
+    return fits.estimator(0), bool(fits.converged_[0])
 
 
 def _dense_arrays(X: Any, y: Any) -> tuple[bool, Any, np.ndarray]:

@@ -20,6 +20,12 @@ Extras scikit-learn lacks (keyword arguments after scikit-learn's):
   parallel grid searches (a parameter travels to the workers, a warnings
   filter does not);
 * ``dtype`` (None: follow X, so float32 data trains in float32);
+* ``exact`` (default True: results bit-identical to scikit-learn's).
+  ``exact=False`` is a fast numerics mode: same algorithms and stopping rules as
+  scikit-learn's; results equal to float tolerance, not to the bit (the logistic
+  through numpy's vectorised ``exp``; lbfgs through a vectorised L-BFGS of the
+  same rules, see ``mlplab.training.lbfgs``). It travels with the estimator
+  (``get_params``, ``clone``, grid searches, ``fit_many``, ``mlplab.save``);
 * ``fit(..., validation_data=(X_val, y_val))``;
 * ``history_``: per epoch (L-BFGS: per iteration) "loss" and "score" (training
   accuracy or R²; for sgd/adam accumulated over the epoch's batches as they were
@@ -83,7 +89,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     Every parameter of scikit-learn's, with the same meaning and default, then
     mlplab's extras (see the module docstring): ``loss`` ("log_loss", "bce",
     "cce"), ``initializer``, ``batch_norm``, ``clip_norm``, ``clip_value``,
-    ``early_stopping_monitor``, ``convergence_warning``, ``dtype``.
+    ``early_stopping_monitor``, ``convergence_warning``, ``dtype``, ``exact``
+    (``exact=False``: same algorithms and stopping rules as scikit-learn's; results
+    equal to float tolerance, not to the bit).
 
     Examples
     --------
@@ -127,6 +135,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         convergence_warning=True,
         dtype=None,
         record_diagnostics=False,
+        exact=True,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -161,6 +170,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             convergence_warning=convergence_warning,
             dtype=dtype,
             record_diagnostics=record_diagnostics,
+            exact=exact,
         )
 
     _score_function = staticmethod(accuracy_score)
@@ -390,6 +400,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         convergence_warning=True,
         dtype=None,
         record_diagnostics=False,
+        exact=True,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -424,6 +435,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             convergence_warning=convergence_warning,
             dtype=dtype,
             record_diagnostics=record_diagnostics,
+            exact=exact,
         )
 
     _score_function = staticmethod(r2_score)

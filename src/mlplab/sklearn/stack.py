@@ -22,7 +22,7 @@ from mlplab.layers.dense import Dense
 from mlplab.optimizers import SGD, Adam
 from mlplab.sklearn.losses import BinaryLogLoss, LogLoss, SquaredError, sklearn_l2
 from mlplab.sklearn.rules import batch_size_of, count_no_improvement, invscaling_rate
-from mlplab.training.lbfgs import minimize_lbfgs
+from mlplab.training.lbfgs import minimize_lbfgs, minimize_lbfgs_vectorised
 from mlplab.training.step import Trainer, run_epoch, sklearn_batches, sklearn_shuffle
 
 __all__ = ["Spec", "Stack", "StackResult", "fit_stack", "layout"]
@@ -74,8 +74,12 @@ class Stack:
         self.alpha = alpha  # (M,)
         self.wsl, self.bsl, self.P = layout(spec.units)
         u = spec.units
-        self.layers = [Dense(fo, spec.activation) for fo in u[1:-1]]
+        act = get_activation(spec.activation, exact=spec.params.get("exact", True))
+        self.layers = [Dense(fo, act) for fo in u[1:-1]]
         self.layers.append(Dense(u[-1], "identity"))  # the output link is the loss's
+        if not spec.params.get("exact", True):
+            for layer in self.layers:
+                layer.samples_inner = True
         self.loss = {"identity": SquaredError, "logistic": BinaryLogLoss, "softmax": LogLoss}[
             spec.out
         ]()
@@ -317,7 +321,9 @@ def _lbfgs(stack: Stack, theta: np.ndarray) -> StackResult:
         for m, f in zip(members, fs, strict=True):
             curves[m].append(float(f))
 
-    res = minimize_lbfgs(
+    # exact=False: every member's L-BFGS bookkeeping in array operations, not scipy's per member
+    minimize = minimize_lbfgs if p.get("exact", True) else minimize_lbfgs_vectorised
+    res = minimize(
         fun, theta, maxiter=p["max_iter"], maxfun=p["max_fun"], gtol=p["tol"], callback=record
     )
     n_iter = np.minimum(res.nit, p["max_iter"])

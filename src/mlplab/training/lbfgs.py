@@ -37,7 +37,13 @@ from typing import Any
 import numpy as np
 import scipy.optimize
 
-__all__ = ["FTOL", "RESULT_FIELDS", "minimize_lbfgs", "native_available"]
+__all__ = [
+    "FTOL",
+    "RESULT_FIELDS",
+    "minimize_lbfgs",
+    "minimize_lbfgs_vectorised",
+    "native_available",
+]
 
 #: scipy's default ``ftol`` for L-BFGS-B (``factr = ftol / eps``, about 1e7).
 FTOL = 2.2204460492503131e-09
@@ -307,3 +313,213 @@ def _alone(
         options=opts,
     )  # fmt: skip
     return scipy.optimize.OptimizeResult({k: res[k] for k in RESULT_FIELDS})
+
+
+# ----------------------------------------------------------------- vectorised (exact=False)
+#: the line search's sufficient-decrease and curvature constants (scipy's dcsrch: ftol
+#: 1e-3, gtol 0.9), its largest step and its growth factor when a step is too short
+_C1, _C2, _STPMAX, _EXTRAPOLATE = 1e-3, 0.9, 1e10, 4.0
+
+
+def minimize_lbfgs_vectorised(
+    fun: Fun,
+    x0: Any,
+    *,
+    maxiter: int = 15000,
+    maxfun: int = 15000,
+    gtol: float = 1e-5,
+    ftol: float = FTOL,
+    maxcor: int = 10,
+    maxls: int = 20,
+    callback: IterationCallback | None = None,
+) -> scipy.optimize.OptimizeResult:
+    """L-BFGS for a stack of M problems, every member's bookkeeping in array operations.
+
+    The estimators' ``exact=False``: scipy's L-BFGS-B algorithm and stopping rules on
+    unbounded problems, per member, without a Python loop over members: per-member
+    histories (M, maxcor, P) and a vectorised two-loop recursion (initial matrix
+    s·y / y·y, a pair kept only when s·y > eps (-g·s), as L-BFGS-B), a per-member strong
+    Wolfe line search (sufficient decrease 1e-3, curvature 0.9, first step 1/|d| then 1,
+    at most ``maxls`` evaluations; a search that fails drops the member's history and
+    retries along -g, and fails the member when it has none), and scipy's stopping rules:
+    ``nit >= maxiter`` or ``nfev > maxfun`` (status 1, checked first, between
+    iterations), max|g| <= gtol or (f_old - f) <= ftol max(|f_old|, |f|, 1) (status 0).
+    Each round evaluates every running member once, in one call of ``fun``. Results equal
+    :func:`minimize_lbfgs`'s to float tolerance on well-conditioned problems, not to the
+    bit (the line search is not scipy's Moré–Thuente step for step).
+    ``fun``, ``x0``, ``callback`` and the result as :func:`minimize_lbfgs`'s (x0 (P,) or
+    (M, P); the result's ``jac`` is the last gradient, ``message`` one string per member).
+    """
+    # a member whose loss or gradient is not finite fails its line search and stops with
+    # its last finite iterate (the caller sees the failure): no floating-point warning
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        res = _vectorised(fun, x0, maxiter, maxfun, gtol, ftol, maxcor, maxls, callback)
+    if np.ndim(x0) == 1:  # one problem: one member's result, as minimize_lbfgs gives it
+        return scipy.optimize.OptimizeResult({k: res[k][0] for k in RESULT_FIELDS})
+    return res
+
+
+def _vectorised(fun, x0, maxiter, maxfun, gtol, ftol, maxcor, maxls, callback):
+    X0 = np.array(np.atleast_2d(x0), dtype=np.float64)
+    st = _VecState(X0, maxcor)
+    F, G = _eval(fun, X0, np.arange(len(X0)))
+    st.f, st.g, st.nfev[:] = F, G, 1
+    st.stop(np.abs(G).max(axis=1) <= gtol, 0, "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL")
+    st.new_direction(np.flatnonzero(st.running), first=True)
+    while st.running.any():
+        idx = np.flatnonzero(st.running)
+        F, G = _eval(fun, st.xt[idx], idx)
+        st.nfev[idx] += 1
+        gd = np.einsum("ij,ij->i", G, st.d[idx])
+        fine = np.isfinite(F) & np.isfinite(G).all(axis=1)
+        armijo = fine & (F <= st.f[idx] + _C1 * st.stp[idx] * st.gd0[idx])
+        accept = armijo & (np.abs(gd) <= _C2 * np.abs(st.gd0[idx]))
+        st.next_step(idx[~accept], F[~accept], gd[~accept], armijo[~accept], maxls)
+        acc = idx[accept]
+        if len(acc):
+            st.accept(acc, F[accept], G[accept], callback)
+            st.stop(st.nit[acc] >= maxiter, 1, "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT", acc)
+            st.stop(
+                st.nfev[acc] > maxfun, 1, "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT", acc
+            )
+            st.stop(np.abs(st.g[acc]).max(axis=1) <= gtol, 0,
+                    "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL", acc)  # fmt: skip
+            fold, f = st.fold[acc], st.f[acc]
+            small = fold - f <= ftol * np.maximum(np.maximum(np.abs(fold), np.abs(f)), 1.0)
+            st.stop(small, 0, "CONVERGENCE: RELATIVE REDUCTION OF F <= FACTR*EPSMCH", acc)
+            st.new_direction(acc[st.running[acc]], first=False)
+    return st.result()
+
+
+def _eval(fun: Fun, X: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    values, grads = fun(X.copy(), idx)
+    F = np.asarray(values, dtype=np.float64).reshape(len(idx))
+    return F, np.array(grads, dtype=np.float64).reshape(X.shape)
+
+
+def _cubic_min(a, fa, ga, b, fb, gb) -> np.ndarray:
+    """The minimiser of the cubic with values fa, fb and slopes ga, gb at a and b (NaN
+    where it has none, or a value is not finite)."""
+    with np.errstate(all="ignore"):
+        d1 = ga + gb - 3.0 * (fa - fb) / (a - b)
+        d2 = np.sign(b - a) * np.sqrt(d1 * d1 - ga * gb)
+        return b - (b - a) * (gb + d2 - d1) / (gb - ga + 2.0 * d2)
+
+
+class _VecState:
+    """Every member's iterate, history and line search, one row per member."""
+
+    def __init__(self, X0: np.ndarray, maxcor: int) -> None:
+        M, P = X0.shape
+        self.x, self.xt, self.d = X0.copy(), X0.copy(), np.zeros((M, P))
+        self.f, self.fold, self.g = np.zeros(M), np.zeros(M), np.zeros((M, P))
+        self.S, self.Y = np.zeros((M, maxcor, P)), np.zeros((M, maxcor, P))
+        self.rho, self.npairs = np.zeros((M, maxcor)), np.zeros(M, dtype=int)
+        # the line search: step, f'(0) along d, the bracket [lo, hi] and lo's f and f'
+        self.stp, self.gd0, self.nls = np.zeros(M), np.zeros(M), np.zeros(M, dtype=int)
+        self.lo, self.flo, self.gdlo = np.zeros(M), np.zeros(M), np.zeros(M)
+        self.hi = np.full(M, np.inf)
+        self.nit, self.nfev = np.zeros(M, dtype=int), np.zeros(M, dtype=int)
+        self.running = np.ones(M, dtype=bool)
+        self.status = np.full(M, -1)
+        self.message = [""] * M
+
+    def stop(self, which: np.ndarray, status: int, message: str, rows=None) -> None:
+        rows = np.arange(len(self.f)) if rows is None else rows
+        for i in rows[which & self.running[rows]]:
+            self.running[i], self.status[i], self.message[i] = False, status, message
+
+    def new_direction(self, rows: np.ndarray, first: bool) -> None:
+        """d = -H g by the two-loop recursion, for the members ``rows``; the first step."""
+        if not len(rows):
+            return
+        S, Y, rho, q = self.S[rows], self.Y[rows], self.rho[rows], self.g[rows].copy()
+        m = S.shape[1]
+        a = np.zeros((len(rows), m))
+        for i in range(m - 1, -1, -1):  # newest pair last
+            a[:, i] = rho[:, i] * np.einsum("ij,ij->i", S[:, i], q)
+            q -= a[:, i, None] * Y[:, i]
+        sy, yy = (
+            1.0 / np.where(rho[:, -1] > 0, rho[:, -1], 1.0),
+            np.einsum("ij,ij->i", Y[:, -1], Y[:, -1]),
+        )
+        q *= np.where(rho[:, -1] > 0, sy / np.where(yy > 0, yy, 1.0), 1.0)[:, None]
+        for i in range(m):
+            b = rho[:, i] * np.einsum("ij,ij->i", Y[:, i], q)
+            q += S[:, i] * (a[:, i] - b)[:, None]
+        d = -q
+        gd = np.einsum("ij,ij->i", d, self.g[rows])
+        uphill = ~(gd < 0)  # not a descent direction: forget the history, steepest descent
+        if uphill.any():
+            self._forget(rows[uphill])
+            d[uphill] = -self.g[rows[uphill]]
+            gd[uphill] = -np.einsum("ij,ij->i", d[uphill], d[uphill])
+        fresh = first | (self.npairs[rows] == 0)
+        norm = np.sqrt(np.einsum("ij,ij->i", d, d))
+        stp = np.where(fresh, np.minimum(1.0 / np.where(norm > 0, norm, 1.0), _STPMAX), 1.0)
+        self.d[rows], self.gd0[rows], self.stp[rows] = d, gd, stp
+        self.lo[rows], self.flo[rows], self.gdlo[rows] = 0.0, self.f[rows], gd
+        self.hi[rows], self.nls[rows] = np.inf, 0
+        self.xt[rows] = self.x[rows] + stp[:, None] * d
+
+    def _forget(self, rows: np.ndarray) -> None:
+        self.S[rows] = self.Y[rows] = 0.0
+        self.rho[rows], self.npairs[rows] = 0.0, 0
+
+    def accept(self, rows, F, G, callback) -> None:
+        """The trial points of ``rows`` pass the line search: new iterates and pairs."""
+        s = self.xt[rows] - self.x[rows]
+        y = G - self.g[rows]
+        sy = np.einsum("ij,ij->i", s, y)
+        keep = sy > np.finfo(float).eps * -np.einsum("ij,ij->i", self.g[rows], s)
+        k = rows[keep]
+        if len(k):
+            self.S[k] = np.roll(self.S[k], -1, axis=1)
+            self.Y[k] = np.roll(self.Y[k], -1, axis=1)
+            self.rho[k] = np.roll(self.rho[k], -1, axis=1)
+            self.S[k, -1], self.Y[k, -1], self.rho[k, -1] = s[keep], y[keep], 1.0 / sy[keep]
+            self.npairs[k] = np.minimum(self.npairs[k] + 1, self.S.shape[1])
+        self.fold[rows] = self.f[rows]
+        self.x[rows], self.f[rows], self.g[rows] = self.xt[rows], F, G
+        self.nit[rows] += 1
+        if callback is not None:
+            stop = _asks_to_stop(callback, rows, self.x[rows].copy(), self.f[rows].copy())
+            self.stop(stop, 99, "`callback` raised `StopIteration`.", rows)
+
+    def next_step(self, rows, F, gd, armijo, maxls: int) -> None:
+        """Another trial step for the members ``rows`` whose trial failed the search."""
+        if not len(rows):
+            return
+        self.nls[rows] += 1
+        stp, lo = self.stp[rows], self.lo[rows]
+        # too far (no sufficient decrease, or past the minimum along d): [lo, stp] brackets
+        shrink = ~armijo | (gd >= 0)
+        hi = np.where(shrink, stp, self.hi[rows])
+        grow = ~shrink  # too short: the new lo is stp
+        lo = np.where(grow, stp, lo)
+        # in a bracket: the minimiser of the cubic through the old lo's and the trial's
+        # f and f' (clamped to the bracket's middle 80 %, bisection when it has none);
+        # else grow the step
+        width = hi - lo
+        new = _cubic_min(self.lo[rows], self.flo[rows], self.gdlo[rows], stp, F, gd)
+        new = np.where(np.isfinite(new), new, lo + 0.5 * width)
+        inside = np.clip(new, lo + 0.1 * width, lo + 0.9 * width)
+        new = np.where(np.isfinite(hi), inside, np.minimum(stp * _EXTRAPOLATE, _STPMAX))
+        self.flo[rows] = np.where(grow, F, self.flo[rows])
+        self.gdlo[rows] = np.where(grow, gd, self.gdlo[rows])
+        self.stp[rows], self.lo[rows], self.hi[rows] = new, lo, hi
+        self.xt[rows] = self.x[rows] + new[:, None] * self.d[rows]
+        failed = self.nls[rows] >= maxls
+        if failed.any():  # L-BFGS-B: drop the history and retry along -g; without one, stop
+            f = rows[failed]
+            retry = f[self.npairs[f] > 0]
+            self.stop(np.isin(rows, f) & (self.npairs[rows] == 0), 2,
+                      "ABNORMAL: ABNORMAL_TERMINATION_IN_LNSRCH", rows)  # fmt: skip
+            self._forget(retry)
+            self.new_direction(retry, first=True)
+
+    def result(self) -> scipy.optimize.OptimizeResult:
+        return scipy.optimize.OptimizeResult(
+            x=self.x, fun=self.f, jac=self.g, nit=self.nit, nfev=self.nfev, njev=self.nfev,
+            status=self.status, success=self.status == 0, message=self.message,
+        )  # fmt: skip
