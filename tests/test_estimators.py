@@ -74,6 +74,7 @@ EXTRAS = {
     "convergence_warning": True,
     "dtype": None,
     "record_diagnostics": False,
+    "exact": True,
 }
 
 

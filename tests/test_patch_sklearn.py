@@ -235,6 +235,8 @@ _LATE_IMPORT = """\
 import sys
 import mlplab
 from mlplab.sklearn import patch
+# as if nothing had imported it yet (mlplab's own imports may have: TransformedTargetRegressor)
+sys.modules.pop("sklearn.linear_model._ridge", None)
 if sys.argv[1] == "unguarded":
     patch.BIND_AT_IMPORT = ()
 mlplab.patch_sklearn()
