@@ -24,3 +24,9 @@ def legend_outside(ax, **kwargs) -> None:
     """The legend of ``ax`` to the right of it, clear of the data (``kwargs``: of
     ``ax.legend``, e.g. ``fontsize``)."""
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kwargs)
+
+
+def legend_below_figure(fig, handles, labels, **kwargs) -> None:
+    """One legend for the whole figure, centred below its panels, clear of the data
+    (``kwargs``: of ``fig.legend``, e.g. ``ncol``, ``fontsize``, ``frameon``)."""
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), **kwargs)

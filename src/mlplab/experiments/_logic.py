@@ -83,6 +83,43 @@ def initialisation_metrics(records: list[dict], best: MLPClassifier) -> dict[str
     }
 
 
+#: Labels of what kept_metrics, initialisation_metrics and layer_weights measure (the
+#: report's table);
+#: "initialisations_solving" names the task, so each experiment labels it.
+KEPT_LABELS = {
+    "nodes": ("nodes in the network (hidden + output)", "nós na rede (ocultos + saída)"),
+    "n_samples": ("points (training set)", "pontos (conjunto de treino)"),
+    "accuracy": ("training accuracy of the kept network", "acurácia de treino da rede mantida"),
+    "confusion_matrix": (
+        "confusion matrix of the kept network (rows: true class 0, 1; columns: predicted)",
+        "matriz de confusão da rede mantida (linhas: classe verdadeira 0, 1; colunas: prevista)",
+    ),
+    "training_loss": ("final training loss of the kept network", "perda final da rede mantida"),
+    "iterations": ("L-BFGS iterations of the kept network", "iterações do L-BFGS da rede mantida"),
+    "initialisations_tried": ("initialisations tried", "inicializações tentadas"),
+    "accuracy_per_initialisation": (
+        "training accuracy of each initialisation",
+        "acurácia de treino de cada inicialização",
+    ),
+    "loss_per_initialisation": (
+        "final training loss of each initialisation",
+        "perda final de treino de cada inicialização",
+    ),
+    "best_random_state": (
+        "kept initialisation (random state, lowest loss)",
+        "inicialização mantida (random state, menor perda)",
+    ),
+    "hidden_weights": (
+        "hidden nodes' weights (w1, w2, b), one row per node",
+        "pesos dos nós ocultos (w1, w2, b), uma linha por nó",
+    ),
+    "output_weights": (
+        "output node's weights (one per hidden node, then the bias c)",
+        "pesos do nó de saída (um por nó oculto, depois o viés c)",
+    ),
+}
+
+
 def kept_metrics(clf: MLPClassifier, records: list[dict], nodes: int, n: int, acc: float, cm):
     """The kept network's size, data size, accuracy, confusion matrix, loss and iterations."""
     best = next(r for r in records if r["random_state"] == clf.random_state)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from mlplab.activations import ACTIVATIONS, Activation
+from mlplab.experiments._common import legend_below_figure
 from mlplab.experiments._registry import Result, Row, register, save_figure
 from mlplab.i18n import T
 
@@ -213,12 +214,7 @@ def _plot_saturation(saturation, t: T, path: Path) -> None:
         )
         ax.grid(alpha=0.3)
     # one legend for both panels, below them (inside, it would sit on the dotted limits)
-    fig.legend(
-        *axes[0].get_legend_handles_labels(),
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncol=2,
-    )
+    legend_below_figure(fig, *axes[0].get_legend_handles_labels(), ncol=2)
     fig.suptitle(
         t(
             "Saturation: for large |z| the output stops changing and f'(z) vanishes",

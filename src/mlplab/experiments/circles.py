@@ -17,6 +17,7 @@ import numpy as np
 
 from mlplab._checks import check_int
 from mlplab.experiments._logic import (
+    KEPT_LABELS,
     SOLVED,
     confusion,
     fit_all,
@@ -574,31 +575,10 @@ def captions(m: dict[str, Any], t: T) -> dict[str, str]:
 
 
 LABELS = {
-    "nodes": ("nodes in the network (hidden + output)", "nós na rede (ocultos + saída)"),
-    "n_samples": ("points (training set)", "pontos (conjunto de treino)"),
-    "accuracy": ("training accuracy of the kept network", "acurácia de treino da rede mantida"),
-    "confusion_matrix": (
-        "confusion matrix of the kept network (rows: true class 0, 1; columns: predicted)",
-        "matriz de confusão da rede mantida (linhas: classe verdadeira 0, 1; colunas: prevista)",
-    ),
-    "training_loss": ("final training loss of the kept network", "perda final da rede mantida"),
-    "iterations": ("L-BFGS iterations of the kept network", "iterações do L-BFGS da rede mantida"),
-    "initialisations_tried": ("initialisations tried", "inicializações tentadas"),
+    **KEPT_LABELS,  # kept_metrics, initialisation_metrics and layer_weights
     "initialisations_solving": (
         "initialisations separating the circles (≥ 99 % correct)",
         "inicializações que separam os círculos (≥ 99 % de acertos)",
-    ),
-    "accuracy_per_initialisation": (
-        "training accuracy of each initialisation",
-        "acurácia de treino de cada inicialização",
-    ),
-    "loss_per_initialisation": (
-        "final training loss of each initialisation",
-        "perda final de treino de cada inicialização",
-    ),
-    "best_random_state": (
-        "kept initialisation (random state, lowest loss)",
-        "inicialização mantida (random state, menor perda)",
     ),
     "ridge_pairs": (
         "kept network: its hidden nodes paired most oppositely",
@@ -643,14 +623,6 @@ LABELS = {
     "initialisations_building_construction": (
         "solving initialisations that build the lecture's construction",
         "inicializações que resolvem e fazem a construção da aula",
-    ),
-    "hidden_weights": (
-        "hidden nodes' weights (w1, w2, b), one row per node",
-        "pesos dos nós ocultos (w1, w2, b), uma linha por nó",
-    ),
-    "output_weights": (
-        "output node's weights (one per hidden node, then the bias c)",
-        "pesos do nó de saída (um por nó oculto, depois o viés c)",
     ),
 }
 

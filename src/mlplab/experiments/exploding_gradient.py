@@ -46,6 +46,7 @@ import numpy as np
 
 from mlplab._checks import check_float, check_int
 from mlplab.diagnostics import layer_stats
+from mlplab.experiments._common import legend_below_figure
 from mlplab.experiments._depth import Recorder, doctor_warnings, fit_recording, mlp
 from mlplab.experiments._registry import Result, Row, register, save_figure
 from mlplab.i18n import T
@@ -314,7 +315,7 @@ def _norms_figure(norms, growth, constant: float, gain: float, t: T, path: Path)
         ax.set_title(title, fontsize=11)
         ax.grid(alpha=0.3, which="major")
     handles, names = axes[0].get_legend_handles_labels()  # one key for both panels, below
-    fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=1, frameon=False)
+    legend_below_figure(fig, handles, names, ncol=1, frameon=False)
     fig.suptitle(
         t(
             f"ReLU net of {n - 1} hidden layers at initialisation (one backward pass)",
@@ -369,15 +370,7 @@ def _exploding_training_figure(
     axes[0].set_ylabel(t("batch loss (MSE)", "perda do lote (MSE)"))
     # one legend for both panels, below them (the right panel has no He run)
     handles, names = axes[0].get_legend_handles_labels()
-    fig.legend(
-        handles,
-        names,
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncol=2,
-        fontsize=10,
-        frameon=False,
-    )
+    legend_below_figure(fig, handles, names, ncol=2, fontsize=10, frameon=False)
     fig.suptitle(
         t(
             f"Training with SGD, learning rate {lr:g}: divergence and clipping",

@@ -22,6 +22,7 @@ import numpy as np
 
 from mlplab._checks import check_float, check_int
 from mlplab.diagnostics import GradientFlow
+from mlplab.experiments._common import legend_below_figure
 from mlplab.experiments._deep import (
     accuracy,
     bce,
@@ -384,15 +385,7 @@ def _gradient_figure(runs, labels, t: T, depth: int, path: Path) -> None:
     )
     handles, names = axes[0].get_legend_handles_labels()
     fig.tight_layout()
-    fig.legend(
-        handles,
-        names,
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncol=3,
-        fontsize=10,
-        frameon=False,
-    )
+    legend_below_figure(fig, handles, names, ncol=3, fontsize=10, frameon=False)
     save_figure(fig, path)
 
 

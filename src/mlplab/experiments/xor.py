@@ -16,6 +16,7 @@ import numpy as np
 from mlplab import datasets
 from mlplab._checks import check_int
 from mlplab.experiments._logic import (
+    KEPT_LABELS,
     NODE_COLORS,
     confusion,
     fit,
@@ -403,15 +404,7 @@ def captions(m: dict[str, Any], t: T) -> dict[str, str]:
 
 
 LABELS = {
-    "nodes": ("nodes in the network (hidden + output)", "nós na rede (ocultos + saída)"),
-    "n_samples": ("points (training set)", "pontos (conjunto de treino)"),
-    "accuracy": ("training accuracy of the kept network", "acurácia de treino da rede mantida"),
-    "confusion_matrix": (
-        "confusion matrix of the kept network (rows: true class 0, 1; columns: predicted)",
-        "matriz de confusão da rede mantida (linhas: classe verdadeira 0, 1; colunas: prevista)",
-    ),
-    "training_loss": ("final training loss of the kept network", "perda final da rede mantida"),
-    "iterations": ("L-BFGS iterations of the kept network", "iterações do L-BFGS da rede mantida"),
+    **KEPT_LABELS,  # kept_metrics, initialisation_metrics and layer_weights
     "single_perceptron_accuracy": (
         "single perceptron: training accuracy",
         "único perceptron: acurácia de treino",
@@ -436,30 +429,9 @@ LABELS = {
         "best accuracy of any straight line",
         "melhor acurácia de qualquer reta",
     ),
-    "initialisations_tried": ("initialisations tried", "inicializações tentadas"),
     "initialisations_solving": (
         "initialisations solving XOR (≥ 99 % correct)",
         "inicializações que resolvem o XOR (≥ 99 % de acertos)",
-    ),
-    "accuracy_per_initialisation": (
-        "training accuracy of each initialisation",
-        "acurácia de treino de cada inicialização",
-    ),
-    "loss_per_initialisation": (
-        "final training loss of each initialisation",
-        "perda final de treino de cada inicialização",
-    ),
-    "best_random_state": (
-        "kept initialisation (random state, lowest loss)",
-        "inicialização mantida (random state, menor perda)",
-    ),
-    "hidden_weights": (
-        "hidden nodes' weights (w1, w2, b), one row per node",
-        "pesos dos nós ocultos (w1, w2, b), uma linha por nó",
-    ),
-    "output_weights": (
-        "output node's weights (one per hidden node, then the bias c)",
-        "pesos do nó de saída (um por nó oculto, depois o viés c)",
     ),
 }
 
