@@ -239,10 +239,7 @@ def _run_native(
 def _evaluate(fun: Fun, members: list[_Member], idx: list[int]) -> None:
     if not idx:
         return
-    X = np.stack([members[i].x for i in idx])
-    values, grads = fun(X, np.asarray(idx))
-    values = np.asarray(values).reshape(len(idx))
-    grads = np.array(grads, dtype=np.float64).reshape(X.shape)  # a copy: fun may reuse its own
+    values, grads = _eval(fun, np.stack([members[i].x for i in idx]), np.asarray(idx))
     for j, i in enumerate(idx):
         members[i].evaluated(float(values[j]), grads[j])
 
@@ -362,7 +359,7 @@ def minimize_lbfgs_vectorised(
 def _vectorised(fun, x0, maxiter, maxfun, gtol, ftol, maxcor, maxls, callback):
     X0 = np.array(np.atleast_2d(x0), dtype=np.float64)
     st = _VecState(X0, maxcor)
-    F, G = _eval(fun, X0, np.arange(len(X0)))
+    F, G = _eval(fun, X0.copy(), np.arange(len(X0)))
     st.f, st.g, st.nfev[:] = F, G, 1
     st.stop(np.abs(G).max(axis=1) <= gtol, 0, "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL")
     st.new_direction(np.flatnonzero(st.running), first=True)
@@ -392,7 +389,10 @@ def _vectorised(fun, x0, maxiter, maxfun, gtol, ftol, maxcor, maxls, callback):
 
 
 def _eval(fun: Fun, X: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    values, grads = fun(X.copy(), idx)
+    """``fun`` at the members ``idx``, whose points are the rows of ``X`` (an array of the
+    caller's own, which ``fun`` may keep): their losses (float64) and a copy of their
+    gradients (``fun`` may reuse its own)."""
+    values, grads = fun(X, idx)
     F = np.asarray(values, dtype=np.float64).reshape(len(idx))
     return F, np.array(grads, dtype=np.float64).reshape(X.shape)
 
