@@ -934,12 +934,22 @@ KILLED_SAVES = textwrap.dedent(
     dt = (time.perf_counter() - start) / 3  # one save (fsyncs included) on this disk
     rnd, seen, orphans = random.Random(16), [], 0
     for i in range(50):
+        r, w = os.pipe()
         pid = os.fork()
         if pid == 0:  # saves the new state, then the old, ... until killed
+            os.close(r)
             for j in range(10**9):
                 io.save(IoToy(1 + j % 2), target)
-        time.sleep(rnd.uniform(0.0, 3 * dt))  # within the first few saves
+                if j == 0:
+                    os.write(w, b"x")  # the first new state is in place
+        os.close(w)
+        # every other kill waits for the child's first save to be in place, so that some
+        # kills land after a rename however slow the machine is; the others may not
+        if i % 2:
+            os.read(r, 1)
+        time.sleep(rnd.uniform(0.0, 3 * dt))  # within the next few saves
         os.kill(pid, signal.SIGKILL)
+        os.close(r)
         os.waitpid(pid, 0)
         seen.append(io.load(target).k)  # always loads
         orphans += len(glob.glob(target + ".*.tmp") + glob.glob(os.path.join(
