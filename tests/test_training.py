@@ -489,6 +489,39 @@ def test_callback_hooks_order_and_counts(rng):
     assert batches == [(e, b) for e in range(epochs) for b in range(n_batches)]
 
 
+@pytest.mark.parametrize("batch_size", [4, None])
+def test_gradient_epochs_limits_on_gradients_to_the_first_epochs(rng, batch_size):
+    """A callback with ``gradient_epochs = k`` gets on_gradients in epochs 0..k-1 only (its
+    other hooks every epoch; a callback without it every step); the doctor's warnings, on
+    by default, ask for the first 8 epochs, the ones they check."""
+
+    class FirstTwo(Callback):
+        gradient_epochs = 2
+
+        def __init__(self):
+            self.seen: list[tuple[int, int]] = []
+            self.ends = 0
+
+        def on_gradients(self, state, net):
+            self.seen.append((state.epoch, state.batch))
+
+        def on_epoch_end(self, state, net):
+            self.ends += 1
+
+    X = rng.standard_normal((10, 2))
+    y = X.sum(axis=1)
+    net = Sequential([Dense(3, "tanh"), Dense(1)], n_inputs=2, seed=0)
+    first, every = FirstTwo(), Recorder()
+    net.fit(X, y, epochs=5, batch_size=batch_size, callbacks=[first, every])
+    n_batches = 3 if batch_size else 1
+    assert first.seen == [(e, b) for e in range(2) for b in range(n_batches)]
+    assert first.ends == 5
+    assert [e[1:] for e in every.events if e[0] == "on_gradients"] == [
+        (e, b) for e in range(5) for b in range(n_batches)
+    ]
+    assert mlplab.diagnostics.GradientWarnings.gradient_epochs == 8
+
+
 def test_on_gradients_sees_the_batch_gradient(rng):
     class Check(Callback):
         def __init__(self, ref, X, y, bs):
