@@ -620,14 +620,8 @@ def _fit_lbfgs(
     # non-finite values are the driver's to handle (it backs off) and ours (below)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         with small_net_threads(net, data.X.shape[0]):
-            result = minimize_lbfgs(
-                fun,
-                theta.astype(np.float64),
-                maxiter=max_iter,
-                maxfun=max_fun,
-                gtol=tol,
-                callback=callback,
-            )
+            result = minimize_lbfgs(fun, theta.astype(np.float64), maxiter=max_iter,
+                                    maxfun=max_fun, gtol=tol, callback=callback)  # fmt: skip
         x = result.x if np.isfinite(result.fun) and np.isfinite(result.x).all() else best["theta"]
         theta[...] = x
     state.n_iter = int(result.nit)  # type: ignore[attr-defined]
