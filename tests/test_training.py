@@ -471,6 +471,36 @@ class Recorder(Callback):
         return super().__getattribute__(name)
 
 
+@pytest.mark.parametrize("lr", [0.5, 100.0])  # 100: diverges at epoch 57, batch 1
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_epochs_nothing_looks_into_train_as_watched_ones(optimizer, lr):
+    """Full-batch epochs that no callback looks into (after the doctor's first 8) run in
+    one loop: the same history, weights, stop reason and warnings as epochs a callback
+    watches, up to and including a divergence."""
+
+    class Watch(Callback):
+        def on_epoch_end(self, state, net):
+            self.last = state.epoch
+
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([0.0, 1.0, 1.0, 0.0])
+    runs = []
+    for callbacks in ([], [Watch()]):
+        net = Sequential([Dense(2, "tanh"), Dense(1)], n_inputs=2, seed=0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            hist = net.fit(X, y, optimizer=optimizer, learning_rate=lr, epochs=120,
+                           batch_size=None, shuffle=False, callbacks=callbacks)  # fmt: skip
+        runs.append((hist, net.theta.copy(), [str(w.message) for w in caught]))
+    (quiet, theta_q, warned_q), (watched, theta_w, warned_w) = runs
+    assert quiet.history.keys() == watched.history.keys()
+    for key in quiet.history:
+        np.testing.assert_array_equal(quiet[key], watched[key])
+    np.testing.assert_array_equal(theta_q, theta_w)
+    assert quiet.stop_reason == watched.stop_reason and warned_q == warned_w
+    assert len(quiet["loss"]) == (120 if lr < 1 or optimizer == "adam" else 57)
+
+
 def test_callback_hooks_order_and_counts(rng):
     X = rng.standard_normal((10, 2))
     y = X.sum(axis=1)

@@ -38,7 +38,7 @@ from mlplab.training.callbacks import Callback, EarlyStopping
 from mlplab.training.checkpoint import ModelCheckpoint, describe_run, read_checkpoint
 from mlplab.training.lbfgs import minimize_lbfgs
 from mlplab.training.state import History, TrainingDivergedError, TrainState
-from mlplab.training.step import Trainer, generator_batches, run_epoch
+from mlplab.training.step import EpochResult, Trainer, generator_batches, run_epoch
 
 if TYPE_CHECKING:  # pragma: no cover
     from mlplab.network import Sequential
@@ -312,8 +312,7 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
     X, Y, sw = data.X, data.Y, data.sw
     n = X.shape[0]
     lr0 = opt.initial_learning_rate  # a resumed optimizer restarts its schedule from here
-    n_batches = -(-n // bs)
-    state.n_batches = n_batches
+    state.n_batches = n_batches = -(-n // bs)
     pbar = _progress(state.epochs, verbose)
     hooks = _StepHooks(state, net, callbacks)
     loss, l2, fused = data.loss, data.l2, data.fused
@@ -349,35 +348,66 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
             cb.on_train_begin(state, net)
         first = 0 if resume is None else resume.restore(state, net, callbacks)
         record = _Recorder(net, state, data)  # after restore: it may bring the history back
-        diverged = False
-        for epoch in range(first, state.epochs):
+        # epochs that nothing looks into run together (_quiet_epochs) while no step hook is on
+        quiet = bool(one) and constant and not (epoch_begin or epoch_end or verbose or record.more)
+        epoch, diverged = first, False
+        while epoch < state.epochs:
             state.epoch = epoch
             opt.learning_rate = state.learning_rate = lr0 if constant else schedule(lr0, epoch)
             for cb in epoch_begin:
                 cb.on_epoch_begin(state, net)
             if epoch >= hooks.until:
                 on_step = hooks.for_epoch(epoch, trainer)
-            base = state.step
-            result = run_epoch(trainer, one or minibatches(), on_step)
-            state.step = base + result.n_batches
+            if quiet and on_step is None:  # up to the end, or to where the hooks change
+                result = _quiet_epochs(trainer, one[0], state, record, hooks.until)
+            else:
+                base = state.step
+                result = run_epoch(trainer, one or minibatches(), on_step)
+                state.step = base + result.n_batches
+                if result.diverged_at is None:
+                    state.loss = result.total / weight_total  # the mean of the batch losses
+                    record(result.norms / n_batches)
             diverged = result.diverged_at is not None
             if diverged:
                 _diverged_in_epoch(net, trainer, state, result, on_nan)
                 break
-            state.loss = result.total / weight_total  # the mean of the batch losses
-            record(result.norms / n_batches)
             for cb in epoch_end:
                 cb.on_epoch_end(state, net)
             if verbose:
                 _report(pbar, state, verbose)
             if state.stop:
                 break
+            epoch = state.epoch + 1
         if trainer.steps and not diverged:
             _check_end(net, trainer, state, data, on_nan)
     for cb in callbacks:
         cb.on_train_end(state, net)
     if pbar is not None:
         pbar.close()
+
+
+def _quiet_epochs(trainer: Trainer, one: tuple, state: TrainState, record, until: float):
+    """The epochs from ``state.epoch`` to ``until`` (or the last) that nothing looks into
+    (one full batch, no callback at them, a constant rate, no metrics or validation,
+    silent): one step each and its history row, the same values as ``run_epoch`` and
+    ``_fit_epochs`` give one epoch (a tiny network's step takes microseconds: their
+    per-epoch work was a tenth of it).
+    Returns the EpochResult of the last epoch run (``state.epoch``), or of the one whose
+    step the guard stopped."""
+    weight, batch = one
+    step, losses, norms = trainer.step, record.loss, record.grad_norm
+    start, stop = state.epoch, int(min(state.epochs, until))
+    for epoch in range(start, stop):
+        value, norm, ok = step(*batch)
+        if not ok:
+            state.epoch, state.step = epoch, state.step + (epoch - start)
+            return EpochResult(0.0, 0.0, 0, diverged_at=0, value=value)
+        loss = (0.0 + value * weight) / weight  # run_epoch's total of one batch, its mean
+        losses(loss)
+        norms((0.0 + norm) / 1)
+        state.loss = loss
+    state.epoch, state.step = stop - 1, state.step + (stop - start)
+    return EpochResult(0.0 + value * weight, 0.0 + norm, 1)
 
 
 def _diverged_in_epoch(net, trainer: Trainer, state: TrainState, result, on_nan: str) -> None:
