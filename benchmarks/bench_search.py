@@ -1176,8 +1176,6 @@ def bench_pipeline(cfg, mlplab, results, summary_rows, targets):
         "reps": cfg["pipe_reps"],
         **case,
     }
-
-
 # 6. one stacked evaluation against the elementwise floor (--exact-false)
 # ----------------------------------------------------------------------------------------
 def _median_ms(f, reps=30):
