@@ -17,6 +17,10 @@ Competitors run interleaved (round robin, order rotated every round); medians ar
 
 Usage:
     python benchmarks/bench_sklearn.py [--quick] [--json PATH] [--only fits|grid|adam]
+                                       [--exact-false]
+
+``--exact-false``: table 1 fits mlplab's estimators with ``exact=False`` (fast numerics; the
+issue's tolerance for it: validation MSE within 1.5x scikit-learn's).
 
 The exit status is 0 when every mlplab measurement ran, 1 otherwise (for example while
 mlplab.MLPClassifier / MLPRegressor do not exist yet).
@@ -96,6 +100,7 @@ SEED = 0
 TIME_TARGET = 0.5  # mlplab fit <= 0.5 x scikit-learn's wall time ...
 ACC_SLACK = 0.005  # ... at accuracy >= scikit-learn's - 0.005 (issue's parity tolerance)
 MSE_SLACK = 1.1  # ... or validation MSE <= 1.1 x scikit-learn's
+FAST_MSE_SLACK = 1.5  # exact=False (issue 15): validation MSE within 1.5x scikit-learn's
 COEF_MATCH = 1e-10  # adam: weights meant to match scikit-learn's to ~1e-10 (float64)
 GRID_EARLIER_S = 4.5  # scikit-learn's Lab 7 grid on 1/x, measured earlier on this machine
 
@@ -409,10 +414,10 @@ def fit_variant(lib_name, cls, kw, kind, data, is_mlplab):
     )
 
 
-def verdict(r_time, q_ml, q_sk, kind):
+def verdict(r_time, q_ml, q_sk, kind, mse_slack=MSE_SLACK):
     if not (finite(r_time) and finite(q_ml) and finite(q_sk)):
         return "n/a"
-    ok_q = q_ml >= q_sk - ACC_SLACK if kind == "clf" else q_ml <= MSE_SLACK * q_sk
+    ok_q = q_ml >= q_sk - ACC_SLACK if kind == "clf" else q_ml <= mse_slack * q_sk
     ok_t = r_time <= TIME_TARGET
     if ok_q and ok_t:
         return "met"
@@ -426,6 +431,7 @@ def verdict(r_time, q_ml, q_sk, kind):
 
 def bench_fits(cfg, mlplab, extra_kw, controller, results):
     print("## 1. Single lbfgs fits")
+    mse_slack = FAST_MSE_SLACK if extra_kw.get("exact") is False else MSE_SLACK
     out = {"reps": cfg["fit_reps"], "warmup": 1, "blas_threads": 1, "cases": {}}
     rows = []
     with controller.limit(limits=1, user_api="blas"):
@@ -440,10 +446,12 @@ def bench_fits(cfg, mlplab, extra_kw, controller, results):
             f"MSE on the {TEST_SIZE:.0%} validation split (`train_test_split(test_size="
             f"{TEST_SIZE}, random_state={SEED})`, regressors). Target: mlplab ≤ "
             f"{TIME_TARGET}x scikit-learn's time at accuracy ≥ scikit-learn's − {ACC_SLACK} / "
-            f"validation MSE ≤ {MSE_SLACK}x scikit-learn's. All estimators: "
+            f"validation MSE ≤ {mse_slack}x scikit-learn's. All estimators: "
             "activation='logistic', solver='lbfgs', random_state=0; the regressors "
             "hidden (20,), max_iter=5000. Earlier scikit-learn figures: XOR ≈ 28 ms, circles "
-            "≈ 18 ms, regressions ≈ 10–82 ms.\n"
+            "≈ 18 ms, regressions ≈ 10–82 ms."
+            + (" mlplab: **exact=False** (fast numerics)." if "exact" in extra_kw else "")
+            + "\n"
         )
         for label, kind, kw, data in fit_cases():
             sk_cls = SkMLPClassifier if kind == "clf" else SkMLPRegressor
@@ -487,7 +495,7 @@ def bench_fits(cfg, mlplab, extra_kw, controller, results):
                 else float("nan")
             )
             r = ratio(med["mlplab"], med["scikit-learn"])
-            v_txt = verdict(r, qual["mlplab"], qual["scikit-learn"], kind)
+            v_txt = verdict(r, qual["mlplab"], qual["scikit-learn"], kind, mse_slack)
             case.update({"ratio_mlplab_to_sklearn": r, "max_abs_weight_diff": dw, "target": v_txt})
             out["cases"][label] = case
 
@@ -835,6 +843,11 @@ def bench_adam(cfg, mlplab, extra_kw, controller, results):
 # ----------------------------------------------------------------------------------------
 def main(argv=None):
     ap = base_parser(__doc__, 40, ("fits", "grid", "adam"), "run one of the three")
+    ap.add_argument(
+        "--exact-false",
+        action="store_true",
+        help="single lbfgs fits (table 1): mlplab's estimators with exact=False",
+    )
     args = ap.parse_args(argv)
 
     t_start, cfg = start(args.quick, QUICK, FULL)
@@ -868,7 +881,9 @@ def main(argv=None):
         "mlplab_extra_params": extra_kw,
     }
     if args.only in (None, "fits"):
-        bench_fits(cfg, mlplab, extra_kw, controller, results)
+        fits_kw = {**extra_kw, "exact": False} if args.exact_false else extra_kw
+        results["fits_mlplab_params"] = fits_kw
+        bench_fits(cfg, mlplab, fits_kw, controller, results)
     if args.only in (None, "grid"):
         bench_grid(cfg, mlplab, extra_kw, results)
     if args.only in (None, "adam"):

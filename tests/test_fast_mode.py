@@ -110,6 +110,28 @@ def test_fast_members_differ_from_exact_members():
     assert ens.estimators_[1].exact is False
 
 
+@pytest.mark.parametrize("exact", [True, False])
+@pytest.mark.parametrize("Est", [MLPClassifier, MLPRegressor])
+def test_fast_lbfgs_fit_records_what_the_exact_path_records(Est, exact):
+    """An lbfgs fit alone, exact or not, records per iteration the loss and the training
+    score in history_ and each weight layer's gradient norm in grad_norms_, the last row
+    at the final weights (the fast one as a stack of one, its iterations observed)."""
+    X, y = circles(120, seed=0) if Est is MLPClassifier else function("sin", 120)
+    est = Est(
+        hidden_layer_sizes=(5, 3), activation="logistic", solver="lbfgs", max_iter=60,
+        random_state=0, exact=exact,
+    ).fit(X, y)  # fmt: skip
+    h = est.history_
+    assert sorted(h) == ["loss", "score"]
+    assert len(h["loss"]) == len(h["score"]) == est.n_iter_ > 0
+    assert est.grad_norms_.shape == (est.n_iter_, 3)
+    assert np.isfinite(est.grad_norms_).all() and (est.grad_norms_ > 0).all()
+    assert h["score"][-1] == pytest.approx(est.score(X, y), rel=1e-9)
+    est.loss_and_grad(X, y)  # the gradient at the final weights, into net_.grad
+    final = [np.linalg.norm(g) for k, g in est.net_.named_gradients() if k.endswith(".W")]
+    np.testing.assert_allclose(est.grad_norms_[-1], final, rtol=1e-6)
+
+
 def _classification_tasks():
     return {
         "and": (logic_gate("and", 200, seed=0), (2,)),

@@ -564,3 +564,28 @@ def test_stacked_adam_with_per_member_step_counts_equals_each_member_alone():
     assert stack.t.tolist() == [k + 4 for k in pre]
     stack.select(np.array([True, False, True]))
     assert stack.t.tolist() == [4, 6] and stack.state["m"].shape == (2, P)
+
+
+@pytest.mark.parametrize("name", ["adam", "rmsprop", "adagrad", "momentum"])
+def test_state_follows_another_theta_or_a_loaded_state(name):
+    """The state is checked against theta only when theta or the state dict is another
+    object than at the last step: another shape starts afresh, a loaded state is used."""
+    opt = get_optimizer(name, 0.1)
+    g5 = np.linspace(-1.0, 1.0, 5)
+    opt.step(np.ones(3), np.ones(3))
+    theta = np.ones(5)
+    opt.step(theta, g5)  # another shape: fresh state, step count from 0
+    assert opt.t == 1 and all(v.shape == (5,) for v in opt.state.values())
+    saved = opt.state_dict(exact=True)
+    after_one = theta.copy()
+    opt.step(theta, g5)
+    two = theta.copy()
+    opt.load_state_dict(saved)  # back to the state after one step
+    theta[...] = after_one
+    opt.step(theta, g5)
+    np.testing.assert_array_equal(theta, two)
+    fresh = get_optimizer(name, 0.1)
+    ref = np.ones(5)
+    fresh.step(ref, g5)
+    fresh.step(ref, g5)
+    np.testing.assert_array_equal(theta, ref)

@@ -471,6 +471,36 @@ class Recorder(Callback):
         return super().__getattribute__(name)
 
 
+@pytest.mark.parametrize("lr", [0.5, 100.0])  # 100: diverges at epoch 57, batch 1
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_epochs_nothing_looks_into_train_as_watched_ones(optimizer, lr):
+    """Full-batch epochs that no callback looks into (after the doctor's first 8) run in
+    one loop: the same history, weights, stop reason and warnings as epochs a callback
+    watches, up to and including a divergence."""
+
+    class Watch(Callback):
+        def on_epoch_end(self, state, net):
+            self.last = state.epoch
+
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([0.0, 1.0, 1.0, 0.0])
+    runs = []
+    for callbacks in ([], [Watch()]):
+        net = Sequential([Dense(2, "tanh"), Dense(1)], n_inputs=2, seed=0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            hist = net.fit(X, y, optimizer=optimizer, learning_rate=lr, epochs=120,
+                           batch_size=None, shuffle=False, callbacks=callbacks)  # fmt: skip
+        runs.append((hist, net.theta.copy(), [str(w.message) for w in caught]))
+    (quiet, theta_q, warned_q), (watched, theta_w, warned_w) = runs
+    assert quiet.history.keys() == watched.history.keys()
+    for key in quiet.history:
+        np.testing.assert_array_equal(quiet[key], watched[key])
+    np.testing.assert_array_equal(theta_q, theta_w)
+    assert quiet.stop_reason == watched.stop_reason and warned_q == warned_w
+    assert len(quiet["loss"]) == (120 if lr < 1 or optimizer == "adam" else 57)
+
+
 def test_callback_hooks_order_and_counts(rng):
     X = rng.standard_normal((10, 2))
     y = X.sum(axis=1)
@@ -487,6 +517,39 @@ def test_callback_hooks_order_and_counts(rng):
     assert [e[0] for e in rec.events] == expected
     batches = [(ep, b) for name, ep, b in rec.events if name == "on_gradients"]
     assert batches == [(e, b) for e in range(epochs) for b in range(n_batches)]
+
+
+@pytest.mark.parametrize("batch_size", [4, None])
+def test_gradient_epochs_limits_on_gradients_to_the_first_epochs(rng, batch_size):
+    """A callback with ``gradient_epochs = k`` gets on_gradients in epochs 0..k-1 only (its
+    other hooks every epoch; a callback without it every step); the doctor's warnings, on
+    by default, ask for the first 8 epochs, the ones they check."""
+
+    class FirstTwo(Callback):
+        gradient_epochs = 2
+
+        def __init__(self):
+            self.seen: list[tuple[int, int]] = []
+            self.ends = 0
+
+        def on_gradients(self, state, net):
+            self.seen.append((state.epoch, state.batch))
+
+        def on_epoch_end(self, state, net):
+            self.ends += 1
+
+    X = rng.standard_normal((10, 2))
+    y = X.sum(axis=1)
+    net = Sequential([Dense(3, "tanh"), Dense(1)], n_inputs=2, seed=0)
+    first, every = FirstTwo(), Recorder()
+    net.fit(X, y, epochs=5, batch_size=batch_size, callbacks=[first, every])
+    n_batches = 3 if batch_size else 1
+    assert first.seen == [(e, b) for e in range(2) for b in range(n_batches)]
+    assert first.ends == 5
+    assert [e[1:] for e in every.events if e[0] == "on_gradients"] == [
+        (e, b) for e in range(5) for b in range(n_batches)
+    ]
+    assert mlplab.diagnostics.GradientWarnings.gradient_epochs == 8
 
 
 def test_on_gradients_sees_the_batch_gradient(rng):

@@ -20,7 +20,7 @@ def norm_of(grad: np.ndarray) -> Any:
     gradient; the caller silences numpy's overflow warnings (np.errstate)."""
     if grad.ndim == 2:
         return _row_norms(grad)
-    sq = float(np.dot(grad, grad))
+    sq = float(grad.dot(grad))  # (ndarray.dot: np.dot without its dispatch overhead)
     if math.isfinite(sq) or grad.size == 0:
         return math.sqrt(sq)
     # The sum of squares overflowed (or an entry is inf/nan): rescale by the largest entry.

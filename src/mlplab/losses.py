@@ -120,7 +120,7 @@ class MSE(Loss):
             n, k = out.shape
             denom = float(n * k if self.reduction == "mean" else n)
             rr = r.ravel()
-            value = float(np.dot(rr, rr)) / denom  # sum of squares, one BLAS call
+            value = float(rr.dot(rr)) / denom  # sum of squares, one BLAS call
         else:
             w, denom = _weights(sample_weight, out.shape[0], out.shape[1], self.reduction)
             value = float(np.sum(w * r * r)) / denom

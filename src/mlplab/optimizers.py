@@ -65,6 +65,10 @@ class Optimizer:
 
     name: ClassVar[str] = ""
     _slots: ClassVar[tuple[str, ...]] = ()
+    # the theta and the state dict last checked by _ensure_state: while a step gets these
+    # same objects, the check is not repeated (an identity test instead of a shape test)
+    _for_theta: np.ndarray | None = None
+    _for_state: dict[str, np.ndarray] | None = None
 
     def __init__(self, learning_rate: float | np.ndarray) -> None:
         self.learning_rate = check_rate(learning_rate)
@@ -74,10 +78,20 @@ class Optimizer:
         self.state: dict[str, np.ndarray] = {}
 
     def _ensure_state(self, theta: np.ndarray) -> None:
+        """State arrays shaped as ``theta`` (new zeros, and the step count reset, if they
+        are not); the steps call it when ``theta`` or ``self.state`` is another object
+        than at the last call."""
         first = next(iter(self.state.values()), None)
         if first is None or first.shape != theta.shape or first.dtype != theta.dtype:
             self.state = {s: np.zeros_like(theta) for s in self._slots}
             self.t = 0
+        self._for_theta, self._for_state = theta, self.state
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_for_theta", None)  # a cache of the last check: not part of the optimizer
+        state.pop("_for_state", None)
+        return state
 
     def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
         """Update ``theta`` in place from ``grad`` ((P,), or (M, P) for a stack)."""
@@ -151,7 +165,8 @@ class SGD(Optimizer):
             self.t += 1
             theta -= lr * grad
             return
-        self._ensure_state(theta)
+        if theta is not self._for_theta or self.state is not self._for_state:
+            self._ensure_state(theta)
         self.t += 1
         v = self.state["velocity"]
         v *= self.momentum
@@ -180,7 +195,8 @@ class AdaGrad(Optimizer):
         self.epsilon = check_float("epsilon", epsilon, minimum=0.0, strict_min=True)
 
     def step(self, theta, grad):
-        self._ensure_state(theta)
+        if theta is not self._for_theta or self.state is not self._for_state:
+            self._ensure_state(theta)
         self.t += 1
         G = self.state["sum_sq"]
         G += grad * grad
@@ -204,7 +220,8 @@ class RMSProp(Optimizer):
         self.epsilon = check_float("epsilon", epsilon, minimum=0.0, strict_min=True)
 
     def step(self, theta, grad):
-        self._ensure_state(theta)
+        if theta is not self._for_theta or self.state is not self._for_state:
+            self._ensure_state(theta)
         self.t += 1
         v = self.state["mean_sq"]
         v *= self.rho
@@ -249,18 +266,23 @@ class Adam(Optimizer):
         self.epsilon = check_float("epsilon", epsilon, minimum=0.0, strict_min=True)
         self._tmp: np.ndarray | None = None
 
+    def _ensure_state(self, theta):
+        super()._ensure_state(theta)
+        tmp = self._tmp
+        if tmp is None or tmp.shape != theta.shape or tmp.dtype != theta.dtype:
+            self._tmp = np.empty_like(theta)
+
     def step(self, theta, grad):
-        self._ensure_state(theta)
+        if theta is not self._for_theta or self.state is not self._for_state:
+            self._ensure_state(theta)
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
         m, v = self.state["m"], self.state["v"]  # rescaled: m', v' (see the docstring)
         tmp = self._tmp
-        if tmp is None or tmp.shape != theta.shape or tmp.dtype != theta.dtype:
-            tmp = self._tmp = np.empty_like(theta)
         # In place on preallocated buffers: ten passes over memory at any depth.
         m *= b1
         m += grad  # m' = b1 m' + g
-        np.multiply(grad, grad, out=tmp)
+        np.multiply(grad, grad, tmp)
         v *= b2
         v += tmp  # v' = b2 v' + g^2
         c2 = math.sqrt(1.0 - b2)
@@ -273,9 +295,9 @@ class Adam(Optimizer):
             lr_t = self.learning_rate * s / d
         else:
             lr_t = self.learning_rate * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
-        np.sqrt(v, out=tmp)
+        np.sqrt(v, tmp)
         tmp += self.epsilon / c2
-        np.divide(m, tmp, out=tmp)
+        np.divide(m, tmp, tmp)
         scale = lr_t * (1.0 - b1) / c2
         tmp *= scale if type(scale) is float else per_member(scale, theta)
         theta -= tmp

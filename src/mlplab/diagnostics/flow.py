@@ -145,6 +145,8 @@ class GradientWarnings(Callback):
     last batch of epochs 1, 2, 4 and 8, when these problems show, so the cost does
     not grow with the epochs."""
 
+    gradient_epochs = 8  # epochs 1, 2, 4 and 8 (1-based): on_gradients is not needed after
+
     def __init__(self, thresholds: dict[str, float] | None = None) -> None:
         self.thresholds = {**THRESHOLDS, **(thresholds or {})}
 

@@ -87,8 +87,9 @@ class Dense(Layer):
         self.x = x
         if x.ndim == 3:
             return self._forward_members(x, logits=False)
-        # z_j = sum_i x_i w_ij ...  (np.dot: least call overhead; @ for scipy.sparse input)
-        z = np.dot(x, self.W) if type(x) is np.ndarray else np.asarray(x @ self.W)
+        # z_j = sum_i x_i w_ij ...  (ndarray.dot: np.dot's product without its dispatch,
+        # the least call overhead; @ for scipy.sparse input)
+        z = x.dot(self.W) if type(x) is np.ndarray else np.asarray(x @ self.W)
         z += self.b  # ... + w_0j * x0, with x0 = 1
         self.z = z
         f = self._f
@@ -112,27 +113,24 @@ class Dense(Layer):
         self.x = x
         if x.ndim == 3:
             return self._forward_members(x, logits=True)
-        z = np.dot(x, self.W) if type(x) is np.ndarray else np.asarray(x @ self.W)
+        z = x.dot(self.W) if type(x) is np.ndarray else np.asarray(x @ self.W)
         z += self.b
         self.z = self.a = z  # the loss applies the output activation itself
         return z
 
-    def backward(self, da, need_dx=True):
+    def backward(self, da, need_dx=True, from_z=False):
+        """dL/d(output) -> the parameter gradients, and dL/dx if ``need_dx``; ``from_z``:
+        ``da`` is dL/dz already (the fused output-layer gradient)."""
         if da.ndim == 3:  # a stack: dL/dz = dL/da * f'(z) in place, from a
-            self.activation.backward_(self.a, da, self._work("tmp", da.shape, da.dtype))
-            return self.backward_from_z(da, need_dx)
+            if not from_z:
+                self.activation.backward_(self.a, da, self._work("tmp", da.shape, da.dtype))
+            return self._backward_members(da, need_dx)
         df = self._df
         # dL/dz = dL/da * f'(z)  (identity: f'(z) = 1, dz = da)
-        dz = da if df is None else df(self.z, self.a, da)
-        return self.backward_from_z(dz, need_dx)
-
-    def backward_from_z(self, dz: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        """Backward given dL/dz directly (used by the fused output-layer gradient)."""
-        if dz.ndim == 3:
-            return self._backward_members(dz, need_dx)
+        dz = da if from_z or df is None else df(self.z, self.a, da)
         x = self.x
         if type(x) is np.ndarray:
-            np.dot(x.T, dz, out=self.dW)  # dL/dw_ij = sum_n x_i dz_j  (dL/dW = x^T dz)
+            x.T.dot(dz, self.dW)  # dL/dw_ij = sum_n x_i dz_j  (dL/dW = x^T dz)
         else:  # scipy.sparse input (first layer only)
             self.dW[...] = x.T @ dz
         # dL/db_j = sum_n dz_j * x0, with x0 = 1 (sum_rows: the same bits, faster for k = 2, 3)
@@ -141,8 +139,12 @@ class Dense(Layer):
         else:
             np.add.reduce(dz, axis=0, out=self.db)
         if need_dx:
-            return np.dot(dz, self.W.T)  # dL/dx_i = sum_j dz_j w_ij  (dL/dx = dz W^T)
+            return dz.dot(self.W.T)  # dL/dx_i = sum_j dz_j w_ij  (dL/dx = dz W^T)
         return None
+
+    def backward_from_z(self, dz: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+        """Backward given dL/dz directly (used by the fused output-layer gradient)."""
+        return self.backward(dz, need_dx, True)
 
     # ------------------------------------------------------------ the member axis
     # A stack of M networks (mlplab.sklearn.batched): x (M, n, n_in), W (M, n_in, units),

@@ -33,12 +33,12 @@ from mlplab._checks import (
 from mlplab.clipping import global_norm
 from mlplab.diagnostics import GradientWarnings
 from mlplab.losses import LOSSES, Loss, get_loss
-from mlplab.optimizers import SOLVER_NAMES, Optimizer, get_optimizer, get_schedule
+from mlplab.optimizers import SOLVER_NAMES, Constant, Optimizer, get_optimizer, get_schedule
 from mlplab.training.callbacks import Callback, EarlyStopping
 from mlplab.training.checkpoint import ModelCheckpoint, describe_run, read_checkpoint
 from mlplab.training.lbfgs import minimize_lbfgs
 from mlplab.training.state import History, TrainingDivergedError, TrainState
-from mlplab.training.step import Trainer, generator_batches, run_epoch
+from mlplab.training.step import EpochResult, Trainer, generator_batches, run_epoch
 
 if TYPE_CHECKING:  # pragma: no cover
     from mlplab.network import Sequential
@@ -312,8 +312,7 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
     X, Y, sw = data.X, data.Y, data.sw
     n = X.shape[0]
     lr0 = opt.initial_learning_rate  # a resumed optimizer restarts its schedule from here
-    n_batches = -(-n // bs)
-    state.n_batches = n_batches
+    state.n_batches = n_batches = -(-n // bs)
     pbar = _progress(state.epochs, verbose)
     hooks = _StepHooks(state, net, callbacks)
     loss, l2, fused = data.loss, data.l2, data.fused
@@ -321,14 +320,7 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
     def loss_and_grad(theta, Xb, Yb, swb):
         return net.loss_and_grad_unchecked(Xb, Yb, loss, swb, l2, fused), net.grad
 
-    trainer = Trainer(
-        net.theta,
-        loss_and_grad,
-        opt,
-        clip_norm=clip[0],
-        clip_value=clip[1],
-        hooks=[hooks.on_gradients] if hooks.on_grad else (),
-    )
+    trainer = Trainer(net.theta, loss_and_grad, opt, clip_norm=clip[0], clip_value=clip[1])
     state.trainer = trainer
     weight_total = n if sw is None else float(sw.sum())
 
@@ -344,11 +336,10 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
                 swb = None if sw is None else sw[rows]
                 yield (count if swb is None else float(swb.sum())), (X[rows], Y[rows], swb)
 
-    if n_batches == 1 and not hooks.batch_begin:  # full batch: the same batch every epoch
-        one = [(weight_total, (X, Y, sw))]  # (state.batch stays 0)
-        batches = lambda: one  # noqa: E731 - no generator per epoch on the tiny nets' path
-    else:
-        batches = minibatches
+    # full batch: the same batch every epoch (state.batch stays 0), no generator per epoch
+    one = [(weight_total, (X, Y, sw))] if n_batches == 1 and not hooks.batch_begin else None
+    constant = type(schedule) is Constant  # the rate is lr0 in every epoch: no call per epoch
+    epoch_begin, epoch_end = (_overriding(callbacks, h) for h in ("on_epoch_begin", "on_epoch_end"))
 
     # Overflow and NaN are caught by the step's guard, with a message that says
     # where; numpy's own floating-point warnings would only be noise.
@@ -356,32 +347,67 @@ def _fit_epochs(net, data, opt, clip, bs, rng, schedule, state, callbacks, on_na
         for cb in callbacks:
             cb.on_train_begin(state, net)
         first = 0 if resume is None else resume.restore(state, net, callbacks)
-        diverged = False
-        for epoch in range(first, state.epochs):
+        record = _Recorder(net, state, data)  # after restore: it may bring the history back
+        # epochs that nothing looks into run together (_quiet_epochs) while no step hook is on
+        quiet = bool(one) and constant and not (epoch_begin or epoch_end or verbose or record.more)
+        epoch, diverged = first, False
+        while epoch < state.epochs:
             state.epoch = epoch
-            opt.learning_rate = state.learning_rate = schedule(lr0, epoch)
-            for cb in callbacks:
+            opt.learning_rate = state.learning_rate = lr0 if constant else schedule(lr0, epoch)
+            for cb in epoch_begin:
                 cb.on_epoch_begin(state, net)
-            base = state.step
-            result = run_epoch(trainer, batches(), hooks.after_step if hooks.per_step else None)
-            state.step = base + result.n_batches
+            if epoch >= hooks.until:
+                on_step = hooks.for_epoch(epoch, trainer)
+            if quiet and on_step is None:  # up to the end, or to where the hooks change
+                result = _quiet_epochs(trainer, one[0], state, record, hooks.until)
+            else:
+                base = state.step
+                result = run_epoch(trainer, one or minibatches(), on_step)
+                state.step = base + result.n_batches
+                if result.diverged_at is None:
+                    state.loss = result.total / weight_total  # the mean of the batch losses
+                    record(result.norms / n_batches)
             diverged = result.diverged_at is not None
             if diverged:
                 _diverged_in_epoch(net, trainer, state, result, on_nan)
                 break
-            state.loss = result.total / weight_total  # the mean of the batch losses
-            _record_epoch(net, state, data, result.norms / n_batches)
-            for cb in callbacks:
+            for cb in epoch_end:
                 cb.on_epoch_end(state, net)
-            _report(pbar, state, verbose)
+            if verbose:
+                _report(pbar, state, verbose)
             if state.stop:
                 break
+            epoch = state.epoch + 1
         if trainer.steps and not diverged:
             _check_end(net, trainer, state, data, on_nan)
     for cb in callbacks:
         cb.on_train_end(state, net)
     if pbar is not None:
         pbar.close()
+
+
+def _quiet_epochs(trainer: Trainer, one: tuple, state: TrainState, record, until: float):
+    """The epochs from ``state.epoch`` to ``until`` (or the last) that nothing looks into
+    (one full batch, no callback at them, a constant rate, no metrics or validation,
+    silent): one step each and its history row, the same values as ``run_epoch`` and
+    ``_fit_epochs`` give one epoch (a tiny network's step takes microseconds: their
+    per-epoch work was a tenth of it).
+    Returns the EpochResult of the last epoch run (``state.epoch``), or of the one whose
+    step the guard stopped."""
+    weight, batch = one
+    step, losses, norms = trainer.step, record.loss, record.grad_norm
+    start, stop = state.epoch, int(min(state.epochs, until))
+    for epoch in range(start, stop):
+        value, norm, ok = step(*batch)
+        if not ok:
+            state.epoch, state.step = epoch, state.step + (epoch - start)
+            return EpochResult(0.0, 0.0, 0, diverged_at=0, value=value)
+        loss = (0.0 + value * weight) / weight  # run_epoch's total of one batch, its mean
+        losses(loss)
+        norms((0.0 + norm) / 1)
+        state.loss = loss
+    state.epoch, state.step = stop - 1, state.step + (stop - start)
+    return EpochResult(0.0 + value * weight, 0.0 + norm, 1)
 
 
 def _diverged_in_epoch(net, trainer: Trainer, state: TrainState, result, on_nan: str) -> None:
@@ -412,24 +438,37 @@ def _check_end(net, trainer: Trainer, state: TrainState, data: _Data, on_nan: st
     ), on_nan, depth=1)  # fmt: skip
 
 
+def _overriding(callbacks: list[Callback], hook: str) -> list[Callback]:
+    """The callbacks that override ``hook``, in order (a no-op call costs ~0.2 us, a real
+    share of a tiny network's step)."""
+    base = getattr(Callback, hook)
+    return [cb for cb in callbacks if getattr(getattr(cb, hook), "__func__", None) is not base]
+
+
 class _StepHooks:
-    """The callbacks' per-step hooks, only those a callback overrides (a no-op call
-    costs ~0.2 us, a real share of a tiny network's step)."""
+    """The callbacks' per-step hooks, only those a callback overrides, and
+    ``on_gradients`` only in the epochs its callback asks for (``gradient_epochs``)."""
 
     def __init__(self, state: TrainState, net: Sequential, callbacks: list[Callback]) -> None:
         self.state, self.net = state, net
-
-        def overriding(hook: str) -> list[Callback]:
-            base = getattr(Callback, hook)
-            return [
-                cb for cb in callbacks if getattr(getattr(cb, hook), "__func__", None) is not base
-            ]
-
-        self.batch_begin, self.on_grad, self.batch_end = (
-            overriding(h) for h in ("on_batch_begin", "on_gradients", "on_batch_end")
+        self.batch_begin, self._on_grad, self.batch_end = (
+            _overriding(callbacks, h) for h in ("on_batch_begin", "on_gradients", "on_batch_end")
         )
+        self.until: float = 0  # the first epoch whose hooks are not chosen yet
+
+    def for_epoch(self, epoch: int, trainer: Trainer) -> Any:
+        """The hooks of ``epoch`` and of the epochs after it, up to ``self.until`` (where
+        a callback's ``gradient_epochs`` ends): the trainer's, and ``run_epoch``'s
+        ``on_step`` (returned)."""
+        self.on_grad = [
+            cb for cb in self._on_grad if cb.gradient_epochs is None or epoch < cb.gradient_epochs
+        ]
+        ends = [cb.gradient_epochs for cb in self._on_grad]
+        later = [end for end in ends if end is not None and end > epoch]
+        self.until = min(later) if later else math.inf
+        trainer.hooks = [self.on_gradients] if self.on_grad else []
         # a per-step callback may stop training after its batch: check after every step
-        self.per_step = bool(self.batch_begin or self.on_grad or self.batch_end)
+        return self.after_step if self.batch_begin or self.on_grad or self.batch_end else None
 
     def before_step(self, b: int) -> None:
         self.state.batch = b
@@ -483,20 +522,34 @@ class _Data:
         return Y.reshape(-1, Y.shape[-1]) if self.sequences else Y
 
 
-def _record_epoch(net: Sequential, state: TrainState, data: _Data, grad_norm: float) -> None:
-    h = state.history
-    h["loss"].append(state.loss)
-    h["grad_norm"].append(grad_norm)
-    if data.metrics:
-        scores = _scores(net, data.X, data.loss)
-        for m in data.metrics:
-            h[m].append(_metric(m, scores, data.targets(data.Y), data.loss, data.fused))
-    if data.Xv is not None:
-        scores = _scores(net, data.Xv, data.loss)
-        Yv = data.targets(data.Yv)
-        h["val_loss"].append(data.loss.value(scores, Yv))
-        for m in data.metrics:
-            h[f"val_{m}"].append(_metric(m, scores, Yv, data.loss, data.fused))
+class _Recorder:
+    """An epoch's row of the history: the loss (``state.loss``), the mean gradient norm,
+    then the metrics and the validation loss if asked for."""
+
+    def __init__(self, net: Sequential, state: TrainState, data: _Data) -> None:
+        self.net, self.state, self.data = net, state, data
+        h = state.history
+        self.loss, self.grad_norm = h["loss"].append, h["grad_norm"].append
+        self.more = bool(data.metrics) or data.Xv is not None
+
+    def __call__(self, grad_norm: float) -> None:
+        self.loss(self.state.loss)
+        self.grad_norm(grad_norm)
+        if self.more:
+            self.scores()
+
+    def scores(self) -> None:
+        net, data, h = self.net, self.data, self.state.history
+        if data.metrics:
+            scores = _scores(net, data.X, data.loss)
+            for m in data.metrics:
+                h[m].append(_metric(m, scores, data.targets(data.Y), data.loss, data.fused))
+        if data.Xv is not None:
+            scores = _scores(net, data.Xv, data.loss)
+            Yv = data.targets(data.Yv)
+            h["val_loss"].append(data.loss.value(scores, Yv))
+            for m in data.metrics:
+                h[f"val_{m}"].append(_metric(m, scores, Yv, data.loss, data.fused))
 
 
 def _progress(epochs: int, verbose: int):
@@ -574,6 +627,7 @@ def _fit_lbfgs(
         cb.on_train_begin(state, net)
 
     state.n_batches = 1  # each iteration is one full-batch "epoch"
+    record = _Recorder(net, state, data)
 
     def callback(members: np.ndarray, X: np.ndarray, F: np.ndarray) -> bool:
         x = X[0]
@@ -585,7 +639,7 @@ def _fit_lbfgs(
             for cb in callbacks:
                 cb.on_gradients(state, net)
         state.loss = float(F[0])
-        _record_epoch(net, state, data, last["norm"])
+        record(last["norm"])
         for cb in callbacks:
             cb.on_epoch_end(state, net)
         _report(pbar, state, verbose)
@@ -596,14 +650,8 @@ def _fit_lbfgs(
     # non-finite values are the driver's to handle (it backs off) and ours (below)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         with small_net_threads(net, data.X.shape[0]):
-            result = minimize_lbfgs(
-                fun,
-                theta.astype(np.float64),
-                maxiter=max_iter,
-                maxfun=max_fun,
-                gtol=tol,
-                callback=callback,
-            )
+            result = minimize_lbfgs(fun, theta.astype(np.float64), maxiter=max_iter,
+                                    maxfun=max_fun, gtol=tol, callback=callback)  # fmt: skip
         x = result.x if np.isfinite(result.fun) and np.isfinite(result.x).all() else best["theta"]
         theta[...] = x
     state.n_iter = int(result.nit)  # type: ignore[attr-defined]

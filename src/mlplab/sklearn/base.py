@@ -329,6 +329,14 @@ class BaseMLP(BaseEstimator):
     def _layer_grad_norms(self) -> np.ndarray:
         return np.array([math.sqrt(float(np.dot(g, g))) for g in self._weight_grads])
 
+    def _record_iteration(self, scores, Y, sw, sst, weight_grads, norms) -> None:
+        """One L-BFGS iteration's training score (from the output layer's ``scores`` at the
+        accepted weights) into history_, and each weight layer's gradient norm into
+        ``norms`` (rows of grad_norms_)."""
+        stats = self._score_stats(scores, Y, sw)
+        norms.append([math.sqrt(float(np.dot(g, g))) for g in weight_grads])
+        self.history_.setdefault("score", []).append(self._score_from(stats, sst))
+
     # ------------------------------------------------------------------ fit
     def _fit(self, X, y, sample_weight=None, incremental=False, validation_data=None):
         self._validate_params()
@@ -383,20 +391,31 @@ class BaseMLP(BaseEstimator):
 
     def _fit_fast(self, X, y) -> bool:
         """exact=False, lbfgs: the fit as a stack of one (mlplab.sklearn.batched.fit_alone),
-        so that a fast member of any stack equals this fit. False when the stack engine does
-        not take it (then the fit below runs, with the same fast arithmetic)."""
+        so that a fast member of any stack equals this fit; per iteration it records what
+        the exact path records (history_'s loss and score, grad_norms_). False when the
+        stack engine does not take it (then the fit below runs, with the same fast
+        arithmetic)."""
         from mlplab.sklearn.batched import fit_alone  # batched builds on these estimators
 
         if self.warm_start and hasattr(self, "coefs_"):
             return False
-        done = fit_alone(self, X, y)
-        if done is None:
+        norms: list[list[float]] = []
+
+        def observer(Y: np.ndarray):  # once set up: Y, and the layers' sizes, are known
+            sst = self._total_squares(Y, None)
+            ends = np.cumsum([0] + [w.size for w in self.coefs_])  # every W first in grad
+
+            def observe(z: np.ndarray, grad: np.ndarray) -> None:
+                weight_grads = [grad[a:b] for a, b in zip(ends[:-1], ends[1:], strict=True)]
+                self._record_iteration(z, Y, None, sst, weight_grads, norms)
+
+            return observe
+
+        converged = fit_alone(self, X, y, observer)
+        if converged is None:
             return False
-        fitted, converged = done
-        params = set(self._get_param_names())
-        self.__dict__.update({k: v for k, v in vars(fitted).items() if k not in params})
-        validate_data(self, X, reset=True, skip_check_array=True)  # X's feature names
-        self.history_ = {"loss": list(self.history_["loss"])}
+        if norms:
+            self.grad_norms_ = np.vstack([self.grad_norms_, np.array(norms)])
         if not converged and self.convergence_warning:
             msg = f"lbfgs failed to converge after {self.n_iter_} iteration(s)."
             if self.n_iter_ == self.max_iter:
@@ -457,7 +476,7 @@ class BaseMLP(BaseEstimator):
     def _fit_lbfgs(self, X, Y, sw, val) -> None:
         net = self.net_
         theta = net.theta
-        norms: list[np.ndarray] = []
+        norms: list[list[float]] = []
         last = {"norms": None, "x": None}
         # scipy sees the parameters in scikit-learn's packing order (every W, then
         # every b): the same vector, so L-BFGS takes the same steps.
@@ -476,19 +495,13 @@ class BaseMLP(BaseEstimator):
         def callback(members, xs, fs):
             x = xs[0]
             self.history_["loss"].append(float(fs[0]))
-            if last["x"] is not None and np.array_equal(last["x"], x):
-                # the accepted point was the last one evaluated: its caches are current
-                stats = self._score_stats(net.layers[-1].a, Y, sw)
-                norms.append(self._layer_grad_norms())
-                self._record_diagnostics()
-            else:
+            # unless the accepted point was the last one evaluated (its caches are current)
+            if last["x"] is None or not np.array_equal(last["x"], x):
                 theta[order] = x
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                     self._loss_grad(X, Y, sw)
-                stats = self._score_stats(net.layers[-1].a, Y, sw)
-                norms.append(self._layer_grad_norms())
-                self._record_diagnostics()
-            self.history_.setdefault("score", []).append(self._score_from(stats, sst))
+            self._record_iteration(net.layers[-1].a, Y, sw, sst, self._weight_grads, norms)
+            self._record_diagnostics()
             if val is not None:
                 theta[order] = x
                 self._record_validation(*val)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numbers
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -190,18 +191,17 @@ class MemberFits:
             return w
         from sklearn.base import clone
 
-        spec, theta, t, _classes, opt_state = w
         est = clone(self._estimators[m])
         rows = np.asarray(self._rows[m])
         est._validate_params()
-        _, Yv = est._validate_input(self._X[rows], self._y[rows], False, reset=True)
-        if Yv.ndim == 1:
-            Yv = Yv.reshape(-1, 1)
+        _set_up(est, self._X[rows], self._y[rows], w[0])
+        self._store_into(m, est)
+        return est
+
+    def _store_into(self, m: int, est: Any) -> None:
+        """Member m's trained state into ``est``, set up for it (``_set_up``)."""
+        spec, theta, t, _classes, opt_state = self._where[m]
         dtype = spec.dtype
-        Y = est._targets(Yv, dtype)
-        est.n_outputs_ = Y.shape[1]
-        est._random_state = np.random.RandomState(0)  # draws replaced by the trained weights
-        est._initialize(Y, list(spec.units), dtype)
         order = est._sklearn_order()
         est.net_.theta[order] = theta.astype(dtype)
         est.n_iter_ = int(self.n_iter_[m])
@@ -214,8 +214,20 @@ class MemberFits:
                 est._optimizer = _optimizer_of(est, opt_state, order, dtype)
                 est._no_improvement_count = int(opt_state["count"])
                 est._sync_optimizer()
-        est.history_ = {"loss": list(self.loss_curve_[m])}
-        return est
+        est.history_["loss"] = list(self.loss_curve_[m])
+
+
+def _set_up(est: Any, X: Any, y: Any, spec: Spec) -> np.ndarray:
+    """``est`` (valid parameters) validated on its rows (X, y) and its network built for
+    ``spec``, its weights to be the trained ones; returns its targets Y (n, k)."""
+    _, Yv = est._validate_input(X, y, False, reset=True)
+    if Yv.ndim == 1:
+        Yv = Yv.reshape(-1, 1)
+    Y = est._targets(Yv, spec.dtype)
+    est.n_outputs_ = Y.shape[1]
+    est._random_state = np.random.RandomState(0)  # draws replaced by the trained weights
+    est._initialize(Y, list(spec.units), spec.dtype)
+    return Y
 
 
 def _optimizer_of(est: Any, state: dict[str, Any], order: np.ndarray, dtype) -> Any:
@@ -283,12 +295,16 @@ def fit_members(
     return fits
 
 
-def fit_alone(est: Any, X: Any, y: Any) -> tuple[Any, bool] | None:
-    """``est`` (unfitted) fitted on all of (X, y) as a stack of one: (the fitted estimator,
-    converged); None when the stack engine does not take it or the fit ended non-finite
-    (the estimator's own fit then runs, and raises its error). An ``exact=False`` estimator
-    fits this way, so that a member of a fast stack equals the same estimator fitted alone:
-    the stack's arithmetic per member does not depend on the other members."""
+def fit_alone(
+    est: Any, X: Any, y: Any, observer: Callable[[np.ndarray], Any] | None = None
+) -> bool | None:
+    """``est`` (unfitted, valid parameters) fitted in place on all of (X, y) as a stack of
+    one: whether it converged; None when the stack engine does not take it or the fit ended
+    non-finite (the estimator's own fit then runs, and raises its error). An ``exact=False``
+    estimator fits this way, so that a member of a fast stack equals the same estimator
+    fitted alone: the stack's arithmetic per member does not depend on the other members.
+    ``observer(Y)`` (lbfgs), called once ``est`` is set up (Y: its targets), returns the
+    ``observe`` of :func:`mlplab.sklearn.stack.fit_stack`: what it records per iteration."""
     dense, Xa, ya = _dense_arrays(X, y)
     if not dense or Xa.ndim != 2 or ya.shape[:1] != Xa.shape[:1]:
         return None
@@ -296,12 +312,17 @@ def fit_alone(est: Any, X: Any, y: Any) -> tuple[Any, bool] | None:
     groups, specs, member_classes, singles = _group_members([est], Xa, ya, rows, dense)
     if singles:
         return None
-    fits = MemberFits([est], Xa, ya, rows)
     ((members, args),) = _stack_jobs(groups, specs, member_classes, [est], Xa, ya, rows, None)
-    _store_stack(fits, members, args[0], fit_stack(*args), member_classes)
+    spec = args[0]
+    # the estimator set up first, on the caller's X (its feature names), as its own fit does
+    Y = _set_up(est, X, y, spec)
+    observe = None if observer is None or spec.solver != "lbfgs" else observer(Y)
+    fits = MemberFits([est], Xa, ya, rows)
+    _store_stack(fits, members, spec, fit_stack(*args, observe=observe), member_classes)
     if fits.failed_[0]:
         return None
-    return fits.estimator(0), bool(fits.converged_[0])
+    fits._store_into(0, est)
+    return bool(fits.converged_[0])
 
 
 def _dense_arrays(X: Any, y: Any) -> tuple[bool, Any, np.ndarray]:

@@ -492,6 +492,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     @staticmethod
     def _score_from(sse, sst) -> float:
         sse = np.asarray(sse, dtype=float)
+        if sse.shape == (1,):  # one output: the same arithmetic on floats (no errstate, where)
+            s = float(sst[0])
+            return 1.0 - float(sse[0]) / s if s > 0 else 0.0
         with np.errstate(divide="ignore", invalid="ignore"):
             r2 = np.where(sst > 0, 1.0 - sse / np.where(sst > 0, sst, 1.0), 0.0)
         return float(np.mean(r2))  # uniform average over outputs, as r2_score

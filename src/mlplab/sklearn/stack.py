@@ -143,8 +143,12 @@ def _init_theta(spec: Spec, rstates: list[np.random.RandomState]) -> np.ndarray:
     return theta
 
 
-def fit_stack(spec: Spec, X: np.ndarray, Y: np.ndarray, seeds: list, alpha, lr) -> StackResult:
-    """Train one stack; X (M, n, d), Y (M, n, k) are the members' own rows."""
+def fit_stack(
+    spec: Spec, X: np.ndarray, Y: np.ndarray, seeds: list, alpha, lr, observe=None
+) -> StackResult:
+    """Train one stack; X (M, n, d), Y (M, n, k) are the members' own rows. ``observe``
+    (lbfgs, a stack of one): ``observe(z, grad)`` after every iteration, with the output
+    layer's z (n, k) and the gradient (P,) (scikit-learn's order) at the accepted weights."""
     t0 = time.perf_counter()
     from sklearn.utils import check_random_state
 
@@ -159,7 +163,7 @@ def fit_stack(spec: Spec, X: np.ndarray, Y: np.ndarray, seeds: list, alpha, lr) 
     # them orders of magnitude slower (the estimators make the same choice)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), one_blas_thread():
         if spec.solver == "lbfgs":
-            res = _lbfgs(stack, theta.astype(np.float64))
+            res = _lbfgs(stack, theta.astype(np.float64), observe)
         else:
             res = _stochastic(stack, theta, rstates, np.asarray(lr, dtype=float))
     res.fit_time = time.perf_counter() - t0
@@ -305,21 +309,31 @@ class _Run:
 
 
 # ----------------------------------------------------------------- L-BFGS
-def _lbfgs(stack: Stack, theta: np.ndarray) -> StackResult:
+def _lbfgs(stack: Stack, theta: np.ndarray, observe=None) -> StackResult:
     """scipy's L-BFGS-B per member (mlplab.training.lbfgs), the members' evaluations
-    computed together."""
+    computed together; ``observe``: see ``fit_stack``."""
     p, dtype = stack.spec.params, stack.spec.dtype
     M = theta.shape[0]
+    if observe is not None and M != 1:
+        raise ValueError(f"observe needs a stack of one; this stack has {M} members.")
     X_all, Y_all, alpha_all = stack.X, stack.Y, stack.alpha
     curves: list[list[float]] = [[] for _ in range(M)]
+    last: list[np.ndarray] = []  # observe: the last point evaluated and its gradient
 
     def fun(xs: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         stack.alpha = alpha_all[members]
-        return stack.loss_and_grad(xs.astype(dtype), X_all[members], Y_all[members])
+        value, grad = stack.loss_and_grad(xs.astype(dtype), X_all[members], Y_all[members])
+        if observe is not None:  # (the driver's xs are its own copy: kept as they are)
+            last[:] = [xs[0], grad[0]]
+        return value, grad
 
-    def record(members: np.ndarray, _xs: np.ndarray, fs: np.ndarray) -> None:
+    def record(members: np.ndarray, xs: np.ndarray, fs: np.ndarray) -> None:
         for m, f in zip(members, fs, strict=True):
             curves[m].append(float(f))
+        if observe is not None:
+            if not np.array_equal(last[0], xs[0]):  # not the last point evaluated
+                fun(xs, members)  # its z and gradient
+            observe(stack.layers[-1].a[0], last[1])
 
     # exact=False: every member's L-BFGS bookkeeping in array operations, not scipy's per member
     minimize = minimize_lbfgs if p.get("exact", True) else minimize_lbfgs_vectorised

@@ -29,7 +29,14 @@ __all__ = ["Callback", "EarlyStopping"]
 
 
 class Callback:
-    """No-op base class: override the hooks you need."""
+    """No-op base class: override the hooks you need.
+
+    ``fit`` calls only the hooks a callback overrides. ``gradient_epochs``: when set,
+    ``on_gradients`` is called in the epochs (0-based) below it only, so that a callback
+    that looks at the first epochs costs nothing per step afterwards (None: every epoch).
+    """
+
+    gradient_epochs: int | None = None
 
     def on_train_begin(self, state: TrainState, net: Sequential) -> None:
         pass
