@@ -36,7 +36,7 @@ __all__ = ["CHUNK_BYTES", "FusedStack", "HIDDEN"]
 
 #: work arrays per chunk of members: well inside a core's L2 (2 MiB here), so that the
 #: passes over one chunk's activations do not go to main memory
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 21
 
 #: the hidden activations this kernel computes, as (s, c, beta): u = g(s z) with g tanh
 #: (logistic, tanh), max(0, .) (relu) or the identity, and a = c + beta u
@@ -88,16 +88,23 @@ class FusedStack:
         return fwd, bwd
 
     # ------------------------------------------------------------ work arrays
-    def _chunk(self, M: int, n: int) -> int:
-        per = sum(self.units[:-1]) + len(self.units) + sum(self.units[1:-1]) + self.units[-1]
-        return int(max(1, min(M, CHUNK_BYTES // (8 * n * per))))
+    def _one_hidden_one_output(self) -> bool:
+        return len(self.units) == 3 and self.units[-1] == 1
+
+    def _chunk(self, M: int, n: int, dtype: Any) -> int:
+        """Members per chunk: as many as keep the chunk's work arrays within CHUNK_BYTES."""
+        rows = sum(self.units[:-1]) + len(self.units) - 1 + self.units[-1]  # U, and z
+        if not self._one_hidden_one_output():
+            rows += sum(self.units[1:-1])  # D
+        return int(max(1, min(M, CHUNK_BYTES // (np.dtype(dtype).itemsize * n * rows))))
 
     def _work(self, c: int, n: int, dtype: Any) -> list[np.ndarray]:
         """U_0 ... U_{L-1}: each layer's input, units x samples plus a row of ones; then
-        D_1 ... D_{L-1}: dL/dz of each hidden layer."""
-        key = (c, n, np.dtype(dtype))
+        D_1 ... D_{L-1}: dL/dz of each hidden layer; for c members (views of arrays kept
+        for the largest chunk seen: the running members of an L-BFGS stack change)."""
+        key = (n, np.dtype(dtype))
         bufs = self._buffers.get(key)
-        if bufs is None:
+        if bufs is None or len(bufs[0]) < c:
             if len(self._buffers) > 8:
                 self._buffers.clear()
             bufs = []
@@ -105,9 +112,10 @@ class FusedStack:
                 U = np.empty((c, units + 1, n), dtype)
                 U[:, units] = 1.0
                 bufs.append(U)
-            bufs += [np.empty((c, units, n), dtype) for units in self.units[1:-1]]
+            if not self._one_hidden_one_output():
+                bufs += [np.empty((c, units, n), dtype) for units in self.units[1:-1]]
             self._buffers[key] = bufs
-        return bufs
+        return bufs if len(bufs[0]) == c else [b[:c] for b in bufs]
 
     # ------------------------------------------------------------ forward
     def _forward_chunk(self, fwd, X, rows, U) -> np.ndarray:
@@ -126,7 +134,7 @@ class FusedStack:
         M, n = X.shape[0], X.shape[1]
         fwd, _ = self._folded(theta)
         out = np.empty((M, n, self.units[-1]), theta.dtype)
-        c = self._chunk(M, n)
+        c = self._chunk(M, n, theta.dtype)
         for c0 in range(0, M, c):
             rows = slice(c0, min(M, c0 + c))
             U = self._work(rows.stop - c0, n, theta.dtype)
@@ -142,8 +150,9 @@ class FusedStack:
         fwd, bwd = self._folded(theta)
         value = np.empty(M, theta.dtype)
         # every layer's [dW^T | db] (M, fo, fi + 1), for inputs a = c + beta u
-        R = [np.empty((M, fo, fi + 1), theta.dtype) for fi, fo in zip(units, units[1:])]
-        c = self._chunk(M, n)
+        pairs = list(zip(units[:-1], units[1:], strict=True))  # (fi, fo) per layer
+        R = [np.empty((M, fo, fi + 1), theta.dtype) for fi, fo in pairs]
+        c = self._chunk(M, n, theta.dtype)
         for c0 in range(0, M, c):
             rows = slice(c0, min(M, c0 + c))
             U = self._work(rows.stop - c0, n, theta.dtype)
@@ -153,8 +162,7 @@ class FusedStack:
             value[rows] = v
             if need_grad:
                 self._backward_chunk(bwd, delta, rows, U, R)
-        weights = [theta[:, a:b].reshape(M, fi, fo)
-                   for (a, b), fi, fo in zip(self.wsl, units, units[1:])]  # fmt: skip
+        weights = [theta[:, a:b].reshape(M, *p) for (a, b), p in zip(self.wsl, pairs, strict=True)]
         if not need_grad:
             return sklearn_l2(value, weights, (), None, alpha, n), None
         grad = np.empty(theta.shape, theta.dtype)
@@ -175,7 +183,7 @@ class FusedStack:
         """Every layer's [dW^T | db] for the chunk's members, into ``R[i][rows]``;
         ``delta`` (c, n, k) is dL/dz of the outputs."""
         units, L = self.units, len(self.units) - 1
-        if L == 2 and units[-1] == 1:  # one hidden layer, one output: dL/dz never formed
+        if self._one_hidden_one_output():  # dL/dz never formed
             self._one_hidden(bwd[1][rows], delta, U, R[0][rows], R[1][rows])
             return
         e = delta.transpose(0, 2, 1)  # dL/dz, units x samples
