@@ -118,28 +118,28 @@ class FusedStack:
         return bufs if len(bufs[0]) == c else [b[:c] for b in bufs]
 
     # ------------------------------------------------------------ forward
-    def _forward_chunk(self, fwd, X, rows, U) -> np.ndarray:
+    def _forward_chunk(self, fwd, X, rows, U, out) -> None:
         """The output z (c, k, n) of the chunk ``rows`` of members, whose inputs are X
-        (c, n, d); U holds every layer's input afterwards."""
+        (c, n, d), into ``out``; U holds every layer's input afterwards."""
         d = self.units[0]
         np.copyto(U[0][:, :d], X.transpose(0, 2, 1))
         for i in range(1, len(self.units) - 1):
             u = U[i][:, : self.units[i]]
             np.matmul(fwd[i - 1][rows], U[i - 1], out=u)
             _apply(self.activation, u)
-        return np.matmul(fwd[-1][rows], U[len(self.units) - 2])
+        np.matmul(fwd[-1][rows], U[len(self.units) - 2], out=out)
 
     def forward(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         """The output layer's z (M, n, k), before the output link."""
         M, n = X.shape[0], X.shape[1]
         fwd, _ = self._folded(theta)
-        out = np.empty((M, n, self.units[-1]), theta.dtype)
+        Z = np.empty((M, self.units[-1], n), theta.dtype)
         c = self._chunk(M, n, theta.dtype)
         for c0 in range(0, M, c):
             rows = slice(c0, min(M, c0 + c))
             U = self._work(rows.stop - c0, n, theta.dtype)
-            out[rows] = self._forward_chunk(fwd, X[rows], rows, U).transpose(0, 2, 1)
-        return out
+            self._forward_chunk(fwd, X[rows], rows, U, Z[rows])
+        return Z.transpose(0, 2, 1)
 
     # ------------------------------------------------------------ loss and gradient
     def loss_and_grad(self, theta, X, Y, alpha, need_grad=True, members=None):
@@ -148,7 +148,7 @@ class FusedStack:
         M, n = theta.shape[0], X.shape[1]
         units, L = self.units, len(self.units) - 1
         fwd, bwd = self._folded(theta)
-        value = np.empty(M, theta.dtype)
+        Z = np.empty((M, units[-1], n), theta.dtype)  # the outputs, units x samples
         # every layer's [dW^T | db] (M, fo, fi + 1), for inputs a = c + beta u
         pairs = list(zip(units[:-1], units[1:], strict=True))  # (fi, fo) per layer
         R = [np.empty((M, fo, fi + 1), theta.dtype) for fi, fo in pairs]
@@ -157,11 +157,13 @@ class FusedStack:
             rows = slice(c0, min(M, c0 + c))
             U = self._work(rows.stop - c0, n, theta.dtype)
             data = rows if members is None else members[rows]  # a few members' rows
-            z = self._forward_chunk(fwd, X[data], rows, U)
-            v, delta = self.loss.value_and_gradient(z.transpose(0, 2, 1), Y[data])
-            value[rows] = v
+            self._forward_chunk(fwd, X[data], rows, U, Z[rows])
             if need_grad:
+                delta = self.loss.delta(Z[rows].transpose(0, 2, 1), Y[data])
                 self._backward_chunk(bwd, delta, rows, U, R)
+        # the loss once for the whole stack (per chunk, its overhead cost ~10 % here)
+        Yv = Y if members is None else Y[members]
+        value = self.loss.value_and_gradient(Z.transpose(0, 2, 1), Yv)[0]
         weights = [theta[:, a:b].reshape(M, *p) for (a, b), p in zip(self.wsl, pairs, strict=True)]
         if not need_grad:
             return sklearn_l2(value, weights, (), None, alpha, n), None
