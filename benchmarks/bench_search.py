@@ -32,7 +32,8 @@ Usage:
 --exact-false adds mlplab's exact=False to Lab 7 (targets: >= 10x scikit-learn, test MSE
 <= 1.5x per function, geometric mean <= 1.1x) and runs "eval": one stacked
 loss-and-gradient evaluation (100 x 1-20-1 logistic, 630 points) exact and exact=False
-against the elementwise floor measured in the same run (target: <= 2x the floor).
+(float64, float32) against the elementwise floor measured in the same run (target: <= 2x the
+floor), and, when numba is installed, the same evaluation as one numba-compiled fused loop.
 
 --skip-sklearn-x2 reuses scikit-learn's x^2 figures from the last JSON (--json PATH, else
 benchmarks/results/search.json). The exit status is 0 when every mlplab measurement ran.
