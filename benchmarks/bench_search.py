@@ -1253,7 +1253,8 @@ def bench_eval(mlplab, results, summary_rows, targets, M=100, n=630, h=20):
             rows.append([f"numba {nbe.VERSION}, one fused loop, {k} thread{'s' * (k > 1)}",
                          fmt(out[f"numba{k}"], 2), fmt_x(out[f"numba{k}"] / floor),
                          dev("numba")])  # fmt: skip
-    print(md_table(["evaluation", "ms (median of 30)", "× floor", "largest gradient difference from exact, relative"], rows))
+    head = ["evaluation", "ms (median of 30)", "× floor", "gradient − exact's, relative"]
+    print(md_table(head, rows))
     print(f"\n(exp over the {M}×{h}×{n} activations {t_exp:.2f} ms, one pass {t_pass:.2f} ms)")
     if nbe is not None:
         best = min(out["numba1"], out["numba2"])
