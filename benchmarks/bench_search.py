@@ -1181,14 +1181,20 @@ def bench_pipeline(cfg, mlplab, results, summary_rows, targets):
 
 # 6. one stacked evaluation against the elementwise floor (--exact-false)
 # ----------------------------------------------------------------------------------------
-def _median_ms(f, reps=30):
-    f()
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
+def _interleaved_ms(calls, rounds=30):
+    """Median ms of each no-argument callable, timed in rounds of one call each (the order
+    rotated every round), so that every variant meets the same load; one untimed call each
+    first."""
+    names = list(calls)
+    for f in calls.values():
         f()
-        ts.append(time.perf_counter() - t0)
-    return 1e3 * float(np.median(ts))
+    ts = {k: [] for k in names}
+    for r in range(rounds):
+        for k in names[r % len(names) :] + names[: r % len(names)]:
+            t0 = time.perf_counter()
+            calls[k]()
+            ts[k].append(time.perf_counter() - t0)
+    return {k: 1e3 * float(np.median(v)) for k, v in ts.items()}
 
 
 def bench_eval(mlplab, results, summary_rows, targets, M=100, n=630, h=20):
@@ -1197,7 +1203,9 @@ def bench_eval(mlplab, results, summary_rows, targets, M=100, n=630, h=20):
     thread, against the elementwise floor measured here: one exp and 10 simple passes over
     the (M, h, n) hidden activations, shared by 2 cores (as the issue defines it); and the
     same evaluation as one fused loop compiled with numba (1 and 2 threads), when numba is
-    installed (the issue's side-by-side test for a compiled dependency)."""
+    installed (the issue's side-by-side test for a compiled dependency). The floor's exp
+    and pass and every variant are timed in 30 interleaved rounds (medians): on a shared
+    machine they all meet the same load."""
     from threadpoolctl import threadpool_limits
 
     from mlplab.sklearn.stack import Spec, Stack
@@ -1210,16 +1218,17 @@ def bench_eval(mlplab, results, summary_rows, targets, M=100, n=630, h=20):
     alpha = np.full(M, 1e-4)
     big = rng.uniform(-3, 3, (M, h, n))
     work = np.empty_like(big)
-    out, grads = {}, {}
+    grads = {}
     try:
         import _numba_eval as nbe
     except ImportError as exc:  # numba not installed: the comparison is left out, with a note
         nbe = None
         NOTES.append(f"eval: numba not importable ({exc}); the compiled comparison is left out")
+    calls = {
+        "exp": lambda: np.exp(big, out=work),
+        "pass": lambda: np.multiply(big, 0.5, out=work),
+    }
     with threadpool_limits(1), np.errstate(all="ignore"):
-        t_exp = _median_ms(lambda: np.exp(big, out=work))
-        t_pass = _median_ms(lambda: np.multiply(big, 0.5, out=work))
-        floor = (t_exp + 10 * t_pass) / 2
         for key, exact, dt in (("exact", True, "float64"), ("fast", False, "float64"),
                                ("fast32", False, "float32")):  # fmt: skip
             spec = Spec(False, (1, h, 1), "logistic", "identity", "lbfgs", {"exact": exact},
@@ -1227,14 +1236,15 @@ def bench_eval(mlplab, results, summary_rows, targets, M=100, n=630, h=20):
             Xd, Yd, th = X.astype(dt), Y.astype(dt), theta.astype(dt)
             stack = Stack(spec, Xd, Yd, alpha)
             grads[key] = np.array(stack.loss_and_grad(th, Xd, Yd)[1], dtype=float)
-            out[key] = _median_ms(lambda stack=stack, th=th, Xd=Xd, Yd=Yd:
-                                  stack.loss_and_grad(th, Xd, Yd))  # fmt: skip
+            calls[key] = lambda stack=stack, th=th, Xd=Xd, Yd=Yd: stack.loss_and_grad(th, Xd, Yd)
         if nbe is not None:
             run, compile_s = nbe.make(theta, X, Y, alpha)
             grads["numba"] = run()[1].copy()
             for k in (1, 2):
-                nbe.set_threads(k)
-                out[f"numba{k}"] = _median_ms(run)
+                calls[f"numba{k}"] = lambda k=k: (nbe.set_threads(k), run())
+        out = _interleaved_ms(calls)
+    t_exp, t_pass = out["exp"], out["pass"]
+    floor = (t_exp + 10 * t_pass) / 2
     ref = grads["exact"]
 
     def dev(key):  # the largest gradient difference from exact's, relative to max |g|
@@ -1253,7 +1263,7 @@ def bench_eval(mlplab, results, summary_rows, targets, M=100, n=630, h=20):
             rows.append([f"numba {nbe.VERSION}, one fused loop, {k} thread{'s' * (k > 1)}",
                          fmt(out[f"numba{k}"], 2), fmt_x(out[f"numba{k}"] / floor),
                          dev("numba")])  # fmt: skip
-    head = ["evaluation", "ms (median of 30)", "× floor", "gradient − exact's, relative"]
+    head = ["evaluation", "ms (median, interleaved)", "× floor", "gradient − exact's, rel."]
     print(md_table(head, rows))
     print(f"\n(exp over the {M}×{h}×{n} activations {t_exp:.2f} ms, one pass {t_pass:.2f} ms)")
     if nbe is not None:
