@@ -32,7 +32,8 @@ Usage:
 --exact-false adds mlplab's exact=False to Lab 7 (targets: >= 10x scikit-learn, test MSE
 <= 1.5x per function, geometric mean <= 1.1x) and runs "eval": one stacked
 loss-and-gradient evaluation (100 x 1-20-1 logistic, 630 points) exact and exact=False
-against the elementwise floor measured in the same run (target: <= 2x the floor).
+(float64, float32) against the elementwise floor measured in the same run (target: <= 2x the
+floor), and, when numba is installed, the same evaluation as one numba-compiled fused loop.
 
 --skip-sklearn-x2 reuses scikit-learn's x^2 figures from the last JSON (--json PATH, else
 benchmarks/results/search.json). The exit status is 0 when every mlplab measurement ran.
@@ -1176,23 +1177,35 @@ def bench_pipeline(cfg, mlplab, results, summary_rows, targets):
         "reps": cfg["pipe_reps"],
         **case,
     }
+
+
 # 6. one stacked evaluation against the elementwise floor (--exact-false)
 # ----------------------------------------------------------------------------------------
-def _median_ms(f, reps=30):
-    f()
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
+def _interleaved_ms(calls, rounds=30):
+    """Median ms of each no-argument callable, timed in rounds of one call each (the order
+    rotated every round), so that every variant meets the same load; one untimed call each
+    first."""
+    names = list(calls)
+    for f in calls.values():
         f()
-        ts.append(time.perf_counter() - t0)
-    return 1e3 * float(np.median(ts))
+    ts = {k: [] for k in names}
+    for r in range(rounds):
+        for k in names[r % len(names) :] + names[: r % len(names)]:
+            t0 = time.perf_counter()
+            calls[k]()
+            ts[k].append(time.perf_counter() - t0)
+    return {k: 1e3 * float(np.median(v)) for k, v in ts.items()}
 
 
 def bench_eval(mlplab, results, summary_rows, targets, M=100, n=630, h=20):
     """One loss-and-gradient evaluation of M stacked 1-h-1 logistic members on n points
-    (a Lab 7 stack), exact and exact=False, 1 BLAS thread, against the elementwise floor
-    measured here: one exp and 10 simple passes over the (M, h, n) hidden activations,
-    shared by 2 cores (as the issue defines it)."""
+    (a Lab 7 stack), exact and exact=False (float64, and float32 as a user may ask), 1 BLAS
+    thread, against the elementwise floor measured here: one exp and 10 simple passes over
+    the (M, h, n) hidden activations, shared by 2 cores (as the issue defines it); and the
+    same evaluation as one fused loop compiled with numba (1 and 2 threads), when numba is
+    installed (the issue's side-by-side test for a compiled dependency). The floor's exp
+    and pass and every variant are timed in 30 interleaved rounds (medians): on a shared
+    machine they all meet the same load."""
     from threadpoolctl import threadpool_limits
 
     from mlplab.sklearn.stack import Spec, Stack
@@ -1202,33 +1215,74 @@ def bench_eval(mlplab, results, summary_rows, targets, M=100, n=630, h=20):
     X = rng.uniform(0, 2 * np.pi, (M, n, 1))
     Y = np.sin(X)
     theta = rng.uniform(-0.5, 0.5, (M, 3 * h + 1))
+    alpha = np.full(M, 1e-4)
     big = rng.uniform(-3, 3, (M, h, n))
     work = np.empty_like(big)
-    out = {}
+    grads = {}
+    try:
+        import _numba_eval as nbe
+    except ImportError as exc:  # numba not installed: the comparison is left out, with a note
+        nbe = None
+        NOTES.append(f"eval: numba not importable ({exc}); the compiled comparison is left out")
+    calls = {
+        "exp": lambda: np.exp(big, out=work),
+        "pass": lambda: np.multiply(big, 0.5, out=work),
+    }
     with threadpool_limits(1), np.errstate(all="ignore"):
-        t_exp = _median_ms(lambda: np.exp(big, out=work))
-        t_pass = _median_ms(lambda: np.multiply(big, 0.5, out=work))
-        floor = (t_exp + 10 * t_pass) / 2
-        for exact in (True, False):
+        for key, exact, dt in (("exact", True, "float64"), ("fast", False, "float64"),
+                               ("fast32", False, "float32")):  # fmt: skip
             spec = Spec(False, (1, h, 1), "logistic", "identity", "lbfgs", {"exact": exact},
-                        np.dtype("float64"))  # fmt: skip
-            stack = Stack(spec, X, Y, np.full(M, 1e-4))
-            out[exact] = _median_ms(lambda stack=stack: stack.loss_and_grad(theta, X, Y))
+                        np.dtype(dt))  # fmt: skip
+            Xd, Yd, th = X.astype(dt), Y.astype(dt), theta.astype(dt)
+            stack = Stack(spec, Xd, Yd, alpha)
+            grads[key] = np.array(stack.loss_and_grad(th, Xd, Yd)[1], dtype=float)
+            calls[key] = lambda stack=stack, th=th, Xd=Xd, Yd=Yd: stack.loss_and_grad(th, Xd, Yd)
+        if nbe is not None:
+            run, compile_s = nbe.make(theta, X, Y, alpha)
+            grads["numba"] = run()[1].copy()
+            for k in (1, 2):
+                calls[f"numba{k}"] = lambda k=k: (nbe.set_threads(k), run())
+        out = _interleaved_ms(calls)
+    t_exp, t_pass = out["exp"], out["pass"]
+    floor = (t_exp + 10 * t_pass) / 2
+    ref = grads["exact"]
+
+    def dev(key):  # the largest gradient difference from exact's, relative to max |g|
+        return f"{np.abs(grads[key] - ref).max() / np.abs(ref).max():.1e}"
+
     rows = [
-        ["floor: (exp + 10 passes) / 2 cores", fmt(floor, 2), "1.0×"],
-        ["exact=True (bit-identical)", fmt(out[True], 2), fmt_x(out[True] / floor)],
-        ["exact=False", fmt(out[False], 2), fmt_x(out[False] / floor)],
-    ]
-    print(md_table(["evaluation", "ms (median of 30)", "× floor"], rows))
-    print(f"\n(exp over the {M}×{h}×{n} activations {t_exp:.2f} ms, one pass {t_pass:.2f} ms)\n")
-    ratio_fast = out[False] / floor
+        ["floor: (exp + 10 passes) / 2 cores", fmt(floor, 2), "1.0×", ""],
+        ["exact=True (bit-identical)", fmt(out["exact"], 2), fmt_x(out["exact"] / floor), "0"],
+        ["exact=False (numpy, fused and chunked)", fmt(out["fast"], 2),
+         fmt_x(out["fast"] / floor), dev("fast")],
+        ["exact=False, dtype float32", fmt(out["fast32"], 2), fmt_x(out["fast32"] / floor),
+         dev("fast32")],
+    ]  # fmt: skip
+    if nbe is not None:
+        for k in (1, 2):
+            rows.append([f"numba {nbe.VERSION}, one fused loop, {k} thread{'s' * (k > 1)}",
+                         fmt(out[f"numba{k}"], 2), fmt_x(out[f"numba{k}"] / floor),
+                         dev("numba")])  # fmt: skip
+    head = ["evaluation", "ms (median, interleaved)", "× floor", "gradient − exact's, rel."]
+    print(md_table(head, rows))
+    print(f"\n(exp over the {M}×{h}×{n} activations {t_exp:.2f} ms, one pass {t_pass:.2f} ms)")
+    if nbe is not None:
+        best = min(out["numba1"], out["numba2"])
+        print(f"numba: first call (compilation) {compile_s:.2f} s; best numba / exact=False "
+              f"numpy = {best / out['fast']:.2f} (adopt only if ≤ 0.5)")  # fmt: skip
+    print()
+    ratio_fast = out["fast"] / floor
     targets.append(("one stacked evaluation, exact=False: ≤ 2× the floor", ratio_fast <= 2.0,
                     f"{ratio_fast:.2f}×"))  # fmt: skip
-    summary_rows.append([f"one evaluation {M}×1-{h}-1, exact=False", fmt(out[False] / 1e3, 4),
-                         "", "", f"{fmt(out[True] / out[False], 2)}× exact's speed",
+    summary_rows.append([f"one evaluation {M}×1-{h}-1, exact=False", fmt(out["fast"] / 1e3, 4),
+                         "", "", f"{fmt(out['exact'] / out['fast'], 2)}× exact's speed",
                          f"{ratio_fast:.2f}× floor", ""])  # fmt: skip
     results["eval"] = {"floor_ms": floor, "exp_ms": t_exp, "pass_ms": t_pass,
-                       "exact_ms": out[True], "fast_ms": out[False]}  # fmt: skip
+                       "exact_ms": out["exact"], "fast_ms": out["fast"],
+                       "fast32_ms": out["fast32"]}  # fmt: skip
+    if nbe is not None:
+        results["eval"].update(numba=nbe.VERSION, numba_compile_s=compile_s,
+                               numba1_ms=out["numba1"], numba2_ms=out["numba2"])  # fmt: skip
 
 
 def blas_threads():

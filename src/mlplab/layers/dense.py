@@ -53,10 +53,6 @@ class Dense(Layer):
         self._identity = isinstance(self.activation, Identity)
         self.x = self.z = self.a = None
         self._works: dict[str, np.ndarray] = {}  # a stack's reused work arrays
-        #: a stack's work arrays (M, n, units) stored sample-major, (M, units, n) in memory:
-        #: long inner loops for the elementwise passes and reductions over samples, for
-        #: the estimators' exact=False (sums then add in another order: not bit-identical)
-        self.samples_inner = False
 
     def build(self, n_in, dtype):
         self.n_in, self.n_out, self.dtype = n_in, self.units, dtype
@@ -160,11 +156,7 @@ class Dense(Layer):
         if arr is None or len(arr) < shape[0]:
             if len(self._works) > 32:
                 self._works.clear()
-            if self.samples_inner and len(shape) == 3:
-                arr = np.empty((shape[0], shape[2], shape[1]), dtype).transpose(0, 2, 1)
-            else:
-                arr = np.empty(shape, dtype)
-            self._works[key] = arr
+            arr = self._works[key] = np.empty(shape, dtype)
         return arr if len(arr) == shape[0] else arr[: shape[0]]
 
     def _forward_members(self, x: np.ndarray, logits: bool) -> np.ndarray:

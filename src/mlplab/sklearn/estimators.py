@@ -23,8 +23,10 @@ Extras scikit-learn lacks (keyword arguments after scikit-learn's):
 * ``exact`` (default True: results bit-identical to scikit-learn's).
   ``exact=False`` is a fast numerics mode: same algorithms and stopping rules as
   scikit-learn's; results equal to float tolerance, not to the bit (the logistic
-  through numpy's vectorised ``exp``; lbfgs through a vectorised L-BFGS of the
-  same rules, see ``mlplab.training.lbfgs``). It travels with the estimator
+  through numpy's vectorised ``exp``; stacks of networks -- grid searches,
+  ``fit_many``, every lbfgs fit -- through the fused kernel of
+  ``mlplab.sklearn.fused``; lbfgs through a vectorised L-BFGS of the same rules,
+  see ``mlplab.training.lbfgs``). It travels with the estimator
   (``get_params``, ``clone``, grid searches, ``fit_many``, ``mlplab.save``);
 * ``fit(..., validation_data=(X_val, y_val))``;
 * ``history_``: per epoch (L-BFGS: per iteration) "loss" and "score" (training

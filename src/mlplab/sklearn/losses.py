@@ -57,6 +57,11 @@ class _SklearnLoss(Loss):
     def value(self, out, y, sample_weight=None):
         return self.value_and_gradient(out, y, sample_weight)[0]
 
+    def delta(self, out, y, sample_weight=None):
+        """The output delta alone (``value_and_gradient``'s second; a stack's exact=False
+        kernel takes it chunk by chunk and the value once for the whole stack)."""
+        return self.value_and_gradient(out, y, sample_weight)[1]
+
 
 def _clipped(prob: np.ndarray) -> np.ndarray:
     eps = np.finfo(prob.dtype).eps
@@ -71,6 +76,9 @@ class SquaredError(_SklearnLoss):
     def value_and_gradient(self, out, y, sample_weight=None):
         value = 0.5 * _reduce((y - out) ** 2, sample_weight, "mean")
         return value, raw_delta(out, y, sample_weight)
+
+    def delta(self, out, y, sample_weight=None):
+        return raw_delta(out, y, sample_weight)
 
 
 class BinaryLogLoss(_SklearnLoss):
@@ -87,6 +95,9 @@ class BinaryLogLoss(_SklearnLoss):
         # log(p) or log(1 - p) bit for bit: one logarithm per element, not two.
         per = np.log(np.where(y != 0, p, 1 - p))
         return -_reduce(per, sample_weight, "sum"), raw_delta(prob, y, sample_weight)
+
+    def delta(self, z, y, sample_weight=None):
+        return raw_delta(special.expit(z), y, sample_weight)
 
 
 class LogLoss(_SklearnLoss):

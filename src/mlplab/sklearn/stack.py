@@ -20,6 +20,7 @@ import numpy as np
 from mlplab.activations import get_activation
 from mlplab.layers.dense import Dense
 from mlplab.optimizers import SGD, Adam
+from mlplab.sklearn.fused import HIDDEN, FusedStack
 from mlplab.sklearn.losses import BinaryLogLoss, LogLoss, SquaredError, sklearn_l2
 from mlplab.sklearn.rules import batch_size_of, count_no_improvement, invscaling_rate
 from mlplab.training.lbfgs import minimize_lbfgs, minimize_lbfgs_vectorised
@@ -77,12 +78,13 @@ class Stack:
         act = get_activation(spec.activation, exact=spec.params.get("exact", True))
         self.layers = [Dense(fo, act) for fo in u[1:-1]]
         self.layers.append(Dense(u[-1], "identity"))  # the output link is the loss's
-        if not spec.params.get("exact", True):
-            for layer in self.layers:
-                layer.samples_inner = True
         self.loss = {"identity": SquaredError, "logistic": BinaryLogLoss, "softmax": LogLoss}[
             spec.out
         ]()
+        #: exact=False: the chunked, fused kernel (mlplab.sklearn.fused) instead of the layers
+        self.fused = None
+        if not spec.params.get("exact", True) and spec.activation in HIDDEN:
+            self.fused = FusedStack(u, spec.activation, self.loss, (self.wsl, self.bsl))
 
     def select(self, keep: np.ndarray) -> None:
         """Keep only the members ``keep`` (their rows, targets and L2)."""
@@ -102,6 +104,8 @@ class Stack:
 
     def forward(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         """The output layer's z (before the output link) for X (M, n, d); a work array."""
+        if self.fused is not None:
+            return self.fused.forward(theta, X)
         self.bind(theta, None)
         a = X
         for layer in self.layers[:-1]:
@@ -112,8 +116,13 @@ class Stack:
         """The output link applied to the last layer's z (what predict_proba gives)."""
         return get_activation(self.spec.out).forward(z)
 
-    def loss_and_grad(self, theta, X, Y, need_grad=True):
-        """Per-member loss (M,) and gradient (M, P), as scikit-learn's MLP computes them."""
+    def loss_and_grad(self, theta, X, Y, need_grad=True, members=None):
+        """Per-member loss (M,) and gradient (M, P), as scikit-learn's MLP computes them;
+        ``members`` (M,): the rows of X and Y that theta's rows are (default: all)."""
+        if self.fused is not None:
+            return self.fused.loss_and_grad(theta, X, Y, self.alpha, need_grad, members)
+        if members is not None:
+            X, Y = X[members], Y[members]
         M, n = X.shape[0], X.shape[1]
         grad = np.empty((M, self.P), dtype=theta.dtype) if need_grad else None
         z = self.forward(theta, X)
@@ -322,9 +331,12 @@ def _lbfgs(stack: Stack, theta: np.ndarray, observe=None) -> StackResult:
 
     def fun(xs: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         stack.alpha = alpha_all[members]
-        value, grad = stack.loss_and_grad(xs.astype(dtype), X_all[members], Y_all[members])
-        if observe is not None:  # (the driver's xs are its own copy: kept as they are)
-            last[:] = [xs[0], grad[0]]
+        every = len(members) == len(X_all)  # all running: no gathering
+        value, grad = stack.loss_and_grad(
+            xs.astype(dtype, copy=False), X_all, Y_all, members=None if every else members
+        )
+        if observe is not None:
+            last[:] = [xs[0].copy(), grad[0]]
         return value, grad
 
     def record(members: np.ndarray, xs: np.ndarray, fs: np.ndarray) -> None:
@@ -333,7 +345,8 @@ def _lbfgs(stack: Stack, theta: np.ndarray, observe=None) -> StackResult:
         if observe is not None:
             if not np.array_equal(last[0], xs[0]):  # not the last point evaluated
                 fun(xs, members)  # its z and gradient
-            observe(stack.layers[-1].a[0], last[1])
+            z = stack.forward(xs.astype(dtype, copy=False), X_all)  # the fused kernel keeps no z
+            observe(z[0], last[1])
 
     # exact=False: every member's L-BFGS bookkeeping in array operations, not scipy's per member
     minimize = minimize_lbfgs if p.get("exact", True) else minimize_lbfgs_vectorised

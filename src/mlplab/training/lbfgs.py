@@ -433,7 +433,11 @@ class _VecState:
         """d = -H g by the two-loop recursion, for the members ``rows``; the first step."""
         if not len(rows):
             return
-        S, Y, rho, q = self.S[rows], self.Y[rows], self.rho[rows], self.g[rows].copy()
+        every = len(rows) == len(self.f)  # rows is arange(M) here: views, not gathers
+        S, Y, rho = self.S, self.Y, self.rho
+        if not every:
+            S, Y, rho = S[rows], Y[rows], rho[rows]
+        q = self.g[rows]
         m = S.shape[1]
         a = np.zeros((len(rows), m))
         for i in range(m - 1, -1, -1):  # newest pair last
@@ -473,10 +477,13 @@ class _VecState:
         sy = np.einsum("ij,ij->i", s, y)
         keep = sy > np.finfo(float).eps * -np.einsum("ij,ij->i", self.g[rows], s)
         k = rows[keep]
+        if len(k) == len(self.f):  # every member: shift the histories in place
+            for H in (self.S, self.Y, self.rho):
+                H[:, :-1] = H[:, 1:].copy()
+        elif len(k):
+            for H in (self.S, self.Y, self.rho):
+                H[k] = np.roll(H[k], -1, axis=1)
         if len(k):
-            self.S[k] = np.roll(self.S[k], -1, axis=1)
-            self.Y[k] = np.roll(self.Y[k], -1, axis=1)
-            self.rho[k] = np.roll(self.rho[k], -1, axis=1)
             self.S[k, -1], self.Y[k, -1], self.rho[k, -1] = s[keep], y[keep], 1.0 / sy[keep]
             self.npairs[k] = np.minimum(self.npairs[k] + 1, self.S.shape[1])
         self.fold[rows] = self.f[rows]
