@@ -73,9 +73,7 @@ def _gemm_add(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     if gemm is None:
         gemm = _GEMM[c.dtype.char] = get_blas_funcs("gemm", dtype=c.dtype)
     # row-major c = c + a b is column-major c^T = c^T + b^T a^T: no copies, c^T written in place
-    out = gemm(1.0, b.T, a.T, 1.0, c.T, overwrite_c=1)
-    if not np.shares_memory(out, c):  # pragma: no cover - only if BLAS were handed a copy
-        c[...] = out.T
+    gemm(1.0, b.T, a.T, 1.0, c.T, overwrite_c=1)  # tests/test_recurrent.py: in place
     return c
 
 
@@ -97,7 +95,7 @@ class SimpleRNNCell:
     for every step at once; the loop through time only multiplies.
     """
 
-    n_gates = 1
+    n_gates = dz_rows = 1
     state_size = 1
     scale = None  # the unroll's pre-activations are z itself
 
@@ -112,7 +110,7 @@ class SimpleRNNCell:
         return self.activation.forward(x_t @ self.W + h @ self.W_h + self.b)
 
     # --- the unroll's kernels; caches live in arrays over all steps, (T, units, n)
-    def alloc(self, T: int, n: int, dtype: np.dtype) -> None:
+    def alloc(self, T: int, n: int, dtype: np.dtype, training: bool = False) -> None:
         self.H = _buffer(self, "H", (T + 1, self.units, n), dtype)  # H[t] = h_{t-1}; H[0] = h0
 
     def forward_step(self, t: int, Z: np.ndarray, W_hT: np.ndarray) -> None:
@@ -169,6 +167,7 @@ class LSTMCell:
 
     n_gates = 4
     state_size = 2
+    dz_rows = 5  # per step: dJ/dz of the 4 gates and a scratch block (units each)
 
     def __init__(self, units: int, activation: Activation, recurrent_activation: Activation):
         self.units, self.activation, self.gate = units, activation, recurrent_activation
@@ -190,13 +189,16 @@ class LSTMCell:
         c = f * c + i * self.activation.forward(z[:, 2 * U : 3 * U])
         return o * self.activation.forward(c), c
 
-    def alloc(self, T, n, dtype):
+    def alloc(self, T, n, dtype, training=False):
         U = self.units
         self.H = _buffer(self, "H", (T + 1, U, n), dtype)
         self.C = _buffer(self, "C", (T + 1, U, n), dtype)  # C[t] = c_{t-1}
         self.A = _buffer(self, "A", (T, 4 * U, n), dtype)  # gate outputs i, f, g, o
         self.TC = _buffer(self, "TC", (T, U, n), dtype)  # tanh(c_t)
+        # P_t: dz_t = P_t * [dc, dc, dc, dh], then o tanh'(c_t) (dh_t -> dc_t) in its 5th block
+        self.P = _buffer(self, "P", (T, 5 * U, n), dtype)
         self._tmp = _buffer(self, "tmp", (U, n), dtype)
+        self._training = self._factored = training
 
     def forward_step(self, t, Z, W_hT):
         U = self.units
@@ -219,43 +221,54 @@ class LSTMCell:
             np.copyto(tc, c)
             self.activation.forward_(tc)
         np.multiply(a[3 * U :], tc, out=self.H[t + 1])  # h_t = o * tanh(c_t)
+        if self._training:
+            self._factors(t, Z)  # while step t's arrays are still in cache
+
+    def _factors(self, t, Z):
+        """Step t's backward factors that do not depend on the recursion: each gate's
+        derivative times the factor it multiplies, and o tanh'(c_t) (P[t]'s 5th block)."""
+        U = self.units
+        a, p, tc = self.A[t], self.P[t], self.TC[t]
+        i, g, o = a[:U], a[2 * U : 3 * U], a[3 * U :]
+        pi, pf, pg, po, odt = (p[k * U : (k + 1) * U] for k in range(5))
+        if self._fast:  # sigma' = a (1 - a), tanh' = 1 - a^2
+            for x, y in ((a[: 2 * U], p[: 2 * U]), (o, po)):
+                np.subtract(1.0, x, out=y)
+                y *= x
+            for x, y in ((g, pg), (tc, odt)):
+                np.multiply(x, x, out=y)
+                np.subtract(1.0, y, out=y)
+        else:  # Z holds the pre-activations themselves (scale is None)
+            z, fns = Z[t], (self.gate, self.gate, self.activation, self.gate)
+            for k, fn in enumerate(fns):
+                rows = slice(k * U, (k + 1) * U)
+                p[rows] = fn.derivative(z[rows], a[rows])
+            odt[...] = self.activation.derivative(self.C[t + 1], tc)
+        pi *= g
+        pf *= self.C[t]
+        pg *= i
+        po *= tc
+        odt *= o
 
     def prepare_backward(self, Z):
-        U, A, TC = self.units, self.A, self.TC
-        i, f, g, o = (A[:, k * U : (k + 1) * U] for k in range(4))
-        P = _buffer(self, "P", A.shape, A.dtype)  # dz_t = P_t * [dc, dc, dc, dh]
-        Pi, Pf, Pg, Po = (P[:, k * U : (k + 1) * U] for k in range(4))
-        ODT = _buffer(self, "ODT", TC.shape, TC.dtype)  # dh_t -> dc_t: o tanh'(c_t)
-        if self._fast:  # in place: sigma' = a (1 - a), tanh' = 1 - a^2
-            for a, p in ((A[:, : 2 * U], P[:, : 2 * U]), (o, Po)):
-                np.subtract(1.0, a, out=p)
-                p *= a
-            for a, p in ((g, Pg), (TC, ODT)):
-                np.multiply(a, a, out=p)
-                np.subtract(1.0, p, out=p)
-        else:  # Z holds the pre-activations themselves (scale is None)
-            for k, (a, fn) in enumerate(((i, self.gate), (f, self.gate), (g, self.activation))):
-                P[:, k * U : (k + 1) * U] = fn.derivative(Z[:, k * U : (k + 1) * U], a)
-            Po[...] = self.gate.derivative(Z[:, 3 * U :], o)
-            ODT[...] = self.activation.derivative(self.C[1:], TC)
-        Pi *= g
-        Pf *= self.C[:-1]
-        Pg *= i
-        Po *= TC
-        ODT *= o
-        self.P = P.reshape(P.shape[0], 4, U, P.shape[2])
-        self.ODT, self.F = ODT, f
+        if not self._factored:  # the forward pass was not a training one
+            for t in range(self.A.shape[0]):
+                self._factors(t, Z)
+            self._factored = True
+        self.P5 = self.P.reshape(self.P.shape[0], 5, self.units, self.P.shape[2])
+        U = self.units
+        self.F = self.A[:, U : 2 * U]
 
     def start_backward(self, n):
         self.dc = np.zeros((self.units, n), self.A.dtype)  # dJ/dc_t from step t+1
 
     def backward_step(self, t, dh, DZx, DZh):
-        dc, P = self.dc, self.P[t]
-        dc += np.multiply(dh, self.ODT[t], out=self._tmp)  # dJ/dc_t += dJ/dh_t o tanh'(c_t)
-        dz = DZx[t].reshape(P.shape)
-        np.multiply(P[:3], dc, out=dz[:3])  # input, forget gates, candidate
-        np.multiply(P[3], dh, out=dz[3])  # output gate
-        return DZx[t]
+        dc, P, dz = self.dc, self.P5[t], DZx[t]
+        dz5 = dz.reshape(P.shape)  # its 5th block is scratch: dJ/dh_t o tanh'(c_t)
+        np.multiply(P[3:], dh, out=dz5[3:])  # output gate, and the path dh_t -> dc_t
+        dc += dz5[4]  # dJ/dc_t = (from t+1) + dJ/dh_t o tanh'(c_t)
+        np.multiply(P[:3], dc, out=dz5[:3])  # input, forget gates, candidate
+        return dz[: 4 * self.units]
 
     def carry_back(self, t, dh, dh_prev):
         self.dc *= self.F[t]  # dJ/dc_{t-1} = dJ/dc_t * f_t: the memory path
@@ -283,7 +296,7 @@ class GRUCell:
     The factors that do not depend on the recursion are computed for all steps at once.
     """
 
-    n_gates = 3
+    n_gates = dz_rows = 3
     state_size = 1
     scale = None
 
@@ -303,7 +316,7 @@ class GRUCell:
         u = ru[:, U:]
         return n + u * (h - n)
 
-    def alloc(self, T, n, dtype):
+    def alloc(self, T, n, dtype, training=False):
         U = self.units
         self.H = _buffer(self, "H", (T + 1, U, n), dtype)
         self.A = _buffer(self, "A", (T, 3 * U, n), dtype)  # r, u, n
@@ -488,7 +501,7 @@ class Recurrent(Layer):
         n, T, F = x.shape
         cell, dt = self.cell, self.dtype
         Z, W_hT = self._project(x)
-        cell.alloc(T, n, dt)
+        cell.alloc(T, n, dt, training)
         state = self._initial(n)
         cell.H[0] = state[0].T
         if cell.state_size > 1:
@@ -544,7 +557,9 @@ class Recurrent(Layer):
         """Backpropagation through time: the chain rule from step T back to step 1."""
         cell, T, n, U = self.cell, self.T, self.n, self.units
         Z = self.Z
-        DZx = _buffer(self, "DZx", Z.shape, Z.dtype)  # dJ/d(x_t W + b) per step
+        G = Z.shape[1]
+        # dJ/d(x_t W + b) per step (its first G rows; an LSTM adds a scratch block)
+        DZx = _buffer(self, "DZx", (T, cell.dz_rows * U, n), Z.dtype)
         two = isinstance(cell, GRUCell)
         # dJ/d(W_h^T h_{t-1} (+ b_h)) per step
         DZh = _buffer(self, "DZh", Z.shape, Z.dtype) if two else DZx
@@ -573,32 +588,38 @@ class Recurrent(Layer):
         cell.carry_back(0, DH[0], d0)
         self._dstate0 = tuple(s.T.copy() for s in cell.state_grad(d0))
         self.hidden_grad_norms = np.sqrt(np.einsum("tun,tun->t", DH, DH))
+        DZx = DZx[:, :G]
         self._weight_grads(DZx, DZh, two)
         if not need_dx:
             return None
         return np.matmul(cell.W, DZx).transpose(2, 0, 1)  # W dz_t per step, (n, T, n_in)
 
     def _weight_grads(self, DZx, DZh, two):
-        """Every step's weight gradients at once: one product per weight over all T n columns.
-
-        sum_t [x_t; 1]^T dz_t gives dJ/dW and dJ/db together, sum_t h_{t-1}^T dz_t dJ/dW_h;
-        the per-step blocks are first laid side by side, (rows, T, n)."""
-        cell, g, T, n = self.cell, self.grads, self.T, self.n
-        F = self.n_in
+        """Every step's weight gradients at once, one product over all T n columns:
+        sum_t dz_t [h_{t-1}; x_t; 1]^T is dJ/d[W_h; W; b]^T (GRU: dz of the h part apart).
+        The per-step blocks are first laid side by side, (rows, T, n)."""
+        cell, g, T, n, U, F = self.cell, self.grads, self.T, self.n, self.units, self.n_in
+        S = _buffer(self, "S", (U + F + 1, T, n), self.dtype)  # [h_{t-1}; x_t; 1] per step
+        np.copyto(S[:U], cell.H[:T].transpose(1, 0, 2))
+        np.copyto(S[U:], self.X1.transpose(1, 0, 2))
 
         def side_by_side(name, A):
             out = _buffer(self, name, (A.shape[1], T, n), A.dtype)
             np.copyto(out, A.transpose(1, 0, 2))
             return out.reshape(A.shape[1], T * n)
 
-        dzx = side_by_side("DZx_c", DZx)
-        dzh = side_by_side("DZh_c", DZh) if two else dzx
-        Wb = np.dot(side_by_side("X1_c", self.X1), dzx.T)  # (F + 1, G)
-        g["W"][...] = Wb[:F]
-        g["b"][...] = Wb[F]
-        np.dot(side_by_side("H_c", cell.H[:T]), dzh.T, out=g["W_h"])
+        dzx, S = side_by_side("DZx_c", DZx), S.reshape(U + F + 1, T * n)
         if two:
+            dzh = side_by_side("DZh_c", DZh)
+            g["W_h"][...] = np.dot(dzh, S[:U].T).T
             np.add.reduce(dzh, axis=1, out=g["b_h"])
+            Gx = np.dot(dzx, S[U:].T)  # (G, F + 1)
+        else:
+            Gx = np.dot(dzx, S.T)  # (G, U + F + 1)
+            g["W_h"][...] = Gx[:, :U].T
+            Gx = Gx[:, U:]
+        g["W"][...] = Gx[:, :F].T
+        g["b"][...] = Gx[:, F]
 
     @property
     def grad_initial_state(self):
