@@ -122,7 +122,7 @@ class SimpleRNNCell:
     def prepare_backward(self, Z: np.ndarray) -> None:
         self.D = self.activation.derivative(Z, self.H[1:])  # f'(z_t) for every t
 
-    def start_backward(self, n: int) -> None:
+    def start_backward(self, DZ: np.ndarray) -> None:
         pass
 
     def backward_step(self, t, dh, DZx, DZh) -> np.ndarray:
@@ -199,53 +199,63 @@ class LSTMCell:
         self.P = _buffer(self, "P", (T, 5 * U, n), dtype)
         self._tmp = _buffer(self, "tmp", (U, n), dtype)
         self._training = self._factored = training
+        if self._views[0] is not self.P:  # new work arrays: slice them once, not every step
+            self._views = (self.P, [self._step_views(t) for t in range(T)], None)
+
+    _views: tuple = (None, None, None)  # (P, per-step forward views, backward views)
+
+    def _step_views(self, t):
+        U, a, p = self.units, self.A[t], self.P[t]
+        gates = tuple(a[k * U : (k + 1) * U] for k in range(4))
+        factors = tuple(p[k * U : (k + 1) * U] for k in range(5))
+        C, H = self.C, self.H
+        return (a, a[: 2 * U], *gates, C[t], C[t + 1], self.TC[t], H[t], H[t + 1]), (
+            p[: 2 * U],
+            *factors,
+        )
 
     def forward_step(self, t, Z, W_hT):
-        U = self.units
-        z, a = _gemm_add(W_hT, self.H[t], Z[t]), self.A[t]  # z += W_h^T h_{t-1}
+        (a, a_if, i, f, g, o, c_prev, c, tc, h_prev, h), _ = self._views[1][t]
+        z = _gemm_add(W_hT, h_prev, Z[t])  # z += W_h^T h_{t-1}
         if self._fast:
             np.tanh(z, out=a)  # tanh(z/2) for i, f, o; tanh(z) for g
-            _logistic_from_half_tanh_(a[: 2 * U])
-            _logistic_from_half_tanh_(a[3 * U :])
+            _logistic_from_half_tanh_(a_if)
+            _logistic_from_half_tanh_(o)
         else:
             np.copyto(a, z)
-            self.gate.forward_(a[: 2 * U])
-            self.activation.forward_(a[2 * U : 3 * U])
-            self.gate.forward_(a[3 * U :])
-        c, tc = self.C[t + 1], self.TC[t]
-        np.multiply(a[U : 2 * U], self.C[t], out=c)  # f * c_{t-1}
-        c += np.multiply(a[:U], a[2 * U : 3 * U], out=self._tmp)  # + i * g
+            for x, fn in ((a_if, self.gate), (g, self.activation), (o, self.gate)):
+                fn.forward_(x)
+        np.multiply(f, c_prev, out=c)  # f * c_{t-1}
+        c += np.multiply(i, g, out=self._tmp)  # + i * g
         if self._fast:
             np.tanh(c, out=tc)
         else:
             np.copyto(tc, c)
             self.activation.forward_(tc)
-        np.multiply(a[3 * U :], tc, out=self.H[t + 1])  # h_t = o * tanh(c_t)
+        np.multiply(o, tc, out=h)  # h_t = o * tanh(c_t)
         if self._training:
             self._factors(t, Z)  # while step t's arrays are still in cache
 
     def _factors(self, t, Z):
         """Step t's backward factors that do not depend on the recursion: each gate's
         derivative times the factor it multiplies, and o tanh'(c_t) (P[t]'s 5th block)."""
-        U = self.units
-        a, p, tc = self.A[t], self.P[t], self.TC[t]
-        i, g, o = a[:U], a[2 * U : 3 * U], a[3 * U :]
-        pi, pf, pg, po, odt = (p[k * U : (k + 1) * U] for k in range(5))
+        (a, a_if, i, f, g, o, c_prev, c, tc, _, _), (p_if, pi, pf, pg, po, odt) = self._views[1][t]
         if self._fast:  # sigma' = a (1 - a), tanh' = 1 - a^2
-            for x, y in ((a[: 2 * U], p[: 2 * U]), (o, po)):
+            for x, y in ((a_if, p_if), (o, po)):
                 np.subtract(1.0, x, out=y)
                 y *= x
             for x, y in ((g, pg), (tc, odt)):
                 np.multiply(x, x, out=y)
                 np.subtract(1.0, y, out=y)
         else:  # Z holds the pre-activations themselves (scale is None)
-            z, fns = Z[t], (self.gate, self.gate, self.activation, self.gate)
-            for k, fn in enumerate(fns):
-                rows = slice(k * U, (k + 1) * U)
-                p[rows] = fn.derivative(z[rows], a[rows])
-            odt[...] = self.activation.derivative(self.C[t + 1], tc)
+            z, U = Z[t], self.units
+            for k, (x, y, fn) in enumerate(
+                ((i, pi, self.gate), (f, pf, self.gate), (g, pg, self.activation), (o, po, self.gate))
+            ):
+                y[...] = fn.derivative(z[k * U : (k + 1) * U], x)
+            odt[...] = self.activation.derivative(c, tc)
         pi *= g
-        pf *= self.C[t]
+        pf *= c_prev
         pg *= i
         po *= tc
         odt *= o
@@ -255,23 +265,28 @@ class LSTMCell:
             for t in range(self.A.shape[0]):
                 self._factors(t, Z)
             self._factored = True
-        self.P5 = self.P.reshape(self.P.shape[0], 5, self.units, self.P.shape[2])
-        U = self.units
-        self.F = self.A[:, U : 2 * U]
 
-    def start_backward(self, n):
-        self.dc = np.zeros((self.units, n), self.A.dtype)  # dJ/dc_t from step t+1
+    def start_backward(self, DZ):
+        self.dc = np.zeros((self.units, DZ.shape[2]), self.A.dtype)  # dJ/dc_t from step t+1
+        P, fw, bw = self._views
+        if bw is None or bw[0] is not DZ:  # per-step views of P and of the layer's dz
+            U, P5 = self.units, P.reshape(P.shape[0], 5, self.units, P.shape[2])
+            D5 = DZ.reshape(P5.shape)
+            steps = [
+                (P5[t, :3], P5[t, 3:], D5[t, :3], D5[t, 3:], D5[t, 4], DZ[t, : 4 * U], v[0][3])
+                for t, v in enumerate(fw)
+            ]
+            self._views = (P, fw, (DZ, steps))
 
     def backward_step(self, t, dh, DZx, DZh):
-        dc, P, dz = self.dc, self.P5[t], DZx[t]
-        dz5 = dz.reshape(P.shape)  # its 5th block is scratch: dJ/dh_t o tanh'(c_t)
-        np.multiply(P[3:], dh, out=dz5[3:])  # output gate, and the path dh_t -> dc_t
-        dc += dz5[4]  # dJ/dc_t = (from t+1) + dJ/dh_t o tanh'(c_t)
-        np.multiply(P[:3], dc, out=dz5[:3])  # input, forget gates, candidate
-        return dz[: 4 * self.units]
+        p3, p2, d3, d2, d4, dz, _ = self._views[2][1][t]
+        np.multiply(p2, dh, out=d2)  # output gate, and the path dh_t -> dc_t (scratch d4)
+        self.dc += d4  # dJ/dc_t = (from t+1) + dJ/dh_t o tanh'(c_t)
+        np.multiply(p3, self.dc, out=d3)  # input, forget gates, candidate
+        return dz
 
     def carry_back(self, t, dh, dh_prev):
-        self.dc *= self.F[t]  # dJ/dc_{t-1} = dJ/dc_t * f_t: the memory path
+        self.dc *= self._views[2][1][t][6]  # dJ/dc_{t-1} = dJ/dc_t * f_t: the memory path
 
     def cut(self):
         self.dc[...] = 0.0
@@ -358,7 +373,7 @@ class GRUCell:
         self.Qu = gate.derivative(zu, u) * (self.H[:-1] - n)  # dh -> dz_u
         self.R, self.Ug = r, u
 
-    def start_backward(self, n):
+    def start_backward(self, DZ):
         pass
 
     def backward_step(self, t, dh, DZx, DZh):
@@ -572,7 +587,7 @@ class Recurrent(Layer):
             DH[: T - 1] = 0.0
             DH[T - 1] = da.T
         cell.prepare_backward(Z)  # every factor that does not depend on the recursion
-        cell.start_backward(n)
+        cell.start_backward(DZx)
         W_h = cell.W_h
         k = self.truncate
         for t in range(T - 1, 0, -1):
