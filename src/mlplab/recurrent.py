@@ -97,7 +97,7 @@ class SimpleRNNCell:
 
     n_gates = dz_rows = 1
     state_size = 1
-    scale = None  # the unroll's pre-activations are z itself
+    scale = dz_scale = None  # the unroll's pre-activations are z itself
 
     def __init__(self, units: int, activation: Activation) -> None:
         self.units, self.activation = units, activation
@@ -110,7 +110,7 @@ class SimpleRNNCell:
         return self.activation.forward(x_t @ self.W + h @ self.W_h + self.b)
 
     # --- the unroll's kernels; caches live in arrays over all steps, (T, units, n)
-    def alloc(self, T: int, n: int, dtype: np.dtype, training: bool = False) -> None:
+    def alloc(self, T: int, n: int, dtype: np.dtype) -> None:
         self.H = _buffer(self, "H", (T + 1, self.units, n), dtype)  # H[t] = h_{t-1}; H[0] = h0
 
     def forward_step(self, t: int, Z: np.ndarray, W_hT: np.ndarray) -> None:
@@ -173,9 +173,13 @@ class LSTMCell:
         self.units, self.activation, self.gate = units, activation, recurrent_activation
         self._fast = isinstance(recurrent_activation, Logistic) and isinstance(activation, Tanh)
         self.scale: np.ndarray | None = None
+        self.dz_scale: np.ndarray | None = None
         if self._fast:  # the unroll's pre-activations: z / 2 for i, f, o and z for g
             self.scale = np.full(4 * units, 0.5)
             self.scale[2 * units : 3 * units] = 1.0
+            # sigma'(z) = (1 - tanh(z/2)^2) / 4: the factors leave out the 1/4, the
+            # unroll's W_h, W and weight gradients take it back (exact, a power of two)
+            self.dz_scale = self.scale**2
 
     def bind(self, params):
         self.W, self.W_h, self.b = params["W"], params["W_h"], params["b"]
@@ -189,7 +193,7 @@ class LSTMCell:
         c = f * c + i * self.activation.forward(z[:, 2 * U : 3 * U])
         return o * self.activation.forward(c), c
 
-    def alloc(self, T, n, dtype, training=False):
+    def alloc(self, T, n, dtype):
         U = self.units
         self.H = _buffer(self, "H", (T + 1, U, n), dtype)
         self.C = _buffer(self, "C", (T + 1, U, n), dtype)  # C[t] = c_{t-1}
@@ -198,11 +202,11 @@ class LSTMCell:
         # P_t: dz_t = P_t * [dc, dc, dc, dh], then o tanh'(c_t) (dh_t -> dc_t) in its 5th block
         self.P = _buffer(self, "P", (T, 5 * U, n), dtype)
         self._tmp = _buffer(self, "tmp", (U, n), dtype)
-        self._training = self._factored = training
         if self._views[0] is not self.P:  # new work arrays: slice them once, not every step
             self._views = (self.P, [self._step_views(t) for t in range(T)], None)
 
     _views: tuple = (None, None, None)  # (P, per-step forward views, backward views)
+    training = False  # set by the unroll: keep the backward factors P
 
     def _step_views(self, t):
         U, a, p = self.units, self.A[t], self.P[t]
@@ -210,15 +214,22 @@ class LSTMCell:
         factors = tuple(p[k * U : (k + 1) * U] for k in range(5))
         C, H = self.C, self.H
         return (a, a[: 2 * U], *gates, C[t], C[t + 1], self.TC[t], H[t], H[t + 1]), (
-            p[: 2 * U],
+            p[: 4 * U],
             *factors,
         )
 
     def forward_step(self, t, Z, W_hT):
-        (a, a_if, i, f, g, o, c_prev, c, tc, h_prev, h), _ = self._views[1][t]
+        """Step t; in training also its backward factors that do not depend on the
+        recursion, while the step's arrays are in cache: each gate's derivative times
+        the factor it multiplies (P[t]) and o tanh'(c_t) (P[t]'s 5th block)."""
+        (a, a_if, i, f, g, o, c_prev, c, tc, h_prev, h), P = self._views[1][t]
+        d4, pi, pf, pg, po, odt = P
         z = _gemm_add(W_hT, h_prev, Z[t])  # z += W_h^T h_{t-1}
         if self._fast:
-            np.tanh(z, out=a)  # tanh(z/2) for i, f, o; tanh(z) for g
+            np.tanh(z, out=a)  # tanh(z/2) for i, f, o; tanh(z) = g
+            if self.training:  # 1 - tanh^2: g's derivative, 4 sigma' for i, f, o (dz_scale)
+                np.multiply(a, a, out=d4)
+                np.subtract(1.0, d4, out=d4)
             _logistic_from_half_tanh_(a_if)
             _logistic_from_half_tanh_(o)
         else:
@@ -233,26 +244,15 @@ class LSTMCell:
             np.copyto(tc, c)
             self.activation.forward_(tc)
         np.multiply(o, tc, out=h)  # h_t = o * tanh(c_t)
-        if self._training:
-            self._factors(t, Z)  # while step t's arrays are still in cache
-
-    def _factors(self, t, Z):
-        """Step t's backward factors that do not depend on the recursion: each gate's
-        derivative times the factor it multiplies, and o tanh'(c_t) (P[t]'s 5th block)."""
-        (a, a_if, i, f, g, o, c_prev, c, tc, _, _), (p_if, pi, pf, pg, po, odt) = self._views[1][t]
-        if self._fast:  # sigma' = a (1 - a), tanh' = 1 - a^2
-            for x, y in ((a_if, p_if), (o, po)):
-                np.subtract(1.0, x, out=y)
-                y *= x
-            for x, y in ((g, pg), (tc, odt)):
-                np.multiply(x, x, out=y)
-                np.subtract(1.0, y, out=y)
+        if not self.training:
+            return
+        if self._fast:
+            np.multiply(tc, tc, out=odt)
+            np.subtract(1.0, odt, out=odt)
         else:  # Z holds the pre-activations themselves (scale is None)
-            z, U = Z[t], self.units
-            for k, (x, y, fn) in enumerate(
-                ((i, pi, self.gate), (f, pf, self.gate), (g, pg, self.activation), (o, po, self.gate))
-            ):
-                y[...] = fn.derivative(z[k * U : (k + 1) * U], x)
+            U, fns = self.units, (self.gate, self.gate, self.activation, self.gate)
+            for k, (x, fn) in enumerate(zip((i, f, g, o), fns)):
+                P[k + 1][...] = fn.derivative(z[k * U : (k + 1) * U], x)
             odt[...] = self.activation.derivative(c, tc)
         pi *= g
         pf *= c_prev
@@ -261,10 +261,7 @@ class LSTMCell:
         odt *= o
 
     def prepare_backward(self, Z):
-        if not self._factored:  # the forward pass was not a training one
-            for t in range(self.A.shape[0]):
-                self._factors(t, Z)
-            self._factored = True
+        pass
 
     def start_backward(self, DZ):
         self.dc = np.zeros((self.units, DZ.shape[2]), self.A.dtype)  # dJ/dc_t from step t+1
@@ -313,7 +310,7 @@ class GRUCell:
 
     n_gates = dz_rows = 3
     state_size = 1
-    scale = None
+    scale = dz_scale = None
 
     def __init__(self, units, activation, recurrent_activation):
         self.units, self.activation, self.gate = units, activation, recurrent_activation
@@ -331,7 +328,7 @@ class GRUCell:
         u = ru[:, U:]
         return n + u * (h - n)
 
-    def alloc(self, T, n, dtype, training=False):
+    def alloc(self, T, n, dtype):
         U = self.units
         self.H = _buffer(self, "H", (T + 1, U, n), dtype)
         self.A = _buffer(self, "A", (T, 3 * U, n), dtype)  # r, u, n
@@ -515,14 +512,15 @@ class Recurrent(Layer):
             )
         n, T, F = x.shape
         cell, dt = self.cell, self.dtype
-        Z, W_hT = self._project(x)
-        cell.alloc(T, n, dt, training)
+        X1 = self.X1 = _buffer(self, "X1", (T, F + 1, n), dt)  # [x_t; 1]^T per step
+        np.copyto(X1[:, :F], x.transpose(1, 2, 0))
+        X1[:, F] = 1.0
+        cell.alloc(T, n, dt)
         state = self._initial(n)
         cell.H[0] = state[0].T
         if cell.state_size > 1:
             cell.C[0] = state[1].T
-        for t in range(T):  # the loop through time: h_t needs h_{t-1}
-            cell.forward_step(t, Z, W_hT)
+        self._unroll(training)
         H = cell.H
         if self.stateful:
             last = (H[T], cell.C[T]) if cell.state_size > 1 else (H[T],)
@@ -535,17 +533,25 @@ class Recurrent(Layer):
         self.a = out
         return out
 
-    def _project(self, x):
+    def _unroll(self, training):
+        """The loop through time from the state in H[0] (C[0]); training: the cells also
+        keep what their backward pass needs (backward reruns it after a plain forward)."""
+        Z, W_hT = self._project()
+        self.cell.training = self._trained = training
+        for t in range(Z.shape[0]):  # h_t needs h_{t-1}
+            self.cell.forward_step(t, Z, W_hT)
+
+    def _project(self):
         """Every step's input projection x_t W + b at once, (T, G, n), and W_h^T.
 
         Both products take the cell's ``scale`` (a per-gate factor, LSTM: 1/2 for the
         logistic gates) through copies of the weights, so the pre-activations come out
-        already scaled; the bias rides on a row of ones appended to each x_t^T.
+        already scaled; the bias rides on the row of ones appended to each x_t^T.
         """
-        n, T, F = x.shape
-        cell, dt = self.cell, self.dtype
-        G = cell.W.shape[1]
-        Wb = _buffer(self, "WbT", (G, F + 1), dt)  # [W; b]^T
+        cell, dt, X1 = self.cell, self.dtype, self.X1
+        (T, F1, n), G = X1.shape, cell.W.shape[1]
+        F = F1 - 1
+        Wb = _buffer(self, "WbT", (G, F1), dt)  # [W; b]^T
         np.copyto(Wb[:, :F], cell.W.T)
         Wb[:, F] = cell.b
         W_hT = _buffer(self, "W_hT", (G, self.units), dt)
@@ -553,10 +559,6 @@ class Recurrent(Layer):
         if cell.scale is not None:
             Wb *= cell.scale[:, None]
             W_hT *= cell.scale[:, None]
-        X1 = _buffer(self, "X1", (T, F + 1, n), dt)  # [x_t; 1]^T per step
-        np.copyto(X1[:, :F], x.transpose(1, 2, 0))
-        X1[:, F] = 1.0
-        self.X1 = X1
         Z = self.Z = _buffer(self, "Z", (T, G, n), dt)
         np.matmul(Wb, X1, out=Z)  # one BLAS product per step, no Python loop
         return Z, W_hT
@@ -586,9 +588,13 @@ class Recurrent(Layer):
         else:
             DH[: T - 1] = 0.0
             DH[T - 1] = da.T
+        if not self._trained:  # the last forward pass kept no backward factors
+            self._unroll(True)
         cell.prepare_backward(Z)  # every factor that does not depend on the recursion
         cell.start_backward(DZx)
-        W_h = cell.W_h
+        W_h, scale = cell.W_h, cell.dz_scale
+        if scale is not None:  # the cell's dz rows come divided by scale: W_h diag(scale)
+            W_h = np.multiply(W_h, scale, out=_buffer(self, "W_hk", W_h.shape, W_h.dtype))
         k = self.truncate
         for t in range(T - 1, 0, -1):
             dh = DH[t]
@@ -607,7 +613,8 @@ class Recurrent(Layer):
         self._weight_grads(DZx, DZh, two)
         if not need_dx:
             return None
-        return np.matmul(cell.W, DZx).transpose(2, 0, 1)  # W dz_t per step, (n, T, n_in)
+        W = cell.W if scale is None else cell.W * scale.astype(cell.W.dtype)
+        return np.matmul(W, DZx).transpose(2, 0, 1)  # W dz_t per step, (n, T, n_in)
 
     def _weight_grads(self, DZx, DZh, two):
         """Every step's weight gradients at once, one product over all T n columns:
@@ -631,6 +638,8 @@ class Recurrent(Layer):
             Gx = np.dot(dzx, S[U:].T)  # (G, F + 1)
         else:
             Gx = np.dot(dzx, S.T)  # (G, U + F + 1)
+            if cell.dz_scale is not None:
+                Gx *= cell.dz_scale[:, None]
             g["W_h"][...] = Gx[:, :U].T
             Gx = Gx[:, U:]
         g["W"][...] = Gx[:, :F].T
