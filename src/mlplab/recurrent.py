@@ -15,8 +15,8 @@ Each layer type is a one-step *cell* (``cell.step(x_t, state) -> state``, the
 equations of one time step and their derivatives) and the layer is the unroll:
 the input projection x_t W + b of every step in one matrix product, then the
 loop over time, then the weight gradients of every step in one matrix product.
-Internally the arrays are time-major (T, n, ...) so each step reads contiguous
-memory; the layer's inputs and outputs are batch-first (n, T, ...).
+Internally the arrays are time-major and unit-major, (T, units, n): each step reads
+contiguous blocks; the layer's inputs and outputs are batch-first (n, T, ...).
 
 See docs/recurrent.md for the API, parameter layout and PyTorch correspondence.
 """
@@ -58,22 +58,21 @@ def _check_cell_activation(name: str, spec: Any) -> Activation:
 
 
 # ----------------------------------------------------------------------- cells
-# The unroll keeps every per-step array time-major and unit-major, (T, units, n): one
-# step's h_t is a contiguous (units, n) block and each gate of a cell is a contiguous
-# block of rows of the step's (gates * units, n) pre-activations, so every elementwise
-# pass reads and writes whole contiguous blocks (row slices of an (n, 4 units) array cost
-# numpy several times as much), and the recurrent product W_h^T h_{t-1} is one BLAS call
-# that adds into the step's pre-activations in place.
+# The unroll keeps every per-step array time-major and unit-major, (T, units, n): h_t is
+# a contiguous (units, n) block and each gate a contiguous block of rows of the step's
+# (gates * units, n) pre-activations, so elementwise passes read whole blocks (row slices
+# of an (n, 4 units) array cost numpy several times as much), and W_h^T h_{t-1} is one
+# BLAS call adding into the step's pre-activations in place.
 _GEMM: dict[str, Any] = {}
 
 
 def _gemm_add(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """``c += a @ b`` in place, one BLAS gemm with beta = 1 (2-D C-contiguous arrays)."""
-    gemm = _GEMM.get(c.dtype.char)
-    if gemm is None:
-        gemm = _GEMM[c.dtype.char] = get_blas_funcs("gemm", dtype=c.dtype)
-    # row-major c = c + a b is column-major c^T = c^T + b^T a^T: no copies, c^T written in place
-    gemm(1.0, b.T, a.T, 1.0, c.T, overwrite_c=1)  # tests/test_recurrent.py: in place
+    """``c += a @ b`` in place, one BLAS gemm with beta = 1 (2-D C-contiguous arrays):
+    row-major c += a b is column-major c^T += b^T a^T, so nothing is copied."""
+    gemm = _GEMM.get(c.dtype.char) or _GEMM.setdefault(
+        c.dtype.char, get_blas_funcs("gemm", dtype=c.dtype)
+    )
+    gemm(1.0, b.T, a.T, 1.0, c.T, overwrite_c=1)
     return c
 
 
@@ -157,8 +156,9 @@ class LSTMCell:
 
     Everything that does not depend on the recursion (each gate's derivative times
     the factor it multiplies: g sigma'(z_i), c_{t-1} sigma'(z_f), i tanh'(z_g),
-    tanh(c_t) sigma'(z_o), and o tanh'(c_t)) is computed for all steps at once
-    in ``prepare_backward``; the loop through time is then a few products.
+    tanh(c_t) sigma'(z_o), and o tanh'(c_t)) is computed by the training forward
+    pass while each step is in cache; the loop back through time is then three
+    products and the recurrent matrix product.
 
     With logistic gates and a tanh candidate (the default), all four gates are one
     tanh pass: sigma(z) = (1 + tanh(z / 2)) / 2, and the halving is folded into the
@@ -213,10 +213,8 @@ class LSTMCell:
         gates = tuple(a[k * U : (k + 1) * U] for k in range(4))
         factors = tuple(p[k * U : (k + 1) * U] for k in range(5))
         C, H = self.C, self.H
-        return (a, a[: 2 * U], *gates, C[t], C[t + 1], self.TC[t], H[t], H[t + 1]), (
-            p[: 4 * U],
-            *factors,
-        )
+        fwd = (a, a[: 2 * U], *gates, C[t], C[t + 1], self.TC[t], H[t], H[t + 1])
+        return fwd, (p[: 4 * U], *factors)
 
     def forward_step(self, t, Z, W_hT):
         """Step t; in training also its backward factors that do not depend on the
@@ -250,9 +248,8 @@ class LSTMCell:
             np.multiply(tc, tc, out=odt)
             np.subtract(1.0, odt, out=odt)
         else:  # Z holds the pre-activations themselves (scale is None)
-            U, fns = self.units, (self.gate, self.gate, self.activation, self.gate)
-            for k, (x, fn) in enumerate(zip((i, f, g, o), fns)):
-                P[k + 1][...] = fn.derivative(z[k * U : (k + 1) * U], x)
+            d4[...] = self.gate.derivative(z, a)  # then g's own
+            pg[...] = self.activation.derivative(z[2 * self.units : 3 * self.units], g)
             odt[...] = self.activation.derivative(c, tc)
         pi *= g
         pf *= c_prev
@@ -261,7 +258,7 @@ class LSTMCell:
         odt *= o
 
     def prepare_backward(self, Z):
-        pass
+        """Nothing left: the training forward pass computed every factor."""
 
     def start_backward(self, DZ):
         self.dc = np.zeros((self.units, DZ.shape[2]), self.A.dtype)  # dJ/dc_t from step t+1
@@ -542,12 +539,9 @@ class Recurrent(Layer):
             self.cell.forward_step(t, Z, W_hT)
 
     def _project(self):
-        """Every step's input projection x_t W + b at once, (T, G, n), and W_h^T.
-
-        Both products take the cell's ``scale`` (a per-gate factor, LSTM: 1/2 for the
-        logistic gates) through copies of the weights, so the pre-activations come out
-        already scaled; the bias rides on the row of ones appended to each x_t^T.
-        """
+        """Every step's input projection x_t W + b at once, (T, G, n), and W_h^T, both
+        times the cell's per-gate ``scale`` (LSTM: 1/2 for the logistic gates) through the
+        weights' copies; the bias rides on the row of ones appended to each x_t^T."""
         cell, dt, X1 = self.cell, self.dtype, self.X1
         (T, F1, n), G = X1.shape, cell.W.shape[1]
         F = F1 - 1
@@ -573,8 +567,7 @@ class Recurrent(Layer):
     def backward(self, da, need_dx=True):
         """Backpropagation through time: the chain rule from step T back to step 1."""
         cell, T, n, U = self.cell, self.T, self.n, self.units
-        Z = self.Z
-        G = Z.shape[1]
+        Z, G = self.Z, self.Z.shape[1]
         # dJ/d(x_t W + b) per step (its first G rows; an LSTM adds a scratch block)
         DZx = _buffer(self, "DZx", (T, cell.dz_rows * U, n), Z.dtype)
         two = isinstance(cell, GRUCell)
