@@ -94,8 +94,9 @@ class SimpleRNNCell:
     for every step at once; the loop through time only multiplies.
     """
 
-    n_gates = dz_rows = 1
+    n_gates = 1
     state_size = 1
+    dz = None  # the unroll's dJ/dz buffer (an LSTM lends its own)
     scale = dz_scale = None  # the unroll's pre-activations are z itself
 
     def __init__(self, units: int, activation: Activation) -> None:
@@ -167,7 +168,6 @@ class LSTMCell:
 
     n_gates = 4
     state_size = 2
-    dz_rows = 5  # per step: dJ/dz of the 4 gates and a scratch block (units each)
 
     def __init__(self, units: int, activation: Activation, recurrent_activation: Activation):
         self.units, self.activation, self.gate = units, activation, recurrent_activation
@@ -200,7 +200,7 @@ class LSTMCell:
         self.A = _buffer(self, "A", (T, 4 * U, n), dtype)  # gate outputs i, f, g, o
         self.TC = _buffer(self, "TC", (T, U, n), dtype)  # tanh(c_t)
         # P_t: dz_t = P_t * [dc, dc, dc, dh], then o tanh'(c_t) (dh_t -> dc_t) in its 5th block
-        self.P = _buffer(self, "P", (T, 5 * U, n), dtype)
+        self.P = self.dz = _buffer(self, "P", (T, 5 * U, n), dtype)  # backward: dz over P
         self._tmp = _buffer(self, "tmp", (U, n), dtype)
         if self._views[0] is not self.P:  # new work arrays: slice them once, not every step
             self._views = (self.P, [self._step_views(t) for t in range(T)], None)
@@ -273,8 +273,8 @@ class LSTMCell:
             self._views = (P, fw, (DZ, steps))
 
     def backward_step(self, t, dh, DZx, DZh):
-        p3, p2, d3, d2, d4, dz, _ = self._views[2][1][t]
-        np.multiply(p2, dh, out=d2)  # output gate, and the path dh_t -> dc_t (scratch d4)
+        p3, p2, d3, d2, d4, dz, _ = self._views[2][1][t]  # d.. are p.. (dz over P)
+        np.multiply(p2, dh, out=d2)  # output gate, and the path dh_t -> dc_t (in d4)
         self.dc += d4  # dJ/dc_t = (from t+1) + dJ/dh_t o tanh'(c_t)
         np.multiply(p3, self.dc, out=d3)  # input, forget gates, candidate
         return dz
@@ -305,8 +305,9 @@ class GRUCell:
     The factors that do not depend on the recursion are computed for all steps at once.
     """
 
-    n_gates = dz_rows = 3
+    n_gates = 3
     state_size = 1
+    dz = None
     scale = dz_scale = None
 
     def __init__(self, units, activation, recurrent_activation):
@@ -535,8 +536,9 @@ class Recurrent(Layer):
         keep what their backward pass needs (backward reruns it after a plain forward)."""
         Z, W_hT = self._project()
         self.cell.training = self._trained = training
+        step = self.cell.forward_step
         for t in range(Z.shape[0]):  # h_t needs h_{t-1}
-            self.cell.forward_step(t, Z, W_hT)
+            step(t, Z, W_hT)
 
     def _project(self):
         """Every step's input projection x_t W + b at once, (T, G, n), and W_h^T, both
@@ -568,8 +570,8 @@ class Recurrent(Layer):
         """Backpropagation through time: the chain rule from step T back to step 1."""
         cell, T, n, U = self.cell, self.T, self.n, self.units
         Z, G = self.Z, self.Z.shape[1]
-        # dJ/d(x_t W + b) per step (its first G rows; an LSTM adds a scratch block)
-        DZx = _buffer(self, "DZx", (T, cell.dz_rows * U, n), Z.dtype)
+        # dJ/d(x_t W + b) per step (its first G rows; an LSTM writes it over its factors)
+        DZx = cell.dz if cell.dz is not None else _buffer(self, "DZx", Z.shape, Z.dtype)
         two = isinstance(cell, GRUCell)
         # dJ/d(W_h^T h_{t-1} (+ b_h)) per step
         DZh = _buffer(self, "DZh", Z.shape, Z.dtype) if two else DZx
@@ -581,21 +583,22 @@ class Recurrent(Layer):
         else:
             DH[: T - 1] = 0.0
             DH[T - 1] = da.T
-        if not self._trained:  # the last forward pass kept no backward factors
+        if not self._trained:  # no backward factors since the last forward pass
             self._unroll(True)
+        self._trained = False  # the cell's backward may use them up
         cell.prepare_backward(Z)  # every factor that does not depend on the recursion
         cell.start_backward(DZx)
         W_h, scale = cell.W_h, cell.dz_scale
         if scale is not None:  # the cell's dz rows come divided by scale: W_h diag(scale)
             W_h = np.multiply(W_h, scale, out=_buffer(self, "W_hk", W_h.shape, W_h.dtype))
-        k = self.truncate
+        k, dhs = self.truncate, list(DH)
         for t in range(T - 1, 0, -1):
-            dh = DH[t]
+            dh = dhs[t]
             dzh = cell.backward_step(t, dh, DZx, DZh)
             if k is not None and (T - t) % k == 0:
                 cell.cut()  # truncated BPTT: the state entering this block is a constant
                 continue
-            prev = _gemm_add(W_h, dzh, DH[t - 1])  # dJ/dh_{t-1} += W_h dJ/dz_t
+            prev = _gemm_add(W_h, dzh, dhs[t - 1])  # dJ/dh_{t-1} += W_h dJ/dz_t
             cell.carry_back(t, dh, prev)  # + the gated memory paths (LSTM c, GRU u)
         dzh = cell.backward_step(0, DH[0], DZx, DZh)
         d0 = np.dot(W_h, dzh)
