@@ -96,7 +96,7 @@ class SimpleRNNCell:
 
     n_gates = 1
     state_size = 1
-    dz = None  # the unroll's dJ/dz buffer (an LSTM lends its own)
+    z = dz = None  # the unroll's z and dJ/dz buffers (an LSTM lends its own)
     scale = dz_scale = None  # the unroll's pre-activations are z itself
 
     def __init__(self, units: int, activation: Activation) -> None:
@@ -198,7 +198,8 @@ class LSTMCell:
         self.H = _buffer(self, "H", (T + 1, U, n), dtype)
         self.C = _buffer(self, "C", (T + 1, U, n), dtype)  # C[t] = c_{t-1}
         self.A = _buffer(self, "A", (T, 4 * U, n), dtype)  # gate outputs i, f, g, o
-        self.TC = _buffer(self, "TC", (T, U, n), dtype)  # tanh(c_t)
+        self.z = self.A if self._fast else None  # the unroll's z, the gates over it in place
+        self.TC = _buffer(self, "TC", (U, n), dtype)  # tanh(c_t), used within the step
         # P_t: dz_t = P_t * [dc, dc, dc, dh], then o tanh'(c_t) (dh_t -> dc_t) in its 5th block
         self.P = self.dz = _buffer(self, "P", (T, 5 * U, n), dtype)  # backward: dz over P
         self._tmp = _buffer(self, "tmp", (U, n), dtype)
@@ -213,7 +214,7 @@ class LSTMCell:
         gates = tuple(a[k * U : (k + 1) * U] for k in range(4))
         factors = tuple(p[k * U : (k + 1) * U] for k in range(5))
         C, H = self.C, self.H
-        fwd = (a, a[: 2 * U], *gates, C[t], C[t + 1], self.TC[t], H[t], H[t + 1])
+        fwd = (a, a[: 2 * U], *gates, C[t], C[t + 1], self.TC, H[t], H[t + 1])
         return fwd, (p[: 4 * U], *factors)
 
     def forward_step(self, t, Z, W_hT):
@@ -307,7 +308,7 @@ class GRUCell:
 
     n_gates = 3
     state_size = 1
-    dz = None
+    z = dz = None
     scale = dz_scale = None
 
     def __init__(self, units, activation, recurrent_activation):
@@ -555,8 +556,8 @@ class Recurrent(Layer):
         if cell.scale is not None:
             Wb *= cell.scale[:, None]
             W_hT *= cell.scale[:, None]
-        Z = self.Z = _buffer(self, "Z", (T, G, n), dt)
-        np.matmul(Wb, X1, out=Z)  # one BLAS product per step, no Python loop
+        Z = cell.z if cell.z is not None else _buffer(self, "Z", (T, G, n), dt)
+        self.Z = np.matmul(Wb, X1, out=Z)  # one BLAS product per step, no Python loop
         return Z, W_hT
 
     @property
