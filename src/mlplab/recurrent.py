@@ -76,8 +76,7 @@ def _gemm_add(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     return c
 
 
-def _logistic_from_half_tanh_(t: np.ndarray) -> None:
-    """In place: t = tanh(z / 2) becomes the logistic sigma(z) = (1 + t) / 2."""
+def _logistic_from_half_tanh_(t: np.ndarray) -> None:  # tanh(z/2) -> sigma(z) = (1 + t) / 2
     t *= 0.5
     t += 0.5
 
@@ -96,8 +95,7 @@ class SimpleRNNCell:
 
     n_gates = 1
     state_size = 1
-    z = dz = None  # the unroll's z and dJ/dz buffers (an LSTM lends its own)
-    scale = dz_scale = None  # the unroll's pre-activations are z itself
+    z = dz = scale = dz_scale = None  # the unroll's own buffers, z unscaled (LSTM: its own)
 
     def __init__(self, units: int, activation: Activation) -> None:
         self.units, self.activation = units, activation
@@ -308,8 +306,7 @@ class GRUCell:
 
     n_gates = 3
     state_size = 1
-    z = dz = None
-    scale = dz_scale = None
+    z = dz = scale = dz_scale = None
 
     def __init__(self, units, activation, recurrent_activation):
         self.units, self.activation, self.gate = units, activation, recurrent_activation
