@@ -466,10 +466,21 @@ def profile_cell(mlplab, cell, cfg, threads, nt):
     t_fwd = _time(lambda: rnn.forward(X, True), reps)
     t_fb = _time(fwd_bwd, reps)
     # the same floating-point work as sgemm calls alone (what BLAS needs at the least)
+    # each product in both layouts, batch-major (n, U) and unit-major (U, n) as the unroll
+    # keeps its steps; the faster is the floor
+    W_hT, h_t, dz_t = np.ascontiguousarray(W_h.T), h.T.copy(), dz.T.copy()
+    dz_side, xh_side = dz_all.T.copy(), np.zeros((N_FEATURES + U + 1, T * n), np.float32)
     f_proj = _time(lambda: np.dot(x_all, W), reps)
-    f_rec = T * _time(lambda: np.dot(h, W_h), reps * T)
-    f_rec_b = T * _time(lambda: np.dot(dz, W_h.T), reps * T)
-    f_wgrad = _time(lambda: (np.dot(h_all.T, dz_all), np.dot(x_all.T, dz_all)), reps)
+    f_rec = T * min(
+        _time(lambda: np.dot(h, W_h), reps * T), _time(lambda: np.dot(W_hT, h_t), reps * T)
+    )
+    f_rec_b = T * min(
+        _time(lambda: np.dot(dz, W_h.T), reps * T), _time(lambda: np.dot(W_h, dz_t), reps * T)
+    )
+    f_wgrad = min(
+        _time(lambda: (np.dot(h_all.T, dz_all), np.dot(x_all.T, dz_all)), reps),
+        _time(lambda: np.dot(dz_side, xh_side.T), reps),
+    )
     phases = {
         "whole step (loss_and_grad + Adam.step)": whole,
         "  check_X + prepare_targets (input validation)": _time(
@@ -480,9 +491,9 @@ def profile_cell(mlplab, cell, cfg, threads, nt):
         "  Dense(1) forward + MSE + Dense backward": _time(head, reps),
         "  Adam.step on theta": _time(lambda: adam.step(theta, grad), reps),
         "sgemm floor, forward: X W (one call, T n rows)": f_proj,
-        "sgemm floor, forward: h W_h, T calls (n x U x G)": f_rec,
-        "sgemm floor, backward: dz W_h^T, T calls": f_rec_b,
-        "sgemm floor, backward: H^T dZ and X^T dZ (T n rows)": f_wgrad,
+        "sgemm floor, forward: h W_h, T calls (n x U x G, either layout)": f_rec,
+        "sgemm floor, backward: dz W_h^T, T calls (either layout)": f_rec_b,
+        "sgemm floor, backward: H^T dZ and X^T dZ (T n rows, either layout)": f_wgrad,
         "sgemm floor, total": f_proj + f_rec + f_rec_b + f_wgrad,
         "  => everything else (elementwise gate math, Python, copies)": whole
         - (f_proj + f_rec + f_rec_b + f_wgrad),

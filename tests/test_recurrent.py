@@ -149,6 +149,38 @@ def test_feed_forward_head_after_sequences_matches_fd(mode):
     assert_grad_matches_fd(net, X, y, loss="mse")
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    "acts", [("logistic", "tanh"), ("relu", "logistic"), ("softplus", "tanh")]
+)
+def test_lstm_other_activations_match_fd(acts, mode):
+    """An LSTM with other activations (not the tanh-form fast path of the default)."""
+    kw = {"activation": acts[0], "recurrent_activation": acts[1]}
+    net, X, y = _problem(["lstm"], 5, mode == "seq", rec_kw=kw, salt="acts")
+    assert_grad_matches_fd(net, X, y, loss="mse")
+
+
+@pytest.mark.parametrize("kw", [{}, {"recurrent_activation": "tanh"}])
+@pytest.mark.parametrize("kind", LAYER_KINDS)
+def test_backward_after_a_forward_without_training(kind, kw, rng):
+    """A training forward pass keeps the backward's factors; after a plain forward
+    (training=False) backward recomputes them: the same gradients either way."""
+    kw = kw if kind != "rnn-tanh" else {}
+    net = _build([kind, kind], True, rec_kw=kw, dtype="float64")
+    X, da = rng.standard_normal((N, 6, F)), rng.standard_normal((N, 6, U))
+    grads = []
+    for training in (True, False):
+        for inputs, train in ((2 * X + 1, True), (X, training)):  # the first fills the caches
+            out = inputs
+            for layer in net.layers[:2]:
+                out = layer.forward(out, train)
+        dx = net.layers[1].backward(da)
+        net.layers[0].backward(dx)
+        grads.append(np.concatenate([v.ravel() for v in net.layers[0].grads.values()]))
+    np.testing.assert_array_equal(grads[0], grads[1])
+    assert np.abs(grads[0]).max() > 1e-3
+
+
 @pytest.mark.parametrize("kind", LAYER_KINDS)
 def test_l2_and_sample_weight_gradient_match_fd(kind, rng):
     net, X, y = _problem([kind], 5, True, salt="l2sw")

@@ -15,8 +15,8 @@ Each layer type is a one-step *cell* (``cell.step(x_t, state) -> state``, the
 equations of one time step and their derivatives) and the layer is the unroll:
 the input projection x_t W + b of every step in one matrix product, then the
 loop over time, then the weight gradients of every step in one matrix product.
-Internally the arrays are time-major (T, n, ...) so each step reads contiguous
-memory; the layer's inputs and outputs are batch-first (n, T, ...).
+Internally the arrays are time-major and unit-major, (T, units, n): each step reads
+contiguous blocks; the layer's inputs and outputs are batch-first (n, T, ...).
 
 See docs/recurrent.md for the API, parameter layout and PyTorch correspondence.
 """
@@ -27,6 +27,7 @@ import math
 from typing import Any
 
 import numpy as np
+from scipy.linalg.blas import get_blas_funcs
 
 from mlplab._checks import check_int
 from mlplab.activations import Activation, Logistic, Tanh, get_activation
@@ -57,6 +58,29 @@ def _check_cell_activation(name: str, spec: Any) -> Activation:
 
 
 # ----------------------------------------------------------------------- cells
+# The unroll keeps every per-step array time-major and unit-major, (T, units, n): h_t is
+# a contiguous (units, n) block and each gate a contiguous block of rows of the step's
+# (gates * units, n) pre-activations, so elementwise passes read whole blocks (row slices
+# of an (n, 4 units) array cost numpy several times as much), and W_h^T h_{t-1} is one
+# BLAS call adding into the step's pre-activations in place.
+_GEMM: dict[str, Any] = {}
+
+
+def _gemm_add(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """``c += a @ b`` in place, one BLAS gemm with beta = 1 (2-D C-contiguous arrays):
+    row-major c += a b is column-major c^T += b^T a^T, so nothing is copied."""
+    gemm = _GEMM.get(c.dtype.char) or _GEMM.setdefault(
+        c.dtype.char, get_blas_funcs("gemm", dtype=c.dtype)
+    )
+    gemm(1.0, b.T, a.T, 1.0, c.T, overwrite_c=1)
+    return c
+
+
+def _logistic_from_half_tanh_(t: np.ndarray) -> None:  # tanh(z/2) -> sigma(z) = (1 + t) / 2
+    t *= 0.5
+    t += 0.5
+
+
 class SimpleRNNCell:
     """Elman cell: z_t = x_t W + h_{t-1} W_h + b,  h_t = f(z_t).
 
@@ -71,6 +95,7 @@ class SimpleRNNCell:
 
     n_gates = 1
     state_size = 1
+    z = dz = scale = dz_scale = None  # the unroll's own buffers, z unscaled (LSTM: its own)
 
     def __init__(self, units: int, activation: Activation) -> None:
         self.units, self.activation = units, activation
@@ -82,21 +107,20 @@ class SimpleRNNCell:
         """One time step, no caching: h_t from x_t (n, n_in) and h_{t-1} (n, units)."""
         return self.activation.forward(x_t @ self.W + h @ self.W_h + self.b)
 
-    # --- the unroll's kernels; caches live in arrays over all steps (time-major)
+    # --- the unroll's kernels; caches live in arrays over all steps, (T, units, n)
     def alloc(self, T: int, n: int, dtype: np.dtype) -> None:
-        self.H = _buffer(self, "H", (T + 1, n, self.units), dtype)  # H[t] = h_{t-1}; H[0] = h0
+        self.H = _buffer(self, "H", (T + 1, self.units, n), dtype)  # H[t] = h_{t-1}; H[0] = h0
 
-    def forward_step(self, t: int, Z: np.ndarray, state: tuple) -> tuple:
-        z = Z[t]  # holds x_t W + b; completed in place to the full weighted sum
-        z += np.dot(state[0], self.W_h)
+    def forward_step(self, t: int, Z: np.ndarray, W_hT: np.ndarray) -> None:
+        z = _gemm_add(W_hT, self.H[t], Z[t])  # Z[t] held x_t W + b: now the whole z_t
         h = self.H[t + 1]
-        h[...] = self.activation.forward(z)  # h_t = f(z_t)
-        return (h,)
+        np.copyto(h, z)
+        self.activation.forward_(h)  # h_t = f(z_t)
 
     def prepare_backward(self, Z: np.ndarray) -> None:
         self.D = self.activation.derivative(Z, self.H[1:])  # f'(z_t) for every t
 
-    def start_backward(self, n: int) -> None:
+    def start_backward(self, DZ: np.ndarray) -> None:
         pass
 
     def backward_step(self, t, dh, DZx, DZh) -> np.ndarray:
@@ -131,8 +155,13 @@ class LSTMCell:
 
     Everything that does not depend on the recursion (each gate's derivative times
     the factor it multiplies: g sigma'(z_i), c_{t-1} sigma'(z_f), i tanh'(z_g),
-    tanh(c_t) sigma'(z_o), and o tanh'(c_t)) is computed for all steps at once
-    in ``prepare_backward``; the loop through time is then five products.
+    tanh(c_t) sigma'(z_o), and o tanh'(c_t)) is computed by the training forward
+    pass while each step is in cache; the loop back through time is then three
+    products and the recurrent matrix product.
+
+    With logistic gates and a tanh candidate (the default), all four gates are one
+    tanh pass: sigma(z) = (1 + tanh(z / 2)) / 2, and the halving is folded into the
+    unroll's copy of the weights (``scale``; exact, a power of two).
     """
 
     n_gates = 4
@@ -140,90 +169,117 @@ class LSTMCell:
 
     def __init__(self, units: int, activation: Activation, recurrent_activation: Activation):
         self.units, self.activation, self.gate = units, activation, recurrent_activation
-        # sigma(z) = (1 + tanh(z / 2)) / 2: with tanh candidates, all four gates in 4 passes
         self._fast = isinstance(recurrent_activation, Logistic) and isinstance(activation, Tanh)
-        U = units
-        s = np.full(4 * U, 0.5)
-        s[2 * U : 3 * U] = 1.0
-        self._scale, self._shift = s, np.where(s == 0.5, 0.5, 0.0)
+        self.scale: np.ndarray | None = None
+        self.dz_scale: np.ndarray | None = None
+        if self._fast:  # the unroll's pre-activations: z / 2 for i, f, o and z for g
+            self.scale = np.full(4 * units, 0.5)
+            self.scale[2 * units : 3 * units] = 1.0
+            # sigma'(z) = (1 - tanh(z/2)^2) / 4: the factors leave out the 1/4, the
+            # unroll's W_h, W and weight gradients take it back (exact, a power of two)
+            self.dz_scale = self.scale**2
 
     def bind(self, params):
         self.W, self.W_h, self.b = params["W"], params["W_h"], params["b"]
-        dt = self.W.dtype
-        self._scale, self._shift = self._scale.astype(dt), self._shift.astype(dt)
-
-    def _gates(self, z, out):
-        U = self.units
-        if self._fast:
-            np.multiply(z, self._scale, out=out)
-            np.tanh(out, out=out)
-            out *= self._scale
-            out += self._shift
-            return out
-        out[:, : 2 * U] = self.gate.forward(z[:, : 2 * U])  # i, f
-        out[:, 2 * U : 3 * U] = self.activation.forward(z[:, 2 * U : 3 * U])  # g
-        out[:, 3 * U :] = self.gate.forward(z[:, 3 * U :])  # o
-        return out
 
     def step(self, x_t, state):
         """One time step, no caching: (h_t, c_t) from x_t and (h_{t-1}, c_{t-1})."""
         h, c = state
-        U = self.units
+        U, gate = self.units, self.gate.forward
         z = x_t @ self.W + h @ self.W_h + self.b
-        a = self._gates(z, np.empty_like(z))
-        c = a[:, U : 2 * U] * c + a[:, :U] * a[:, 2 * U : 3 * U]
-        return a[:, 3 * U :] * self.activation.forward(c), c
+        i, f, o = gate(z[:, :U]), gate(z[:, U : 2 * U]), gate(z[:, 3 * U :])
+        c = f * c + i * self.activation.forward(z[:, 2 * U : 3 * U])
+        return o * self.activation.forward(c), c
 
     def alloc(self, T, n, dtype):
         U = self.units
-        self.H = _buffer(self, "H", (T + 1, n, U), dtype)
-        self.C = _buffer(self, "C", (T + 1, n, U), dtype)  # C[t] = c_{t-1}
-        self.A = _buffer(self, "A", (T, n, 4 * U), dtype)  # gate outputs i, f, g, o
-        self.TC = _buffer(self, "TC", (T, n, U), dtype)  # tanh(c_t)
+        self.H = _buffer(self, "H", (T + 1, U, n), dtype)
+        self.C = _buffer(self, "C", (T + 1, U, n), dtype)  # C[t] = c_{t-1}
+        self.A = _buffer(self, "A", (T, 4 * U, n), dtype)  # gate outputs i, f, g, o
+        self.z = self.A if self._fast else None  # the unroll's z, the gates over it in place
+        self.TC = _buffer(self, "TC", (U, n), dtype)  # tanh(c_t), used within the step
+        # P_t: dz_t = P_t * [dc, dc, dc, dh], then o tanh'(c_t) (dh_t -> dc_t) in its 5th block
+        self.P = self.dz = _buffer(self, "P", (T, 5 * U, n), dtype)  # backward: dz over P
+        self._tmp = _buffer(self, "tmp", (U, n), dtype)
+        if self._views[0] is not self.P:  # new work arrays: slice them once, not every step
+            self._views = (self.P, [self._step_views(t) for t in range(T)], None)
 
-    def forward_step(self, t, Z, state):
-        U = self.units
-        z = Z[t]
-        z += np.dot(state[0], self.W_h)
-        a = self._gates(z, self.A[t])
-        c = self.C[t + 1]
-        np.multiply(a[:, U : 2 * U], state[1], out=c)  # f * c_{t-1}
-        c += a[:, :U] * a[:, 2 * U : 3 * U]  # + i * g
-        tc = self.TC[t]
+    _views: tuple = (None, None, None)  # (P, per-step forward views, backward views)
+    training = False  # set by the unroll: keep the backward factors P
+
+    def _step_views(self, t):
+        U, a, p = self.units, self.A[t], self.P[t]
+        gates = tuple(a[k * U : (k + 1) * U] for k in range(4))
+        factors = tuple(p[k * U : (k + 1) * U] for k in range(5))
+        C, H = self.C, self.H
+        fwd = (a, a[: 2 * U], *gates, C[t], C[t + 1], self.TC, H[t], H[t + 1])
+        return fwd, (p[: 4 * U], *factors)
+
+    def forward_step(self, t, Z, W_hT):
+        """Step t; in training also its backward factors that do not depend on the
+        recursion, while the step's arrays are in cache: each gate's derivative times
+        the factor it multiplies (P[t]) and o tanh'(c_t) (P[t]'s 5th block)."""
+        (a, a_if, i, f, g, o, c_prev, c, tc, h_prev, h), P = self._views[1][t]
+        d4, pi, pf, pg, po, odt = P
+        z = _gemm_add(W_hT, h_prev, Z[t])  # z += W_h^T h_{t-1}
+        if self._fast:
+            np.tanh(z, out=a)  # tanh(z/2) for i, f, o; tanh(z) = g
+            if self.training:  # 1 - tanh^2: g's derivative, 4 sigma' for i, f, o (dz_scale)
+                np.multiply(a, a, out=d4)
+                np.subtract(1.0, d4, out=d4)
+            _logistic_from_half_tanh_(a_if)
+            _logistic_from_half_tanh_(o)
+        else:
+            np.copyto(a, z)
+            for x, fn in ((a_if, self.gate), (g, self.activation), (o, self.gate)):
+                fn.forward_(x)
+        np.multiply(f, c_prev, out=c)  # f * c_{t-1}
+        c += np.multiply(i, g, out=self._tmp)  # + i * g
         if self._fast:
             np.tanh(c, out=tc)
         else:
-            tc[...] = self.activation.forward(c)
-        np.multiply(a[:, 3 * U :], tc, out=self.H[t + 1])  # h_t = o * tanh(c_t)
-        return (self.H[t + 1], c)
+            np.copyto(tc, c)
+            self.activation.forward_(tc)
+        np.multiply(o, tc, out=h)  # h_t = o * tanh(c_t)
+        if not self.training:
+            return
+        if self._fast:
+            np.multiply(tc, tc, out=odt)
+            np.subtract(1.0, odt, out=odt)
+        else:  # Z holds the pre-activations themselves (scale is None)
+            d4[...] = self.gate.derivative(z, a)  # then g's own
+            pg[...] = self.activation.derivative(z[2 * self.units : 3 * self.units], g)
+            odt[...] = self.activation.derivative(c, tc)
+        pi *= g
+        pf *= c_prev
+        pg *= i
+        po *= tc
+        odt *= o
 
     def prepare_backward(self, Z):
-        U, A, act, gate = self.units, self.A, self.activation, self.gate
-        i, f, g, o = (A[..., k * U : (k + 1) * U] for k in range(4))
-        P = _buffer(self, "P", A.shape, A.dtype)  # dz_t = P_t * [dc, dc, dc, dh]
-        P[..., :U] = gate.derivative(Z[..., :U], i) * g
-        P[..., U : 2 * U] = gate.derivative(Z[..., U : 2 * U], f) * self.C[:-1]
-        P[..., 2 * U : 3 * U] = act.derivative(Z[..., 2 * U : 3 * U], g) * i
-        P[..., 3 * U :] = gate.derivative(Z[..., 3 * U :], o) * self.TC
-        self.P = P.reshape(*P.shape[:2], 4, U)
-        self.ODT = o * act.derivative(self.C[1:], self.TC)  # dh_t -> dc_t: o tanh'(c_t)
-        self.F = f
+        """Nothing left: the training forward pass computed every factor."""
 
-    def start_backward(self, n):
-        self.dc = np.zeros((n, self.units), self.A.dtype)  # dJ/dc_t from step t+1
+    def start_backward(self, DZ):
+        self.dc = np.zeros((self.units, DZ.shape[2]), self.A.dtype)  # dJ/dc_t from step t+1
+        P, fw, bw = self._views
+        if bw is None or bw[0] is not DZ:  # per-step views of P and of the layer's dz
+            U, P5 = self.units, P.reshape(P.shape[0], 5, self.units, P.shape[2])
+            D5 = DZ.reshape(P5.shape)
+            steps = [
+                (P5[t, :3], P5[t, 3:], D5[t, :3], D5[t, 3:], D5[t, 4], DZ[t, : 4 * U], v[0][3])
+                for t, v in enumerate(fw)
+            ]
+            self._views = (P, fw, (DZ, steps))
 
     def backward_step(self, t, dh, DZx, DZh):
-        dc = self.dc
-        dc += dh * self.ODT[t]  # dJ/dc_t = (from t+1) + dJ/dh_t o tanh'(c_t)
-        P = self.P[t]
-        dz = DZx[t].reshape(dh.shape[0], 4, self.units)
-        np.multiply(P[:, :3], dc[:, None, :], out=dz[:, :3])  # input, forget gates, candidate
-        np.multiply(P[:, 3], dh, out=dz[:, 3])  # output gate
-        self._t = t
-        return DZx[t]
+        p3, p2, d3, d2, d4, dz, _ = self._views[2][1][t]  # d.. are p.. (dz over P)
+        np.multiply(p2, dh, out=d2)  # output gate, and the path dh_t -> dc_t (in d4)
+        self.dc += d4  # dJ/dc_t = (from t+1) + dJ/dh_t o tanh'(c_t)
+        np.multiply(p3, self.dc, out=d3)  # input, forget gates, candidate
+        return dz
 
     def carry_back(self, t, dh, dh_prev):
-        self.dc *= self.F[t]  # dJ/dc_{t-1} = dJ/dc_t * f_t: the memory path
+        self.dc *= self._views[2][1][t][6]  # dJ/dc_{t-1} = dJ/dc_t * f_t: the memory path
 
     def cut(self):
         self.dc[...] = 0.0
@@ -250,6 +306,7 @@ class GRUCell:
 
     n_gates = 3
     state_size = 1
+    z = dz = scale = dz_scale = None
 
     def __init__(self, units, activation, recurrent_activation):
         self.units, self.activation, self.gate = units, activation, recurrent_activation
@@ -269,58 +326,61 @@ class GRUCell:
 
     def alloc(self, T, n, dtype):
         U = self.units
-        self.H = _buffer(self, "H", (T + 1, n, U), dtype)
-        self.A = _buffer(self, "A", (T, n, 3 * U), dtype)  # r, u, n
-        self.HH = _buffer(self, "HH", (T, n, 3 * U), dtype)  # h_{t-1} W_h + b_h
+        self.H = _buffer(self, "H", (T + 1, U, n), dtype)
+        self.A = _buffer(self, "A", (T, 3 * U, n), dtype)  # r, u, n
+        self.HH = _buffer(self, "HH", (T, 3 * U, n), dtype)  # W_h^T h_{t-1} + b_h
+        self._bh = _buffer(self, "bh", (3 * U, n), dtype)  # b_h in every column
+        np.copyto(self._bh, self.b_h[:, None])
+        self._tmp = _buffer(self, "tmp", (U, n), dtype)
 
-    def forward_step(self, t, Z, state):
+    def forward_step(self, t, Z, W_hT):
         U = self.units
-        h_prev = state[0]
+        h_prev = self.H[t]
         z, hh, a = Z[t], self.HH[t], self.A[t]
-        np.dot(h_prev, self.W_h, out=hh)
-        hh += self.b_h
-        z[:, : 2 * U] += hh[:, : 2 * U]  # Z now holds the pre-activations of r, u, n
-        ru = a[:, : 2 * U]
+        np.copyto(hh, self._bh)
+        _gemm_add(W_hT, h_prev, hh)
+        z[: 2 * U] += hh[: 2 * U]  # Z now holds the pre-activations of r, u, n
+        ru = a[: 2 * U]
         if self._fast:  # sigma(z) = (1 + tanh(z / 2)) / 2
-            np.multiply(z[:, : 2 * U], 0.5, out=ru)
+            np.multiply(z[: 2 * U], 0.5, out=ru)
             np.tanh(ru, out=ru)
-            ru *= 0.5
-            ru += 0.5
+            _logistic_from_half_tanh_(ru)
         else:
-            ru[...] = self.gate.forward(z[:, : 2 * U])
-        z[:, 2 * U :] += a[:, :U] * hh[:, 2 * U :]
-        n = a[:, 2 * U :]
-        n[...] = self.activation.forward(z[:, 2 * U :])
+            np.copyto(ru, z[: 2 * U])
+            self.gate.forward_(ru)
+        z[2 * U :] += np.multiply(a[:U], hh[2 * U :], out=self._tmp)
+        n = a[2 * U :]
+        np.copyto(n, z[2 * U :])
+        self.activation.forward_(n)
         h = self.H[t + 1]
         np.subtract(h_prev, n, out=h)
-        h *= a[:, U : 2 * U]
+        h *= a[U : 2 * U]
         h += n  # h = n + u (h_{t-1} - n)
-        return (h,)
 
     def prepare_backward(self, Z):
         U, A, act, gate = self.units, self.A, self.activation, self.gate
-        r, u, n = A[..., :U], A[..., U : 2 * U], A[..., 2 * U :]
-        zr, zu, zn = Z[..., :U], Z[..., U : 2 * U], Z[..., 2 * U :]
+        r, u, n = A[:, :U], A[:, U : 2 * U], A[:, 2 * U :]
+        zr, zu, zn = Z[:, :U], Z[:, U : 2 * U], Z[:, 2 * U :]
         self.Qn = act.derivative(zn, n) * (1 - u)  # dh -> dz_n
-        self.Qr = gate.derivative(zr, r) * self.HH[..., 2 * U :]  # dz_n -> dz_r
+        self.Qr = gate.derivative(zr, r) * self.HH[:, 2 * U :]  # dz_n -> dz_r
         self.Qu = gate.derivative(zu, u) * (self.H[:-1] - n)  # dh -> dz_u
         self.R, self.Ug = r, u
 
-    def start_backward(self, n):
+    def start_backward(self, DZ):
         pass
 
     def backward_step(self, t, dh, DZx, DZh):
         U = self.units
         dx, dhh = DZx[t], DZh[t]
-        dzn = np.multiply(dh, self.Qn[t], out=dx[:, 2 * U :])
-        np.multiply(dzn, self.Qr[t], out=dx[:, :U])
-        np.multiply(dh, self.Qu[t], out=dx[:, U : 2 * U])
-        dhh[:, : 2 * U] = dx[:, : 2 * U]
-        np.multiply(dzn, self.R[t], out=dhh[:, 2 * U :])  # the candidate sees h W_hn via r
+        dzn = np.multiply(dh, self.Qn[t], out=dx[2 * U :])
+        np.multiply(dzn, self.Qr[t], out=dx[:U])
+        np.multiply(dh, self.Qu[t], out=dx[U : 2 * U])
+        dhh[: 2 * U] = dx[: 2 * U]
+        np.multiply(dzn, self.R[t], out=dhh[2 * U :])  # the candidate sees h W_hn via r
         return dhh
 
     def carry_back(self, t, dh, dh_prev):
-        dh_prev += dh * self.Ug[t]  # the direct path h_{t-1} -> h_t, factor u
+        dh_prev += np.multiply(dh, self.Ug[t], out=self._tmp)  # the path h_{t-1} -> h_t, u
 
     def cut(self):
         pass
@@ -447,89 +507,137 @@ class Recurrent(Layer):
                 f"Received shape {x.shape}."
             )
         n, T, F = x.shape
-        cell = self.cell
-        # time-major copy: each step reads a contiguous (n, F) block
-        xt = _buffer(self, "x_tm", (T, n, F), self.dtype)
-        np.copyto(xt, x.transpose(1, 0, 2))
-        self.x_tm = xt
-        # every step's input projection x_t W + b in one product: (T n, F) @ (F, G)
-        G = cell.W.shape[1]
-        Z = _buffer(self, "Z", (T, n, G), self.dtype)
-        np.dot(xt.reshape(T * n, F), cell.W, out=Z.reshape(T * n, G))
-        Z += cell.b
-        self.Z = Z
-        cell.alloc(T, n, self.dtype)
+        cell, dt = self.cell, self.dtype
+        X1 = self.X1 = _buffer(self, "X1", (T, F + 1, n), dt)  # [x_t; 1]^T per step
+        np.copyto(X1[:, :F], x.transpose(1, 2, 0))
+        X1[:, F] = 1.0
+        cell.alloc(T, n, dt)
         state = self._initial(n)
-        self.state0 = state
-        cell.H[0] = state[0]
+        cell.H[0] = state[0].T
         if cell.state_size > 1:
-            cell.C[0] = state[1]
-        for t in range(T):  # the loop through time: h_t needs h_{t-1}
-            state = cell.forward_step(t, Z, state)
+            cell.C[0] = state[1].T
+        self._unroll(training)
+        H = cell.H
         if self.stateful:
-            self._carry = tuple(s.copy() for s in state)
+            last = (H[T], cell.C[T]) if cell.state_size > 1 else (H[T],)
+            self._carry = tuple(s.T.copy() for s in last)
         self.T, self.n = T, n
         if self.return_sequences:
-            out = np.ascontiguousarray(cell.H[1:].transpose(1, 0, 2))  # (n, T, U)
+            out = np.ascontiguousarray(H[1:].transpose(2, 0, 1))  # (n, T, U)
         else:
-            out = cell.H[T].copy()  # (n, U): the last state, for a many-to-one output
+            out = H[T].T.copy()  # (n, U): the last state, for a many-to-one output
         self.a = out
         return out
+
+    def _unroll(self, training):
+        """The loop through time from the state in H[0] (C[0]); training: the cells also
+        keep what their backward pass needs (backward reruns it after a plain forward)."""
+        Z, W_hT = self._project()
+        self.cell.training = self._trained = training
+        step = self.cell.forward_step
+        for t in range(Z.shape[0]):  # h_t needs h_{t-1}
+            step(t, Z, W_hT)
+
+    def _project(self):
+        """Every step's input projection x_t W + b at once, (T, G, n), and W_h^T, both
+        times the cell's per-gate ``scale`` (LSTM: 1/2 for the logistic gates) through the
+        weights' copies; the bias rides on the row of ones appended to each x_t^T."""
+        cell, dt, X1 = self.cell, self.dtype, self.X1
+        (T, F1, n), G = X1.shape, cell.W.shape[1]
+        F = F1 - 1
+        Wb = _buffer(self, "WbT", (G, F1), dt)  # [W; b]^T
+        np.copyto(Wb[:, :F], cell.W.T)
+        Wb[:, F] = cell.b
+        W_hT = _buffer(self, "W_hT", (G, self.units), dt)
+        np.copyto(W_hT, cell.W_h.T)
+        if cell.scale is not None:
+            Wb *= cell.scale[:, None]
+            W_hT *= cell.scale[:, None]
+        Z = cell.z if cell.z is not None else _buffer(self, "Z", (T, G, n), dt)
+        self.Z = np.matmul(Wb, X1, out=Z)  # one BLAS product per step, no Python loop
+        return Z, W_hT
 
     @property
     def hidden_states(self) -> np.ndarray | None:
         """(n, T, units): h_1 .. h_T of the last forward pass."""
         H = getattr(self.cell, "H", None) if hasattr(self, "cell") else None
-        return None if H is None else H[1:].transpose(1, 0, 2).copy()
+        return None if H is None else H[1:].transpose(2, 0, 1).copy()
 
     # ------------------------------------------------------------- backward
     def backward(self, da, need_dx=True):
         """Backpropagation through time: the chain rule from step T back to step 1."""
         cell, T, n, U = self.cell, self.T, self.n, self.units
-        Z = self.Z
-        G = Z.shape[2]
-        DZx = _buffer(self, "DZx", Z.shape, Z.dtype)  # dJ/d(x_t W + b) per step
+        Z, G = self.Z, self.Z.shape[1]
+        # dJ/d(x_t W + b) per step (its first G rows; an LSTM writes it over its factors)
+        DZx = cell.dz if cell.dz is not None else _buffer(self, "DZx", Z.shape, Z.dtype)
         two = isinstance(cell, GRUCell)
-        # dJ/d(h_{t-1} W_h (+ b_h)) per step
+        # dJ/d(W_h^T h_{t-1} (+ b_h)) per step
         DZh = _buffer(self, "DZh", Z.shape, Z.dtype) if two else DZx
         # DH[t] = dJ/dh_t: starts as the loss's own term at each step; step t+1 adds
         # its share before step t reads it (so it ends as the total derivative)
+        DH = _buffer(self, "DH", (T, U, n), self.dtype)
         if self.return_sequences:
-            DH = _buffer(self, "DH", (T, n, U), self.dtype)
-            np.copyto(DH, da.transpose(1, 0, 2))
+            np.copyto(DH, da.transpose(1, 2, 0))
         else:
-            DH = _buffer(self, "DH", (T, n, U), self.dtype)
             DH[: T - 1] = 0.0
-            DH[T - 1] = da
+            DH[T - 1] = da.T
+        if not self._trained:  # no backward factors since the last forward pass
+            self._unroll(True)
+        self._trained = False  # the cell's backward may use them up
         cell.prepare_backward(Z)  # every factor that does not depend on the recursion
-        cell.start_backward(n)
-        W_hT = cell.W_h.T
-        k = self.truncate
+        cell.start_backward(DZx)
+        W_h, scale = cell.W_h, cell.dz_scale
+        if scale is not None:  # the cell's dz rows come divided by scale: W_h diag(scale)
+            W_h = np.multiply(W_h, scale, out=_buffer(self, "W_hk", W_h.shape, W_h.dtype))
+        k, dhs = self.truncate, list(DH)
         for t in range(T - 1, 0, -1):
-            dh = DH[t]
+            dh = dhs[t]
             dzh = cell.backward_step(t, dh, DZx, DZh)
             if k is not None and (T - t) % k == 0:
                 cell.cut()  # truncated BPTT: the state entering this block is a constant
                 continue
-            prev = DH[t - 1]
-            prev += np.dot(dzh, W_hT)  # dJ/dh_{t-1} += dJ/dz_t W_h^T
+            prev = _gemm_add(W_h, dzh, dhs[t - 1])  # dJ/dh_{t-1} += W_h dJ/dz_t
             cell.carry_back(t, dh, prev)  # + the gated memory paths (LSTM c, GRU u)
         dzh = cell.backward_step(0, DH[0], DZx, DZh)
-        d0 = np.dot(dzh, W_hT)
+        d0 = np.dot(W_h, dzh)
         cell.carry_back(0, DH[0], d0)
-        self._dstate0 = cell.state_grad(d0)
-        self.hidden_grad_norms = np.sqrt(np.einsum("tnu,tnu->t", DH, DH))
-        # weight gradients of every step at once: sum_t h_{t-1}^T dz_t, sum_t x_t^T dz_t
-        g = self.grads
-        np.dot(cell.H[:T].reshape(T * n, U).T, DZh.reshape(T * n, G), out=g["W_h"])
-        np.dot(self.x_tm.reshape(T * n, -1).T, DZx.reshape(T * n, G), out=g["W"])
-        np.add.reduce(DZx.reshape(T * n, G), axis=0, out=g["b"])
-        if two:
-            np.add.reduce(DZh.reshape(T * n, G), axis=0, out=g["b_h"])
+        self._dstate0 = tuple(s.T.copy() for s in cell.state_grad(d0))
+        self.hidden_grad_norms = np.sqrt(np.einsum("tun,tun->t", DH, DH))
+        DZx = DZx[:, :G]
+        self._weight_grads(DZx, DZh, two)
         if not need_dx:
             return None
-        dx = np.dot(DZx.reshape(T * n, G), cell.W.T).reshape(T, n, -1)
-        return dx.transpose(1, 0, 2)  # back to batch-first (n, T, n_in)
+        W = cell.W if scale is None else cell.W * scale.astype(cell.W.dtype)
+        return np.matmul(W, DZx).transpose(2, 0, 1)  # W dz_t per step, (n, T, n_in)
+
+    def _weight_grads(self, DZx, DZh, two):
+        """Every step's weight gradients at once, one product over all T n columns:
+        sum_t dz_t [h_{t-1}; x_t; 1]^T is dJ/d[W_h; W; b]^T (GRU: dz of the h part apart).
+        The per-step blocks are first laid side by side, (rows, T, n)."""
+        cell, g, T, n, U, F = self.cell, self.grads, self.T, self.n, self.units, self.n_in
+        S = _buffer(self, "S", (U + F + 1, T, n), self.dtype)  # [h_{t-1}; x_t; 1] per step
+        np.copyto(S[:U], cell.H[:T].transpose(1, 0, 2))
+        np.copyto(S[U:], self.X1.transpose(1, 0, 2))
+
+        def side_by_side(name, A):
+            out = _buffer(self, name, (A.shape[1], T, n), A.dtype)
+            np.copyto(out, A.transpose(1, 0, 2))
+            return out.reshape(A.shape[1], T * n)
+
+        dzx, S = side_by_side("DZx_c", DZx), S.reshape(U + F + 1, T * n)
+        if two:
+            dzh = side_by_side("DZh_c", DZh)
+            g["W_h"][...] = np.dot(dzh, S[:U].T).T
+            np.add.reduce(dzh, axis=1, out=g["b_h"])
+            Gx = np.dot(dzx, S[U:].T)  # (G, F + 1)
+        else:
+            Gx = np.dot(dzx, S.T)  # (G, U + F + 1)
+            if cell.dz_scale is not None:
+                Gx *= cell.dz_scale[:, None]
+            g["W_h"][...] = Gx[:, :U].T
+            Gx = Gx[:, U:]
+        g["W"][...] = Gx[:, :F].T
+        g["b"][...] = Gx[:, F]
 
     @property
     def grad_initial_state(self):
