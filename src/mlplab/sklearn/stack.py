@@ -28,8 +28,8 @@ from mlplab.training.step import Trainer, run_epoch, sklearn_batches, sklearn_sh
 __all__ = ["Spec", "Stack", "StackResult", "fit_stack", "layout"]
 
 #: exact mode: members per evaluation chunk so that one (members, samples, units) work
-#: array holds about this many values (1 MiB in float64: the passes stay in the cache)
-_CHUNK_ELEMENTS = 1 << 17
+#: array holds about this many values (512 KiB in float64: the passes stay in the cache)
+_CHUNK_ELEMENTS = 1 << 16
 
 
 # ----------------------------------------------------------------- one stack
