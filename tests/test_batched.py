@@ -860,6 +860,30 @@ def test_n_jobs_2_same_as_sequential():
     assert np.array_equal(e1.predict(X), e2.predict(X))
 
 
+def test_largest_stacks_go_first(monkeypatch):
+    """Stacks are handed to the workers largest first (members x rows x weights), so that
+    the workers end together; each member still equals its lone fit."""
+    from mlplab.sklearn import batched
+
+    order = []
+    fit_stack = batched.fit_stack
+
+    def spy(spec, X, *args):
+        order.append((spec.units[1], len(X)))
+        return fit_stack(spec, X, *args)
+
+    monkeypatch.setattr(batched, "fit_stack", spy)
+    X = _X()
+    y = _y_reg(X)
+    ests = [
+        MLPRegressor(hidden_layer_sizes=(h,), solver="lbfgs", max_iter=15, random_state=r)
+        for h, n in ((2, 4), (8, 3), (4, 4))
+        for r in range(n)
+    ]  # fmt: skip
+    _check_all(ests, X, y, _rows(len(ests)))
+    assert order == [(8, 3), (4, 4), (2, 4)], order
+
+
 def test_nan_in_X_raises_the_estimators_error():
     X = _X().copy()
     X[3, 0] = np.nan
