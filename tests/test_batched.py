@@ -21,6 +21,9 @@ from sklearn.base import clone
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
 from mlplab import MLPClassifier, MLPRegressor
+from mlplab.activations import get_activation
+from mlplab.layers.dense import Dense
+from mlplab.sklearn import stack as stack_module
 from mlplab.sklearn.batched import MemberFits, can_batch, fit_many, fit_members
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -158,6 +161,79 @@ def test_one_input_column(solver):
         MLPRegressor, hidden_layer_sizes=(10,), activation="logistic", solver=solver, max_iter=40
     )
     _check_all(ests, x, y, _rows(3))
+
+
+@pytest.mark.parametrize("n_inputs", [1, 3])
+def test_lbfgs_stack_evaluated_in_chunks_equals_lone_fits(monkeypatch, n_inputs):
+    """Exact mode evaluates an lbfgs stack a few members at a time (chunks sized for the
+    cache): with chunks of two members, and members stopping at different iterations (so
+    that later evaluations take some of the rows only), each member equals its lone fit."""
+    monkeypatch.setattr(stack_module, "_CHUNK_ELEMENTS", 2 * N_TRAIN * 8)  # two 1-8-1 members
+    sizes = []
+    rows_loss_and_grad = stack_module.Stack.rows_loss_and_grad
+
+    def spy(self, theta, rows):
+        sizes.append(len(rows))
+        return rows_loss_and_grad(self, theta, rows)
+
+    monkeypatch.setattr(stack_module.Stack, "rows_loss_and_grad", spy)
+    X = _X(d=n_inputs)
+    y = _y_reg(X)
+    ests = [
+        MLPRegressor(hidden_layer_sizes=(8,), activation="logistic", solver="lbfgs", alpha=a,
+                     random_state=s, max_iter=60, tol=1e-3)
+        for s, a in zip(range(5), (1e-4, 1e-2, 1e-4, 0.3, 1e-3), strict=True)
+    ]  # fmt: skip
+    fits = _check_all(ests, X, y, _rows(5))
+    # more members than a chunk holds; some evaluations for some members only
+    assert len(set(fits.n_iter_)) > 1 and max(sizes) > 2 and min(sizes) < max(sizes), sizes
+
+
+def test_stacked_dense_passes_equal_each_members_own_calls_to_the_bit():
+    """A stack's one-input forward ([x 1] [W; b] in one product) and its backward's outer
+    product and bias sums give each member the bits of scikit-learn's calls on that member
+    alone (np.dot then + b; np.dot(delta, W.T); the rows' sum), signs of zeros included,
+    on values spread over 20 decades."""
+    rng = np.random.RandomState(0)
+    M, n, units = 4, 300, 7
+
+    def wide(*shape):
+        return rng.standard_normal(shape) * 10.0 ** rng.uniform(-10, 10, shape)
+
+    def same_bits(a, b):
+        a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+        return a.shape == b.shape and np.array_equal(a.view(np.uint64), b.view(np.uint64))
+
+    x = wide(M, n, 1)
+    x[:, ::7] = 0.0  # 0 w with w < 0: np.dot gives +0
+    W, b = wide(M, 1, units), wide(M, units)
+    W[:, 0, :2], b[:, 0] = -1.0, -0.0  # +0 + -0 = +0, where -0 + -0 would stay -0
+    x1 = np.concatenate([x, np.ones_like(x)], axis=2)
+    for name in ("identity", "logistic"):
+        layer = Dense(units, name)
+        layer.W, layer.b = W, b
+        z = layer.forward_members_with_ones(x, x1).copy()
+        for m in range(M):
+            ref = np.dot(x[m], W[m])
+            ref += b[m]
+            assert same_bits(z[m], get_activation(name).forward(ref)), (name, m)
+    out = Dense(1)
+    out.W, out.b = wide(M, units, 1), wide(M, 1)
+    out.W[:, 0] = -1.0
+    out.dW, out.db = np.empty((M, units, 1)), np.empty((M, 1))
+    out.x = wide(M, n, units)
+    delta = wide(M, n, 1)
+    delta[:, ::5] = 0.0
+    dx = out.backward_from_z(delta, True)
+    hidden = Dense(units, "logistic")
+    hidden.x, hidden.W = x, W
+    hidden.dW, hidden.db = np.empty((M, 1, units)), np.empty((M, units))
+    dz = wide(M, n, units)
+    hidden.backward_from_z(dz, False)
+    for m in range(M):
+        assert same_bits(dx[m], np.dot(delta[m], out.W[m].T)), m
+        assert same_bits(hidden.db[m], np.add.reduce(dz[m], axis=0)), m  # np.mean's sum
+        assert same_bits(hidden.dW[m], np.dot(x[m].T, dz[m])), m
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
@@ -782,6 +858,30 @@ def test_n_jobs_2_same_as_sequential():
     e2 = fit_many(_fit_many_reg(), X, y, random_state=range(8), n_jobs=2)
     assert np.array_equal(e1.loss_, e2.loss_)
     assert np.array_equal(e1.predict(X), e2.predict(X))
+
+
+def test_largest_stacks_go_first(monkeypatch):
+    """Stacks are handed to the workers largest first (members x rows x weights), so that
+    the workers end together; each member still equals its lone fit."""
+    from mlplab.sklearn import batched
+
+    order = []
+    fit_stack = batched.fit_stack
+
+    def spy(spec, X, *args):
+        order.append((spec.units[1], len(X)))
+        return fit_stack(spec, X, *args)
+
+    monkeypatch.setattr(batched, "fit_stack", spy)
+    X = _X()
+    y = _y_reg(X)
+    ests = [
+        MLPRegressor(hidden_layer_sizes=(h,), solver="lbfgs", max_iter=15, random_state=r)
+        for h, n in ((2, 4), (8, 3), (4, 4))
+        for r in range(n)
+    ]  # fmt: skip
+    _check_all(ests, X, y, _rows(len(ests)))
+    assert order == [(8, 3), (4, 4), (2, 4)], order
 
 
 def test_nan_in_X_raises_the_estimators_error():

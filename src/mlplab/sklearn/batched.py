@@ -432,7 +432,15 @@ def _stack_jobs(
             jobs.append(([members[i] for i in chunk], (spec, Xs[chunk], Ys[chunk],
                          [seeds[i] for i in chunk], [alpha[i] for i in chunk],
                          [lr[i] for i in chunk])))  # fmt: skip
-    return jobs
+    # the largest first: the workers then end together, the small stacks filling the gaps
+    return sorted(jobs, key=_job_size, reverse=True)
+
+
+def _job_size(job: tuple[list[int], tuple]) -> int:
+    """A stack's arithmetic per step: members x rows x weights."""
+    spec, X = job[1][0], job[1][1]
+    units = spec.units
+    return X.shape[0] * X.shape[1] * sum(a * b for a, b in zip(units[:-1], units[1:], strict=True))
 
 
 def _store_stack(

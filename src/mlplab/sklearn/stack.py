@@ -28,6 +28,10 @@ from mlplab.training.step import Trainer, run_epoch, sklearn_batches, sklearn_sh
 
 __all__ = ["Spec", "Stack", "StackResult", "fit_stack", "layout"]
 
+#: exact mode: members per evaluation chunk so that one (members, samples, units) work
+#: array holds about this many values (512 KiB in float64: the passes stay in the cache)
+_CHUNK_ELEMENTS = 1 << 16
+
 
 # ----------------------------------------------------------------- one stack
 @dataclass
@@ -78,17 +82,25 @@ class Stack:
         act = get_activation(spec.activation, exact=spec.params.get("exact", True))
         self.layers = [Dense(fo, act) for fo in u[1:-1]]
         self.layers.append(Dense(u[-1], "identity"))  # the output link is the loss's
+        self.exact = spec.params.get("exact", True)
         self.loss = {"identity": SquaredError, "logistic": BinaryLogLoss, "softmax": LogLoss}[
             spec.out
         ]()
         #: exact=False: the chunked, fused kernel (mlplab.sklearn.fused) instead of the layers
         self.fused = None
-        if not spec.params.get("exact", True) and spec.activation in HIDDEN:
+        if not self.exact and spec.activation in HIDDEN:
             self.fused = FusedStack(u, spec.activation, self.loss, (self.wsl, self.bsl))
+        # one input: the first layer's z = [x 1] [W; b] in one product (Dense.forward_members_
+        # with_ones), from the members' rows with a column of ones, made once
+        self.X1 = None
+        if self.exact and X is not None and X.shape[2] == 1:
+            self.X1 = np.concatenate([X, np.ones_like(X)], axis=2)
 
     def select(self, keep: np.ndarray) -> None:
         """Keep only the members ``keep`` (their rows, targets and L2)."""
         self.X, self.Y, self.alpha = self.X[keep], self.Y[keep], self.alpha[keep]
+        if self.X1 is not None:
+            self.X1 = self.X1[keep]
 
     def bind(self, theta: np.ndarray, grad: np.ndarray | None) -> None:
         """Seat every layer's W, b (and dW, db) on views of (M, P) arrays in scikit-learn's
@@ -102,13 +114,20 @@ class Stack:
                 layer.dW = grad[:, wa:wb].reshape(M, u[i], u[i + 1])
                 layer.db = grad[:, ba:bb]
 
-    def forward(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
-        """The output layer's z (before the output link) for X (M, n, d); a work array."""
+    def forward(self, theta: np.ndarray, X: np.ndarray, X1: np.ndarray | None = None) -> np.ndarray:
+        """The output layer's z (before the output link) for X (M, n, d); a work array.
+        X1: X with a column of ones (one input), for the first layer's one product."""
         if self.fused is not None:
             return self.fused.forward(theta, X)
         self.bind(theta, None)
-        a = X
-        for layer in self.layers[:-1]:
+        last = len(self.layers) - 1
+        if X1 is None:
+            a = X
+        else:
+            a = self.layers[0].forward_members_with_ones(X, X1, logits=last == 0)
+            if last == 0:
+                return a
+        for layer in self.layers[1 if X1 is not None else 0 : -1]:
             a = layer.forward(a)
         return self.layers[-1].forward_logits(a)
 
@@ -116,26 +135,65 @@ class Stack:
         """The output link applied to the last layer's z (what predict_proba gives)."""
         return get_activation(self.spec.out).forward(z)
 
-    def loss_and_grad(self, theta, X, Y, need_grad=True, members=None):
+    def loss_and_grad(self, theta, X, Y, need_grad=True, members=None, *, alpha=None):
         """Per-member loss (M,) and gradient (M, P), as scikit-learn's MLP computes them;
-        ``members`` (M,): the rows of X and Y that theta's rows are (default: all)."""
+        ``members`` (M,): the rows of X and Y that theta's rows are (default: all);
+        ``alpha``: theta's rows' L2 (default the stack's)."""
+        alpha = self.alpha if alpha is None else alpha
         if self.fused is not None:
-            return self.fused.loss_and_grad(theta, X, Y, self.alpha, need_grad, members)
+            return self.fused.loss_and_grad(theta, X, Y, alpha, need_grad, members)
         if members is not None:
             X, Y = X[members], Y[members]
-        M, n = X.shape[0], X.shape[1]
-        grad = np.empty((M, self.P), dtype=theta.dtype) if need_grad else None
-        z = self.forward(theta, X)
-        value, delta = self.loss.value_and_gradient(z, Y)
-        weights = [layer.W for layer in self.layers]
+        n = X.shape[1]
         if not need_grad:
-            return sklearn_l2(value, weights, (), None, self.alpha, n), None
+            value = self.loss.value_and_gradient(self.forward(theta, X), Y)[0]
+            weights = [layer.W for layer in self.layers]
+            return sklearn_l2(value, weights, (), None, alpha, n), None
+        grad = np.empty((X.shape[0], self.P), dtype=theta.dtype)
+        value = self._data_loss_and_grad(theta, X, Y, grad)
+        return self._l2(theta, grad, value, alpha, n)
+
+    def _data_loss_and_grad(self, theta, X, Y, grad, X1=None) -> np.ndarray:
+        """The loss before the L2 term (M,), its gradient written into ``grad`` (M, P)."""
+        z = self.forward(theta, X, X1)
+        value, delta = self.loss.value_and_gradient(z, Y)
         self.bind(theta, grad)
         d = self.layers[-1].backward_from_z(delta, len(self.layers) > 1)
         for i in range(len(self.layers) - 2, -1, -1):
             d = self.layers[i].backward(d, i > 0)
+        return value
+
+    def _l2(self, theta, grad, value, alpha, n):
+        """scikit-learn's L2 term and scaling on the data loss and its gradient."""
+        self.bind(theta, grad)
+        weights = [layer.W for layer in self.layers]
         w_grads = [layer.dW for layer in self.layers]
-        return sklearn_l2(value, weights, w_grads, grad, self.alpha, n), grad
+        return sklearn_l2(value, weights, w_grads, grad, alpha, n), grad
+
+    def rows_loss_and_grad(self, theta: np.ndarray, rows: np.ndarray):
+        """loss_and_grad of the members ``rows`` (sorted indices into the stack's X, Y and
+        alpha) at their points theta (len(rows), P).
+
+        Exact mode takes the members a few at a time, so that each pass over the work
+        arrays stays in the core's cache (a stack's (M, n, units) arrays do not fit): a
+        member's arithmetic does not depend on the others, so the bits are the same."""
+        if not self.exact:  # the fused kernel chunks its own way, reading the rows in place
+            every = len(rows) == len(self.X)
+            return self.loss_and_grad(
+                theta, self.X, self.Y, members=None if every else rows, alpha=self.alpha[rows]
+            )
+        M, n = len(rows), self.X.shape[1]
+        every = M == len(self.X)  # sorted and unique: rows == arange(M), slices are views
+        size = max(1, _CHUNK_ELEMENTS // (n * max(self.spec.units)))
+        size = -(-M // -(-M // size))  # equal chunks
+        grad = np.empty((M, self.P), dtype=theta.dtype)
+        values = []
+        for s in range(0, M, size):
+            r = slice(s, s + size) if every else rows[s : s + size]
+            X1 = None if self.X1 is None else self.X1[r]
+            chunk = theta[s : s + size], self.X[r], self.Y[r], grad[s : s + size], X1
+            values.append(self._data_loss_and_grad(*chunk))
+        return self._l2(theta, grad, np.concatenate(values), self.alpha[rows], n)
 
 
 def _init_theta(spec: Spec, rstates: list[np.random.RandomState]) -> np.ndarray:
@@ -325,16 +383,11 @@ def _lbfgs(stack: Stack, theta: np.ndarray, observe=None) -> StackResult:
     M = theta.shape[0]
     if observe is not None and M != 1:
         raise ValueError(f"observe needs a stack of one; this stack has {M} members.")
-    X_all, Y_all, alpha_all = stack.X, stack.Y, stack.alpha
     curves: list[list[float]] = [[] for _ in range(M)]
     last: list[np.ndarray] = []  # observe: the last point evaluated and its gradient
 
     def fun(xs: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        stack.alpha = alpha_all[members]
-        every = len(members) == len(X_all)  # all running: no gathering
-        value, grad = stack.loss_and_grad(
-            xs.astype(dtype, copy=False), X_all, Y_all, members=None if every else members
-        )
+        value, grad = stack.rows_loss_and_grad(xs.astype(dtype, copy=False), members)
         if observe is not None:
             last[:] = [xs[0].copy(), grad[0]]
         return value, grad
@@ -345,7 +398,7 @@ def _lbfgs(stack: Stack, theta: np.ndarray, observe=None) -> StackResult:
         if observe is not None:
             if not np.array_equal(last[0], xs[0]):  # not the last point evaluated
                 fun(xs, members)  # its z and gradient
-            z = stack.forward(xs.astype(dtype, copy=False), X_all)  # the fused kernel keeps no z
+            z = stack.forward(xs.astype(dtype, copy=False), stack.X)  # the fused kernel keeps no z
             observe(z[0], last[1])
 
     # exact=False: every member's L-BFGS bookkeeping in array operations, not scipy's per member

@@ -159,19 +159,22 @@ class _Member:
     def advance(self, setulb: Callable[..., Any], opts: dict[str, Any]) -> int:
         """Call ``setulb`` until it wants a point evaluated that was not the last one
         (FG), accepts an iterate (NEW_X) or stops; returns that task code."""
-        n = self.x.size
-        bounds, nbd = np.zeros(n), np.zeros(n, np.int32)  # unbounded: l and u are not read
-        factr = opts["ftol"] / np.finfo(float).eps  # as scipy computes it
+        bounds, nbd = _unbounded(self.x.size)
         while True:
             setulb(
                 opts["maxcor"], self.x, bounds, bounds, nbd,
-                self.f, self.g, factr, opts["gtol"], self.wa, self.iwa, self.task,
+                self.f, self.g, opts["factr"], opts["gtol"], self.wa, self.iwa, self.task,
                 self.lsave, self.isave, self.dsave, opts["maxls"], self.ln_task,
             )  # fmt: skip
             code = int(self.task[0])
-            if code != _FG or not np.array_equal(self.x, self.seen[0]):
+            if code != _FG or not self._at_last_point():
                 return code
             self.take()  # the memo: not evaluated again, not counted
+
+    def _at_last_point(self) -> bool:
+        """np.array_equal(x, the last point evaluated), without its checks."""
+        last = self.seen[0]
+        return last is not None and bool(np.equal(self.x, last).all())
 
     def evaluated(self, f: float, g: np.ndarray) -> None:
         self.seen = (self.x.copy(), f, g)
@@ -213,6 +216,7 @@ def _run_native(
     """
     from scipy.optimize._lbfgsb import setulb
 
+    opts = {**opts, "factr": opts["ftol"] / np.finfo(float).eps}  # as scipy computes it
     members = [_Member(x, opts["maxcor"]) for x in X0]
     _evaluate(fun, members, list(range(len(members))))  # x0, as ScalarFunction does
     ready = list(range(len(members)))
@@ -234,6 +238,13 @@ def _run_native(
             members[i].take()
         ready = want
     return [m.result(opts) for m in members]
+
+
+@functools.cache
+def _unbounded(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """setulb's bounds l = u and their kinds nbd for n unbounded variables (all 0: l and u
+    are not read; setulb writes none of them, so one pair serves every member)."""
+    return np.zeros(n), np.zeros(n, np.int32)
 
 
 def _evaluate(fun: Fun, members: list[_Member], idx: list[int]) -> None:
