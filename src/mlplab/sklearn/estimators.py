@@ -24,7 +24,10 @@ Extras scikit-learn lacks (keyword arguments after scikit-learn's):
   ``exact=False`` is a fast numerics mode: same algorithms and stopping rules as
   scikit-learn's; results equal to float tolerance, not to the bit (the logistic
   through numpy's vectorised ``exp``; lbfgs through a vectorised L-BFGS of the
-  same rules, see ``mlplab.training.lbfgs``). It travels with the estimator
+  same rules, see ``mlplab.training.lbfgs``; stacks of fits computed sample-major).
+  sgd/adam keep scikit-learn's epochs exactly: each fit's own RandomState draws a
+  fresh permutation per epoch (scikit-learn's stream, also in a stack), the same
+  batch sizes, the same stopping rules. It travels with the estimator
   (``get_params``, ``clone``, grid searches, ``fit_many``, ``mlplab.save``);
 * ``fit(..., validation_data=(X_val, y_val))``;
 * ``history_``: per epoch (L-BFGS: per iteration) "loss" and "score" (training
