@@ -85,8 +85,8 @@ def test_save_load_keeps_exact(tmp_path):
     np.testing.assert_array_equal(back.predict(X), reg.predict(X))
 
 
-@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
-@pytest.mark.parametrize("activation", ["logistic", "tanh"])
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd", "adam"])
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
 def test_fast_members_equal_single_fast_fits(solver, activation):
     X, y = function("sin", 120)
     est = MLPRegressor(

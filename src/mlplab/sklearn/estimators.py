@@ -26,7 +26,9 @@ Extras scikit-learn lacks (keyword arguments after scikit-learn's):
   through numpy's vectorised ``exp``; stacks of networks -- grid searches,
   ``fit_many``, every lbfgs fit -- through the fused kernel of
   ``mlplab.sklearn.fused``; lbfgs through a vectorised L-BFGS of the same rules,
-  see ``mlplab.training.lbfgs``). It travels with the estimator
+  see ``mlplab.training.lbfgs``). sgd/adam keep scikit-learn's epochs exactly: each
+  fit's own RandomState draws a fresh permutation per epoch (scikit-learn's stream,
+  also in a stack), the same batch sizes, the same stopping rules. It travels with the estimator
   (``get_params``, ``clone``, grid searches, ``fit_many``, ``mlplab.save``);
 * ``fit(..., validation_data=(X_val, y_val))``;
 * ``history_``: per epoch (L-BFGS: per iteration) "loss" and "score" (training

@@ -24,7 +24,7 @@ from mlplab.sklearn.fused import HIDDEN, FusedStack
 from mlplab.sklearn.losses import BinaryLogLoss, LogLoss, SquaredError, sklearn_l2
 from mlplab.sklearn.rules import batch_size_of, count_no_improvement, invscaling_rate
 from mlplab.training.lbfgs import minimize_lbfgs, minimize_lbfgs_vectorised
-from mlplab.training.step import Trainer, run_epoch, sklearn_batches, sklearn_shuffle
+from mlplab.training.step import Trainer, run_epoch, sklearn_batches
 
 __all__ = ["Spec", "Stack", "StackResult", "fit_stack", "layout"]
 
@@ -263,22 +263,19 @@ def _stochastic(stack: Stack, theta, rstates, lr0) -> StackResult:
         return False
 
     sample_idx = np.tile(np.arange(n), (M, 1))
+    rows = _Rows(stack)
     for _epoch in range(max_iter):
         if p["shuffle"]:
-            for j, m in enumerate(run.active):
-                sample_idx[j] = sklearn_shuffle(sample_idx[j], rstates[m])
-        rows = np.arange(len(run.active))[:, None]
+            _shuffle_rows(sample_idx, rstates, run.active)
         batches = (
-            (count, (stack.X[rows, idx], stack.Y[rows, idx]))
-            for idx, count in sklearn_batches(sample_idx, bs, True)
+            (count, rows.take(idx)) for idx, count in sklearn_batches(sample_idx, bs, True)
         )
         epoch_loss = run_epoch(trainer, batches, on_step).total / n
         active = run.active
         run.n_iter[active] += 1
         run.t_samples[active] += n
         run.loss[active] = epoch_loss
-        for j, m in enumerate(active):
-            run.curves[m].append(float(epoch_loss[j]))
+        run.record(epoch_loss)
         run.count[active], run.best[active] = count_no_improvement(
             run.count[active], run.best[active], epoch_loss, tol
         )
@@ -293,6 +290,7 @@ def _stochastic(stack: Stack, theta, rstates, lr0) -> StackResult:
             trainer.select(keep)
             stack.select(keep)
             sample_idx = sample_idx[keep]
+            rows = _Rows(stack)
             run.active = active[keep]
             if not len(run.active):
                 break
@@ -301,6 +299,38 @@ def _stochastic(stack: Stack, theta, rstates, lr0) -> StackResult:
         _check_ends(run, stack, trainer, last)
         run.save(trainer, last, keep_theta=~run.failed[run.active])
     return run.result(-(-n // bs))
+
+
+def _shuffle_rows(sample_idx: np.ndarray, rstates: list, active: np.ndarray) -> None:
+    """Each member's order (row j of ``sample_idx``, member ``active[j]``) shuffled in
+    place by its own RandomState: ``rs.shuffle`` makes the same swaps whatever the array
+    holds, so this equals ``sklearn_shuffle`` (which permutes an ``arange`` and indexes
+    with it) to the bit, without the index array and the copy."""
+    for j, m in enumerate(active):
+        rstates[m].shuffle(sample_idx[j])
+
+
+class _Rows:
+    """The batch rows of every member: ``take(idx)`` is ``(X[r, idx], Y[r, idx])`` with
+    r the stack's rows, gathered as flat ``np.take``s (advanced indexing over two axes
+    costs several times more); the same values and layout."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        X, Y = stack.X, stack.Y
+        self.flat = X.flags.c_contiguous and Y.flags.c_contiguous
+        if self.flat:  # F-ordered members (a DataFrame's X) keep advanced indexing
+            M, n = X.shape[:2]
+            self.Xf, self.Yf = X.reshape(M * n, X.shape[2]), Y.reshape(M * n, Y.shape[2])
+            self.base = np.arange(0, M * n, n)[:, None]
+        else:
+            self.rows = np.arange(len(X))[:, None]
+
+    def take(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if not self.flat:
+            return self.stack.X[self.rows, idx], self.stack.Y[self.rows, idx]
+        flat = idx + self.base
+        return self.Xf.take(flat, axis=0), self.Yf.take(flat, axis=0)
 
 
 def _check_ends(run: _Run, stack: Stack, trainer: Trainer, ending: np.ndarray) -> None:
@@ -343,10 +373,14 @@ class _Run:
         self.loss = np.full(M, np.nan)
         self.best = np.full(M, np.inf)
         self.count = np.zeros(M, dtype=int)
-        self.curves: list[list[float]] = [[] for _ in range(M)]
+        self.epochs: list[tuple[np.ndarray, np.ndarray]] = []  # (active, loss) per epoch
         self.t_samples = np.zeros(M, dtype=np.int64)
         self.failed = np.zeros(M, dtype=bool)  # non-finite loss or gradient: the estimator raises
         self.converged = np.zeros(M, dtype=bool)
+
+    def record(self, epoch_loss: np.ndarray) -> None:
+        """The epoch's loss of every active member (their loss curves, built at the end)."""
+        self.epochs.append((self.active, epoch_loss))
 
     def save(self, trainer: Trainer, rows: np.ndarray, keep_theta: np.ndarray | None) -> None:
         """Store the final state of the stack rows ``rows`` (a failed member keeps the
@@ -363,13 +397,21 @@ class _Run:
         rate = opt.learning_rate
         self.out_lr[members] = rate[rows] if np.ndim(rate) else rate
 
+    def curves(self) -> list[list[float]]:
+        """Every member's loss curve (Python floats, epoch by epoch)."""
+        curves: list[list[float]] = [[] for _ in range(len(self.n_iter))]
+        for active, loss in self.epochs:
+            for m, value in zip(active.tolist(), loss.tolist(), strict=True):
+                curves[m].append(value)
+        return curves
+
     def result(self, n_batches: int) -> StackResult:
         optimizer = {
             "m1": self.out_m1, "v1": self.out_v1, "lr": self.out_lr,
             "steps": self.n_iter * n_batches, "count": self.count, "best": self.best,
         }  # fmt: skip
         return StackResult(
-            self.out_theta.astype(np.float64), self.n_iter, self.loss, self.curves,
+            self.out_theta.astype(np.float64), self.n_iter, self.loss, self.curves(),
             self.t_samples, 0.0,
             {"failed": self.failed, "converged": self.converged, "optimizer": optimizer},
         )  # fmt: skip
