@@ -182,9 +182,10 @@ class Dense(Layer):
         """A stack's forward for a one-input layer, given also x1 = [x, 1] (M, n, 2):
         z = x1 [W; b], one product instead of a broadcast product and a broadcast sum.
 
-        The same bits as x W + b: each z is a sum of two terms, x w (rounded) and 1 b
-        (exact), rounded once, whatever order the product adds them in; checked once for
-        this BLAS (:func:`ones_product_exact`), else the two-step form runs.
+        The same bits as x W + b when the product rounds x w before adding 1 b (exact),
+        as a BLAS that starts each sum from the first term does; one that fused x w with
+        b in a single rounding would differ, so this is checked once for this BLAS
+        (:func:`ones_product_exact`), else the two-step form runs.
         """
         if not ones_product_exact(x1.dtype):
             return self._forward_members(x, logits)
