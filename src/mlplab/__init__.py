@@ -17,6 +17,7 @@ from mlplab._version import __version__ as __version__
 from mlplab.activations import ACTIVATIONS, get_activation
 from mlplab.clipping import clip_grad_norm_, clip_grad_value_
 from mlplab.diagnostics import GradientFlow, diagnose
+from mlplab.export import from_torch, to_onnx, to_torch  # torch, onnx: imported when called
 from mlplab.initializers import INITIALIZERS, get_initializer
 from mlplab.io import IntegrityError, ModelFormatError, load, register_saveable, save
 from mlplab.layers import ActivationLayer, BatchNorm, Dense, PReLU
@@ -87,6 +88,7 @@ __all__ = [
     "diagnostics",
     "fit",
     "fit_many",
+    "from_torch",
     "get_activation",
     "get_initializer",
     "get_loss",
@@ -102,5 +104,7 @@ __all__ = [
     "register_saveable",
     "save",
     "sklearn_is_patched",
+    "to_onnx",
+    "to_torch",
     "unpatch_sklearn",
 ]
