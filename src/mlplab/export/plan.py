@@ -111,6 +111,8 @@ class Plan:
     per_step: int | None = None
     head: str | None = None
     source: str = "Sequential"
+    n_outputs: int = 0  # of the module or graph, the head's included
+    sequence_output: bool = False
 
 
 def _describe(layer: Any) -> str:
@@ -220,6 +222,8 @@ def plan(model: Any) -> Plan:
             per_step = len(steps) if layer.return_sequences else None
     if per_step is not None and per_step == len(steps):
         per_step = None  # nothing after the sequence
+    n_out = 2 if head == "binary_proba" else net.n_outputs
     return Plan(
-        net.n_inputs, net.dtype, net.sequence_input, steps, per_step, head, source
+        net.n_inputs, net.dtype, net.sequence_input, steps, per_step, head, source, n_out,
+        net.sequence_output,
     )  # fmt: skip
