@@ -17,7 +17,6 @@ from mlplab._version import __version__ as __version__
 from mlplab.activations import ACTIVATIONS, get_activation
 from mlplab.clipping import clip_grad_norm_, clip_grad_value_
 from mlplab.diagnostics import GradientFlow, diagnose
-from mlplab.export import from_torch, to_onnx, to_torch  # torch, onnx: imported when called
 from mlplab.initializers import INITIALIZERS, get_initializer
 from mlplab.io import IntegrityError, ModelFormatError, load, register_saveable, save
 from mlplab.layers import ActivationLayer, BatchNorm, Dense, PReLU
@@ -48,6 +47,24 @@ from mlplab.training import (
 )
 
 register_saveable(Sequential)
+
+#: Top-level names imported on first use: mlplab.export sits above the estimators (and
+#: its functions import torch / onnx only when called), so ``import mlplab`` stays light.
+_LAZY = {"from_torch": "mlplab.export", "to_onnx": "mlplab.export", "to_torch": "mlplab.export"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mlplab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "ACTIVATIONS",

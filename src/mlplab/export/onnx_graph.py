@@ -8,7 +8,7 @@ onnxruntime runs them in float32 and in float64 alike:
 * Dense: ``MatMul`` then ``Add`` (mlplab's x W + b, in that order); the activation after.
 * logistic, tanh, relu, softmax: ``Sigmoid``, ``Tanh``, ``Relu``, ``Softmax(axis=-1)``.
 * leaky_relu, PReLU: ``Where(x > 0, x, slope x)``; elu: ``Where(x > 0, x, alpha (e^min(x,0)
-  - 1))``; softplus: ``relu(x) + log(1 + e^-|x|)``; silu: ``x sigmoid(x)``; gelu with
+  - 1))``; softplus: ``relu(x) + log(1 + e^-|x|)``; silu: ``x / (1 + e^-x)``; gelu with
   ``approximate=True``: its tanh formula; exact gelu: ``x (1 + erf(x / sqrt 2)) / 2``.
   (onnxruntime 1.32 has no double kernel for LeakyRelu, PRelu, Elu, Softplus or Erf:
   these formulas use operators it has in both precisions, except Erf.)
@@ -87,8 +87,9 @@ def _activation(g: _Graph, x: str, step: Act, where: str) -> str:
         return g.op(simple[name], x)
     if name == "softmax":
         return g.op("Softmax", x, axis=-1)
-    if name == "silu":
-        return g.op("Mul", x, g.op("Sigmoid", x))
+    if name == "silu":  # z / (1 + e^-z): onnxruntime's float32 Sigmoid is ~1e-7 off in
+        # its tails, which z = -12 multiplies beyond float32's tolerance (e^-z = inf: -0)
+        return g.op("Div", x, g.op("Add", g.const(1.0), g.op("Exp", g.op("Neg", x))))
     if name == "leaky_relu":
         return g.where_positive(x, g.op("Mul", x, g.const(p["slope"])))
     if name == "elu":  # alpha (e^min(z, 0) - 1)

@@ -172,8 +172,13 @@ def layer_steps(i: int, layer: Any) -> list:
         p = layer.params
         return [
             Norm(
-                i, p["gamma"].copy(), p["beta"].copy(), layer.running_mean.copy(),
-                layer.running_var.copy(), layer.eps, layer.momentum,
+                i,
+                p["gamma"].copy(),
+                p["beta"].copy(),
+                layer.running_mean.copy(),
+                layer.running_var.copy(),
+                layer.eps,
+                layer.momentum,
             )  # fmt: skip
         ]
     if isinstance(layer, (SimpleRNN, LSTM, GRU)):

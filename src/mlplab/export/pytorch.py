@@ -294,7 +294,8 @@ class _Builder:
                 if "b_h" in p:
                     p["b_h"][...] = 0.0
                 return
-            b_ih, b_hh = _array(getattr(rnn, f"bias_ih_l{k}")), _array(getattr(rnn, f"bias_hh_l{k}"))
+            b_ih = _array(getattr(rnn, f"bias_ih_l{k}"))
+            b_hh = _array(getattr(rnn, f"bias_hh_l{k}"))
             if "b_h" in p:  # GRU: b_hn sits inside the reset gate
                 p["b"][...], p["b_h"][...] = b_ih, b_hh
             else:
@@ -460,4 +461,3 @@ def from_torch(module: Any, *, n_inputs: int | None = None) -> Sequential:
     for layer, setter in b.setters:
         setter(layer)
     return net
-
