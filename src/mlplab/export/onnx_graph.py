@@ -14,14 +14,16 @@ onnxruntime runs them in float32 and in float64 alike:
   these formulas use operators it has in both precisions, except Erf.)
 * BatchNorm (inference): ``(x - running_mean) * (1 / sqrt(running_var + eps)) * gamma +
   beta``, the factor computed here as mlplab computes it.
-* SimpleRNN / LSTM / GRU: ONNX's ``RNN`` / ``LSTM`` / ``GRU`` (time-major, the gates
-  reordered to ONNX's [i, o, f, c] and [z, r, h], ``linear_before_reset=1`` for GRU).
+* SimpleRNN / LSTM / GRU in float32: ONNX's ``RNN`` / ``LSTM`` / ``GRU`` (time-major, the
+  gates reordered to ONNX's [i, o, f, c] and [z, r, h], ``linear_before_reset=1`` for GRU).
+  In float64, where onnxruntime has no kernel for those three: a ``Scan`` over the time
+  axis whose body is the cell's equations (MatMul, Add, Split, Sigmoid, Tanh, Mul, Sub).
 * A classifier's head: ``predict_proba`` (one logistic output p -> ``Concat(1 - p, p)``);
   a Poisson regressor's: ``Exp``.
 
-Not exportable, with a ValueError naming the layer: exact GELU and the recurrent layers
-in float64, since onnxruntime has no double ``Erf``, ``RNN``, ``LSTM`` or ``GRU`` kernel
-(export the model in float32, or use ``gelu`` with ``approximate=True``).
+Not exportable, with a ValueError naming the layer: exact GELU in float64, since
+onnxruntime has no double ``Erf`` kernel (export the model in float32, or use ``gelu``
+with ``approximate=True``).
 """
 
 from __future__ import annotations
@@ -117,12 +119,8 @@ def _gates(a: np.ndarray, cell: str, units: int) -> np.ndarray:
     return np.concatenate([a[k * units : (k + 1) * units] for k in _GATES[cell]])
 
 
-def _recurrent(g: _Graph, x: str, step: Rnn, where: str) -> str:
-    if g.dtype == np.float64:
-        raise ValueError(
-            f"{where}: onnxruntime has no float64 kernel for ONNX's RNN/LSTM/GRU. Export "
-            "the recurrent model in float32 (dtype='float32')."
-        )
+def _recurrent(g: _Graph, x: str, step: Rnn) -> str:
+    """ONNX's RNN / LSTM / GRU operator (float32; onnxruntime has no double kernel)."""
     U, cell = step.units, step.cell
     W = _gates(step.W.T, cell, U)[None]  # (1, G U, n_in)
     R = _gates(step.W_h.T, cell, U)[None]  # (1, G U, U)
@@ -135,10 +133,57 @@ def _recurrent(g: _Graph, x: str, step: Rnn, where: str) -> str:
         attrs["activations"] = ["Tanh" if step.nonlinearity == "tanh" else "Relu"]
     xt = g.op("Transpose", x, perm=[1, 0, 2])  # (T, n, F): onnxruntime's layout 0
     inputs = [xt, g.const(W, "W"), g.const(R, "R"), g.const(B, "B")]
-    y, y_h = g.op(cell.upper() if cell != "rnn" else "RNN", *inputs, n_out=2, **attrs)
+    y, y_h = g.op(cell.upper(), *inputs, n_out=2, **attrs)
     if step.return_sequences:  # Y (T, 1, n, U) -> (n, T, U)
         return g.op("Transpose", g.op("Squeeze", y, g.const(np.array([1]))), perm=[1, 0, 2])
     return g.op("Squeeze", y_h, g.const(np.array([0])))  # Y_h (1, n, U) -> (n, U)
+
+
+def _cell(g: _Graph, step: Rnn, x: str, h: str, c: str | None) -> tuple[str, str | None]:
+    """One time step of mlplab's cell (recurrent.py's ``cell.step``) as graph nodes."""
+    split = g.const(np.full(step.W.shape[1] // step.units, step.units, dtype=np.int64))
+    xw = g.op("Add", g.op("MatMul", x, g.const(step.W, "W")), g.const(step.b, "b"))
+    if step.cell == "gru":
+        hh = g.op("Add", g.op("MatMul", h, g.const(step.W_h, "W_h")), g.const(step.b_h, "b_h"))
+        x_r, x_u, x_n = g.op("Split", xw, split, axis=-1, n_out=3)
+        h_r, h_u, h_n = g.op("Split", hh, split, axis=-1, n_out=3)
+        r, u = g.op("Sigmoid", g.op("Add", x_r, h_r)), g.op("Sigmoid", g.op("Add", x_u, h_u))
+        n = g.op("Tanh", g.op("Add", x_n, g.op("Mul", r, h_n)))
+        return g.op("Add", n, g.op("Mul", u, g.op("Sub", h, n))), None  # n + u (h - n)
+    z = g.op("Add", xw, g.op("MatMul", h, g.const(step.W_h, "W_h")))
+    if step.cell == "rnn":
+        return g.op("Tanh" if step.nonlinearity == "tanh" else "Relu", z), None
+    i, f, cand, o = g.op("Split", z, split, axis=-1, n_out=4)
+    sig = lambda v: g.op("Sigmoid", v)  # noqa: E731
+    c_new = g.op("Add", g.op("Mul", sig(f), c), g.op("Mul", sig(i), g.op("Tanh", cand)))
+    return g.op("Mul", sig(o), g.op("Tanh", c_new)), c_new  # h = o tanh(c)
+
+
+def _recurrent_scan(g: _Graph, x: str, step: Rnn) -> str:
+    """The unroll as ONNX ``Scan`` over axis 1 of x (n, T, F), the cell's equations in
+    its body: standard operators that onnxruntime runs in float64 too."""
+    elem = _TYPES[g.dtype]
+    n = g.op("Slice", g.op("Shape", x), g.const(np.array([0])), g.const(np.array([1])))
+    shape = g.op("Concat", n, g.const(np.array([step.units])), axis=0)
+    zero = helper.make_tensor("zero", elem, [1], [0.0])
+    states = [g.op("ConstantOfShape", shape, value=zero) for _ in range(1 + (step.cell == "lstm"))]
+    outer, g.nodes = g.nodes, []  # the body's nodes (its constants stay outer initializers)
+    names = [g.name(k) for k in ("h_prev", "c_prev")[: len(states)]] + [g.name("x_t")]
+    h, c = _cell(g, step, names[-1], names[0], names[1] if len(states) > 1 else None)
+    y = g.op("Identity", h)
+    body_nodes, g.nodes = g.nodes, outer
+    outs = [h, c] if c is not None else [h]
+    body = helper.make_graph(
+        body_nodes,
+        g.name("cell"),
+        [helper.make_tensor_value_info(v, elem, None) for v in names],
+        [helper.make_tensor_value_info(v, elem, None) for v in [*outs, y]],
+    )
+    results = g.op(
+        "Scan", *states, x, n_out=len(states) + 1, body=body, num_scan_inputs=1,
+        scan_input_axes=[1], scan_output_axes=[1],
+    )  # fmt: skip
+    return results[-1] if step.return_sequences else results[0]  # (n, T, U) or h_T (n, U)
 
 
 def _step(g: _Graph, x: str, step: Any) -> str:
@@ -153,7 +198,9 @@ def _step(g: _Graph, x: str, step: Any) -> str:
         inv_std = 1.0 / np.sqrt(step.var + step.eps)  # BatchNorm.forward's arithmetic
         x_hat = g.op("Mul", g.op("Sub", x, g.const(step.mean, "mean")), g.const(inv_std))
         return g.op("Add", g.op("Mul", g.const(step.gamma, "gamma"), x_hat), g.const(step.beta))
-    return _recurrent(g, x, step, where)
+    if g.dtype == np.float64:
+        return _recurrent_scan(g, x, step)
+    return _recurrent(g, x, step)
 
 
 def build_model(model: Any, *, opset: int = 17) -> Any:
