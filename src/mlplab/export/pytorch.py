@@ -435,9 +435,10 @@ def from_torch(module: Any, *, n_inputs: int | None = None) -> Sequential:
     b = _Builder(n_inputs)
     if isinstance(module, nn.RNNBase):
         b.recurrent(module, "module", True)
-    elif isinstance(module, (nn.Sequential, RecurrentLayer)):
-        b.walk(list(module.named_children()) if isinstance(module, nn.Sequential)
-               else [("0", module)], "module")  # fmt: skip
+    elif isinstance(module, nn.Sequential):
+        b.walk(list(module.named_children()), "module")
+    elif isinstance(module, RecurrentLayer):
+        b.walk([("0", module)], "module")
     else:
         raise TypeError(
             "`module` must be an nn.Sequential or an nn.RNN / nn.LSTM / nn.GRU. "
