@@ -47,9 +47,7 @@ COLORS = {"pos": "#2166ac", "neg": "#e08214", "none": "#999999"}
 _R = 10  # node radius (px)
 _PITCH = 28  # vertical distance between nodes
 _COL = 140  # distance between columns
-_LEFT = 70  # room for the input names
-_RIGHT = 90  # room for the output names
-_TOP = 54  # room for the title and the column titles
+_TOP = 60  # room for the title and the column titles
 
 
 # ------------------------------------------------------------------ network
@@ -69,6 +67,7 @@ class _Column:
         self.slots = len(self.shown) + (self.gap is not None)
         self.x = 0.0
         self.y: dict[int, float] = {}
+        self.bias_y = 0.0
 
 
 def _layer_params(layer: Any) -> int:
@@ -128,32 +127,38 @@ def _edges(cols: list[_Column], links: list[Any], max_edges: int) -> list[tuple]
     return [e for layer_edges in per_layer for e in layer_edges]
 
 
-def _layout(cols: list[_Column], links: list[Any]) -> tuple[float, float, float]:
-    """Place every node; (width, height, y of the bias row)."""
+def _layout(cols: list[_Column], margins: tuple[float, float]) -> tuple[float, float, float]:
+    """Place every node and each column's bias input (below its last node); the
+    picture's (width, height, y where the notes start)."""
     slots = max(c.slots for c in cols)
+    top = _TOP + (28 if any(c.kind == "recurrent" for c in cols) else 0)  # room for the loop
+    left, right = margins
+    bottom = 0.0
     for c, col in enumerate(cols):
-        col.x = _LEFT + c * _COL
-        y0 = _TOP + (slots - col.slots) * _PITCH / 2 + _R
+        col.x = left + c * _COL
+        y0 = top + (slots - col.slots) * _PITCH / 2 + _R
         slot = 0
         for n, unit in enumerate(col.shown):
             if col.gap is not None and n == col.gap:
                 slot += 1
             col.y[unit] = y0 + slot * _PITCH
             slot += 1
-    bias_y = _TOP + slots * _PITCH + _R + 6
-    height = bias_y + _R + 14 + 13 * (1 + max(len(c.notes) for c in cols)) + 8
-    width = _LEFT + (len(cols) - 1) * _COL + _RIGHT
-    return width, height, bias_y
+        col.bias_y = y0 + slot * _PITCH + 8
+        bottom = max(bottom, col.bias_y)
+    notes = bottom + _R + 16
+    height = notes + 13 * max(len(c.notes) + 1 for c in cols)
+    width = left + (len(cols) - 1) * _COL + right
+    return width, height, notes
 
 
 def _fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
-def _edge_svg(edge: tuple, cols: list[_Column], bias_y: float, scale: float) -> str:
+def _edge_svg(edge: tuple, cols: list[_Column], scale: float) -> str:
     k, kind, i, j, w = edge
     a, b = cols[k], cols[k + 1]
-    y1 = bias_y if kind == "b" else a.y[i]
+    y1 = a.bias_y if kind == "b" else a.y[i]
     finite = math.isfinite(w)
     color = COLORS["none"] if not finite else COLORS["pos"] if w >= 0 else COLORS["neg"]
     width = 0.4 + 6 * abs(w) / scale if finite else 0.4
@@ -178,11 +183,19 @@ def _node_svg(x: float, y: float, cls: str, label: str = "", fill: str = "#fff")
     )
 
 
-def _short(text: str, n: int = 12) -> str:
+_LABEL = 16  # longest node label (characters) before it is cut with "…"
+
+
+def _short(text: str, n: int = _LABEL) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _column_svg(c: int, col: _Column, cols: list[_Column], names: dict, bias_y: float, t: T):
+def _margin(names: list[str]) -> float:
+    """Room beside a column for its node labels (about 6.5 px a character at 11 px)."""
+    return max(40.0, _R + 10 + 6.5 * max((len(_short(n)) for n in names), default=0))
+
+
+def _column_svg(c: int, col: _Column, cols: list[_Column], names: dict, notes_y: float, t: T):
     """The nodes, titles and notes of one column."""
     out = [
         f'<text x="{col.x:.1f}" y="{_TOP - 12}" text-anchor="middle" font-weight="600">'
@@ -217,11 +230,11 @@ def _column_svg(c: int, col: _Column, cols: list[_Column], names: dict, bias_y: 
             f"{escape(t('more units', 'unidades a mais'))}</title></text>"
         )
     if c + 1 < len(cols) and cols[c + 1].kind == "dense":
-        out.append(_node_svg(col.x, bias_y, "bias", "+1", "#f4f4f4"))
+        out.append(_node_svg(col.x, col.bias_y, "bias", "+1", "#f4f4f4"))
     lines = [*col.notes]
     if c > 0:
         lines.append(f"{col.params} {t('params', 'parâmetros')}")
-    y = bias_y + _R + 16
+    y = notes_y
     for line in lines:
         out.append(
             f'<text class="note" x="{col.x:.1f}" y="{y:.1f}" text-anchor="middle" fill="#444">'
@@ -259,18 +272,24 @@ def network_svg(
         "out": _names(output_names, cols[-1].units, "y"),
     }
     edges = _edges(cols, links, max_edges)
-    width, height, bias_y = _layout(cols, links)
-    finite = [abs(e[4]) for e in edges if math.isfinite(e[4])]
-    scale = max(1.0, max(finite, default=0.0))
     arch = " → ".join(str(c.units) for c in cols)
     head = title if title is not None else type(net).__name__
     heading = f"{head}: {arch} · {net.n_params} {t('parameters', 'parâmetros')}"
+    legend = t(
+        "edges: blue w > 0, orange w < 0, width ∝ |w|; +1: the bias input x0 = 1",
+        "arestas: azul w > 0, laranja w < 0, largura ∝ |w|; +1: a entrada de viés x0 = 1",
+    )
+    width, height, notes_y = _layout(cols, (_margin(names["in"]), _margin(names["out"])))
+    width = max(width, 5.5 * len(legend) + 12, 7.5 * len(heading) + 12)  # the text fits
+    finite = [abs(e[4]) for e in edges if math.isfinite(e[4])]
+    scale = max(1.0, max(finite, default=0.0))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="mlplab-network" width="{width:.0f}" '
         f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
         f'font-family="sans-serif" font-size="11" data-params="{net.n_params}">',
         f'<text class="heading" x="6" y="16" font-size="13" font-weight="600">'
         f"{escape(heading)}</text>",
+        f'<text class="legend" x="6" y="31" font-size="10" fill="#555">{escape(legend)}</text>',
         '<g class="edges">',
     ]
     for k, layer in enumerate(links):
@@ -282,9 +301,9 @@ def network_svg(
                 for i in a.shown
                 for j in b.shown
             ]
-    parts += [_edge_svg(e, cols, bias_y, scale) for e in edges]
+    parts += [_edge_svg(e, cols, scale) for e in edges]
     parts.append('</g><g class="nodes">')
-    parts += [_column_svg(c, col, cols, names, bias_y, t) for c, col in enumerate(cols)]
+    parts += [_column_svg(c, col, cols, names, notes_y, t) for c, col in enumerate(cols)]
     parts.append("</g></svg>")
     return "".join(parts)
 
@@ -402,6 +421,10 @@ HISTORY_LABELS = {
 }
 
 
+#: A metric's name on an axis: (English, Portuguese).
+METRIC_NAMES = {"accuracy": ("accuracy", "acurácia"), "mae": ("MAE", "MAE"), "mse": ("MSE", "MSE")}
+
+
 def _positive(values: Any) -> np.ndarray:
     """The values as floats, with non-finite and non-positive ones as gaps (NaN): what a
     log axis can show."""
@@ -454,10 +477,12 @@ def plot_history(
             y = np.asarray(history[k], dtype=float)
             right.plot(np.arange(1, y.size + 1), y, linestyle="--", color=f"C{n + 2}",
                        label=t.lookup(HISTORY_LABELS, k, k))  # fmt: skip
-        right.set_ylabel(", ".join(t.lookup(HISTORY_LABELS, k, k) for k in metrics))
+        bases = dict.fromkeys(k.removeprefix("val_") for k in metrics)  # in order, once each
+        right.set_ylabel(", ".join(t.lookup(METRIC_NAMES, k, k) for k in bases))
         more = right.get_legend_handles_labels()
         handles, labels = handles + more[0], labels + more[1]
-    ax.legend(handles, labels, loc="best", fontsize="small")
+    ax.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.01), ncol=2,
+              fontsize="small", frameon=False)  # fmt: skip
     ax.grid(True, alpha=0.3)
     return ax
 
