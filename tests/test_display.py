@@ -165,7 +165,9 @@ def test_estimators_show_sklearns_view_unfitted_and_the_diagram_fitted():
     with sklearn.config_context(display="text"):  # scikit-learn's switch: text only
         assert set(_formatted(clf)) == {"text/plain"}
         assert not hasattr(clf, "_repr_html_")
-    reg = mlplab.MLPRegressor(hidden_layer_sizes=(3,), max_iter=20, random_state=0, convergence_warning=False)
+    reg = mlplab.MLPRegressor(
+        hidden_layer_sizes=(3,), max_iter=20, random_state=0, convergence_warning=False
+    )
     assert "mlplab-network" in _formatted(reg.fit(X, X[:, 0]))["text/html"]
 
 
@@ -211,7 +213,10 @@ def test_history_plot_draws_loss_validation_and_metrics():
     assert labels == ["training accuracy", "validation accuracy"]
     assert ax.get_xlabel() == "epoch"
     pt = hist.plot(lang="pt", metrics=[])
-    assert [line.get_label() for line in pt.get_lines()] == ["perda de treino", "perda de validação"]
+    assert [line.get_label() for line in pt.get_lines()] == [
+        "perda de treino",
+        "perda de validação",
+    ]
     assert pt.get_xlabel() == "época" and not hasattr(pt, "right_ax")
     import matplotlib.pyplot as plt
 

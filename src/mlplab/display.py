@@ -347,8 +347,9 @@ def diagnosis_html(diagnosis: Any, kind_names: dict[str, str] | None = None) -> 
     head = t("Gradient doctor", "Diagnóstico do gradiente")
     out = [
         '<div class="mlplab-diagnosis" style="font-family:sans-serif;font-size:13px">',
-        f"<b>{escape(head)}</b> ({escape(t('loss', 'perda'))} {escape(t.num(diagnosis.loss, '.4g'))}"
-        f", ‖∇‖ {escape(t.num(diagnosis.global_norm, '.3g'))})",
+        f"<b>{escape(head)}</b> ({escape(t('loss', 'perda'))} "
+        f"{escape(t.num(diagnosis.loss, '.4g'))}, "
+        f"‖∇‖ {escape(t.num(diagnosis.global_norm, '.3g'))})",
         '<table class="findings" style="border-collapse:collapse;margin:4px 0">',
         f"<tr><th {cell}>{escape(t('severity', 'gravidade'))}</th><th {cell}>"
         f"{escape(t('where', 'onde'))}</th><th {cell}>{escape(t('finding', 'achado'))}</th>"
@@ -380,7 +381,7 @@ def diagnosis_html(diagnosis: Any, kind_names: dict[str, str] | None = None) -> 
 
 def _stats_table(stats: list[dict[str, Any]], t: T, cell: str) -> str:
     rows = [
-        '<details><summary>' + escape(t("per layer", "por camada")) + "</summary>",
+        "<details><summary>" + escape(t("per layer", "por camada")) + "</summary>",
         '<table class="stats" style="border-collapse:collapse">',
         f"<tr><th {cell}>{escape(t('layer', 'camada'))}</th><th {cell}>‖dW‖</th>"
         f"<th {cell}>{escape(t('mean', 'média'))} |f′|</th><th {cell}>sat</th>"
