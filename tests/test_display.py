@@ -231,6 +231,10 @@ def test_history_plot_log_scale_when_it_helps_and_clear_errors():
     flat = _history({"loss": np.linspace(1.0, 0.5, 20)})
     assert flat.plot().get_yscale() == "linear"
     assert flat.plot(log=True).get_yscale() == "log"
+    pt = flat.plot(lang="pt")
+    pt.figure.canvas.draw()
+    ticks = [label.get_text() for label in pt.get_yticklabels()]
+    assert "0,6" in ticks and not any("." in tick for tick in ticks)  # the decimal comma
     with pytest.raises(ValueError, match="nothing to plot"):
         _history({}).plot()
     with pytest.raises(ValueError, match=r"metrics \['accuracy'\] are not in this history"):

@@ -27,13 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from mlplab.i18n import T
+from mlplab.i18n import T, localise
 from mlplab.layers import Dense
 
 __all__ = [
     "COLORS",
     "diagnosis_html",
     "in_notebook",
+    "localise_ticks",
     "network_html",
     "network_svg",
     "plot_gradient_flow",
@@ -208,9 +209,13 @@ def _column_svg(c: int, col: _Column, cols: list[_Column], names: dict, notes_y:
         out.append(
             f'<rect class="recurrent" x="{col.x - _R - 8:.1f}" y="{top:.1f}" width="{2 * _R + 16}" '
             f'height="{bottom - top:.1f}" rx="8" fill="#f2eefa" stroke="#7b68b5"/>'
-            f'<path d="M{col.x - 8:.1f},{top:.1f} C{col.x - 22:.1f},{top - 22:.1f} '
-            f'{col.x + 22:.1f},{top - 22:.1f} {col.x + 8:.1f},{top:.1f}" fill="none" '
+            f'<path d="M{col.x + 8:.1f},{top:.1f} C{col.x + 36:.1f},{top - 30:.1f} '
+            f'{col.x - 36:.1f},{top - 30:.1f} {col.x - 8:.1f},{top - 1:.1f}" fill="none" '
             f'stroke="#7b68b5" stroke-width="1.5"><title>h(t−1) → h(t)</title></path>'
+            f'<path d="M{col.x - 12:.1f},{top - 7:.1f} L{col.x - 8:.1f},{top:.1f} '
+            f'L{col.x - 3:.1f},{top - 6:.1f}" fill="none" stroke="#7b68b5" stroke-width="1.5"/>'
+            f'<text x="{col.x + 24:.1f}" y="{top - 12:.1f}" font-size="9" fill="#7b68b5">'
+            "h(t−1)</text>"
         )
     for unit in col.shown:
         label = names["in"][unit] if c == 0 else ""
@@ -485,6 +490,7 @@ def plot_history(
     ax.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.01), ncol=2,
               fontsize="small", frameon=False)  # fmt: skip
     ax.grid(True, alpha=0.3)
+    localise_ticks(ax.figure, lang)
     return ax
 
 
@@ -509,7 +515,48 @@ def plot_gradient_flow(
     ax.set_ylabel(t("‖dL/dW‖ (mean over the epoch's steps)", "‖dL/dW‖ (média nos passos da época)"))
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small", borderaxespad=0)
     ax.grid(True, which="both", alpha=0.3)
+    localise_ticks(ax.figure, lang)
     return ax
+
+
+def localise_ticks(fig: Any, lang: str) -> None:
+    """Have every axis of ``fig`` write its tick labels (and offsets) as ``lang`` writes
+    numbers; English leaves them as they are."""
+    if lang == "en":
+        return
+    from matplotlib.ticker import Formatter
+
+    class Localised(Formatter):
+        def __init__(self, inner: Formatter) -> None:
+            self.inner = inner
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return localise(self.inner(x, pos), lang)
+
+        def format_ticks(self, values: Any) -> list[str]:
+            return [localise(s, lang) for s in self.inner.format_ticks(values)]
+
+        def get_offset(self) -> str:
+            return localise(self.inner.get_offset(), lang)
+
+        def set_axis(self, axis: Any) -> None:
+            super().set_axis(axis)
+            self.inner.set_axis(axis)
+
+        def set_locs(self, locs: Any) -> None:
+            self.inner.set_locs(locs)
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis, getattr(ax, "zaxis", None)):
+            if axis is None:
+                continue
+            for get, put in (
+                (axis.get_major_formatter, axis.set_major_formatter),
+                (axis.get_minor_formatter, axis.set_minor_formatter),
+            ):
+                inner = get()
+                if not isinstance(inner, Localised):
+                    put(Localised(inner))
 
 
 # ------------------------------------------------------------------ progress
