@@ -140,6 +140,24 @@ def test_sequential_shows_the_diagram_and_keeps_its_repr():
     assert 'class="mlplab-network"' in shown["text/html"]
 
 
+def test_the_diagram_imports_nothing_heavy():
+    """``import mlplab`` and a network's HTML need neither matplotlib, IPython nor tqdm."""
+    import subprocess
+
+    code = (
+        "import sys, mlplab\n"
+        "net = mlplab.Sequential([mlplab.Dense(2), mlplab.Dense(1)], n_inputs=2)\n"
+        "assert 'mlplab-network' in net._repr_html_()\n"
+        "print(sorted(m for m in ('matplotlib', 'IPython', 'tqdm') if m in sys.modules))"
+    )
+    src = str(display.__file__).rsplit("/mlplab/", 1)[0]
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": src}
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == "[]"
+
+
 def _data():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 3))

@@ -512,7 +512,7 @@ def plot_gradient_flow(
         ax.plot(epochs, _positive(column), label=name)
     ax.set_yscale("log")
     ax.set_xlabel(t("epoch", "época"))
-    ax.set_ylabel(t("‖dL/dW‖ (mean over the epoch's steps)", "‖dL/dW‖ (média nos passos da época)"))
+    ax.set_ylabel(t("‖dL/dW‖ (epoch mean)", "‖dL/dW‖ (média da época)"))
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small", borderaxespad=0)
     ax.grid(True, which="both", alpha=0.3)
     localise_ticks(ax.figure, lang)
