@@ -73,6 +73,10 @@ def test_edge_colour_follows_the_sign_and_width_grows_with_the_size():
     order = np.argsort(np.abs(values), kind="stable")
     assert np.all(np.diff(widths[order]) >= 0)
     assert widths[np.argmax(np.abs(values))] > 5 * widths[np.argmin(np.abs(values))]
+    W1[0, 0] = np.nan  # a diverged weight: grey, thin, and the others keep their widths
+    lines = _find(_svg(net), "line", "w")
+    assert lines[W0.size].get("stroke") == display.COLORS["none"]
+    assert [float(e.get("stroke-width")) for e in lines[: W0.size]] == list(widths[: W0.size])
 
 
 def test_parameter_count_and_activations_are_shown():
