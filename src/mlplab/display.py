@@ -5,7 +5,8 @@
   weight an edge coloured by its sign and as wide as its size — the playground's picture and
   colours (positive blue, negative orange; width 0.4 + 6 |w| / max(1, max |w|)). Large layers
   are summarised: at most ``max_nodes`` nodes a column (the first and the last, with "⋮"
-  between) and at most ``max_edges`` edges, the largest |w| kept, so the SVG stays small.
+  between) and at most ``max_edges`` edges (each layer an equal share, its largest |w|; at
+  least one a layer), so the SVG stays small.
   Recurrent layers (SimpleRNN, LSTM, GRU) are a labelled box around their hidden units,
   with the loop h(t−1) → h(t). ``Sequential._repr_html_`` and the fitted estimators use it.
 * :func:`diagnosis_html` — the gradient doctor's report as an HTML table.
