@@ -2,7 +2,7 @@
 
 * Layers import only downward: import-linter's ``layers`` contract in pyproject.toml
   (cli > playground | experiments > sklearn | teaching > network > diagnostics >
-  training > recurrent > layers > the core modules).
+  training > display > recurrent > layers > the core modules).
 * No module imports another module's underscore name (``from x import _y``): a name
   another module uses is public.
 * Every module fits in a reader's head (at most ~800 lines), and a function longer

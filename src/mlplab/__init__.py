@@ -12,7 +12,7 @@ Notation (code <-> lecture): z = x W + b is the lecture's weighted sum g(x) = w^
 (the lecture's J_e). See docs/notation.md.
 """
 
-from mlplab import activations, diagnostics, initializers, losses, optimizers, recurrent
+from mlplab import activations, diagnostics, display, initializers, losses, optimizers, recurrent
 from mlplab._version import __version__ as __version__
 from mlplab.activations import ACTIVATIONS, get_activation
 from mlplab.clipping import clip_grad_norm_, clip_grad_value_
@@ -103,6 +103,7 @@ __all__ = [
     "datasets",
     "diagnose",
     "diagnostics",
+    "display",
     "fit",
     "fit_many",
     "from_torch",

@@ -306,11 +306,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _progress(total: int):
-    if not sys.stderr.isatty():
-        return None
-    from tqdm.auto import tqdm
+    from mlplab.display import progress_bar
 
-    return tqdm(total=total, unit="experiment", leave=False)
+    return progress_bar(total, "experiment")
 
 
 def _print_record(record: dict[str, Any], out: str) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 
 from mlplab.clipping import global_norm
 from mlplab.diagnostics.statistics import THRESHOLDS, layer_stats
+from mlplab.display import diagnosis_html
 from mlplab.losses import get_loss
 
 # ------------------------------------------------------------------ doctor
@@ -140,6 +141,10 @@ class Diagnosis:
             lines.append(f"{'Remédio' if pt else 'Remedy'} ({kind}): {text}")
         lines += [f"  ({n})" for n in self.notes]
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the findings with their severity, the remedies, the statistics."""
+        return diagnosis_html(self, KIND_PT)
 
     def to_dict(self) -> dict[str, Any]:
         return {

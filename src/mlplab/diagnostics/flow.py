@@ -16,6 +16,7 @@ from mlplab.diagnostics.statistics import (
     layer_stats,
     weight_units,
 )
+from mlplab.display import plot_gradient_flow
 from mlplab.layers import Dense
 from mlplab.training.callbacks import Callback
 
@@ -116,6 +117,14 @@ class GradientFlow(Callback):
         self._sum[:] = 0.0
         self._norm_sum, self._n = 0.0, 0
         self.epochs += 1
+
+    def plot(self, ax: Any = None, *, lang: str = "en") -> Any:
+        """Each weight layer's gradient norm ||dL/dW|| per epoch (the mean over the epoch's
+        steps), one line per layer on a log scale, the legend outside the axes (right); a
+        new figure when ``ax`` is None. Returns the matplotlib Axes."""
+        history = getattr(self, "history", None)
+        norms = None if history is None else history["grad_norm_W"]
+        return plot_gradient_flow(getattr(self, "layer_names", []), norms, ax, lang=lang)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain lists: {"layers": [...], "global_norm": [...], metric: [[per layer] per epoch]}."""

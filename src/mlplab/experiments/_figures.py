@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mlplab.i18n import localise
+from mlplab.display import localise_ticks
 from mlplab.io import atomic_write
 
 #: Pixels per inch of the PNGs.
@@ -61,46 +61,6 @@ def save_figure(fig: Any, path: Path) -> None:
     fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", pad_inches=_PAD_INCHES)
     plt.close(fig)
     atomic_write(str(path), buf.getvalue())
-
-
-def localise_ticks(fig: Any, lang: str) -> None:
-    """Have every axis of ``fig`` write its tick labels (and offsets) as ``lang`` writes
-    numbers; English leaves them as they are."""
-    if lang == "en":
-        return
-    from matplotlib.ticker import Formatter
-
-    class Localised(Formatter):
-        def __init__(self, inner: Formatter) -> None:
-            self.inner = inner
-
-        def __call__(self, x: float, pos: int | None = None) -> str:
-            return localise(self.inner(x, pos), lang)
-
-        def format_ticks(self, values: Any) -> list[str]:
-            return [localise(s, lang) for s in self.inner.format_ticks(values)]
-
-        def get_offset(self) -> str:
-            return localise(self.inner.get_offset(), lang)
-
-        def set_axis(self, axis: Any) -> None:
-            super().set_axis(axis)
-            self.inner.set_axis(axis)
-
-        def set_locs(self, locs: Any) -> None:
-            self.inner.set_locs(locs)
-
-    for ax in fig.axes:
-        for axis in (ax.xaxis, ax.yaxis, getattr(ax, "zaxis", None)):
-            if axis is None:
-                continue
-            for get, put in (
-                (axis.get_major_formatter, axis.set_major_formatter),
-                (axis.get_minor_formatter, axis.set_minor_formatter),
-            ):
-                inner = get()
-                if not isinstance(inner, Localised):
-                    put(Localised(inner))
 
 
 def shown_scale(fig: Any) -> float:

@@ -32,6 +32,7 @@ from mlplab._checks import (
 )
 from mlplab.clipping import global_norm
 from mlplab.diagnostics import GradientWarnings
+from mlplab.display import progress_bar
 from mlplab.losses import LOSSES, Loss, get_loss
 from mlplab.optimizers import SOLVER_NAMES, Constant, Optimizer, get_optimizer, get_schedule
 from mlplab.training.callbacks import Callback, EarlyStopping
@@ -168,7 +169,8 @@ def fit(
     seed : int, optional
         Seed of shuffling and of the validation split.
     verbose : int
-        0 silent; 1 a progress bar (only on a terminal); 2 one line per epoch.
+        0 silent; 1 a progress bar (tqdm.auto: a widget in Jupyter, text on a terminal;
+        one line per epoch when stderr is neither); 2 one line per epoch.
     resume_from : path, optional
         A checkpoint written by ``mlplab.ModelCheckpoint``: continue that run
         (weights, optimizer state, shuffling, history, early stopping) to the
@@ -553,11 +555,9 @@ class _Recorder:
 
 
 def _progress(epochs: int, verbose: int):
-    if verbose != 1 or not sys.stderr.isatty():
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=epochs, unit="epoch", leave=False)
+    """verbose=1: the progress bar (a widget in Jupyter, text on a terminal; elsewhere,
+    e.g. a log file, one line per epoch, as verbose=2)."""
+    return progress_bar(epochs, "epoch", verbose == 1)
 
 
 def _report(pbar, state: TrainState, verbose: int) -> None:

@@ -29,6 +29,7 @@ from mlplab._checks import (
     check_X,
 )
 from mlplab.activations import Identity
+from mlplab.display import network_html
 from mlplab.initializers import Initializer, get_initializer
 from mlplab.layers import BatchNorm, Layer, layer_from_config
 from mlplab.losses import Loss, get_loss
@@ -503,6 +504,10 @@ class Sequential:
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)
         return f"Sequential([{inner}], n_inputs={self.n_inputs})"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the network diagram (``mlplab.display.network_svg``)."""
+        return network_html(self)
 
 
 def _check_recurrent_order(layers: list[Layer]) -> None:

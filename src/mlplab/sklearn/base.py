@@ -39,6 +39,7 @@ from mlplab.network import Sequential
 from mlplab.sklearn.losses import (
     sklearn_l2,
 )
+from mlplab.sklearn.notebook import NetworkView
 from mlplab.sklearn.resume import restore_training, training_state
 from mlplab.sklearn.rules import adaptive_rate, count_no_improvement, non_finite_weights
 from mlplab.sklearn.stochastic import fit_stochastic
@@ -62,7 +63,7 @@ def as_dtype(X, dtype, name: str = "X"):
     return X
 
 
-class BaseMLP(BaseEstimator):
+class BaseMLP(NetworkView, BaseEstimator):
     """Shared machinery of MLPClassifier and MLPRegressor."""
 
     # the network's own W and b arrays; assigning copies into them (see .weights)

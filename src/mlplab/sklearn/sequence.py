@@ -51,6 +51,7 @@ from mlplab.layers import Dense
 from mlplab.network import Sequential, fit
 from mlplab.optimizers import SOLVER_NAMES
 from mlplab.recurrent import GRU, LSTM, SimpleRNN
+from mlplab.sklearn.notebook import NetworkView
 from mlplab.training import TrainingDivergedError
 from mlplab.training.callbacks import EarlyStopping
 
@@ -114,7 +115,7 @@ def _check_bool(name: str, value: Any) -> None:
         raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}.")
 
 
-class _BaseRNN(BaseEstimator):
+class _BaseRNN(NetworkView, BaseEstimator):
     """Shared machinery of RNNRegressor and RNNClassifier."""
 
     def __init__(
@@ -317,7 +318,7 @@ class _BaseRNN(BaseEstimator):
                 on_nan="raise",
                 diagnostics=False,
                 seed=int(rs.randint(np.iinfo(np.int32).max)),
-                verbose=2 if self.verbose else 0,
+                verbose=int(self.verbose) if self.verbose in (0, 1, 2) else 1,
             )
         except TrainingDivergedError as exc:
             raise ValueError(f"{type(self).__name__}: {exc}") from None
@@ -430,8 +431,9 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
     random_state : int, RandomState or None
         Seeds the initial weights, the shuffling and the validation split.
     warm_start : bool, default False
-    verbose : bool, default False
-        One line per epoch on stderr.
+    verbose : bool or int, default False
+        True (1): a progress bar (a widget in Jupyter, text on a terminal; one line per
+        epoch on stderr when it is neither); 2: one line per epoch on stderr.
     convergence_warning : bool, default True
         False silences the ConvergenceWarning (also inside parallel grid searches).
     dtype : "float32", "float64" or None

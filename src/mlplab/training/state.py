@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlplab.display import plot_history
+
 __all__ = ["History", "TrainState", "TrainingDivergedError"]
 
 
@@ -54,3 +56,13 @@ class History:
     def __repr__(self) -> str:
         last = {k: round(v[-1], 6) for k, v in self.history.items() if v}
         return f"History(epochs={self.epochs}, last={last})"
+
+    def plot(
+        self, ax: Any = None, *, metrics: Any = None, log: bool | None = None, lang: str = "en"
+    ) -> Any:
+        """The training (and validation) loss per epoch, the metrics on a second y axis
+        (``ax.right_ax``); a new figure when ``ax`` is None. ``metrics``: the entries to
+        draw (default: every recorded metric, e.g. "accuracy", "val_accuracy"); ``log``:
+        a log scale for the loss (default: when it spans more than 1.5 decades);
+        ``lang``: "en" or "pt" labels. Returns the matplotlib Axes."""
+        return plot_history(self.history, ax, metrics=metrics, log=log, lang=lang)
