@@ -5,32 +5,20 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
+import _export_cases as cases
 import mlplab
-from mlplab import GRU, LSTM, ActivationLayer, BatchNorm, Dense, PReLU, Sequential, SimpleRNN
+from _export_cases import ACTIVATIONS, DTYPES, randomise
+from mlplab import LSTM, ActivationLayer, BatchNorm, Dense, PReLU, Sequential
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
 TOL = {"float64": (0.0, 1e-12), "float32": (1e-6, 1e-6)}  # (rtol, atol)
-ACTIVATIONS = [
-    "identity",
-    "logistic",
-    "tanh",
-    "relu",
-    {"name": "leaky_relu", "slope": 0.3},
-    {"name": "elu", "alpha": 0.6},
-    {"name": "gelu", "approximate": True},
-    "silu",
-    "softplus",
-    "softmax",
-]
 
 
 @pytest.fixture(autouse=True)
@@ -50,40 +38,23 @@ def exported(model, tmp_path, name="model.onnx"):
     return path
 
 
-def randomise(net, rng, scale=0.5):
-    net.theta[...] = rng.normal(scale=scale, size=net.theta.shape)
-    for layer in net.layers:
-        if isinstance(layer, BatchNorm):
-            layer.running_mean[...] = rng.normal(size=layer.running_mean.shape)
-            layer.running_var[...] = rng.uniform(0.5, 2.0, size=layer.running_var.shape)
-    return net
-
-
 def assert_close(a, b, dtype):
-    assert a.shape == b.shape and a.dtype == np.dtype(dtype)
-    rtol, atol = TOL[dtype]
-    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+    assert a.dtype == np.dtype(dtype)
+    cases.assert_close(a, b, TOL[dtype])
 
 
 # --------------------------------------------------------------- Sequential
 @pytest.mark.parametrize(
     "act, dtype",
-    [(a, d) for d in ("float64", "float32") for a in ACTIVATIONS] + [("gelu", "float32")],
+    [(a, d) for d in DTYPES for a in ACTIVATIONS if (a, d) != ("gelu", "float64")],
     ids=str,
 )  # exact GELU in float64: test_errors_name_the_layer
 def test_dense_with_each_activation(act, dtype, tmp_path):
-    for seed, (n_in, width) in enumerate([(3, 5), (1, 2), (6, 4)]):
-        rng = np.random.default_rng(seed)
-        net = Sequential(
-            [Dense(width, activation=act), Dense(3, activation=act)],
-            n_inputs=n_in, seed=seed, dtype=dtype,
-        )  # fmt: skip
-        randomise(net, rng, scale=1.5)
-        X = rng.normal(scale=3.0, size=(17, n_in)).astype(dtype)
+    for net, X in cases.dense_cases(act, dtype):
         assert_close(run(exported(net, tmp_path), X), net.forward(X), dtype)
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_batchnorm_before_and_after_activation_and_prelu(dtype, tmp_path):
     rng = np.random.default_rng(3)
     net = Sequential(
@@ -102,86 +73,41 @@ def test_batchnorm_before_and_after_activation_and_prelu(dtype, tmp_path):
     assert [d.dim_param or d.dim_value for d in graph_input] == ["batch", 3]
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("return_sequences", [False, True])
-@pytest.mark.parametrize("cell", ["rnn_tanh", "rnn_relu", "lstm", "gru"])
+@pytest.mark.parametrize("cell", cases.RECURRENT_CELLS)
 def test_recurrent_layers(cell, return_sequences, dtype, tmp_path):
     """float32: ONNX's RNN/LSTM/GRU operators; float64: a Scan over the cell's equations."""
-    make = {
-        "rnn_tanh": lambda rs: SimpleRNN(4, return_sequences=rs),
-        "rnn_relu": lambda rs: SimpleRNN(4, activation="relu", return_sequences=rs),
-        "lstm": lambda rs: LSTM(4, return_sequences=rs),
-        "gru": lambda rs: GRU(4, return_sequences=rs),
-    }[cell]
-    rng = np.random.default_rng(4)
-    net = Sequential(
-        [make(True), make(return_sequences), Dense(3), BatchNorm(), PReLU(), Dense(2)],
-        n_inputs=2, seed=0, dtype=dtype,
-    )  # fmt: skip
-    randomise(net, rng)
-    path = exported(net, tmp_path)
-    ops = {node.op_type for node in onnx.load(str(path)).graph.node}
-    assert ("Scan" in ops) == (dtype == "float64")
-    for n, T in [(3, 5), (1, 1), (4, 9)]:  # batch and time are dynamic
-        X = rng.normal(size=(n, T, 2)).astype(dtype)
+    for seed, (n, T) in enumerate([(3, 5), (1, 1), (4, 9)]):  # batch and time are dynamic
+        net = cases.recurrent_net(cell, return_sequences, dtype, seed)
+        path = exported(net, tmp_path)
+        ops = {node.op_type for node in onnx.load(str(path)).graph.node}
+        assert ("Scan" in ops) == (dtype == "float64")
+        X = np.random.default_rng(seed).normal(size=(n, T, 2)).astype(dtype)
         assert_close(run(path, X), net.forward(X), dtype)
 
 
 # ------------------------------------------------------------------ estimators
-def _fit(est, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y)
-
-
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel", "batch_norm"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", cases.CLASSIFIER_KINDS)
 def test_classifier_graph_gives_predict_proba(kind, dtype, tmp_path):
-    rng = np.random.default_rng(5)
-    X = rng.normal(size=(60, 4))
-    y = {
-        "binary": (X[:, 0] > 0).astype(int),
-        "multiclass": np.digitize(X[:, 0], [-0.5, 0.5]),
-        "multilabel": (X[:, :3] > 0).astype(int),
-        "batch_norm": np.digitize(X[:, 1], [0.0]),
-    }[kind]
-    est = mlplab.MLPClassifier(
-        hidden_layer_sizes=(5, 3), max_iter=30, random_state=0, dtype=dtype,
-        batch_norm=kind == "batch_norm", solver="adam" if kind == "batch_norm" else "lbfgs",
-    )  # fmt: skip
-    _fit(est, X, y)
+    est, X = cases.fitted_classifier(kind, dtype)
     out = run(exported(est, tmp_path), X.astype(dtype))
     assert_close(out, est.predict_proba(X), dtype)
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("kind", ["single", "multi", "poisson"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", cases.REGRESSOR_KINDS)
 def test_regressor_graph_gives_predict(kind, dtype, tmp_path):
-    rng = np.random.default_rng(6)
-    X = rng.normal(size=(50, 3))
-    y = X @ rng.normal(size=(3, 2)) if kind == "multi" else np.abs(X[:, 0]) + X[:, 1] ** 2
-    loss = "poisson" if kind == "poisson" else "squared_error"
-    est = mlplab.MLPRegressor(
-        hidden_layer_sizes=(6,), max_iter=40, random_state=0, dtype=dtype, loss=loss
-    )
-    _fit(est, X, y)
+    est, X = cases.fitted_regressor(kind, dtype)
     out = run(exported(est, tmp_path), X.astype(dtype))
     assert_close(out, est.predict(X).reshape(len(X), -1), dtype)
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_recurrent_estimators(dtype, tmp_path):
-    rng = np.random.default_rng(7)
-    X = rng.normal(size=(40, 6, 2)).astype(dtype)
-    for est, y in [
-        (mlplab.RNNClassifier(cell="gru"), (X[:, -1, 0] > 0).astype(int)),
-        (mlplab.RNNClassifier(cell="lstm"), np.digitize(X[:, -1, 0], [-0.5, 0.5])),
-        (mlplab.RNNRegressor(cell="rnn", dense_layers=(3,)), X[:, :, 0].sum(axis=1)),
-    ]:
-        est.set_params(units=4, max_iter=3, random_state=0, dtype=dtype)
-        est.set_params(convergence_warning=False)
-        _fit(est, X, y)
-        expected = est.predict_proba(X) if hasattr(est, "classes_") else est.predict(X)[:, None]
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_recurrent_estimators(cell, dtype, tmp_path):
+    for est, X, expected in cases.fitted_recurrent_estimators(cell, dtype):
         assert_close(run(exported(est, tmp_path), X), expected, dtype)
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
+import _export_cases as cases
 import mlplab
+from _export_cases import ACTIVATIONS, DTYPES, randomise
 from mlplab import GRU, LSTM, ActivationLayer, BatchNorm, Dense, PReLU, Sequential, SimpleRNN
 from mlplab.layers import Layer
 
@@ -21,19 +21,6 @@ nn = torch.nn
 from mlplab.export.pytorch import PerStep, RecurrentLayer  # noqa: E402
 
 TOL = {"float64": (0.0, 1e-12), "float32": (1e-5, 1e-5)}  # (rtol, atol)
-ACTIVATIONS = [
-    "identity",
-    "logistic",
-    "tanh",
-    "relu",
-    {"name": "leaky_relu", "slope": 0.3},
-    {"name": "elu", "alpha": 0.6},
-    "gelu",
-    {"name": "gelu", "approximate": True},
-    "silu",
-    "softplus",
-    "softmax",
-]
 
 
 @pytest.fixture(autouse=True)
@@ -48,34 +35,15 @@ def run(module, X, train=False):
         return module(torch.from_numpy(np.ascontiguousarray(X))).numpy()
 
 
-def randomise(net, rng, scale=0.5):
-    """Every parameter random (biases, gammas, slopes too), not the initialiser's zeros."""
-    net.theta[...] = rng.normal(scale=scale, size=net.theta.shape)
-    for layer in net.layers:
-        if isinstance(layer, BatchNorm):
-            layer.running_mean[...] = rng.normal(size=layer.running_mean.shape)
-            layer.running_var[...] = rng.uniform(0.5, 2.0, size=layer.running_var.shape)
-    return net
-
-
 def assert_close(a, b, dtype):
-    assert a.shape == b.shape
-    rtol, atol = TOL[dtype]
-    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+    cases.assert_close(a, b, TOL[dtype])
 
 
 # ----------------------------------------------------------------- to_torch
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("act", ACTIVATIONS, ids=str)
 def test_dense_with_each_activation_matches_torch(act, dtype):
-    for seed, (n_in, width) in enumerate([(3, 5), (1, 2), (6, 4)]):
-        rng = np.random.default_rng(seed)
-        net = Sequential(
-            [Dense(width, activation=act), Dense(3, activation=act)],
-            n_inputs=n_in, seed=seed, dtype=dtype,
-        )  # fmt: skip
-        randomise(net, rng, scale=1.5)
-        X = rng.normal(scale=3.0, size=(17, n_in)).astype(dtype)
+    for net, X in cases.dense_cases(act, dtype):
         module = mlplab.to_torch(net)
         assert next(module.parameters()).dtype == getattr(torch, dtype)
         assert_close(run(module, X), net.forward(X), dtype)
@@ -89,7 +57,7 @@ def test_softplus_matches_beyond_torchs_default_threshold():
     assert_close(run(mlplab.to_torch(net), X), net.forward(X), "float64")
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_batchnorm_before_and_after_activation_in_both_modes(dtype):
     rng = np.random.default_rng(3)
     net = Sequential(
@@ -124,26 +92,12 @@ def test_prelu_layer_and_dense_prelu_keep_one_slope_per_node():
     assert_close(run(module, X), net.forward(X), "float64")
 
 
-def _recurrent_net(cell, return_sequences, dtype, seed):
-    layers = {
-        "rnn_tanh": lambda rs: SimpleRNN(4, return_sequences=rs),
-        "rnn_relu": lambda rs: SimpleRNN(4, activation="relu", return_sequences=rs),
-        "lstm": lambda rs: LSTM(4, return_sequences=rs),
-        "gru": lambda rs: GRU(4, return_sequences=rs),
-    }[cell]
-    head = [Dense(3), BatchNorm(), PReLU(), Dense(2, activation="tanh")]
-    net = Sequential(
-        [layers(True), layers(return_sequences), *head], n_inputs=2, seed=seed, dtype=dtype
-    )
-    return randomise(net, np.random.default_rng(seed))
-
-
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("return_sequences", [False, True])
-@pytest.mark.parametrize("cell", ["rnn_tanh", "rnn_relu", "lstm", "gru"])
+@pytest.mark.parametrize("cell", cases.RECURRENT_CELLS)
 def test_recurrent_layers_match_torch(cell, return_sequences, dtype):
     for seed, (n, T) in enumerate([(3, 5), (1, 1), (4, 9)]):
-        net = _recurrent_net(cell, return_sequences, dtype, seed)
+        net = cases.recurrent_net(cell, return_sequences, dtype, seed)
         X = np.random.default_rng(seed).normal(size=(n, T, 2)).astype(dtype)
         module = mlplab.to_torch(net)
         assert isinstance(module[0], RecurrentLayer)
@@ -153,66 +107,32 @@ def test_recurrent_layers_match_torch(cell, return_sequences, dtype):
             assert_close(run(module, X, train=True), net.forward(X, training=True), dtype)
 
 
-def _fit(est, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y)
-
-
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel", "batch_norm"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", cases.CLASSIFIER_KINDS)
 def test_classifier_module_gives_predict_proba(kind, dtype):
-    rng = np.random.default_rng(5)
-    X = rng.normal(size=(60, 4))
-    y = {
-        "binary": (X[:, 0] > 0).astype(int),
-        "multiclass": np.digitize(X[:, 0], [-0.5, 0.5]),
-        "multilabel": (X[:, :3] > 0).astype(int),
-        "batch_norm": np.digitize(X[:, 1], [0.0]),
-    }[kind]
-    est = mlplab.MLPClassifier(
-        hidden_layer_sizes=(5, 3), max_iter=30, random_state=0, dtype=dtype,
-        batch_norm=kind == "batch_norm", solver="adam" if kind == "batch_norm" else "lbfgs",
-    )  # fmt: skip
-    _fit(est, X, y)
+    est, X = cases.fitted_classifier(kind, dtype)
     out = run(mlplab.to_torch(est), X.astype(dtype))
     assert_close(out, est.predict_proba(X), dtype)
     assert out.shape[1] == (3 if kind in ("multiclass", "multilabel") else 2)
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("kind", ["single", "multi", "poisson"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", cases.REGRESSOR_KINDS)
 def test_regressor_module_gives_predict(kind, dtype):
-    rng = np.random.default_rng(6)
-    X = rng.normal(size=(50, 3))
-    y = X @ rng.normal(size=(3, 2)) if kind == "multi" else np.abs(X[:, 0]) + X[:, 1] ** 2
-    loss = "poisson" if kind == "poisson" else "squared_error"
-    est = mlplab.MLPRegressor(
-        hidden_layer_sizes=(6,), max_iter=40, random_state=0, dtype=dtype, loss=loss
-    )
-    _fit(est, X, y)
+    est, X = cases.fitted_regressor(kind, dtype)
     pred = est.predict(X)
     assert_close(run(mlplab.to_torch(est), X.astype(dtype)), pred.reshape(len(X), -1), dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_recurrent_estimators(cell):
-    rng = np.random.default_rng(7)
-    X = rng.normal(size=(40, 6, 2))
-    for est, y in [
-        (mlplab.RNNClassifier(cell=cell, units=4), (X[:, -1, 0] > 0).astype(int)),
-        (mlplab.RNNClassifier(cell=cell, units=4), np.digitize(X[:, -1, 0], [-0.5, 0.5])),
-        (mlplab.RNNRegressor(cell=cell, units=4, dense_layers=(3,)), X[:, :, 0].sum(axis=1)),
-    ]:
-        est.set_params(max_iter=3, random_state=0, convergence_warning=False)
-        _fit(est, X, y)
-        module = mlplab.to_torch(est)
-        expected = est.predict_proba(X) if hasattr(est, "classes_") else est.predict(X)[:, None]
-        assert_close(run(module, X), expected, "float64")
+def test_recurrent_estimators(cell, dtype):
+    for est, X, expected in cases.fitted_recurrent_estimators(cell, dtype):
+        assert_close(run(mlplab.to_torch(est), X), expected, dtype)
 
 
 # ---------------------------------------------------------------- round trip
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_round_trip_to_torch_from_torch(dtype):
     rng = np.random.default_rng(8)
     nets = [
