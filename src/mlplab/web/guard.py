@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from mlplab.playground.encoding import dumps
+from mlplab.web.encoding import dumps
 
 __all__ = ["ALLOWED_HOSTS", "CSP", "TOKEN_HEADER", "Guard"]
 

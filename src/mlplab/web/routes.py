@@ -2,8 +2,8 @@
 
 The contract is docs/playground.md. No route takes a file path: exports stream bytes, uploads
 are JSON text, session ids must match ``[A-Za-z0-9_-]{1,64}``. The security middleware is
-:class:`mlplab.playground.guard.Guard`, the sessions are kept by
-:class:`mlplab.playground.hub.Hub`, the bodies are :mod:`mlplab.playground.schemas`.
+:class:`mlplab.web.guard.Guard`, the sessions are kept by
+:class:`mlplab.web.hub.Hub`, the bodies are :mod:`mlplab.web.schemas`.
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from starlette.routing import Match, Route
 from starlette.types import Scope
 
 from mlplab._version import __version__
-from mlplab.playground.config import LANGS, SECONDS, SERVER_LIMITS
-from mlplab.playground.config import LIMITS as SESSION_LIMITS
-from mlplab.playground.config import meta as session_meta
-from mlplab.playground.encoding import clean, json_response
-from mlplab.playground.guard import ALLOWED_HOSTS, TOKEN_HEADER, Guard
-from mlplab.playground.hub import Hub, UserError, user_call
-from mlplab.playground.schemas import (
+from mlplab.web.config import LANGS, SECONDS, SERVER_LIMITS
+from mlplab.web.config import LIMITS as SESSION_LIMITS
+from mlplab.web.config import meta as session_meta
+from mlplab.web.encoding import clean, json_response
+from mlplab.web.guard import ALLOWED_HOSTS, TOKEN_HEADER, Guard
+from mlplab.web.hub import Hub, UserError, user_call
+from mlplab.web.schemas import (
     ConfigFrameOut,
     ConfigPatch,
     ControlBody,

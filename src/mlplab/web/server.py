@@ -2,11 +2,11 @@
 
 The contract is docs/playground.md. The app is split by concern:
 
-* :mod:`mlplab.playground.routes`: ``create_app``, the HTTP routes and the WebSocket;
-* :mod:`mlplab.playground.guard`: the security middleware (token, Host and Origin checks,
+* :mod:`mlplab.web.routes`: ``create_app``, the HTTP routes and the WebSocket;
+* :mod:`mlplab.web.guard`: the security middleware (token, Host and Origin checks,
   415/413, WebSocket close 1009, security headers);
-* :mod:`mlplab.playground.schemas`: the request and response bodies;
-* :mod:`mlplab.playground.hub`: the sessions, their locks, clients and play loops.
+* :mod:`mlplab.web.schemas`: the request and response bodies;
+* :mod:`mlplab.web.hub`: the sessions, their locks, clients and play loops.
 
 ``create_app``, ``serve``, ``SESSION_ID``, ``STATIC_DIR``, ``TOKEN_HEADER`` and the limits are
 importable from here.
@@ -23,9 +23,9 @@ import sys
 import threading
 import webbrowser
 
-from mlplab.playground.guard import TOKEN_HEADER
-from mlplab.playground.routes import DEFAULT_LIMITS, SERVER_LIMITS, STATIC_DIR, create_app
-from mlplab.playground.schemas import SESSION_ID
+from mlplab.web.guard import TOKEN_HEADER
+from mlplab.web.routes import DEFAULT_LIMITS, SERVER_LIMITS, STATIC_DIR, create_app
+from mlplab.web.schemas import SESSION_ID
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -37,7 +37,7 @@ __all__ = [
     "serve",
 ]
 
-log = logging.getLogger("mlplab.playground")
+log = logging.getLogger("mlplab.web")
 
 # --------------------------------------------------------------------------- serve
 
