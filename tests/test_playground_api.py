@@ -1485,7 +1485,7 @@ def test_serve_on_a_public_address_warns(monkeypatch, capsys, caplog):
         bound.append(host)
         return sock
 
-    monkeypatch.setattr(pg_server, "_bind", fake_bind)
+    monkeypatch.setattr(pg_server, "bind_socket", fake_bind)
     monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
     with caplog.at_level("WARNING", logger="mlplab.web"):
         pg_server.serve(host="0.0.0.0", port=0)

@@ -98,9 +98,25 @@ __all__ = [
     "optimizers",
     "patch_sklearn",
     "patched_sklearn",
+    "playground",
     "recurrent",
     "register_saveable",
     "save",
     "sklearn_is_patched",
     "unpatch_sklearn",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # mlplab.playground (the playground in a notebook) lives in mlplab.web, which the modules
+    # that `import mlplab` (the experiments) must not import: it is loaded on first use, and
+    # FastAPI/uvicorn only on its first call.
+    if name == "playground":
+        from mlplab.web.notebook import playground
+
+        return playground
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), "playground"])

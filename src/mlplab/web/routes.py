@@ -29,7 +29,7 @@ from mlplab.web.config import LANGS, SECONDS, SERVER_LIMITS
 from mlplab.web.config import LIMITS as SESSION_LIMITS
 from mlplab.web.config import meta as session_meta
 from mlplab.web.encoding import clean, json_response
-from mlplab.web.guard import ALLOWED_HOSTS, TOKEN_HEADER, Guard
+from mlplab.web.guard import ALLOWED_HOSTS, NO_FRAMING, TOKEN_HEADER, Guard
 from mlplab.web.hub import Hub, UserError, user_call
 from mlplab.web.schemas import (
     ConfigFrameOut,
@@ -121,13 +121,17 @@ def create_app(
     workspace: str | FsPath | None = None,
     limits: dict[str, float] | None = None,
     allowed_hosts: frozenset[str] | set[str] | None = None,
+    frame_ancestors: str = NO_FRAMING,
+    extra_origins: frozenset[str] | set[str] | None = None,
 ) -> FastAPI:
     """The playground app, guarded by ``token``.
 
     ``workspace``: a directory the app may use for files; no route reads or writes files (exports
     are built in memory), it is only recorded in ``app.state.workspace``. ``limits``: overrides
     of :data:`DEFAULT_LIMITS`. ``allowed_hosts``: extra Host names (``serve`` adds an explicit
-    non-loopback ``--host``).
+    non-loopback ``--host``). ``frame_ancestors`` (who may frame the page; none by default) and
+    ``extra_origins`` (exact ``https://host`` origins accepted besides the page's own) are for
+    the page in a notebook (:mod:`mlplab.web.notebook`) only.
     """
     if not isinstance(token, str) or len(token) < 16:
         raise ValueError("the token must be a string of at least 16 characters")
@@ -146,6 +150,8 @@ def create_app(
         allowed_hosts=frozenset(ALLOWED_HOSTS | set(allowed_hosts or ())),
         body_bytes=caps["body_bytes"],
         ws_message_bytes=caps["ws_message_bytes"],
+        frame_ancestors=frame_ancestors,
+        extra_origins=frozenset(extra_origins or ()),
     )
     _error_handlers(app)
     _page_routes(app)
