@@ -70,14 +70,15 @@ def request(
     return status, json.loads(raw) if is_json else header
 
 
-def raw_request(port: int, lines: list[str]) -> int:
+def raw_request(port: int, lines: list[str], *, close: bool = True) -> int:
     """The status of a hand-written HTTP/1.1 request (urllib cannot send a foreign Host); a
-    POST sends the body ``{}``."""
+    POST sends the body ``{}``; ``close=False``: the lines say how (a WebSocket upgrade)."""
     body = "{}" if lines[0].startswith("POST") else ""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(("\r\n".join([*lines, "Connection: close", "", body])).encode())
+        end = ["Connection: close"] if close else []
+        sock.sendall(("\r\n".join([*lines, *end, "", body])).encode())
         reply = b""
-        while chunk := sock.recv(65536):
+        while b"\r\n" not in reply and (chunk := sock.recv(65536)):
             reply += chunk
     return int(reply.split(b" ", 2)[1])
 
@@ -214,6 +215,23 @@ def test_the_guard_rules_of_mlplab_serve_hold_in_the_notebook(shown):
     assert raw_request(pg.port, [*post, f"Origin: http://{host}"]) in (200, 201)
     for origin in ("http://evil.example", "https://colab.research.google.com", "null"):
         assert raw_request(pg.port, [*post, f"Origin: {origin}"]) == 403, origin
+    # the WebSocket handshake: the token and a same-site Origin, as for mlplab serve
+    status, session = request(
+        f"http://127.0.0.1:{pg.port}/api/sessions", "POST", headers={TOKEN_HEADER: token}, body={}
+    )
+    assert status == 201
+    ws = [
+        f"GET /api/sessions/{session['id']}/ws?token={token} HTTP/1.1",
+        f"Host: {host}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version: 13",
+    ]
+    assert raw_request(pg.port, [*ws, f"Origin: http://{host}"], close=False) == 101
+    assert raw_request(pg.port, [*ws, "Origin: http://evil.example"], close=False) == 403
+    wrong = [ws[0].replace(token, token[:-1] + "x"), *ws[1:]]
+    assert raw_request(pg.port, [*wrong, f"Origin: http://{host}"], close=False) == 401
     # the page may be framed by loopback pages (Jupyter, an exported notebook) only
     headers = request(pg.url)[1]
     csp = headers["content-security-policy"]
