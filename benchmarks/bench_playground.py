@@ -5,7 +5,7 @@ While a session plays, the server runs a few training steps, builds a frame and 
 JSON, over and over (docs/playground.md). One timed frame here is exactly that work, in one
 thread: ``session.step(k)`` + ``session.frame()`` + ``json.dumps(frame, allow_nan=False)``.
 
-Workloads (mlplab.playground.session.Session, float64, Adam, batch 32):
+Workloads (mlplab.web.session.Session, float64, Adam, batch 32):
 
   target  -- the contract's case: 2-8-8-1 tanh on XOR, 500 points (350 train), with
              k = 1, 5, 10, 25 steps per frame. Target: >= 20 frames/s.
@@ -83,7 +83,7 @@ OTHERS = [
 
 
 def check_mlplab(mlplab):
-    from mlplab.playground.session import Session  # noqa: F401 - the feature under test
+    from mlplab.web.session import Session  # noqa: F401 - the feature under test
 
 
 def ms(x):
@@ -182,7 +182,7 @@ def main(argv=None):
     results = {"machine": facts, "quick": args.quick, "config": cfg, "rows": []}
     rows = []
     if mlplab is not None:
-        from mlplab.playground.session import Session
+        from mlplab.web.session import Session
 
         jobs = []
         if args.only in (None, "target"):

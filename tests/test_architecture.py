@@ -1,7 +1,7 @@
 """The shape of the code, kept by tools rather than by memory.
 
 * Layers import only downward: import-linter's ``layers`` contract in pyproject.toml
-  (cli > playground | experiments > sklearn | teaching > network > diagnostics >
+  (cli > web | experiments | export > sklearn | teaching > network > diagnostics >
   training > display > recurrent > layers > the core modules).
 * No module imports another module's underscore name (``from x import _y``): a name
   another module uses is public.

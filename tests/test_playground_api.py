@@ -47,8 +47,8 @@ from starlette.websockets import WebSocketDisconnect
 
 import mlplab
 from mlplab.cli import main
-from mlplab.playground import server as pg_server
-from mlplab.playground.server import SESSION_ID, STATIC_DIR, TOKEN_HEADER, create_app
+from mlplab.web import server as pg_server
+from mlplab.web.server import SESSION_ID, STATIC_DIR, TOKEN_HEADER, create_app
 
 TOKEN = secrets.token_urlsafe(32)
 AUTH = {TOKEN_HEADER: TOKEN}
@@ -1485,9 +1485,9 @@ def test_serve_on_a_public_address_warns(monkeypatch, capsys, caplog):
         bound.append(host)
         return sock
 
-    monkeypatch.setattr(pg_server, "_bind", fake_bind)
+    monkeypatch.setattr(pg_server, "bind_socket", fake_bind)
     monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
-    with caplog.at_level("WARNING", logger="mlplab.playground"):
+    with caplog.at_level("WARNING", logger="mlplab.web"):
         pg_server.serve(host="0.0.0.0", port=0)
     captured = capsys.readouterr()
     assert bound == ["0.0.0.0"]

@@ -32,7 +32,7 @@ sync_api = pytest.importorskip(
 uvicorn = pytest.importorskip("uvicorn")
 pytest.importorskip("fastapi")
 
-from mlplab.playground.server import create_app  # noqa: E402
+from mlplab.web.server import create_app  # noqa: E402
 
 # ---------------------------------------------------------------- fixtures
 

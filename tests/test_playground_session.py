@@ -15,7 +15,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 import mlplab
-from mlplab.playground.session import (
+from mlplab.web.session import (
     DATASETS,
     LIMITS,
     ConfigError,
@@ -408,7 +408,7 @@ def test_meta_and_defaults():
 
 def test_importing_the_session_does_not_need_the_web_stack():
     code = (
-        "import sys, mlplab.playground, mlplab.playground.session; "
+        "import sys, mlplab.web, mlplab.web.session; "
         "print('fastapi' in sys.modules, 'uvicorn' in sys.modules)"
     )
     proc = subprocess.run(
@@ -576,7 +576,7 @@ def test_frames_are_strict_json_in_every_state():
 
 
 def test_csv_with_a_lone_surrogate_is_a_config_error_not_a_crash():
-    from mlplab.playground.session import ConfigError, parse_csv
+    from mlplab.web.session import ConfigError, parse_csv
 
     with pytest.raises(ConfigError, match="not valid Unicode") as err:
         parse_csv("x,y\n1,2\n\ud800,3\n")

@@ -48,9 +48,16 @@ from mlplab.training import (
 
 register_saveable(Sequential)
 
-#: Top-level names imported on first use: mlplab.export sits above the estimators (and
-#: its functions import torch / onnx only when called), so ``import mlplab`` stays light.
-_LAZY = {"from_torch": "mlplab.export", "to_onnx": "mlplab.export", "to_torch": "mlplab.export"}
+#: Top-level names imported on first use, so ``import mlplab`` stays light: mlplab.export
+#: and mlplab.web sit above the modules that ``import mlplab`` (the estimators, the
+#: experiments); torch / onnx are imported when an export is called, FastAPI / uvicorn when
+#: the notebook's playground is.
+_LAZY = {
+    "from_torch": "mlplab.export",
+    "to_onnx": "mlplab.export",
+    "to_torch": "mlplab.export",
+    "playground": "mlplab.web.notebook",
+}
 
 
 def __getattr__(name: str):
@@ -118,6 +125,7 @@ __all__ = [
     "optimizers",
     "patch_sklearn",
     "patched_sklearn",
+    "playground",
     "recurrent",
     "register_saveable",
     "save",
@@ -126,3 +134,4 @@ __all__ = [
     "to_torch",
     "unpatch_sklearn",
 ]
+

@@ -152,7 +152,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _serve_arguments(serve: argparse.ArgumentParser, langs: Sequence[str]) -> None:
     """The options of ``mlplab serve`` (the time limits' defaults are the server's own)."""
-    from mlplab.playground.config import SERVER_LIMITS
+    from mlplab.web.config import SERVER_LIMITS
 
     serve.add_argument(
         "--port", type=_port, default=8000, help="port (default: %(default)s; 0: any free port)"
@@ -289,7 +289,7 @@ def describe_file(path: str) -> str:
 
 def _serve(args: argparse.Namespace) -> int:
     try:  # lazy: `mlplab list` and friends never import FastAPI
-        from mlplab.playground import server
+        from mlplab.web import server
     except ModuleNotFoundError as exc:
         raise RuntimeError(
             f"the playground needs FastAPI and uvicorn ({exc}); pip install fastapi uvicorn"

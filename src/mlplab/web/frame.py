@@ -1,6 +1,6 @@
 """What a session shows: its loss and metric, the doctor's reading, its history, and the frame.
 
-:class:`Frames` is a part of :class:`mlplab.playground.session.Session` kept in its own file:
+:class:`Frames` is a part of :class:`mlplab.web.session.Session` kept in its own file:
 Session inherits its methods, which read the session's data, network and history. The frame's
 contract is docs/playground.md; beyond it:
 
@@ -39,7 +39,7 @@ from scipy import special
 
 from mlplab.clipping import norm_of
 from mlplab.diagnostics import THRESHOLDS, find_problems, layer_stats
-from mlplab.playground.config import HEATMAP, NODE_MAP, as_choice
+from mlplab.web.config import HEATMAP, NODE_MAP, as_choice
 
 __all__ = ["Frames"]
 

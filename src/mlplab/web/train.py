@@ -1,6 +1,6 @@
 """The training of a session: mini-batch optimizer steps, and what happens when they diverge.
 
-:class:`Training` is a part of :class:`mlplab.playground.session.Session` kept in its own file:
+:class:`Training` is a part of :class:`mlplab.web.session.Session` kept in its own file:
 Session inherits its two methods, which read and write the session's state (the network,
 optimizer, mini-batch order, step counters, backup weights). ``Session.step`` takes the lock,
 checks the limits and calls ``_train``.

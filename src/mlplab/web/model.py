@@ -7,8 +7,8 @@ from typing import Any
 import mlplab
 from mlplab.layers import ActivationLayer, BatchNorm, Dense, PReLU
 from mlplab.losses import get_loss
-from mlplab.playground.config import ConfigError
-from mlplab.playground.data import Data
+from mlplab.web.config import ConfigError
+from mlplab.web.data import Data
 
 __all__ = ["build_network"]
 

@@ -2,11 +2,11 @@
 
 The contract is docs/playground.md. The app is split by concern:
 
-* :mod:`mlplab.playground.routes`: ``create_app``, the HTTP routes and the WebSocket;
-* :mod:`mlplab.playground.guard`: the security middleware (token, Host and Origin checks,
+* :mod:`mlplab.web.routes`: ``create_app``, the HTTP routes and the WebSocket;
+* :mod:`mlplab.web.guard`: the security middleware (token, Host and Origin checks,
   415/413, WebSocket close 1009, security headers);
-* :mod:`mlplab.playground.schemas`: the request and response bodies;
-* :mod:`mlplab.playground.hub`: the sessions, their locks, clients and play loops.
+* :mod:`mlplab.web.schemas`: the request and response bodies;
+* :mod:`mlplab.web.hub`: the sessions, their locks, clients and play loops.
 
 ``create_app``, ``serve``, ``SESSION_ID``, ``STATIC_DIR``, ``TOKEN_HEADER`` and the limits are
 importable from here.
@@ -22,10 +22,11 @@ import socket
 import sys
 import threading
 import webbrowser
+from typing import Any
 
-from mlplab.playground.guard import TOKEN_HEADER
-from mlplab.playground.routes import DEFAULT_LIMITS, SERVER_LIMITS, STATIC_DIR, create_app
-from mlplab.playground.schemas import SESSION_ID
+from mlplab.web.guard import TOKEN_HEADER
+from mlplab.web.routes import DEFAULT_LIMITS, SERVER_LIMITS, STATIC_DIR, create_app
+from mlplab.web.schemas import SESSION_ID
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -33,11 +34,13 @@ __all__ = [
     "SESSION_ID",
     "STATIC_DIR",
     "TOKEN_HEADER",
+    "bind_socket",
     "create_app",
     "serve",
+    "uvicorn_server",
 ]
 
-log = logging.getLogger("mlplab.playground")
+log = logging.getLogger("mlplab.web")
 
 # --------------------------------------------------------------------------- serve
 
@@ -66,7 +69,8 @@ def _url_host(host: str) -> str:
     return f"[{ip}]" if ip.version == 6 else str(ip)
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (port 0: any free port); a clear error if taken."""
     name = host.strip("[]")
     family = socket.AF_INET6 if ":" in name else socket.AF_INET
     if name == "localhost":
@@ -92,6 +96,23 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def uvicorn_server(app: Any) -> Any:
+    """The ``uvicorn.Server`` that runs ``app`` (``serve``'s, and the notebook's in a thread)."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,  # the WebSocket URL carries the token
+        proxy_headers=False,
+        server_header=False,
+        ws_max_size=app.state.limits["ws_message_bytes"],
+        lifespan="on",
+        timeout_graceful_shutdown=3,
+    )
+    return uvicorn.Server(config)
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
@@ -108,8 +129,6 @@ def serve(
     anyone who can reach it and has the token controls the sessions (CPU time), and the Host
     allow-list still applies.
     """
-    import uvicorn
-
     token = secrets.token_urlsafe(32)
     if not _is_loopback(host):
         message = (
@@ -120,22 +139,11 @@ def serve(
         print(f"mlplab: {message}", file=sys.stderr, flush=True)
     shown = _url_host(host)
     app = create_app(token, lang=lang, allowed_hosts={shown}, limits=limits)
-    caps = app.state.limits
-    sock = _bind(host, port)
+    sock = bind_socket(host, port)
     url = f"http://{shown}:{sock.getsockname()[1]}/?token={token}"
     print(f"mlplab playground: {url}", flush=True)
     print("(Ctrl+C to stop)", flush=True)
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        access_log=False,  # the WebSocket URL carries the token
-        proxy_headers=False,
-        server_header=False,
-        ws_max_size=caps["ws_message_bytes"],
-        lifespan="on",
-        timeout_graceful_shutdown=3,
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn_server(app)
     if open_browser:
         threading.Timer(0.8, webbrowser.open, args=(url,)).start()
     try:

@@ -2,8 +2,8 @@
 
 The contract is docs/playground.md. No route takes a file path: exports stream bytes, uploads
 are JSON text, session ids must match ``[A-Za-z0-9_-]{1,64}``. The security middleware is
-:class:`mlplab.playground.guard.Guard`, the sessions are kept by
-:class:`mlplab.playground.hub.Hub`, the bodies are :mod:`mlplab.playground.schemas`.
+:class:`mlplab.web.guard.Guard`, the sessions are kept by
+:class:`mlplab.web.hub.Hub`, the bodies are :mod:`mlplab.web.schemas`.
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from starlette.routing import Match, Route
 from starlette.types import Scope
 
 from mlplab._version import __version__
-from mlplab.playground.config import LANGS, SECONDS, SERVER_LIMITS
-from mlplab.playground.config import LIMITS as SESSION_LIMITS
-from mlplab.playground.config import meta as session_meta
-from mlplab.playground.encoding import clean, json_response
-from mlplab.playground.guard import ALLOWED_HOSTS, TOKEN_HEADER, Guard
-from mlplab.playground.hub import Hub, UserError, user_call
-from mlplab.playground.schemas import (
+from mlplab.web.config import LANGS, SECONDS, SERVER_LIMITS
+from mlplab.web.config import LIMITS as SESSION_LIMITS
+from mlplab.web.config import meta as session_meta
+from mlplab.web.encoding import clean, json_response
+from mlplab.web.guard import ALLOWED_HOSTS, NO_FRAMING, TOKEN_HEADER, Guard
+from mlplab.web.hub import Hub, UserError, user_call
+from mlplab.web.schemas import (
     ConfigFrameOut,
     ConfigPatch,
     ControlBody,
@@ -121,13 +121,17 @@ def create_app(
     workspace: str | FsPath | None = None,
     limits: dict[str, float] | None = None,
     allowed_hosts: frozenset[str] | set[str] | None = None,
+    frame_ancestors: str = NO_FRAMING,
+    extra_origins: frozenset[str] | set[str] | None = None,
 ) -> FastAPI:
     """The playground app, guarded by ``token``.
 
     ``workspace``: a directory the app may use for files; no route reads or writes files (exports
     are built in memory), it is only recorded in ``app.state.workspace``. ``limits``: overrides
     of :data:`DEFAULT_LIMITS`. ``allowed_hosts``: extra Host names (``serve`` adds an explicit
-    non-loopback ``--host``).
+    non-loopback ``--host``). ``frame_ancestors`` (who may frame the page; none by default) and
+    ``extra_origins`` (exact ``https://host`` origins accepted besides the page's own) are for
+    the page in a notebook (:mod:`mlplab.web.notebook`) only.
     """
     if not isinstance(token, str) or len(token) < 16:
         raise ValueError("the token must be a string of at least 16 characters")
@@ -146,6 +150,8 @@ def create_app(
         allowed_hosts=frozenset(ALLOWED_HOSTS | set(allowed_hosts or ())),
         body_bytes=caps["body_bytes"],
         ws_message_bytes=caps["ws_message_bytes"],
+        frame_ancestors=frame_ancestors,
+        extra_origins=frozenset(extra_origins or ()),
     )
     _error_handlers(app)
     _page_routes(app)

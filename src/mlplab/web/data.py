@@ -2,7 +2,7 @@
 
 AND, XOR, circles and the lecture functions come from :mod:`mlplab.datasets`; spiral, moons and
 blobs are the playground's own. The generators are plain numpy functions: the snippet
-(:mod:`mlplab.playground.snippet`) copies their source, so it rebuilds exactly the same data.
+(:mod:`mlplab.web.snippet`) copies their source, so it rebuilds exactly the same data.
 
 * CSV: 3 columns (x1, x2, integer class label; labels are mapped to 0..k-1 in sorted
   order, 2 to 10 classes) or 2 columns (x, numeric target: regression). A header line
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 import mlplab
-from mlplab.playground.config import (
+from mlplab.web.config import (
     DATASETS,
     LIMITS,
     MAX_CLASSES,

@@ -1,6 +1,6 @@
 /* mlplab playground: the page. Plain JS modules, no build step, no external resources.
  *
- * Talks to the JSON API of mlplab.playground.server (token in the X-Mlplab-Token header, read
+ * Talks to the JSON API of mlplab.web.server (token in the X-Mlplab-Token header, read
  * from this page's own URL ?token=...), receives frames over the session's WebSocket while
  * training runs and draws them on <canvas>/<svg>. See docs/playground.md for the contract.
  *

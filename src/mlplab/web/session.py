@@ -11,7 +11,7 @@ Notes for the authors of server.py and the page (the contract is docs/playground
   5000 (CSV rows and clicked points too), ``csv_bytes`` 512 KiB, ``steps_per_request``
   1000, ``epochs`` 100 000; ``Session(..., limits={...})`` overrides any of them. The
   server's own limits (sessions, sessions training at once, time) are in
-  :mod:`mlplab.playground.routes`.
+  :mod:`mlplab.web.routes`.
   ``meta()`` returns the choices and limits for ``GET /api/meta`` (add lang, version).
 * Threads. Every public method takes the session's own lock, so a training chunk running
   in a worker thread and a config change arriving on the event loop never interleave.
@@ -26,7 +26,7 @@ Notes for the authors of server.py and the page (the contract is docs/playground
   and clears the history; optimizer, learning_rate, batch_size, l2, clip_norm,
   clip_value, lang and steps_per_second apply on the fly (a new optimizer starts with a
   fresh state). ``steps_per_second`` (null: full speed) is the pace of the server's play
-  loop (:mod:`mlplab.playground.hub`); ``step(n)`` itself never waits.
+  loop (:mod:`mlplab.web.hub`); ``step(n)`` itself never waits.
   ``apply({"dataset": "csv"})`` works only after a ``load_csv``. When a new dataset (or
   CSV) is of the other task and the explicit loss/output_activation do not fit it, both
   fall back to "auto" (read them back from ``config``/``frame()["resolved"]``).
@@ -40,7 +40,7 @@ Notes for the authors of server.py and the page (the contract is docs/playground
   :class:`DivergedError` (a ConfigError, field "training") until ``reset()``,
   ``apply(...)`` or ``set_weight(...)``, so a play loop that pauses on exceptions stops
   there by itself (or pause as soon as ``frame()["error"]`` is not null).
-* Frames: see :mod:`mlplab.playground.frame`; CSV uploads: :mod:`mlplab.playground.data`.
+* Frames: see :mod:`mlplab.web.frame`; CSV uploads: :mod:`mlplab.web.data`.
 * ``weights[l][i][j]``: Dense layer l (0 = first hidden, last = output), from input i
   (node i of the layer before) to node j; ``biases[l][j]``. ``set_weight(l, i, j, v)``
   uses the same indices (i = -1: bias), |v| <= 1000.
@@ -72,7 +72,7 @@ import mlplab
 from mlplab._blas import one_blas_thread
 from mlplab.layers import BatchNorm, Dense
 from mlplab.optimizers import get_optimizer
-from mlplab.playground.config import (
+from mlplab.web.config import (
     CURVE,
     DATASETS,
     HEATMAP,
@@ -90,11 +90,11 @@ from mlplab.playground.config import (
     meta,
     validate,
 )
-from mlplab.playground.data import Data, domain, make_data, parse_csv
-from mlplab.playground.frame import Frames
-from mlplab.playground.model import build_network
-from mlplab.playground.snippet import write_snippet
-from mlplab.playground.train import Training
+from mlplab.web.data import Data, domain, make_data, parse_csv
+from mlplab.web.frame import Frames
+from mlplab.web.model import build_network
+from mlplab.web.snippet import write_snippet
+from mlplab.web.train import Training
 
 __all__ = [
     "ConfigError",
@@ -120,9 +120,9 @@ class Session(Training, Frames):
     ``Session(config=None, seed=0)``: ``config`` overrides ``default_config()`` (``seed``
     is the default of its "seed" key). Raises ConfigError on a bad config.
 
-    The training steps are in :mod:`mlplab.playground.train` (:class:`Training`); the
+    The training steps are in :mod:`mlplab.web.train` (:class:`Training`); the
     evaluation, the doctor's reading, the history and the frames in
-    :mod:`mlplab.playground.frame` (:class:`Frames`).
+    :mod:`mlplab.web.frame` (:class:`Frames`).
     """
 
     def __init__(

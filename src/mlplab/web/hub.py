@@ -33,14 +33,14 @@ from typing import Any
 from fastapi import HTTPException, WebSocket
 from pydantic import ValidationError
 
-from mlplab.playground.config import ConfigError, TooLargeError
-from mlplab.playground.encoding import dumps
-from mlplab.playground.schemas import SESSION_ID, WsConfig, WsControl, validation_message
-from mlplab.playground.session import Session
+from mlplab.web.config import ConfigError, TooLargeError
+from mlplab.web.encoding import dumps
+from mlplab.web.schemas import SESSION_ID, WsConfig, WsControl, validation_message
+from mlplab.web.session import Session
 
 __all__ = ["Entry", "Hub", "UserError", "user_call"]
 
-log = logging.getLogger("mlplab.playground")
+log = logging.getLogger("mlplab.web")
 
 EXPIRED_CLOSE = 4410  # the WebSocket close code of an expired session ("gone")
 CHUNK_SECONDS = 0.035  # target duration of one training chunk (steps + frame): ~28 frames/s

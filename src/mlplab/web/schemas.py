@@ -1,6 +1,6 @@
 """The playground API's request and response bodies (pydantic), validated strictly.
 
-The schema mirrors the Session's checks (:mod:`mlplab.playground.config`); what it cannot
+The schema mirrors the Session's checks (:mod:`mlplab.web.config`); what it cannot
 express (``dataset: "csv"`` before an upload, a loss that does not fit the task...) the
 Session refuses with 422.
 """
@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from mlplab.playground.config import (
+from mlplab.web.config import (
     ACTIVATION_NAMES,
     DATASETS,
     INITIALIZER_NAMES,

@@ -13,7 +13,7 @@ import inspect
 import json
 from typing import Any
 
-from mlplab.playground.data import Data, generate_source, split_data
+from mlplab.web.data import Data, generate_source, split_data
 
 __all__ = ["write_snippet"]
 

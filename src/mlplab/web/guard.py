@@ -12,7 +12,11 @@ handshake.
 * WebSocket messages over 64 KiB -> close 1009;
 * every HTTP answer carries ``Cache-Control: no-store``, a strict CSP (scripts, module scripts
   included, only from the page's own origin), ``nosniff``, ``Referrer-Policy: no-referrer``
-  (the token is in the page's URL) and ``frame-ancestors``.
+  (the token is in the page's URL) and ``frame-ancestors``: no page may frame it, unless the
+  app is made for a notebook (``frame_ancestors``, :mod:`mlplab.web.notebook`), which then
+  names who may;
+* ``extra_origins``: exact origins (``https://host``) accepted besides the page's own, for
+  a notebook behind Colab's kernel-port proxy only; empty for ``mlplab serve``.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from mlplab.playground.encoding import dumps
+from mlplab.web.encoding import dumps
 
 __all__ = ["ALLOWED_HOSTS", "CSP", "TOKEN_HEADER", "Guard"]
 
@@ -33,6 +37,7 @@ CSP = (
     "connect-src 'self' ws: ; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
     "form-action 'self'"
 )
+NO_FRAMING = "'none'"
 ALLOWED_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
@@ -44,15 +49,21 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 
-def _security_headers() -> list[tuple[bytes, bytes]]:
-    return [
+def security_headers(frame_ancestors: str = NO_FRAMING) -> list[tuple[bytes, bytes]]:
+    """The headers of every answer; ``frame_ancestors``: the CSP's list of who may frame it."""
+    if not re.fullmatch(r"[A-Za-z0-9'*:/.\[\]_ -]+", frame_ancestors):
+        raise ValueError(f"frame_ancestors is not a CSP source list: {frame_ancestors!r}")
+    csp = CSP.replace("frame-ancestors 'none'", f"frame-ancestors {frame_ancestors}")
+    headers = [
         (b"cache-control", b"no-store"),
-        (b"content-security-policy", CSP.encode()),
+        (b"content-security-policy", csp.encode()),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"no-referrer"),
-        (b"x-frame-options", b"DENY"),
         (b"cross-origin-resource-policy", b"same-origin"),
     ]
+    if frame_ancestors == NO_FRAMING:
+        headers.append((b"x-frame-options", b"DENY"))
+    return headers
 
 
 def _split_host(value: str) -> tuple[str, int | None] | None:
@@ -78,12 +89,20 @@ class Guard:
         allowed_hosts: frozenset[str],
         body_bytes: int,
         ws_message_bytes: int,
+        frame_ancestors: str = NO_FRAMING,
+        extra_origins: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app
         self.token = token.encode()
         self.allowed_hosts = allowed_hosts
         self.body_bytes = body_bytes
         self.ws_message_bytes = ws_message_bytes
+        self.headers = security_headers(frame_ancestors)
+        for origin in extra_origins:
+            parts = urlsplit(origin)
+            if parts.scheme != "https" or origin != f"https://{parts.netloc.lower()}":
+                raise ValueError(f"extra origins must be https://host; got {origin!r}")
+        self.extra_origins = frozenset(extra_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -133,7 +152,7 @@ class Guard:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 names = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(n, v) for n, v in _security_headers() if n not in names]
+                extra = [(n, v) for n, v in self.headers if n not in names]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
@@ -172,7 +191,10 @@ class Guard:
         # 3. Cross-site Origin on state-changing requests and on the WebSocket.
         if kind == "websocket" or method in STATE_CHANGING:
             origins = headers.get("origin", [])
-            if origins and not self._same_origin(origins, hosts[0], scope):
+            if origins and not (
+                self._same_origin(origins, hosts[0], scope)
+                or (len(origins) == 1 and origins[0].strip() in self.extra_origins)
+            ):
                 return 403, "cross-site request refused"
         # 4. Content-Length (the streamed bytes are counted later too).
         if kind == "http":
@@ -219,7 +241,7 @@ class Guard:
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
-            *_security_headers(),
+            *self.headers,
         ]
         if kind == "http":
             await send({"type": "http.response.start", "status": status, "headers": headers})
