@@ -43,13 +43,19 @@ PROBES = {
     "03": (
         "{'ratio': float(vanishing_ratio), 'by_hand': float(dJ_dw1),"
         " 'mlplab': float(grads['0.W'][0, 0]), 'exploding': bool(exploding_found),"
-        " 'chain': [abs(float(v[0, 0])) for n, v in chain.named_gradients() if n == '0.W']}",
+        " 'chain': {str(w): [float(g) for g in gs] for w, gs in first_weight_gradient.items()}}",
         lambda v: (
             v["ratio"] < 1e-3
             and abs(v["by_hand"] - v["mlplab"]) < 1e-12
             and v["exploding"]
-            and v["chain"][0] > 1e6
-        ),  # w = 1.5 over 20 layers
+            # the lecture's chain of M ReLU nodes of weight w: |dJ/dw1| = 2 w^(2M - 1)
+            and all(
+                abs(g - 2 * float(w) ** (2 * m - 1)) <= 1e-12 * 2 * float(w) ** (2 * m - 1)
+                for w, gs in v["chain"].items()
+                for m, g in enumerate(gs, start=1)
+            )
+            and len(v["chain"]) == 3
+        ),
     ),
     "05": (
         "{'accuracy': [float(c.score(X, y)) for c in fitted.values()],"
@@ -141,7 +147,14 @@ def _execute(path: Path, cwd: Path, override: str | None):
     pytest.importorskip("ipykernel")
     nb = nbformat.read(path, as_version=4)
     if override:
-        i = max(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+        # after the parameters cell that sets the first name the override sets
+        name = override.split("=")[0].split(",")[0].strip()
+        i = next(
+            i
+            for i, c in enumerate(nb.cells)
+            if "parameters" in c.metadata.get("tags", [])
+            and any(line.split("=")[0].strip().startswith(name) for line in c.source.splitlines())
+        )
         nb.cells.insert(i + 1, nbformat.v4.new_code_cell(override))
     probe, check = PROBES[path.stem[:2]]
     nb.cells.append(nbformat.v4.new_code_cell(f"import json\nprint(json.dumps({probe}))"))

@@ -271,18 +271,18 @@ plt.show()
 
 With ReLU, f′(g) = 1 wherever the node is active, so the activation no longer shrinks the
 chain; what remains are the **weights**: ∂g₃/∂z₂ = w₃, ∂g₂/∂z₁ = w₂. Take the lecture's
-chain of single nodes, all weights equal to w and input x = 1: the gradient of the first
-weight is a product of M − 1 weights, wᴹ⁻¹ (times the output's factor). With w > 1 it
-explodes; with w < 1 it vanishes, even with ReLU.
+chain of M single nodes, all weights equal to w, input x = 1 and target y = 0. Then
+ŷ = wᴹ, and the chain rule gives ∂J/∂w₁ = ∂J/∂ŷ · wᴹ⁻¹ = 2wᴹ · wᴹ⁻¹ = 2w²ᴹ⁻¹: exponential in
+the depth. With w > 1 it explodes; with w < 1 it vanishes, even with ReLU.
 """,
         """
 ## §4 A explosão do gradiente
 
 Com a ReLU, f′(g) = 1 onde o nó está ativo, então a ativação não encolhe mais a cadeia; o que
-resta são os **pesos**: ∂g₃/∂z₂ = w₃, ∂g₂/∂z₁ = w₂. Tome a cadeia de nós únicos da aula,
-todos os pesos iguais a w e entrada x = 1: o gradiente do primeiro peso é um produto de M − 1
-pesos, wᴹ⁻¹ (vezes o fator da saída). Com w > 1 ele explode; com w < 1 ele se dissipa, mesmo
-com a ReLU.
+resta são os **pesos**: ∂g₃/∂z₂ = w₃, ∂g₂/∂z₁ = w₂. Tome a cadeia de M nós únicos da aula,
+todos os pesos iguais a w, entrada x = 1 e alvo y = 0. Então ŷ = wᴹ, e a regra da cadeia dá
+∂J/∂w₁ = ∂J/∂ŷ · wᴹ⁻¹ = 2wᴹ · wᴹ⁻¹ = 2w²ᴹ⁻¹: exponencial na profundidade. Com w > 1 ele
+explode; com w < 1 ele se dissipa, mesmo com a ReLU.
 """,
     ),
     (
@@ -295,18 +295,22 @@ WEIGHTS = [0.5, 1.0, 1.5]
     (
         "code",
         """
+depths = np.arange(1, CHAIN_DEPTH + 1)
+first_weight_gradient = {}
 fig, ax = plt.subplots(figsize=(7, 3.5))
 for w in WEIGHTS:
-    chain = mlplab.Sequential(
-        [mlplab.Dense(1, "relu", init={"name": "constant", "value": w}) for _ in range(CHAIN_DEPTH)],
-        n_inputs=1, seed=0,
-    )
-    chain.loss_and_grad(np.array([[1.0]]), np.array([[0.0]]), loss="mse")
-    g_W = [abs(float(v[0, 0])) for name, v in chain.named_gradients() if name.endswith(".W")]
-    ax.semilogy(np.arange(1, CHAIN_DEPTH + 1), g_W, "o-", label=f"w = {w}")
-    print(f"w = {w}: |∂J/∂w₁| = {g_W[0]:.3g}")
-ax.set_xlabel("«layer || camada»")
-ax.set_ylabel("|∂J/∂w|")
+    first_weight_gradient[w] = []
+    for m in depths:
+        chain = mlplab.Sequential(
+            [mlplab.Dense(1, "relu", init={"name": "constant", "value": w}) for _ in range(m)],
+            n_inputs=1, seed=0,
+        )
+        chain.loss_and_grad(np.array([[1.0]]), np.array([[0.0]]), loss="mse")
+        first_weight_gradient[w].append(abs(dict(chain.named_gradients())["0.W"][0, 0]))
+    ax.semilogy(depths, first_weight_gradient[w], "o-", label=f"w = {w}")
+    print(f"w = {w}, M = {CHAIN_DEPTH}: |∂J/∂w₁| = {first_weight_gradient[w][-1]:.3g}   2w^(2M−1) = {2 * w ** (2 * CHAIN_DEPTH - 1):.3g}")
+ax.set_xlabel("«nodes in the chain M || nós na cadeia M»")
+ax.set_ylabel("|∂J/∂w₁|")
 ax.set_title("«A chain of ReLU nodes: the weights multiply || Uma cadeia de nós ReLU: os pesos se multiplicam»")
 ax.legend()
 plt.show()
