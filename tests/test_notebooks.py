@@ -70,8 +70,13 @@ PROBES = {
         ),
     ),
     "06": (
-        "{'mse': [float(m) for m in test_mse.values()]}",
-        lambda v: max(v["mse"][1:]) < v["mse"][0] / 5,  # every cell beats the naive forecast
+        "{'mse': [float(m) for m in test_mse.values()],"
+        " 'long': [float(r) for r in long_ratio.values()], 'found': list(long_findings.values())}",
+        lambda v: (
+            max(v["mse"][1:]) < v["mse"][0] / 5  # every cell beats the naive forecast
+            and max(v["long"]) < 1e-6  # untrained, 100 steps: the gradient through time vanishes
+            and all(f == ["vanishing"] for f in v["found"])
+        ),
     ),
     "07": (
         "{'accuracy': [float(a) for a in accuracy.values()], 'xor': float(xor_accuracy),"

@@ -9,15 +9,15 @@ TITLE = (
 A node j of a multilayer perceptron computes the **weighted sum** of its inputs, the bias
 input x₀ = 1 included,
 
-  g = Σᵢ wᵢⱼ xᵢ = w₀ⱼ + w₁ⱼ x₁ + … + w_Kⱼ x_K
+  g = Σᵢ wᵢⱼ xᵢ (i = 0, 1, …, K) = wᵀx
 
 (mlplab writes it `z = x W + b`, with `b` the bias weight w₀ⱼ), and then applies an
 **activation function** f to give its output yⱼ = f(g).
 
 Training by gradient descent needs the **derivative** f′(g): by the chain rule it is a factor
 of every gradient that passes through the node. This notebook draws each activation of the
-lecture beside its derivative, checks the derivatives numerically and looks at the two
-numbers that matter for the next sections: the largest value of f′.
+lecture beside its derivative, checks the derivatives numerically and looks at the number
+that matters for the next sections: the largest value of f′.
 """,
     """
 # §2 Funções de ativação e suas derivadas
@@ -25,7 +25,7 @@ numbers that matter for the next sections: the largest value of f′.
 Um nó j de um perceptron de múltiplas camadas calcula a **soma ponderada** de suas entradas,
 incluindo a entrada de bias x₀ = 1,
 
-  g = Σᵢ wᵢⱼ xᵢ = w₀ⱼ + w₁ⱼ x₁ + … + w_Kⱼ x_K
+  g = Σᵢ wᵢⱼ xᵢ (i = 0, 1, …, K) = wᵀx
 
 (no mlplab, `z = x W + b`, onde `b` é o peso de bias w₀ⱼ), e em seguida aplica uma
 **função de ativação** f para gerar sua saída yⱼ = f(g).
