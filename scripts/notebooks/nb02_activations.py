@@ -92,8 +92,9 @@ plt.show()
         """
 The **step** function is not used for training: its derivative is 0 everywhere except at
 g = 0, where it is undefined, so no gradient passes through it. The **logistic** (sigmoid)
-and the **hyperbolic tangent** are its smooth versions; **ReLU** and its variants (leaky
-ReLU, GELU, SiLU, softplus, ELU) keep a derivative of about 1 for g > 0.
+and the **hyperbolic tangent** are its smooth versions; the derivatives of **ReLU** and its
+variants (leaky ReLU, GELU, SiLU, softplus, ELU) tend to 1 for large g (ReLU's is exactly 1
+for every g > 0).
 
 ## Checking the derivatives with finite differences
 
@@ -104,8 +105,9 @@ kink at 0, where the two sides differ: the check leaves a small neighbourhood of
         """
 A função **degrau** não é usada no treinamento: sua derivada é 0 em todos os pontos, exceto em
 g = 0, onde é indefinida, então nenhum gradiente passa por ela. A **logística** (sigmoide) e a
-**tangente hiperbólica** são suas versões suavizadas; a **ReLU** e suas variantes (Leaky ReLU,
-GELU, SiLU, softplus, ELU) mantêm uma derivada de cerca de 1 para g > 0.
+**tangente hiperbólica** são suas versões suavizadas; as derivadas da **ReLU** e de suas
+variantes (Leaky ReLU, GELU, SiLU, softplus, ELU) tendem a 1 para g grande (a da ReLU é
+exatamente 1 para todo g > 0).
 
 ## Conferindo as derivadas com diferenças finitas
 

@@ -162,8 +162,8 @@ plt.show()
         "md",
         """
 The ratio between the first and the last layer is tiny: with this initialisation the
-first layer would need a step about a million times larger to learn as fast as the output
-layer. Each logistic layer multiplies the gradient by about its mean |f′| (≈ 0.23, near the
+first layer would need a step some hundred thousand times larger to learn as fast as the
+output layer. Each logistic layer multiplies the gradient by about its mean |f′| (≈ 0.23, near the
 0.25 bound) times its weights.
 
 ## The gradient against depth
@@ -175,7 +175,7 @@ tanh (f′ ≤ 1) and ReLU with He's initialisation.
 """,
         """
 A razão entre a primeira e a última camada é minúscula: com esta inicialização, a primeira
-camada precisaria de um passo cerca de um milhão de vezes maior para aprender tão rápido
+camada precisaria de um passo centenas de milhares de vezes maior para aprender tão rápido
 quanto a camada de saída. Cada camada logística multiplica o gradiente por cerca da sua média
 de |f′| (≈ 0,23, perto do limite de 0,25) vezes os seus pesos.
 

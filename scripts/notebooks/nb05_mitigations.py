@@ -172,7 +172,7 @@ plt.show()
 With ReLU every layer's gradient moves by the same factor: the lines are flat, but their
 level spans about fourteen orders of magnitude. A gradient step of size 0.1 would move the
 weights of the first network by about 10⁻¹² (it would never learn) and those of the last by
-thousands (it diverges). He's scale sits in between. (The doctor compares the layers with
+hundreds (it diverges). He's scale sits in between. (The doctor compares the layers with
 one another and flags an absolute size only when it is large, so it calls the first network
 healthy: look at the sizes too.)
 
@@ -187,7 +187,7 @@ update's gradient is scaled down to norm 1 when it is larger, and the same netwo
 Com a ReLU, o gradiente de todas as camadas muda pelo mesmo fator: as linhas são planas, mas
 o seu nível abrange cerca de catorze ordens de grandeza. Um passo de gradiente de tamanho 0,1
 moveria os pesos da primeira rede em cerca de 10⁻¹² (ela nunca aprenderia) e os da última em
-milhares (ela diverge). A escala de He fica no meio. (O médico compara as camadas entre si e
+centenas (ela diverge). A escala de He fica no meio. (O médico compara as camadas entre si e
 só aponta um tamanho absoluto quando ele é grande, então chama a primeira rede de saudável:
 olhe também para os tamanhos.)
 

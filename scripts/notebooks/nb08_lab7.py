@@ -22,7 +22,8 @@ validation MSE and draw the prediction against the true function.
 
 `mlplab.GridSearchCV` is scikit-learn's `GridSearchCV` (same arguments, same `cv_results_`,
 `best_params_`, `best_estimator_`) that trains the candidates × folds of an mlplab MLP
-together, as one computation: the results are scikit-learn's to the bit, in less time.
+together, as one computation: with `exact=True` (the estimators' default) the results are
+scikit-learn's to the bit, in less time.
 """,
     """
 # Laboratório 7: encontrando a arquitetura por busca em grade
@@ -44,8 +45,8 @@ validação e desenhar a previsão contra a função verdadeira.
 
 `mlplab.GridSearchCV` é o `GridSearchCV` do scikit-learn (mesmos argumentos, mesmos
 `cv_results_`, `best_params_`, `best_estimator_`) que treina os candidatos × partições de um
-MLP do mlplab juntos, como uma só computação: os resultados são os do scikit-learn bit a bit,
-em menos tempo.
+MLP do mlplab juntos, como uma só computação: com `exact=True` (o padrão dos estimadores) os
+resultados são os do scikit-learn bit a bit, em menos tempo.
 """,
 )
 
@@ -63,8 +64,10 @@ The grid: 5, 10 or 20 hidden nodes × 10 seeds, each scored by 10-fold cross-val
   rules are absolute, and 1/x on [1, 100] varies so little (variance 0.0075) that a plain
   network stops early. The cross-validation still scores the MSE in the original units.
   `TARGET_SCALING, TOL = False, 1e-4` runs the exercise exactly as written.
-* `EXACT = False` switches the networks to mlplab's fast numerics: the same algorithm and
-  stopping rules, results equal to float tolerance instead of to the bit, the search faster.
+* `EXACT = False` uses mlplab's fast numerics: the same algorithm and stopping rules,
+  results equal to float tolerance instead of to the bit, the search faster (measured on
+  this project's 2-core machine: the notebook in 39 s instead of 52 s). `EXACT = True`
+  gives scikit-learn's results to the bit.
 """,
         """
 ## As configurações da busca
@@ -78,9 +81,10 @@ ambas ajustáveis:
   1/x em [1, 100] varia tão pouco (variância 0,0075) que uma rede sem isso para cedo. A
   validação cruzada continua avaliando o EQM nas unidades originais.
   `TARGET_SCALING, TOL = False, 1e-4` roda o exercício exatamente como está escrito.
-* `EXACT = False` passa as redes para a aritmética rápida do mlplab: o mesmo algoritmo e os
-  mesmos critérios de parada, resultados iguais até a tolerância de ponto flutuante em vez de
-  bit a bit, e a busca mais rápida.
+* `EXACT = False` usa a aritmética rápida do mlplab: o mesmo algoritmo e os mesmos critérios
+  de parada, resultados iguais até a tolerância de ponto flutuante em vez de bit a bit, e a
+  busca mais rápida (medido na máquina de 2 núcleos do projeto: o notebook em 39 s em vez de
+  52 s). `EXACT = True` dá os resultados do scikit-learn bit a bit.
 """,
     ),
     (
@@ -94,7 +98,7 @@ CV = 10
 TARGET_SCALING = True
 TOL = 1e-5
 MAX_ITER = 2000
-EXACT = True
+EXACT = False
 SEED = 0
 """,
     ),
@@ -168,8 +172,8 @@ fig, axes = plt.subplots(1, len(FUNCTIONS), figsize=(14, 3.6), squeeze=False)
 for ax, name in zip(axes[0], FUNCTIONS):
     X, y, X_val, y_val = data[name]
     ax.plot(X, y, "k", lw=3, label="«true function || função verdadeira»")
-    ax.plot(X, searches[name].predict(X), "--", color="tab:red", lw=1.5, label="«network chosen || rede escolhida»")
     ax.plot(X_val, y_val, ".", color="tab:orange", ms=2, label="«validation points || pontos de validação»")
+    ax.plot(X, searches[name].predict(X), "--", color="tab:red", lw=1.5, label="«network chosen || rede escolhida»")
     ax.set_xscale("log" if name == "inv" else "linear")
     ax.set_title(f"{titles[name]}: «MSE || EQM» {validation_mse[name]:.1e}")
     ax.set_xlabel("x")
@@ -202,7 +206,7 @@ fig, ax = plt.subplots(figsize=(7, 3.6))
 for i, name in enumerate(FUNCTIONS):
     results = searches[name].cv_results_
     sizes = [params[next(k for k in params if k.endswith("hidden_layer_sizes"))][0] for params in results["params"]]
-    position = [HIDDEN_SIZES.index(s) + (i - 1.5) * 0.15 for s in sizes]
+    position = [HIDDEN_SIZES.index(s) + (i - (len(FUNCTIONS) - 1) / 2) * 0.15 for s in sizes]
     ax.semilogy(position, -results["mean_test_score"], "o", ms=4, label=titles[name])
 ax.set_xticks(range(len(HIDDEN_SIZES)), [str(s) for s in HIDDEN_SIZES])
 ax.set_xlabel("«hidden nodes || nós ocultos»")
@@ -216,13 +220,13 @@ plt.show()
         "md",
         """
 **Try it.** Run the exercise as written (`TARGET_SCALING, TOL = False, 1e-4`) and compare
-the validation MSE of 1/x. Set `EXACT = False` and time the search again. With
+the validation MSE of 1/x. Set `EXACT = True` and time the search again. With
 `mlplab.patch_sklearn()` at the top of a notebook written for scikit-learn,
 `from sklearn.model_selection import GridSearchCV` gives this same class.
 """,
         """
 **Experimente.** Rode o exercício como está escrito (`TARGET_SCALING, TOL = False, 1e-4`) e
-compare o EQM de validação de 1/x. Use `EXACT = False` e cronometre a busca de novo. Com
+compare o EQM de validação de 1/x. Use `EXACT = True` e cronometre a busca de novo. Com
 `mlplab.patch_sklearn()` no início de um notebook escrito para o scikit-learn,
 `from sklearn.model_selection import GridSearchCV` dá esta mesma classe.
 """,
