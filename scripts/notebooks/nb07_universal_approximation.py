@@ -120,8 +120,9 @@ plt.show()
         """
 One node draws one line (a smooth threshold), enough for AND. XOR needs two: the two
 hidden nodes learn two lines and the output node combines them into a non-linear boundary.
-For the circles, pairs of opposite thresholds make ridges and two ridges make a bump
-around the inner circle.
+For the circles, the lecture's construction pairs opposite thresholds into ridges and crosses
+two ridges into a bump around the inner circle; a trained network finds its own way to
+combine its four lines, and here they enclose the inner circle (dotted).
 
 A single perceptron cannot solve XOR: the same search without a hidden layer stays far
 from 100 %.
@@ -129,8 +130,9 @@ from 100 %.
         """
 Um nó desenha uma reta (um limiar suave), o que basta para o AND. O XOR precisa de duas: os
 dois nós ocultos aprendem duas retas e o nó de saída as combina numa fronteira não linear.
-Para os círculos, pares de limiares opostos formam cristas e duas cristas formam uma elevação
-em torno do círculo interno.
+Para os círculos, a construção da aula junta limiares opostos em cristas e cruza duas cristas
+numa elevação em torno do círculo interno; uma rede treinada encontra o seu próprio jeito de
+combinar as suas quatro retas, e aqui elas cercam o círculo interno (pontilhado).
 
 Um único perceptron não resolve o XOR: a mesma busca sem camada oculta fica longe de 100 %.
 """,
