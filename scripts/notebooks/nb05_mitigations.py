@@ -130,7 +130,9 @@ The estimators train an `mlplab.Sequential`. Used directly, its `fit` returns a 
 the loss and the metrics per epoch, on the training data and, given `validation_data`, on
 data held out. `history.plot()` draws them: the losses on the left axis (log scale), the
 accuracies dashed on the right one. The same ReLU + He network, a quarter of the points
-held out.
+held out. When the validation loss follows the training loss down, the network generalises
+instead of memorising; a sudden jump of both is a step that overshot, which plain SGD then
+recovers from.
 """,
         """
 A rede logística fica no nível do acaso (50 %): o gradiente de sua primeira camada é cerca
@@ -144,6 +146,9 @@ Os estimadores treinam um `mlplab.Sequential`. Usado diretamente, o seu `fit` de
 `History`: a perda e as métricas por época, nos dados de treino e, dado `validation_data`, em
 dados separados. `history.plot()` os desenha: as perdas no eixo da esquerda (escala log), as
 acurácias tracejadas no da direita. A mesma rede ReLU + He, um quarto dos pontos separado.
+Quando a perda de validação acompanha a de treino na descida, a rede generaliza em vez de
+decorar; um salto súbito das duas é um passo que passou do ponto, do qual o SGD simples depois
+se recupera.
 """,
     ),
     (
