@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
+import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -60,9 +63,14 @@ PROBES = {
     "05": (
         "{'accuracy': [float(c.score(X, y)) for c in fitted.values()],"
         " 'ratio': [float(c.grad_norms_[0, 0] / c.grad_norms_[0, -1]) for c in fitted.values()],"
-        " 'clipped_loss': float(clipped.loss_)}",
+        " 'clipped_loss': float(clipped.loss_), 'epochs': EPOCHS,"
+        " 'history': {k: len(h) for k, h in history.history.items()},"
+        " 'val_accuracy': float(val_accuracy)}",
         lambda v: (
-            v["accuracy"][0] < 0.7  # logistic: stuck near chance
+            # the Sequential's History: every epoch, on the training and the validation data
+            all(v["history"][k] == v["epochs"] for k in ("loss", "val_loss", "val_accuracy"))
+            and v["val_accuracy"] >= 0.95
+            and v["accuracy"][0] < 0.7  # logistic: stuck near chance
             and min(v["accuracy"][1:]) >= 0.95  # ReLU + He, leaky ReLU + He, batch norm
             and v["ratio"][0] < 1e-3
             and min(v["ratio"][1:]) > 1e-2
@@ -102,8 +110,25 @@ PROBES = {
 }
 
 
+#: What each notebook shows: its figures (inline PNGs), and the rich outputs of mlplab's
+#: objects that end a cell: network diagrams (SVG), the doctor's reports (HTML, each naming
+#: its findings in the notebook's language) and the playground (an iframe).
+SHOWN = {
+    "02": {"figures": 2},
+    "03": {"figures": 4, "diagrams": 1, "doctor": [{"vanishing"}, {"exploding"}]},
+    "05": {"figures": 4},
+    "06": {"figures": 3},
+    "07": {"figures": 2, "diagrams": 1, "playgrounds": 1},
+    "08": {"figures": 2},
+}
+#: The doctor's name of a finding, as the Portuguese report writes it.
+KIND_PT = {"vanishing": "gradiente desaparecendo", "exploding": "gradiente explodindo"}
+#: The playground's iframe: the page of a loopback server, with the launch token.
+IFRAME = re.compile(r'<iframe src="http://127\.0\.0\.1:(\d+)/\?token=([A-Za-z0-9_-]{32,})[&"]')
+
+
 def test_every_notebook_has_a_probe_and_a_pair():
-    assert sorted(PROBES) == sorted(name[:2] for name, _ in PAIRS)
+    assert sorted(PROBES) == sorted(name[:2] for name, _ in PAIRS) == sorted(SHOWN)
     assert len(FILES) == 2 * len(PAIRS) >= 12
 
 
@@ -167,6 +192,59 @@ def test_notebook_runs_and_computes_what_it_teaches(path, tmp_path, monkeypatch)
     stderr = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
     assert not stderr, f"the notebook wrote to stderr (a warning?): {stderr}"
     images = [o for o in outputs if o.output_type == "display_data" and "image/png" in o.data]
-    assert images, "no figure was shown inline"
     values = json.loads(nb.cells[-1].outputs[0].text)
     assert check(values), values
+    shown = SHOWN[path.stem[:2]]
+    assert len(images) == shown["figures"], f"{len(images)} figures shown inline"
+    html = [o.data["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    _check_rich_outputs(html, shown, nb.metadata["mlplab"]["lang"])
+    if path.stem.startswith("07"):
+        _check_export_cell(nb)
+
+
+def _check_rich_outputs(html: list[str], shown: dict, lang: str) -> None:
+    """The diagrams, the doctor's reports and the playground that the notebook shows."""
+    diagrams = [h for h in html if 'class="mlplab-network" width=' in h]
+    assert len(diagrams) == shown.get("diagrams", 0)
+    for svg in diagrams:  # nodes, bias inputs, weights coloured by sign, the parameter count
+        assert '<circle class="bias"' in svg and '<line class="w"' in svg
+        assert 'stroke="#2166ac"' in svg and 'stroke="#e08214"' in svg
+        assert re.search(r'data-params="\d+"', svg)
+    reports = [h for h in html if 'class="mlplab-diagnosis"' in h]
+    assert len(reports) == len(shown.get("doctor", []))
+    for report, kinds in zip(reports, shown.get("doctor", []), strict=True):
+        found = set(re.findall(r'<tr class="finding (\w+)">', report))
+        assert found == kinds, found
+        for kind in kinds:  # the finding's name, as the reader's language writes it
+            assert f"<td {_CELL}>{KIND_PT[kind] if lang == 'pt' else kind}</td>" in report
+        assert ("Remédio" in report) == (lang == "pt") and "<details>" in report
+    frames = [m for h in html for m in IFRAME.finditer(h)]
+    assert len(frames) == shown.get("playgrounds", 0), html[-1][:300]
+    for frame in frames:
+        assert f"lang={lang}" in frame.string
+        # the server lived in the kernel: it stopped when the kernel did
+        port = int(frame.group(1))
+        deadline = time.monotonic() + 10
+        while not _port_is_closed(port):
+            assert time.monotonic() < deadline, f"the playground still serves on {port}"
+            time.sleep(0.1)
+
+
+_CELL = 'style="padding:2px 8px;text-align:left;border-bottom:1px solid #ddd"'
+
+
+def _port_is_closed(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _check_export_cell(nb) -> None:
+    """§7's export cell prints the XOR network as a torch module (when torch is installed)."""
+    (cell,) = [c for c in nb.cells if c.cell_type == "code" and "mlplab.to_torch(" in c.source]
+    text = "".join(o.text for o in cell.outputs if o.output_type == "stream")
+    if importlib.util.find_spec("torch") is None:
+        assert "pip install torch" in text
+    else:
+        assert "(0): Linear(in_features=2, out_features=2, bias=True)" in text
+        assert "(2): Linear(in_features=2, out_features=1, bias=True)" in text

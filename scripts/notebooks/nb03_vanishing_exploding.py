@@ -105,6 +105,11 @@ Now M hidden layers of logistic nodes (LeCun's initialisation, weights with vari
 1/fan-in) and one backward pass on a small regression problem. `mlplab.diagnose` runs that
 pass and reports each layer: the norm of the weight gradient ‖∂J/∂W‖, the mean |f′(g)| of
 its nodes (the chain-rule factor each layer adds) and a finding with the lecture's remedy.
+
+A network, an estimator and the doctor's report that end a cell show themselves: the
+network as the lecture draws it (a column of nodes per layer, the bias input +1, each weight
+an edge, blue when positive and orange when negative, as wide as its size), the report as a
+table (open "per layer" for the statistics).
 """,
         """
 ## Uma rede logística profunda: o gradiente se dissipa
@@ -114,6 +119,11 @@ Agora, M camadas ocultas de nós logísticos (inicialização de LeCun, pesos co
 passagem e relata cada camada: a norma do gradiente dos pesos ‖∂J/∂W‖, a média de |f′(g)| dos
 seus nós (o fator que cada camada acrescenta à regra da cadeia) e um diagnóstico com o remédio
 da aula.
+
+Uma rede, um estimador e o laudo do médico que terminam uma célula se mostram: a rede como a
+aula a desenha (uma coluna de nós por camada, a entrada de viés +1, cada peso uma aresta, azul
+quando positivo e laranja quando negativo, tão larga quanto o seu tamanho), o laudo como uma
+tabela (abra "por camada" para as estatísticas).
 """,
     ),
     (
@@ -139,8 +149,15 @@ def deep_net(activation, init, depth=DEPTH):
     return mlplab.Sequential(layers, n_inputs=X.shape[1], init=init, seed=SEED)
 
 
-report = mlplab.diagnose(deep_net(ACTIVATION, INIT), X, Y, lang="«en || pt»")
-print(report)
+net = deep_net(ACTIVATION, INIT)
+net   # «large layers are summarised: ⋮ stands for the nodes not drawn || camadas grandes são resumidas: ⋮ representa os nós não desenhados»
+""",
+    ),
+    (
+        "code",
+        """
+report = mlplab.diagnose(net, X, Y, lang="«en || pt»")
+report   # «print(report) gives the same as text || print(report) dá o mesmo em texto»
 """,
     ),
     (
@@ -218,16 +235,17 @@ plt.show()
 ## While training: `GradientFlow` and the doctor's warnings
 
 `mlplab.GradientFlow()` is a callback that records, per epoch and layer, the gradient norms,
-mean |f′| and more (`flow.history`). `fit` also watches the first epochs and *warns* when
-the gradient vanishes or explodes; here the warnings are caught and printed, one line each.
+mean |f′| and more (`flow.history`); `flow.plot()` draws the norms, one line per layer.
+`fit` also watches the first epochs and *warns* when the gradient vanishes or explodes;
+here the warnings are caught and printed, one line each.
 """,
         """
 ## Durante o treinamento: `GradientFlow` e os avisos do médico
 
 `mlplab.GradientFlow()` é um callback que registra, por época e camada, as normas do
-gradiente, a média de |f′| e mais (`flow.history`). O `fit` também observa as primeiras
-épocas e *avisa* quando o gradiente desaparece ou explode; aqui os avisos são capturados e
-impressos, uma linha cada.
+gradiente, a média de |f′| e mais (`flow.history`); `flow.plot()` desenha as normas, uma
+linha por camada. O `fit` também observa as primeiras épocas e *avisa* quando o gradiente
+desaparece ou explode; aqui os avisos são capturados e impressos, uma linha cada.
 """,
     ),
     (
@@ -252,15 +270,8 @@ for w in caught[:3]:
     print(str(w.message)[:150], "…")
 print(f"(«{len(caught)} warnings in all || {len(caught)} avisos ao todo»)")
 
-fig, ax = plt.subplots(figsize=(7, 3.8))
-per_layer = flow.history["grad_norm_W"]          # «(epochs, layers) || (épocas, camadas)»
-for j in range(per_layer.shape[1]):
-    ax.semilogy(np.arange(1, EPOCHS + 1), per_layer[:, j], color=plt.cm.viridis(j / per_layer.shape[1]),
-                label=f"«layer || camada» {j + 1}" if j in (0, per_layer.shape[1] - 1) else None)
-ax.set_xlabel("«epoch || época»")
-ax.set_ylabel("‖∂J/∂W‖")
+ax = flow.plot(lang="«en || pt»")   # «the data: flow.history["grad_norm_W"] || os dados: flow.history["grad_norm_W"]»
 ax.set_title("«Per-layer gradient norm while training (GradientFlow) || Norma do gradiente por camada no treino (GradientFlow)»")
-ax.legend()
 plt.show()
 """,
     ),
@@ -334,8 +345,8 @@ indica os remédios; o próximo notebook os aplica.
         """
 too_large = {"name": "normal", "scale": 1.0}
 report = mlplab.diagnose(deep_net("relu", too_large, depth=6), X, Y, lang="«en || pt»")
-print(report)
 exploding_found = "exploding" in report.kinds()
+report
 """,
     ),
 ]

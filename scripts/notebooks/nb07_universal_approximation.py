@@ -124,8 +124,10 @@ For the circles, the lecture's construction pairs opposite thresholds into ridge
 two ridges into a bump around the inner circle; a trained network finds its own way to
 combine its four lines, and here they enclose the inner circle (dotted).
 
-A single perceptron cannot solve XOR: the same search without a hidden layer stays far
-from 100 %.
+A fitted classifier that ends a cell draws its network (above scikit-learn's view of its
+parameters): the XOR network's two hidden nodes, its output node and the bias input +1 of
+each layer; every weight an edge, blue when positive and orange when negative, as wide as
+its size. Hover over an edge to read its value.
 """,
         """
 Um nó desenha uma reta (um limiar suave), o que basta para o AND. O XOR precisa de duas: os
@@ -134,6 +136,25 @@ Para os círculos, a construção da aula junta limiares opostos em cristas e cr
 numa elevação em torno do círculo interno; uma rede treinada encontra o seu próprio jeito de
 combinar as suas quatro retas, e aqui elas cercam o círculo interno (pontilhado).
 
+Um classificador treinado que termina uma célula desenha a sua rede (acima da visão do
+scikit-learn dos seus parâmetros): os dois nós ocultos da rede do XOR, o seu nó de saída e a
+entrada de viés +1 de cada camada; cada peso uma aresta, azul quando positivo e laranja quando
+negativo, tão larga quanto o seu tamanho. Passe o mouse sobre uma aresta para ler o seu valor.
+""",
+    ),
+    (
+        "code",
+        """
+classifiers["XOR"]
+""",
+    ),
+    (
+        "md",
+        """
+A single perceptron cannot solve XOR: the same search without a hidden layer stays far
+from 100 %.
+""",
+        """
 Um único perceptron não resolve o XOR: a mesma busca sem camada oculta fica longe de 100 %.
 """,
     ),
@@ -208,6 +229,68 @@ XOR `(1,)` or the circles `(3,)`: can fewer nodes do it? Raise `NOISE` to `0.3`.
         """
 **Experimente.** Use `HIDDEN = 2` e `HIDDEN = 50`: como muda o EQM de validação? Dê ao XOR
 `(1,)` ou aos círculos `(3,)`: menos nós conseguem? Aumente `NOISE` para `0.3`.
+""",
+    ),
+    (
+        "md",
+        """
+## Beyond mlplab: the same network in PyTorch
+
+When you move on to PyTorch, a trained mlplab network comes along: `mlplab.to_torch(model)`
+gives a `torch.nn.Module` with the same weights and outputs (`mlplab.from_torch` goes back,
+`mlplab.to_onnx` writes an ONNX file). The cell runs only where PyTorch is installed.
+""",
+        """
+## Além do mlplab: a mesma rede no PyTorch
+
+Quando você passar para o PyTorch, uma rede treinada no mlplab vai junto:
+`mlplab.to_torch(model)` dá um `torch.nn.Module` com os mesmos pesos e saídas
+(`mlplab.from_torch` faz o caminho de volta, `mlplab.to_onnx` grava um arquivo ONNX). A
+célula só roda onde o PyTorch está instalado.
+""",
+    ),
+    (
+        "code",
+        """
+import importlib.util
+
+if importlib.util.find_spec("torch") is not None:
+    print(mlplab.to_torch(classifiers["XOR"]))
+else:
+    print("«PyTorch is not installed here (pip install torch). || O PyTorch não está instalado aqui (pip install torch).»")
+""",
+    ),
+    (
+        "md",
+        """
+## Try it yourself
+
+The cell below opens mlplab's playground on XOR with the lecture's network: one hidden layer
+of 2 logistic nodes. Press **play** and watch the two lines form the boundary; pause, **add
+a node** to the hidden layer, or switch the activation to **relu**, and train again. Which
+changes need more steps, and which fail?
+
+The page is served by this notebook's kernel (on the loopback address, with a token; in
+Colab through Colab's proxy to the kernel), so it works only while the kernel runs: after a
+restart, run the cell again.
+""",
+        """
+## Experimente
+
+A célula abaixo abre o playground do mlplab no XOR com a rede da aula: uma camada oculta de 2
+nós logísticos. Aperte **play** e veja as duas retas formarem a fronteira; pause, **acrescente
+um nó** à camada oculta ou troque a ativação para **relu** e treine de novo. Quais mudanças
+precisam de mais passos, e quais falham?
+
+A página é servida pelo kernel deste notebook (no endereço de loopback, com um token; no Colab,
+pelo proxy do Colab até o kernel), então só funciona enquanto o kernel roda: depois de
+reiniciá-lo, rode a célula de novo.
+""",
+    ),
+    (
+        "code",
+        """
+mlplab.playground(dataset="xor", layers=[2], activation="logistic", lang="«en || pt»")
 """,
     ),
 ]
