@@ -57,6 +57,8 @@ IMPORTS = (
     "\n"
     "import mlplab\n"
     "\n"
+    'mlplab.set_language("«en || pt»")  # «diagrams, reports and plots in English || '
+    'diagramas, relatórios e gráficos em português»\n'
     'plt.rcParams["figure.dpi"] = 90'
 )
 
@@ -85,7 +87,7 @@ def build(source: ModuleType, lang: str) -> nbformat.NotebookNode:
     cells = [
         new_markdown_cell(source.TITLE[LANGS.index(lang)].strip()),
         new_code_cell(pick(SETUP, lang)),
-        new_code_cell(IMPORTS),
+        new_code_cell(pick(IMPORTS, lang)),
     ]
     for kind, *texts in source.CELLS:
         if kind == "md":

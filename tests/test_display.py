@@ -390,3 +390,90 @@ def test_in_a_real_kernel_the_network_is_html_and_verbose_1_a_widget():
         ["text/plain", "application/vnd.jupyter.widget-view+json"]
     ]
     assert quiet == []
+
+
+# ------------------------------------------------------------------ the language
+@pytest.fixture
+def language():
+    """Restores the default language whatever a test sets."""
+    yield mlplab.set_language
+    mlplab.set_language("en")
+
+
+def test_set_language_is_the_default_of_every_view_and_a_calls_lang_wins(language):
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(32, 2)), rng.normal(size=32)
+    net = mlplab.Sequential(
+        [mlplab.Dense(6, activation="logistic") for _ in range(4)] + [mlplab.Dense(1)],
+        n_inputs=2,
+        seed=0,
+    )
+    flow = mlplab.GradientFlow()
+    hist = net.fit(X, y, epochs=3, callbacks=[flow], diagnostics=False)
+    assert mlplab.get_language() == "en"
+    assert "input (2)" in _texts(_svg(net)) and "entrada (2)" not in _texts(_svg(net))
+    language("pt")
+    assert mlplab.get_language() == "pt"
+    assert "entrada (2)" in _texts(_svg(net))
+    assert "entrada" in _formatted(net)["text/html"]
+    clf = mlplab.MLPClassifier((3,), max_iter=20, random_state=0, convergence_warning=False)
+    assert "parâmetros" in _formatted(clf.fit(*_data()))["text/html"]
+    assert hist.plot().get_xlabel() == "época"
+    assert flow.plot().get_xlabel() == "época"
+    d = mlplab.diagnose(net, X, y)
+    assert d.lang == "pt" and "gradiente desaparecendo" in d._repr_html_()
+    assert "input (2)" in _texts(_svg(net, lang="en"))  # a call's own lang wins
+    assert hist.plot(lang="en").get_xlabel() == "epoch"
+    assert mlplab.diagnose(net, X, y, lang="en").lang == "en"
+    with pytest.raises(ValueError, match=r"Unknown lang 'fr'.*'en', 'pt'"):
+        language("fr")
+    assert mlplab.get_language() == "pt"  # a refused value changes nothing
+    plt.close("all")
+
+
+def test_the_doctors_portuguese_report_writes_decimal_commas():
+    rng = np.random.default_rng(0)
+    deep = mlplab.Sequential(
+        [mlplab.Dense(8, activation="logistic") for _ in range(6)] + [mlplab.Dense(1)],
+        n_inputs=2,
+        seed=0,
+    )
+    X, y = rng.normal(size=(64, 2)), rng.normal(size=64)
+    pt, en = mlplab.diagnose(deep, X, y, lang="pt"), mlplab.diagnose(deep, X, y, lang="en")
+    number = re.compile(r"[0-9][.,][0-9]")
+    for report in (str(pt), *(f.detail for f in pt.findings)):
+        found = number.findall(report)
+        assert found and all("," in n for n in found), report
+    assert all("." in n for n in number.findall(" ".join(f.detail for f in en.findings)))
+    assert "." not in "".join(number.findall(pt._repr_html_()))
+
+
+def test_a_wide_diagram_scrolls_instead_of_shrinking():
+    """Front ends style every svg with max-width: 100%; the diagram's own style undoes it
+    (inline style wins), inside a div that scrolls."""
+    deep = mlplab.Sequential([mlplab.Dense(4) for _ in range(14)], n_inputs=3)
+    html = deep._repr_html_()
+    div = re.match(r'<div class="mlplab-network-view" style="([^"]*)">', html)
+    assert div and "overflow-x:auto" in div.group(1)
+    root = ET.fromstring(re.search(r"<svg.*</svg>", html, re.S).group(0))
+    assert root.get("style") == "max-width:none" and float(root.get("width")) > 1500
+
+
+def test_gradient_flow_lines_stay_distinct_past_ten_layers():
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    net = mlplab.Sequential(
+        [mlplab.Dense(3, activation="relu") for _ in range(12)] + [mlplab.Dense(1)],
+        n_inputs=2,
+        seed=0,
+    )
+    flow = mlplab.GradientFlow()
+    net.fit(rng.normal(size=(16, 2)), rng.normal(size=16), epochs=2, callbacks=[flow],
+            diagnostics=False)  # fmt: skip
+    lines = flow.plot().get_lines()
+    styles = [(matplotlib.colors.to_hex(ln.get_color()), ln.get_linestyle()) for ln in lines]
+    assert len(lines) == 13 and len(set(styles)) == 13
+    plt.close("all")

@@ -156,7 +156,7 @@ net   # «large layers are summarised: ⋮ stands for the nodes not drawn || cam
     (
         "code",
         """
-report = mlplab.diagnose(net, X, Y, lang="«en || pt»")
+report = mlplab.diagnose(net, X, Y)
 report   # «print(report) gives the same as text || print(report) dá o mesmo em texto»
 """,
     ),
@@ -270,7 +270,7 @@ for w in caught[:3]:
     print(str(w.message)[:150], "…")
 print(f"(«{len(caught)} warnings in all || {len(caught)} avisos ao todo»)")
 
-ax = flow.plot(lang="«en || pt»")   # «the data: flow.history["grad_norm_W"] || os dados: flow.history["grad_norm_W"]»
+ax = flow.plot()   # «the data: flow.history["grad_norm_W"] || os dados: flow.history["grad_norm_W"]»
 ax.set_title("«Per-layer gradient norm while training (GradientFlow) || Norma do gradiente por camada no treino (GradientFlow)»")
 plt.show()
 """,
@@ -344,7 +344,7 @@ indica os remédios; o próximo notebook os aplica.
         "code",
         """
 too_large = {"name": "normal", "scale": 1.0}
-report = mlplab.diagnose(deep_net("relu", too_large, depth=6), X, Y, lang="«en || pt»")
+report = mlplab.diagnose(deep_net("relu", too_large, depth=6), X, Y)
 exploding_found = "exploding" in report.kinds()
 report
 """,

@@ -163,7 +163,7 @@ net = mlplab.Sequential([mlplab.Dense(WIDTH, "relu") for _ in range(DEPTH)] + [m
 history = net.fit(X_train, onehot[y_train], loss="cce", optimizer="sgd", learning_rate=LEARNING_RATE,
                   epochs=EPOCHS, batch_size=50, validation_data=(X_val, onehot[y_val]),
                   metrics=["accuracy"], seed=SEED)
-history.plot(lang="«en || pt»")
+history.plot()
 plt.show()
 val_accuracy = history["val_accuracy"][-1]
 print(f"«validation accuracy || acurácia de validação»: {val_accuracy:.1%}")

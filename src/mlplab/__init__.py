@@ -17,6 +17,7 @@ from mlplab._version import __version__ as __version__
 from mlplab.activations import ACTIVATIONS, get_activation
 from mlplab.clipping import clip_grad_norm_, clip_grad_value_
 from mlplab.diagnostics import GradientFlow, diagnose
+from mlplab.i18n import get_language, set_language
 from mlplab.initializers import INITIALIZERS, get_initializer
 from mlplab.io import IntegrityError, ModelFormatError, load, register_saveable, save
 from mlplab.layers import ActivationLayer, BatchNorm, Dense, PReLU
@@ -73,6 +74,7 @@ def __getattr__(name: str):
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
+
 __all__ = [
     "ACTIVATIONS",
     "ActivationLayer",
@@ -116,6 +118,7 @@ __all__ = [
     "from_torch",
     "get_activation",
     "get_initializer",
+    "get_language",
     "get_loss",
     "get_optimizer",
     "initializers",
@@ -129,9 +132,9 @@ __all__ = [
     "recurrent",
     "register_saveable",
     "save",
+    "set_language",
     "sklearn_is_patched",
     "to_onnx",
     "to_torch",
     "unpatch_sklearn",
 ]
-

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from mlplab.i18n import T, localise
+from mlplab.i18n import T, localise, resolve
 from mlplab.layers import Dense
 
 __all__ = [
@@ -258,15 +258,16 @@ def network_svg(
     output_names: Any = None,
     max_nodes: int = 12,
     max_edges: int = 600,
-    lang: str = "en",
+    lang: str | None = None,
 ) -> str:
     """The network ``net`` (an ``mlplab.Sequential``) as an SVG document (a string).
 
     ``input_names`` / ``output_names`` label the input and output nodes (default x1, x2, …
     and y1, y2, …). The title says the architecture and the parameter count
-    (``net.n_params``). See the module docstring for the picture's conventions.
+    (``net.n_params``). ``lang``: "en" or "pt" (default: ``mlplab.set_language``'s). See
+    the module docstring for the picture's conventions.
     """
-    t = T(lang)
+    t = T(resolve(lang))
     if max_nodes < 3 or max_edges < 1:
         raise ValueError(
             f"max_nodes must be >= 3 and max_edges >= 1. Received: max_nodes={max_nodes}, "
@@ -327,7 +328,9 @@ def network_html(net: Any, **kwargs: Any) -> str:
     """:func:`network_svg` in a scrolling ``<div>`` (what ``_repr_html_`` returns)."""
     return (
         '<div class="mlplab-network-view" style="overflow-x:auto;max-width:100%">'
-        + network_svg(net, **kwargs)
+        # max-width:none on the svg itself: front ends' "svg {max-width: 100%}" would
+        # shrink a wide diagram until its text is unreadable; it scrolls instead
+        + network_svg(net, **kwargs).replace("<svg ", '<svg style="max-width:none" ', 1)
         + "</div>"
     )
 
@@ -445,11 +448,12 @@ def plot_history(
     *,
     metrics: Any = None,
     log: bool | None = None,
-    lang: str = "en",
+    lang: str | None = None,
 ) -> Any:
     """The loss (and validation loss) per epoch on ``ax``; the recorded metrics (accuracy,
     MAE, …) on a second y axis sharing the epochs (``ax.right_ax``). ``log=None`` puts the
     loss on a log scale when it spans more than a decade and a half. Returns ``ax``."""
+    lang = resolve(lang)
     t = T(lang)
     losses = [k for k in ("loss", "val_loss") if history.get(k)]
     if not losses:
@@ -496,10 +500,12 @@ def plot_history(
 
 
 def plot_gradient_flow(
-    layer_names: list[str], norms: np.ndarray, ax: Any = None, *, lang: str = "en"
+    layer_names: list[str], norms: np.ndarray, ax: Any = None, *, lang: str | None = None
 ) -> Any:
     """One line per layer: its gradient norm ``norms[:, l]`` per epoch, on a log scale,
-    the legend outside the axes (right). Returns ``ax``."""
+    the legend outside the axes (right); past ten layers the colours repeat with another
+    line style, so every line stays distinct. Returns ``ax``."""
+    lang = resolve(lang)
     t = T(lang)
     norms = np.asarray(norms, dtype=float)
     if norms.ndim != 2 or norms.shape[0] == 0:
@@ -509,8 +515,9 @@ def plot_gradient_flow(
         )
     ax = _axes(ax, (7.0, 3.6))
     epochs = np.arange(1, norms.shape[0] + 1)
-    for name, column in zip(layer_names, norms.T, strict=True):
-        ax.plot(epochs, _positive(column), label=name)
+    for k, (name, column) in enumerate(zip(layer_names, norms.T, strict=True)):
+        style = ("-", "--", ":", "-.")[(k // 10) % 4]
+        ax.plot(epochs, _positive(column), label=name, color=f"C{k % 10}", linestyle=style)
     ax.set_yscale("log")
     ax.set_xlabel(t("epoch", "época"))
     ax.set_ylabel(t("‖dL/dW‖ (epoch mean)", "‖dL/dW‖ (média da época)"))

@@ -5,6 +5,10 @@
   writes a number as the language does (``t.num(0.25, "g")`` is "0,25" in Portuguese).
 * :func:`num` and :func:`localise` do the same for a language given by name: Portuguese
   writes a decimal comma, so every "." between two digits becomes ",".
+* :func:`set_language` chooses the language of what mlplab shows when a call does not
+  name one (``mlplab.set_language("pt")`` at the top of a notebook: the network diagrams,
+  the doctor's report, ``History.plot`` and ``GradientFlow.plot``); :func:`resolve` gives a
+  call's language, its own ``lang`` or that default.
 
 This module is at the package's lowest level: it imports only the standard library.
 """
@@ -15,7 +19,17 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["LANGS", "T", "check_lang", "localise", "num", "pick"]
+__all__ = [
+    "LANGS",
+    "T",
+    "check_lang",
+    "get_language",
+    "localise",
+    "num",
+    "pick",
+    "resolve",
+    "set_language",
+]
 
 LANGS = ("en", "pt")
 
@@ -28,6 +42,26 @@ def check_lang(lang: Any) -> str:
         choices = ", ".join(repr(c) for c in sorted(LANGS))
         raise ValueError(f"Unknown lang {lang!r}. Expected one of: {choices}.")
     return lang
+
+
+_default = {"lang": "en"}
+
+
+def set_language(lang: str) -> None:
+    """Show what mlplab shows in ``lang`` ("en" or "pt") when a call names no language:
+    the network diagrams of ``Sequential`` and the fitted estimators, ``diagnose``'s
+    report, ``History.plot`` and ``GradientFlow.plot``. A call's own ``lang=`` wins."""
+    _default["lang"] = check_lang(lang)
+
+
+def get_language() -> str:
+    """The language :func:`set_language` chose ("en" until it is called)."""
+    return _default["lang"]
+
+
+def resolve(lang: str | None) -> str:
+    """A call's language: ``lang`` checked, or :func:`get_language` when it is None."""
+    return get_language() if lang is None else check_lang(lang)
 
 
 def pick(texts: tuple[str, str], lang: str) -> str:

@@ -11,6 +11,7 @@ import numpy as np
 from mlplab.clipping import global_norm
 from mlplab.diagnostics.statistics import THRESHOLDS, layer_stats
 from mlplab.display import diagnosis_html
+from mlplab.i18n import localise, resolve
 from mlplab.losses import get_loss
 
 # ------------------------------------------------------------------ doctor
@@ -140,7 +141,7 @@ class Diagnosis:
         for kind, text in remedies.items():  # the lecture's remedy, once per kind of finding
             lines.append(f"{'Remédio' if pt else 'Remedy'} ({kind}): {text}")
         lines += [f"  ({n})" for n in self.notes]
-        return "\n".join(lines)
+        return localise("\n".join(lines), self.lang)  # Portuguese: decimal commas
 
     def _repr_html_(self) -> str:
         """Jupyter's view: the findings with their severity, the remedies, the statistics."""
@@ -181,7 +182,14 @@ def find_problems(
     if not found:
         detail = "nada a relatar" if pt else "nothing to report"
         found.append(Finding("healthy", None, "", global_norm, detail, ""))
-    return found
+    return _localised(found, lang)
+
+
+def _localised(findings: list[Finding], lang: str) -> list[Finding]:
+    """The findings' details with ``lang``'s decimal separator (Portuguese: 9,37e-06)."""
+    for f in findings:
+        f.detail = localise(f.detail, lang)
+    return findings
 
 
 def _remedy(kind: str, pt: bool) -> str:
@@ -309,7 +317,7 @@ def diagnose(
     y: Any,
     *,
     loss: Any = None,
-    lang: str = "en",
+    lang: str | None = None,
     thresholds: dict[str, float] | None = None,
 ) -> Diagnosis:
     """Examine one backward pass of ``model`` on (X, y) and report per layer.
@@ -319,6 +327,7 @@ def diagnose(
     (the gradient is computed; batch-norm running statistics move as in one
     training step). Returns a :class:`Diagnosis`; ``print(diagnosis)`` reads it.
     """
+    lang = resolve(lang)
     th = {**THRESHOLDS, **(thresholds or {})}
     net = _network_of(model)
     buffers = net.state_dict()
@@ -339,7 +348,7 @@ def diagnose(
     done = converged(fraction, accuracy, gnorm / chance if chance > 0 else math.inf, th)
     if done:
         findings = _no_action(findings, lang == "pt")
-        notes.append(_state_note(fraction, accuracy, lang == "pt"))
+        notes.append(localise(_state_note(fraction, accuracy, lang == "pt"), lang))
     return Diagnosis(findings, stats, gnorm, float(value), lang, notes, done)
 
 
@@ -478,4 +487,4 @@ def _time_findings(net: Any, lang: str, th: dict[str, float]) -> list[Finding]:
                 kind, i, name + (" (no tempo)" if pt else " (through time)"), ratio, detail, remedy
             )
         )
-    return out
+    return _localised(out, lang)

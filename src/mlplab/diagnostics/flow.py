@@ -118,7 +118,7 @@ class GradientFlow(Callback):
         self._norm_sum, self._n = 0.0, 0
         self.epochs += 1
 
-    def plot(self, ax: Any = None, *, lang: str = "en") -> Any:
+    def plot(self, ax: Any = None, *, lang: str | None = None) -> Any:
         """Each weight layer's gradient norm ||dL/dW|| per epoch (the mean over the epoch's
         steps), one line per layer on a log scale, the legend outside the axes (right); a
         new figure when ``ax`` is None. Returns the matplotlib Axes."""

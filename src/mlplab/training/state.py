@@ -58,7 +58,12 @@ class History:
         return f"History(epochs={self.epochs}, last={last})"
 
     def plot(
-        self, ax: Any = None, *, metrics: Any = None, log: bool | None = None, lang: str = "en"
+        self,
+        ax: Any = None,
+        *,
+        metrics: Any = None,
+        log: bool | None = None,
+        lang: str | None = None,
     ) -> Any:
         """The training (and validation) loss per epoch, the metrics on a second y axis
         (``ax.right_ax``); a new figure when ``ax`` is None. ``metrics``: the entries to
