@@ -477,3 +477,27 @@ def test_gradient_flow_lines_stay_distinct_past_ten_layers():
     styles = [(matplotlib.colors.to_hex(ln.get_color()), ln.get_linestyle()) for ln in lines]
     assert len(lines) == 13 and len(set(styles)) == 13
     plt.close("all")
+
+
+def test_fits_gradient_warnings_speak_the_language_set(language):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 2)), rng.normal(size=64)
+
+    def warned():
+        net = mlplab.Sequential(
+            [mlplab.Dense(8, activation="logistic") for _ in range(8)] + [mlplab.Dense(1)],
+            n_inputs=2,
+            seed=0,
+        )
+        with pytest.warns(mlplab.diagnostics.GradientWarning) as caught:
+            net.fit(X, y, epochs=1, batch_size=64)
+        return [str(w.message) for w in caught]
+
+    en = warned()
+    assert en[0].startswith("epoch 1: 0:Dense(logistic): vanishing gradient flow — ")
+    language("pt")
+    pt = warned()
+    assert len(pt) == len(en)
+    assert pt[0].startswith("época 1: 0:Dense(logistic): gradiente desaparecendo — RMS de dL/dW")
+    assert "Remédio: use ativações da família ReLU" in pt[0]
+    assert not re.search(r"[0-9]\.[0-9]", pt[0])  # decimal commas

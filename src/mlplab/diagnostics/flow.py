@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from mlplab.diagnostics.doctor import find_problems
+from mlplab.diagnostics.doctor import KIND_PT, find_problems
 from mlplab.diagnostics.statistics import (
     RECORDED,
     THRESHOLDS,
@@ -17,6 +17,7 @@ from mlplab.diagnostics.statistics import (
     weight_units,
 )
 from mlplab.display import plot_gradient_flow
+from mlplab.i18n import get_language
 from mlplab.layers import Dense
 from mlplab.training.callbacks import Callback
 
@@ -152,7 +153,8 @@ class GradientWarnings(Callback):
     finding and layer: vanishing, exploding and dead units (saturation is normal in
     a converged logistic net, so only the doctor's report shows it). Checked on the
     last batch of epochs 1, 2, 4 and 8, when these problems show, so the cost does
-    not grow with the epochs."""
+    not grow with the epochs. The message is in ``mlplab.set_language``'s language when
+    training begins."""
 
     gradient_epochs = 8  # epochs 1, 2, 4 and 8 (1-based): on_gradients is not needed after
 
@@ -161,6 +163,7 @@ class GradientWarnings(Callback):
 
     def on_train_begin(self, state, net):
         self._seen: set[tuple[str, int | None]] = set()
+        self._lang = get_language()
         self._next = 1
         self._net = net
 
@@ -176,15 +179,23 @@ class GradientWarnings(Callback):
         first = next((layer for layer in net.layers if isinstance(layer, Dense)), None)
         n_rows = first.x.shape[0] if first is not None and first.x is not None else 0
         kinds = ("vanishing", "exploding", "dead") if n_rows >= 16 else ("vanishing", "exploding")
-        for f in find_problems(stats, state.grad_norm, "en", self.thresholds):
+        for f in find_problems(stats, state.grad_norm, self._lang, self.thresholds):
             key = (f.kind, f.layer)
             if f.kind not in kinds or key in self._seen:
                 continue
             self._seen.add(key)
-            where = f.name or "network"
+            if self._lang == "pt":
+                message = (
+                    f"época {state.epoch + 1}: {f.name or 'rede'}: {KIND_PT[f.kind]} — "
+                    f"{f.detail}. Remédio: {f.remedy}. (Desligar: fit(..., diagnostics=False).)"
+                )
+            else:
+                message = (
+                    f"epoch {state.epoch + 1}: {f.name or 'network'}: {f.kind} gradient flow — "
+                    f"{f.detail}. Remedy: {f.remedy}. (Off: fit(..., diagnostics=False).)"
+                )
             warnings.warn(
-                f"epoch {state.epoch + 1}: {where}: {f.kind} gradient flow — {f.detail}. "
-                f"Remedy: {f.remedy}. (Off: fit(..., diagnostics=False).)",
+                message,
                 GradientWarning,
                 stacklevel=_user_stacklevel(),
             )
