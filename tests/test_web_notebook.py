@@ -27,7 +27,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
@@ -42,6 +42,11 @@ from mlplab.web.server import TOKEN_HEADER, create_app  # noqa: E402
 SRC = Path(__file__).resolve().parents[1] / "src"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def token_of(url: str) -> str:
+    """The launch token in a page's address (its query's ``token``)."""
+    return parse_qs(urlsplit(url).query)["token"][0]
 
 
 @pytest.fixture
@@ -161,7 +166,7 @@ def test_the_python_arguments_become_the_pages_initial_configuration(shown):
     status, body = request(
         f"http://127.0.0.1:{pt.port}/api/sessions",
         "POST",
-        headers={TOKEN_HEADER: pt.url.split("token=")[1].split("&")[0]},
+        headers={TOKEN_HEADER: token_of(pt.url)},
         body={"config": config},
     )
     assert status == 201, body
@@ -174,7 +179,9 @@ def test_the_handle_shows_an_iframe_a_second_call_reuses_the_server_and_stop_clo
     assert first.running
     assert first.url.startswith(f"http://127.0.0.1:{first.port}/?token=")
     html = first._repr_html_()
-    assert html.startswith("<iframe ") and f'height="{notebook.DEFAULT_HEIGHT}"' in html
+    caption, frame = html.split("<iframe ")  # a caption says why a saved frame is blank
+    assert "stops with the kernel" in caption and "run the cell again" in caption
+    assert f'height="{notebook.DEFAULT_HEIGHT}"' in frame
     assert f'src="http://127.0.0.1:{first.port}/?token=' in html
     assert repr(first).startswith("<mlplab playground (running) at http://127.0.0.1:")
     status, _ = request(first.url)
@@ -190,13 +197,13 @@ def test_the_handle_shows_an_iframe_a_second_call_reuses_the_server_and_stop_clo
     third = mlplab.playground()
     shown.append(third)
     assert third.running and third.port != first.port
-    assert third.url.split("token=")[1] != first.url.split("token=")[1]  # a fresh token
+    assert token_of(third.url) != token_of(first.url)  # a fresh token
 
 
 def test_the_guard_rules_of_mlplab_serve_hold_in_the_notebook(shown):
     pg = mlplab.playground()
     shown.append(pg)
-    token = pg.url.split("token=")[1].split("#")[0]
+    token = token_of(pg.url)
     meta = f"http://127.0.0.1:{pg.port}/api/meta"
     assert request(meta, headers={TOKEN_HEADER: token})[0] == 200
     assert request(meta)[0] == 401
@@ -270,7 +277,7 @@ def test_in_colab_the_proxied_origin_and_only_it_is_accepted(fake_colab, shown):
     assert fake_colab == [f"google.colab.kernel.proxyPort({pg.port}, {{'cache': false}})"]
     assert pg.url.startswith(f"https://{proxied}/?token=")
     assert f'src="https://{proxied}/?token=' in pg._repr_html_()
-    token = pg.url.split("token=")[1].split("#")[0]
+    token = token_of(pg.url)
     post = [
         "POST /api/sessions HTTP/1.1",
         f"{TOKEN_HEADER}: {token}",
@@ -301,7 +308,7 @@ def test_in_colab_the_proxied_origin_and_only_it_is_accepted(fake_colab, shown):
 def test_outside_colab_a_colab_proxied_origin_is_refused(shown):
     pg = mlplab.playground()
     shown.append(pg)
-    token = pg.url.split("token=")[1].split("#")[0]
+    token = token_of(pg.url)
     proxied = f"abc123-{pg.port}-colab.googleusercontent.com"
     post = [
         "POST /api/sessions HTTP/1.1",
@@ -325,11 +332,11 @@ def test_a_process_that_shows_the_playground_exits_promptly_and_closes_the_port(
     """A kernel ending (here: a script) while a session plays stops the server (atexit)."""
     code = textwrap.dedent(
         """
-        import json, time, urllib.request
+        import json, time, urllib.parse, urllib.request
         import mlplab
         pg = mlplab.playground(dataset="xor", layers=[2], activation="logistic",
                                steps_per_second=None)
-        token = pg.url.split("token=")[1].split("#")[0]
+        token = urllib.parse.parse_qs(urllib.parse.urlsplit(pg.url).query)["token"][0]
         def post(path, body):
             req = urllib.request.Request(
                 f"http://127.0.0.1:{pg.port}{path}", data=json.dumps(body).encode(),
@@ -461,3 +468,18 @@ def test_a_notebook_shows_the_playground_and_it_trains(tmp_path):
         assert not port_is_closed(port)
     # leaving setup_kernel shut the kernel down: its server went with it
     poll(lambda: port_is_closed(port), timeout=10, what="the port closed")
+
+
+def test_the_pages_language_defaults_to_mlplabs_language(shown):
+    mlplab.set_language("pt")
+    try:
+        pg = mlplab.playground(dataset="xor")
+        shown.append(pg)
+        assert "&lang=pt" in pg.url and "rode a célula de novo" in pg._repr_html_()
+        english = mlplab.playground(dataset="xor", lang="en")  # its own lang wins
+        shown.append(english)
+        assert "&lang=en" in english.url and "run the cell again" in english._repr_html_()
+        with pytest.raises(ValueError, match="lang"):
+            mlplab.playground(lang="fr")
+    finally:
+        mlplab.set_language("en")

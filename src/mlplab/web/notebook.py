@@ -35,6 +35,7 @@ import time
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from mlplab.i18n import get_language
 from mlplab.web.config import (
     ACTIVATION_NAMES,
     LANGS,
@@ -245,10 +246,11 @@ except RuntimeError:  # imported while the interpreter is already exiting
 class Playground:
     """A playground page shown in a notebook: ``.url``, ``.stop()``, and the iframe as HTML."""
 
-    def __init__(self, server: _Server, path: str, height: int) -> None:
+    def __init__(self, server: _Server, path: str, height: int, lang: str = "en") -> None:
         self._server = server
         self._path = path
         self.height = height
+        self.lang = lang
 
     @property
     def url(self) -> str:
@@ -270,9 +272,25 @@ class Playground:
             self._server.stop()
 
     def _repr_html_(self) -> str:
+        pt = self.lang == "pt"
         if not self.running:
-            return "<p>This playground's server was stopped; call mlplab.playground() again.</p>"
+            return (
+                "<p>O servidor deste playground foi parado; chame mlplab.playground() de novo.</p>"
+                if pt
+                else "<p>This playground's server was stopped; call mlplab.playground() again.</p>"
+            )
+        # A caption first: a saved or exported notebook keeps the frame but not the kernel
+        # that served it, and a blank frame should say why.
+        caption = (
+            "playground do mlplab, servido pelo kernel deste notebook: para junto com ele; "
+            "se o quadro abaixo ficar em branco, rode a célula de novo."
+            if pt
+            else "mlplab playground, served by this notebook's kernel: it stops with the "
+            "kernel; if the frame below stays blank, run the cell again."
+        )
         return (
+            '<p class="mlplab-playground-caption" style="font: 12px sans-serif; color: #555; '
+            f'margin: 0 0 4px">{html.escape(caption)}</p>'
             f'<iframe src="{html.escape(self.url)}" title="mlplab playground" width="100%" '
             f'height="{self.height}" style="border: 0" allow="clipboard-write"></iframe>'
         )
@@ -296,16 +314,18 @@ def playground(
     ``mlplab.playground(dataset="xor", layers=[2], activation="logistic")`` opens the page with
     that data and network. ``layers``: hidden layer sizes (each with ``activation``; tanh when
     not given) or the page's layer objects ``{"units", "activation", "batch_norm"}``. ``lang``:
-    ``"en"`` or ``"pt"`` (the page and the doctor's findings). Any other setting of the page by
-    its name: ``noise``, ``n_samples``, ``test_fraction``, ``output_activation``, ``init``,
-    ``optimizer``, ``learning_rate``, ``batch_size``, ``l2``, ``clip_norm``, ``clip_value``,
-    ``loss``, ``seed``, ``steps_per_second`` (None: full speed); docs/playground.md lists them.
+    ``"en"`` or ``"pt"`` (the page and the doctor's findings; default: the language of
+    ``mlplab.set_language``). Any other setting of the page by its name: ``noise``,
+    ``n_samples``, ``test_fraction``, ``output_activation``, ``init``, ``optimizer``,
+    ``learning_rate``, ``batch_size``, ``l2``, ``clip_norm``, ``clip_value``, ``loss``,
+    ``seed``, ``steps_per_second`` (None: full speed); docs/playground.md lists them.
     Bad values raise ``ValueError`` naming the argument, before any server starts.
 
     The server is ``mlplab serve``'s app on a free port of 127.0.0.1 (same token, Host and Origin
     rules), started once per kernel and reused by later calls; it stops with the kernel or with
     ``.stop()``. Needs FastAPI and uvicorn.
     """
+    lang = get_language() if lang is None else lang  # checked with the other arguments
     config = initial_config(dataset, layers, activation, lang, options)
     height = as_integer("height", height, 200, 10_000)
     try:
@@ -316,4 +336,4 @@ def playground(
             f"the playground needs FastAPI and uvicorn ({exc}); pip install fastapi uvicorn"
         ) from None
     server = _server()
-    return Playground(server, page_path(server.token, config, lang), height)
+    return Playground(server, page_path(server.token, config, lang), height, lang)
