@@ -39,6 +39,13 @@ def _formatted(obj) -> dict:
     return DisplayFormatter().format(obj)[0]
 
 
+def _deep_logistic(depth, width=8):
+    """``depth`` logistic layers of ``width`` nodes and a linear output, on 2 inputs: the
+    doctor finds the gradient vanishing."""
+    layers = [mlplab.Dense(width, activation="logistic") for _ in range(depth)]
+    return mlplab.Sequential([*layers, mlplab.Dense(1)], n_inputs=2, seed=0)
+
+
 def _xor_net(seed=0):
     return mlplab.Sequential(
         [mlplab.Dense(3, activation="tanh"), mlplab.Dense(2, activation="logistic")],
@@ -292,11 +299,7 @@ def test_gradient_flow_plot_one_line_per_layer_log_scale_legend_outside():
 # ------------------------------------------------------------------ the doctor
 def test_diagnosis_html_lists_findings_with_severity_escaped():
     rng = np.random.default_rng(0)
-    deep = mlplab.Sequential(
-        [mlplab.Dense(8, activation="logistic") for _ in range(6)] + [mlplab.Dense(1)],
-        n_inputs=2,
-        seed=0,
-    )
+    deep = _deep_logistic(6)
     d = mlplab.diagnose(deep, rng.normal(size=(64, 2)), rng.normal(size=64))
     assert "vanishing" in d.kinds()
     shown = _formatted(d)
@@ -405,11 +408,7 @@ def test_set_language_is_the_default_of_every_view_and_a_calls_lang_wins(languag
 
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(32, 2)), rng.normal(size=32)
-    net = mlplab.Sequential(
-        [mlplab.Dense(6, activation="logistic") for _ in range(4)] + [mlplab.Dense(1)],
-        n_inputs=2,
-        seed=0,
-    )
+    net = _deep_logistic(4, width=6)
     flow = mlplab.GradientFlow()
     hist = net.fit(X, y, epochs=3, callbacks=[flow], diagnostics=False)
     assert mlplab.get_language() == "en"
@@ -435,11 +434,7 @@ def test_set_language_is_the_default_of_every_view_and_a_calls_lang_wins(languag
 
 def test_the_doctors_portuguese_report_writes_decimal_commas():
     rng = np.random.default_rng(0)
-    deep = mlplab.Sequential(
-        [mlplab.Dense(8, activation="logistic") for _ in range(6)] + [mlplab.Dense(1)],
-        n_inputs=2,
-        seed=0,
-    )
+    deep = _deep_logistic(6)
     X, y = rng.normal(size=(64, 2)), rng.normal(size=64)
     pt, en = mlplab.diagnose(deep, X, y, lang="pt"), mlplab.diagnose(deep, X, y, lang="en")
     number = re.compile(r"[0-9][.,][0-9]")
@@ -484,11 +479,7 @@ def test_fits_gradient_warnings_speak_the_language_set(language):
     X, y = rng.normal(size=(64, 2)), rng.normal(size=64)
 
     def warned():
-        net = mlplab.Sequential(
-            [mlplab.Dense(8, activation="logistic") for _ in range(8)] + [mlplab.Dense(1)],
-            n_inputs=2,
-            seed=0,
-        )
+        net = _deep_logistic(8)
         with pytest.warns(mlplab.diagnostics.GradientWarning) as caught:
             net.fit(X, y, epochs=1, batch_size=64)
         return [str(w.message) for w in caught]
